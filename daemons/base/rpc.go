@@ -1,0 +1,204 @@
+package base
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/walletd/walletd/spec"
+)
+
+var nullID = json.RawMessage("null")
+
+// wireError is the error member of a reply.
+type wireError struct {
+	Code    spec.Code `json:"code"`
+	Message string    `json:"message"`
+}
+
+type okReply struct {
+	JSONRPC string          `json:"jsonrpc"`
+	Result  any             `json:"result"`
+	ID      json.RawMessage `json:"id"`
+}
+
+type errReply struct {
+	JSONRPC string          `json:"jsonrpc"`
+	Error   wireError       `json:"error"`
+	ID      json.RawMessage `json:"id"`
+}
+
+func errorReply(id json.RawMessage, e *Error) []byte {
+	b, _ := json.Marshal(errReply{JSONRPC: "2.0", Error: wireError{Code: e.Code, Message: e.Message}, ID: id})
+	return b
+}
+
+// serveRPC reads the body (bounded), decodes one request or a batch and
+// writes the reply: always HTTP 200 and JSON.
+func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.ParseError,
+				"Parse error: request body exceeds %d bytes", s.cfg.MaxBodyBytes)))
+			return
+		}
+		writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.ParseError, "Parse error: reading body: %v", err)))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Handle(r.Context(), body))
+}
+
+// Handle answers one raw request body (a request object or a batch array)
+// and returns the JSON reply. It never panics and always returns JSON.
+func (s *Server) Handle(ctx context.Context, body []byte) []byte {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		return s.handleBatch(ctx, trimmed)
+	}
+	return s.handleOne(ctx, trimmed)
+}
+
+func (s *Server) handleBatch(ctx context.Context, body []byte) []byte {
+	var items []json.RawMessage
+	if err := json.Unmarshal(body, &items); err != nil {
+		return errorReply(nullID, Errorf(spec.ParseError, "Parse error: %v", err))
+	}
+	if len(items) == 0 {
+		return errorReply(nullID, Errorf(spec.InvalidParams, "Invalid request: empty batch"))
+	}
+	if len(items) > s.cfg.MaxBatch {
+		return errorReply(nullID, Errorf(spec.InvalidParams, "Invalid request: batch of %d requests exceeds the limit of %d",
+			len(items), s.cfg.MaxBatch))
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, item := range items {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(s.handleOne(ctx, item))
+	}
+	buf.WriteByte(']')
+	return buf.Bytes()
+}
+
+// request is a decoded request object.
+type request struct {
+	id     json.RawMessage
+	method string
+	params rawParams
+	sel    Selector
+}
+
+// decodeRequest decodes one request object. Its id is returned even when
+// the rest is invalid, so that the error reply can echo it.
+func decodeRequest(body []byte) (request, *Error) {
+	req := request{id: nullID}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return req, Errorf(spec.ProcedureNotFound, "Invalid request: not a JSON object")
+		}
+		return req, Errorf(spec.ParseError, "Parse error: %v", err)
+	}
+	if obj == nil {
+		return req, Errorf(spec.ProcedureNotFound, "Invalid request: not a JSON object")
+	}
+	if id, ok := obj["id"]; ok {
+		req.id = id
+	}
+	if m, ok := obj["method"]; ok {
+		if err := json.Unmarshal(m, &req.method); err != nil {
+			return req, Errorf(spec.ProcedureNotFound, "Procedure not found: method must be a string")
+		}
+	}
+	if req.method == "" {
+		return req, Errorf(spec.ProcedureNotFound, "Procedure not found: no method given")
+	}
+	p, err := splitParams(obj["params"])
+	if err != nil {
+		return req, asError(err)
+	}
+	req.params = p
+	// The selector is the named argument xpub; old clients put it at the
+	// top level of the request.
+	selRaw, ok := p.take("xpub")
+	if !ok {
+		selRaw = obj["xpub"]
+	}
+	sel, err := parseSelector(selRaw)
+	if err != nil {
+		return req, asError(err)
+	}
+	req.sel = sel
+	return req, nil
+}
+
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Errorf(spec.InvalidParams, "%v", err)
+}
+
+// handleOne answers one request object.
+func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
+	req, rerr := decodeRequest(body)
+	if rerr != nil {
+		return errorReply(req.id, rerr)
+	}
+	rid := s.reqSeq.Add(1)
+	log := s.log.With("rid", rid, "id", string(req.id), "method", req.method)
+	start := time.Now()
+	result, err := s.dispatch(ctx, req, log)
+	if err != nil {
+		werr, known := s.cfg.Errors.resolve(err)
+		if !known {
+			log.Error("internal error", "err", err)
+		} else {
+			log.Debug("request failed", "code", werr.Code, "err", werr.Message, "took", time.Since(start))
+		}
+		return errorReply(req.id, werr)
+	}
+	out, merr := json.Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})
+	if merr != nil {
+		log.Error("encoding result", "err", merr)
+		return errorReply(req.id, &Error{Code: spec.Internal, Message: "internal error"})
+	}
+	log.Debug("request", "took", time.Since(start))
+	return out
+}
+
+// dispatch finds the method, binds its arguments and runs it, turning a
+// panic into an internal error.
+func (s *Server) dispatch(ctx context.Context, req request, log *slog.Logger) (result any, err error) {
+	m, ok := s.cfg.Methods.Lookup(req.method)
+	if !ok {
+		return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", req.method)
+	}
+	if m.NeedsWallet && req.sel.Empty() {
+		return nil, Errorf(spec.WalletNotLoaded, "Wallet not loaded")
+	}
+	args, err := bind(m.argType, m.params, req.params)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			result, err = nil, &Error{Code: spec.Internal, Message: "internal error"}
+		}
+	}()
+	return m.run(ctx, &Call{ID: req.id, Method: req.method, Wallet: req.sel, Log: log}, args)
+}
