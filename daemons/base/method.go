@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -252,4 +253,28 @@ func helpMethod(t *Table) Method {
 			return text, nil
 		})
 	return m
+}
+
+// Builder collects method declarations and their errors, so a daemon can
+// declare its table as a flat list and check once.
+type Builder struct {
+	methods []Method
+	err     error
+}
+
+// Add records a declaration made with NewMethod.
+func (b *Builder) Add(m Method, err error) {
+	if err != nil {
+		b.err = errors.Join(b.err, err)
+		return
+	}
+	b.methods = append(b.methods, m)
+}
+
+// Table builds the table, or reports every declaration error.
+func (b *Builder) Table() (*Table, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	return NewTable(b.methods...)
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of walletd: builds the pinned test nodes, checks formatting
+# and vet, then the whole suite with the race detector (unit tests, the fuzz
+# seed corpora, and the integration tests against real nodes on 127.0.0.1).
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "== building test nodes"
+bash integration/nodes/build.sh btcd btcctl
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 20m "$@" ./...
