@@ -1,0 +1,12 @@
+# Convenience targets; each wraps a script that works without make.
+.PHONY: build test run nodes fuzz
+build:
+	go build -o bin/walletd ./cmd/daemon
+nodes:
+	bash integration/nodes/build.sh btcd btcctl
+test:
+	bash scripts/test.sh
+run:
+	bash scripts/run-regtest.sh
+fuzz:
+	go test -run XXX -fuzz FuzzHandle -fuzztime 60s ./daemons/base/

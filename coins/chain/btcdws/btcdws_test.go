@@ -1,0 +1,504 @@
+package btcdws_test
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/chain/btcdws"
+	"github.com/walletd/walletd/coins/chain/chaintest"
+	"github.com/walletd/walletd/integration/harness"
+)
+
+// nodeControl adapts a harness btcd to chaintest.NodeControl.
+type nodeControl struct{ n *harness.Node }
+
+func (c nodeControl) NewScript(t testing.TB) []byte {
+	s, _ := c.n.For(t).NewScript(harness.P2WPKH)
+	return s
+}
+
+func (c nodeControl) Fund(t testing.TB, pkScript []byte, amount int64) *wire.MsgTx {
+	return c.n.For(t).FundTx(pkScript, amount)
+}
+
+func (c nodeControl) SpendTx(t testing.TB, prev wire.OutPoint, prevScript []byte, v int64, to []byte) *wire.MsgTx {
+	return c.n.For(t).SpendTx(prev, prevScript, v, to)
+}
+
+func (c nodeControl) Generate(t testing.TB, n int) []chainhash.Hash { return c.n.For(t).Generate(n) }
+func (c nodeControl) Stop(t testing.TB)                             { c.n.For(t).Stop() }
+func (c nodeControl) Start(t testing.TB)                            { c.n.For(t).Start() }
+func (c nodeControl) InvalidateBlock(t testing.TB, h chainhash.Hash) {
+	c.n.For(t).InvalidateBlock(h)
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func newBackend(t testing.TB, n *harness.Node, mod func(*btcdws.Config)) *btcdws.Backend {
+	cfg := btcdws.Config{
+		URL:          n.WSURL(),
+		Params:       n.Params(),
+		ReconnectMin: 20 * time.Millisecond,
+		ReconnectMax: 500 * time.Millisecond,
+		CallTimeout:  20 * time.Second,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	b, err := btcdws.New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// TestConformance runs the shared backend suite against a real btcd
+// (simnet, so the chain survives the suite's node restarts).
+func TestConformance(t *testing.T) {
+	n := harness.StartBtcd(t, harness.WithSimnet())
+	t0 := time.Now()
+	chaintest.Run(t, func(t *testing.T, nc chaintest.NodeControl) chain.Backend {
+		return newBackend(t, nc.(nodeControl).n, nil)
+	}, nodeControl{n})
+	t.Logf("suite ran in %v", time.Since(t0))
+}
+
+func waitEvent(t *testing.T, ch <-chan chain.Event, kind chain.EventKind) chain.Event {
+	t.Helper()
+	timeout := time.After(chaintest.Timeout)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatalf("channel closed waiting for event kind %d", kind)
+			}
+			if ev.Kind == kind {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("timed out waiting for event kind %d", kind)
+		}
+	}
+}
+
+func TestTLS(t *testing.T) {
+	n := harness.StartBtcd(t, harness.WithTLS())
+	ctx := context.Background()
+
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(n.TLSCert()) {
+		t.Fatal("bad cert")
+	}
+	b := newBackend(t, n, func(c *btcdws.Config) { c.TLS.RootCAs = pool })
+	ch, err := b.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+
+	// System roots do not trust btcd's self-signed certificate: the
+	// backend keeps retrying and never connects.
+	bad := newBackend(t, n, nil)
+	if _, err := bad.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	insecure := newBackend(t, n, func(c *btcdws.Config) { c.TLS.InsecureSkipVerify = true })
+	ich, err := insecure.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ich, chain.EventConnected)
+	if bad.Connected() {
+		t.Fatal("connected without trusting the certificate")
+	}
+}
+
+func TestNewRejectsBadURL(t *testing.T) {
+	for _, u := range []string{"", "http://u:p@127.0.0.1:1", "ws://127.0.0.1", "ws://u:p@:1", "wss//x"} {
+		if _, err := btcdws.New(btcdws.Config{URL: u, Params: nil}, nil); err == nil {
+			t.Errorf("New(%q) succeeded", u)
+		}
+	}
+	_, err := btcdws.New(btcdws.Config{URL: "ws://user:s3cret@127.0.0.1:1", Params: nil}, nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("New without params: %v", err)
+	}
+	_, err = btcdws.New(btcdws.Config{URL: "ws://user:s3cret@127.0.0.1:%zz", Params: nil}, nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("New with a bad port leaks or passes: %v", err)
+	}
+}
+
+// TestWrongPassword: the backend keeps retrying, never connects, never logs
+// the password, and Close returns promptly.
+func TestWrongPassword(t *testing.T) {
+	n := harness.StartBtcd(t)
+	var logs syncWriter
+	u := strings.Replace(n.WSURL(), "walletd-test-pass", "wrong-pass", 1)
+	b, err := btcdws.New(btcdws.Config{URL: u, Params: n.Params(), ReconnectMin: 10 * time.Millisecond, ReconnectMax: 50 * time.Millisecond},
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	harness.WaitFor(t, 10*time.Second, "a failed attempt logged", func() bool { return strings.Contains(logs.String(), "authentication failed") })
+	t0 := time.Now()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	if _, ok := <-ch; ok {
+		t.Fatal("event before close")
+	}
+	if strings.Contains(logs.String(), "wrong-pass") {
+		t.Fatalf("password in logs: %s", logs.String())
+	}
+}
+
+// syncWriter is a log sink safe for the backend's goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestManyScripts watches 100,000 scripts, then checks a payment to the last
+// one is notified, and that a reconnect reloads them all.
+func TestManyScripts(t *testing.T) {
+	n := harness.StartBtcd(t, harness.WithSimnet())
+	b := newBackend(t, n, nil)
+	ctx := context.Background()
+	ch, err := b.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+
+	const count = 100_000
+	scripts := make([][]byte, count)
+	for i := range scripts {
+		s := make([]byte, 22)
+		s[0], s[1] = 0x00, 0x14 // P2WPKH of a fake hash
+		s[2], s[3], s[4] = byte(i), byte(i>>8), byte(i>>16)
+		scripts[i] = s
+	}
+	last, _ := n.NewScript(harness.P2WPKH)
+	scripts = append(scripts, last)
+	t0 := time.Now()
+	if err := b.Watch(ctx, scripts, nil); err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	t.Logf("Watch of %d scripts took %v", len(scripts), time.Since(t0))
+	if a, _ := b.Watched(); a != count+1 {
+		t.Fatalf("Watched = %d", a)
+	}
+	tx := n.FundTx(last, 10_000)
+	for {
+		ev := waitEvent(t, ch, chain.EventTxAccepted)
+		if ev.Tx.TxHash() == tx.TxHash() {
+			break
+		}
+	}
+	t0 = time.Now()
+	n.Restart()
+	waitEvent(t, ch, chain.EventDisconnected)
+	waitEvent(t, ch, chain.EventConnected)
+	t.Logf("reconnect with the full reload took %v", time.Since(t0))
+	tx = n.FundTx(last, 11_000)
+	for {
+		ev := waitEvent(t, ch, chain.EventTxAccepted)
+		if ev.Tx.TxHash() == tx.TxHash() {
+			break
+		}
+	}
+}
+
+// TestSlowConsumer: events queue up without blocking calls, in order.
+func TestSlowConsumer(t *testing.T) {
+	n := harness.StartBtcd(t)
+	b := newBackend(t, n, func(c *btcdws.Config) { c.EventBuffer = 1 })
+	ctx := context.Background()
+	ch, err := b.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	harness.WaitFor(t, chaintest.Timeout, "connected", b.Connected)
+	hashes := n.Generate(300) // nobody reads meanwhile
+	// Calls still work while the consumer sleeps.
+	if tip, err := b.Tip(ctx); err != nil || tip.Hash != hashes[len(hashes)-1] {
+		t.Fatalf("Tip = %v, %v", tip, err)
+	}
+	harness.WaitFor(t, chaintest.Timeout, "backlog", func() bool { return b.Backlog() > 200 })
+	if ev := <-ch; ev.Kind != chain.EventConnected {
+		t.Fatalf("first event %v", ev.Kind)
+	}
+	for i, h := range hashes {
+		ev := waitEvent(t, ch, chain.EventBlockConnected)
+		if ev.Block.Hash != h || ev.Block.Height != int32(i+1) {
+			t.Fatalf("event %d: block %v at %d, want %v at %d", i, ev.Block.Hash, ev.Block.Height, h, i+1)
+		}
+	}
+}
+
+// TestReorgEvents: two nodes, the backend's node reorganises onto the
+// other's longer chain: disconnected events (tip first), then connected.
+func TestReorgEvents(t *testing.T) {
+	a := harness.StartBtcd(t)
+	other := harness.StartBtcd(t)
+	b := newBackend(t, a, nil)
+	ctx := context.Background()
+	ch, err := b.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+	mine := a.Generate(3)
+	for range mine {
+		waitEvent(t, ch, chain.EventBlockConnected)
+	}
+	theirs := other.Generate(5)
+	a.ConnectPeer(other)
+	a.WaitSynced(other)
+	for i := 2; i >= 0; i-- {
+		ev := waitEvent(t, ch, chain.EventBlockDisconnected)
+		if ev.Block.Hash != mine[i] || ev.Block.Height != int32(i+1) {
+			t.Fatalf("disconnected %v at %d, want %v at %d", ev.Block.Hash, ev.Block.Height, mine[i], i+1)
+		}
+	}
+	for i, h := range theirs {
+		ev := waitEvent(t, ch, chain.EventBlockConnected)
+		if ev.Block.Hash != h || ev.Block.Height != int32(i+1) {
+			t.Fatalf("connected %v at %d, want %v at %d", ev.Block.Hash, ev.Block.Height, h, i+1)
+		}
+	}
+	if _, err := b.FilterBlocks(ctx, mine); err == nil {
+		t.Log("note: FilterBlocks still serves blocks of the abandoned branch")
+	} else if !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("FilterBlocks(stale branch) = %v", err)
+	}
+}
+
+// TestNoGoroutineLeak: a backend that connected, lost its node and kept
+// retrying leaves no goroutine behind after Close.
+func TestNoGoroutineLeak(t *testing.T) {
+	n := harness.StartBtcd(t, harness.WithSimnet())
+	base := runtime.NumGoroutine()
+	b := newBackend(t, n, nil)
+	ch, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+	s, _ := n.NewScript(harness.P2WPKH)
+	if err := b.Watch(context.Background(), [][]byte{s}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Tip(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n.Stop()
+	waitEvent(t, ch, chain.EventDisconnected)
+	t0 := time.Now()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("Close took %v while reconnecting", d)
+	}
+	for range ch {
+	}
+	if err := b.Watch(context.Background(), [][]byte{s}, nil); !errors.Is(err, chain.ErrNotConnected) {
+		t.Fatalf("Watch after Close = %v", err)
+	}
+	harness.WaitFor(t, 5*time.Second, "goroutines back to the baseline", func() bool {
+		return runtime.NumGoroutine() <= base
+	})
+}
+
+// TestFilterBlocksRange times FilterBlocks over 1,000 consecutive blocks
+// with a payment in one of them.
+func TestFilterBlocksRange(t *testing.T) {
+	n := harness.StartBtcd(t)
+	b := newBackend(t, n, nil)
+	ctx := context.Background()
+	ch, err := b.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+	s, _ := n.NewScript(harness.P2TR)
+	if err := b.Watch(ctx, [][]byte{s}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hashes := n.Generate(500)
+	tx := n.FundTx(s, 12_345)
+	hashes = append(hashes, n.Generate(1)...)
+	hashes = append(hashes, n.Generate(499)...)
+	t0 := time.Now()
+	blocks, err := b.FilterBlocks(ctx, hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("FilterBlocks over %d blocks: %v", len(hashes), time.Since(t0))
+	found := 0
+	for i, blk := range blocks {
+		if blk.Hash != hashes[i] {
+			t.Fatalf("block %d out of order", i)
+		}
+		if len(blk.Txs) > 0 {
+			found++
+			if blk.Txs[0].TxHash() != tx.TxHash() {
+				t.Fatalf("unexpected match in block %d", i)
+			}
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d blocks with matches, want 1", found)
+	}
+}
+
+// blackholeProxy forwards TCP to target until frozen; while frozen it keeps
+// connections open but drops every byte, like a dead peer behind a silent
+// network.
+type blackholeProxy struct {
+	l      net.Listener
+	target string
+	frozen atomic.Bool
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newBlackholeProxy(t *testing.T, target string) *blackholeProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &blackholeProxy{l: l, target: target}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			p.wg.Add(2)
+			go p.pipe(c, up)
+			go p.pipe(up, c)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *blackholeProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.frozen.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				src.Close()
+				return
+			}
+		}
+		if err != nil {
+			dst.Close()
+			return
+		}
+	}
+}
+
+// TestDeadPeerDetected: a node that silently stops answering is detected by
+// the missing pongs (EventDisconnected), and the backend reconnects when the
+// path comes back.
+func TestDeadPeerDetected(t *testing.T) {
+	n := harness.StartBtcd(t)
+	p := newBlackholeProxy(t, n.RPCAddr())
+	u, err := url.Parse(n.WSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.l.Addr().String()
+	b := newBackend(t, n, func(c *btcdws.Config) {
+		c.URL = u.String()
+		c.PingInterval = 100 * time.Millisecond
+		c.CallTimeout = time.Second
+	})
+	ch, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+	// Idle well past the ping timeout: pongs keep the connection up.
+	idle := time.After(500 * time.Millisecond)
+	select {
+	case ev := <-ch:
+		t.Fatalf("unexpected event while idle: %v", ev.Kind)
+	case <-idle:
+	}
+	p.frozen.Store(true)
+	t0 := time.Now()
+	waitEvent(t, ch, chain.EventDisconnected)
+	t.Logf("dead peer detected in %v", time.Since(t0))
+	p.frozen.Store(false)
+	waitEvent(t, ch, chain.EventConnected)
+	h := n.Generate(1)[0]
+	if ev := waitEvent(t, ch, chain.EventBlockConnected); ev.Block.Hash != h {
+		t.Fatalf("block %v, want %v", ev.Block.Hash, h)
+	}
+}

@@ -1,0 +1,399 @@
+package btcdws
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
+)
+
+const (
+	// headerWindow is how many getblockheader calls FilterBlocks keeps in
+	// flight (btcd serves up to 20 requests of a websocket at once).
+	headerWindow = 16
+	// rescanChunk is the number of blocks per rescanblocks call: the node
+	// reads every block from disk, so a chunk must finish within
+	// CallTimeout even for full mainnet blocks.
+	rescanChunk = 100
+	// historyPage is the searchrawtransactions page size.
+	historyPage = 500
+)
+
+// call runs one call on the ready connection with CallTimeout applied.
+func (b *Backend) call(ctx context.Context, out any, method string, params ...any) error {
+	conn, err := b.readyConn()
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+	defer cancel()
+	return conn.callInto(cctx, out, method, params...)
+}
+
+type headerResult struct {
+	Hash          string `json:"hash"`
+	Height        int32  `json:"height"`
+	Time          int64  `json:"time"`
+	PreviousHash  string `json:"previousblockhash"`
+	Confirmations int64  `json:"confirmations"`
+}
+
+func (h *headerResult) ref() (chain.BlockRef, error) {
+	hash, err := chainhash.NewHashFromStr(h.Hash)
+	if err != nil {
+		return chain.BlockRef{}, err
+	}
+	ref := chain.BlockRef{Height: h.Height, Hash: *hash, Time: time.Unix(h.Time, 0)}
+	if h.PreviousHash != "" {
+		prev, err := chainhash.NewHashFromStr(h.PreviousHash)
+		if err != nil {
+			return chain.BlockRef{}, err
+		}
+		ref.Prev = *prev
+	}
+	return ref, nil
+}
+
+// headerOn returns the BlockRef of hash (getblockheader verbose);
+// chain.ErrNotFound when the node does not know it.
+func (b *Backend) headerOn(ctx context.Context, conn *rpcConn, hash string) (chain.BlockRef, error) {
+	var h headerResult
+	if err := conn.callInto(ctx, &h, "getblockheader", hash, true); err != nil {
+		if _, ok := rpcCode(err); ok {
+			return chain.BlockRef{}, fmt.Errorf("block %s: %w: %w", hash, chain.ErrNotFound, err)
+		}
+		return chain.BlockRef{}, err
+	}
+	return h.ref()
+}
+
+func (b *Backend) tipOn(ctx context.Context, conn *rpcConn) (chain.BlockRef, error) {
+	var hash string
+	if err := conn.callInto(ctx, &hash, "getbestblockhash"); err != nil {
+		return chain.BlockRef{}, err
+	}
+	return b.headerOn(ctx, conn, hash)
+}
+
+// Tip returns the best block (getbestblockhash, getblockheader).
+func (b *Backend) Tip(ctx context.Context) (chain.BlockRef, error) {
+	conn, err := b.readyConn()
+	if err != nil {
+		return chain.BlockRef{}, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+	defer cancel()
+	return b.tipOn(cctx, conn)
+}
+
+// BlockAt returns the best-chain block at height (getblockhash,
+// getblockheader); chain.ErrNotFound when height is above the tip or
+// negative.
+func (b *Backend) BlockAt(ctx context.Context, height int32) (chain.BlockRef, error) {
+	if height < 0 {
+		return chain.BlockRef{}, fmt.Errorf("height %d: %w", height, chain.ErrNotFound)
+	}
+	conn, err := b.readyConn()
+	if err != nil {
+		return chain.BlockRef{}, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+	defer cancel()
+	var hash string
+	if err := conn.callInto(cctx, &hash, "getblockhash", height); err != nil {
+		if _, ok := rpcCode(err); ok {
+			return chain.BlockRef{}, fmt.Errorf("height %d: %w: %w", height, chain.ErrNotFound, err)
+		}
+		return chain.BlockRef{}, err
+	}
+	return b.headerOn(cctx, conn, hash)
+}
+
+// FilterBlocks returns, for each hash in order, the block's BlockRef and its
+// transactions matching the filter (none for most blocks). Headers are read
+// with pipelined getblockheader calls; the matches with rescanblocks over
+// each run of consecutive blocks (btcd requires each block to be the child
+// of the previous one), 100 blocks per call. The node adds the outpoints of
+// matched outputs to its filter as it goes, so a spend in a later block of
+// the same call is matched too. An unknown hash fails the call with
+// chain.ErrNotFound.
+func (b *Backend) FilterBlocks(ctx context.Context, hashes []chainhash.Hash) ([]chain.Block, error) {
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	conn, err := b.readyConn()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	out := make([]chain.Block, len(hashes))
+	// Headers, headerWindow in flight.
+	var (
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+		sem     = make(chan struct{}, headerWindow)
+	)
+	for i := range hashes {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cctx, ccancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+			defer ccancel()
+			ref, err := b.headerOn(cctx, conn, hashes[i].String())
+			if err != nil {
+				errOnce.Do(func() { first = err; cancel() })
+				return
+			}
+			out[i].BlockRef = ref
+		}(i)
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Matches, per run of consecutive blocks.
+	start := 0
+	for i := 1; i <= len(hashes); i++ {
+		if i < len(hashes) && out[i].Prev == hashes[i-1] && i-start < rescanChunk {
+			continue
+		}
+		if err := b.rescan(ctx, conn, out[start:i]); err != nil {
+			return nil, err
+		}
+		start = i
+	}
+	return out, nil
+}
+
+type rescannedBlock struct {
+	Hash         string   `json:"hash"`
+	Transactions []string `json:"transactions"`
+}
+
+// rescan fills the Txs of consecutive blocks with one rescanblocks call.
+func (b *Backend) rescan(ctx context.Context, conn *rpcConn, blocks []chain.Block) error {
+	req := make([]string, len(blocks))
+	idx := make(map[string]int, len(blocks))
+	for i := range blocks {
+		req[i] = blocks[i].Hash.String()
+		idx[req[i]] = i
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+	defer cancel()
+	var res []rescannedBlock
+	if err := conn.callInto(cctx, &res, "rescanblocks", req); err != nil {
+		return err
+	}
+	for _, rb := range res {
+		i, ok := idx[rb.Hash]
+		if !ok {
+			return fmt.Errorf("rescanblocks: node returned unrequested block %s", rb.Hash)
+		}
+		txs := make([]*wire.MsgTx, 0, len(rb.Transactions))
+		for _, s := range rb.Transactions {
+			tx, err := decodeTx(s)
+			if err != nil {
+				return fmt.Errorf("rescanblocks: %w", err)
+			}
+			txs = append(txs, tx)
+		}
+		b.learn(txs...)
+		blocks[i].Txs = txs
+	}
+	return nil
+}
+
+type rawTxResult struct {
+	Hex           string `json:"hex"`
+	Txid          string `json:"txid"`
+	BlockHash     string `json:"blockhash"`
+	Confirmations int64  `json:"confirmations"`
+	Time          int64  `json:"time"`
+	Blocktime     int64  `json:"blocktime"`
+}
+
+// txInfo converts a verbose transaction, looking up the block height through
+// heights (a per-call cache of getblockheader results).
+func (b *Backend) txInfo(ctx context.Context, conn *rpcConn, r *rawTxResult, heights map[string]int32) (chain.TxInfo, error) {
+	tx, err := decodeTx(r.Hex)
+	if err != nil {
+		return chain.TxInfo{}, err
+	}
+	info := chain.TxInfo{Tx: tx}
+	if r.BlockHash == "" {
+		return info, nil
+	}
+	bh, err := chainhash.NewHashFromStr(r.BlockHash)
+	if err != nil {
+		return chain.TxInfo{}, err
+	}
+	h, ok := heights[r.BlockHash]
+	if !ok {
+		ref, err := b.headerOn(ctx, conn, r.BlockHash)
+		if err != nil {
+			return chain.TxInfo{}, err
+		}
+		h = ref.Height
+		heights[r.BlockHash] = h
+	}
+	info.BlockHash = bh
+	info.Height = h
+	info.Confirmations = r.Confirmations
+	t := r.Blocktime
+	if t == 0 {
+		t = r.Time
+	}
+	if t != 0 {
+		info.Time = time.Unix(t, 0)
+	}
+	return info, nil
+}
+
+// Transaction looks txid up (getrawtransaction verbose; the node needs
+// --txindex for confirmed transactions not paying its wallet). Mempool
+// transactions have no BlockHash, Height 0. Unknown → chain.ErrNotFound.
+func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.TxInfo, error) {
+	conn, err := b.readyConn()
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+	defer cancel()
+	var r rawTxResult
+	if err := conn.callInto(cctx, &r, "getrawtransaction", txid.String(), 1); err != nil {
+		if code, ok := rpcCode(err); ok && code == codeNoInfo {
+			return nil, fmt.Errorf("tx %s: %w: %w", txid, chain.ErrNotFound, err)
+		}
+		return nil, err
+	}
+	info, err := b.txInfo(cctx, conn, &r, map[string]int32{})
+	if err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
+// History returns every transaction paying to or spending from pkScript
+// (searchrawtransactions over the node's address index, all pages, oldest
+// first, mempool last), each once. Scripts without an address form return
+// chain.ErrUnsupported; so does a node without --addrindex. Mempool entries
+// have zero Time.
+func (b *Backend) History(ctx context.Context, pkScript []byte) ([]chain.TxInfo, error) {
+	addr, err := b.addressOf(pkScript)
+	if err != nil {
+		return nil, fmt.Errorf("btcdws: history of script %x: %w: %v", pkScript, chain.ErrUnsupported, err)
+	}
+	conn, err := b.readyConn()
+	if err != nil {
+		return nil, err
+	}
+	var out []chain.TxInfo
+	seen := map[string]int{}
+	heights := map[string]int32{}
+	for skip := 0; ; {
+		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+		var page []rawTxResult
+		err := conn.callInto(cctx, &page, "searchrawtransactions", addr, 1, skip, historyPage, 0, false)
+		if err != nil {
+			cancel()
+			var re *RPCError
+			switch {
+			case errors.As(err, &re) && re.Code == codeNoInfo:
+				// No (more) transactions for the address.
+				return out, nil
+			case errors.As(err, &re) && bytes.Contains([]byte(re.Message), []byte("--addrindex")):
+				return nil, fmt.Errorf("btcdws: %w: %w", chain.ErrUnsupported, err)
+			}
+			return nil, err
+		}
+		for i := range page {
+			info, err := b.txInfo(cctx, conn, &page[i], heights)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			// A tx confirmed between two pages can show up twice:
+			// keep its latest state.
+			if j, ok := seen[page[i].Txid]; ok {
+				out[j] = info
+				continue
+			}
+			seen[page[i].Txid] = len(out)
+			out = append(out, info)
+		}
+		cancel()
+		if len(page) < historyPage {
+			return out, nil
+		}
+		skip += len(page)
+	}
+}
+
+// Broadcast submits tx (sendrawtransaction). A refusal by the node returns
+// an error wrapping both chain.ErrRejected and the node's *RPCError (code and
+// reason, e.g. -26 "output already spent"); transport failures do not wrap
+// ErrRejected.
+func (b *Backend) Broadcast(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {
+	var buf bytes.Buffer
+	buf.Grow(tx.SerializeSize())
+	if err := tx.Serialize(&buf); err != nil {
+		return chainhash.Hash{}, err
+	}
+	var s string
+	if err := b.call(ctx, &s, "sendrawtransaction", hex.EncodeToString(buf.Bytes())); err != nil {
+		if _, ok := rpcCode(err); ok {
+			return chainhash.Hash{}, fmt.Errorf("%w: %w", chain.ErrRejected, err)
+		}
+		return chainhash.Hash{}, err
+	}
+	h, err := chainhash.NewHashFromStr(s)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	return *h, nil
+}
+
+// EstimateFee returns the node's estimate (estimatefee target, BTC per kB)
+// in satoshis per kvB. ok is false when the node has no estimate: it answers
+// -1 or an error (btcd does both before it has seen enough blocks). target
+// must be at least 1.
+func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, error) {
+	if target < 1 {
+		return 0, false, fmt.Errorf("btcdws: fee target %d, want >= 1", target)
+	}
+	var perKB float64
+	if err := b.call(ctx, &perKB, "estimatefee", target); err != nil {
+		if _, ok := rpcCode(err); ok {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	if perKB <= 0 || math.IsNaN(perKB) || math.IsInf(perKB, 0) {
+		return 0, false, nil
+	}
+	return int64(math.Round(perKB * 1e8)), true, nil
+}

@@ -1,0 +1,147 @@
+package btcdws
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/btcsuite/btcd/txscript/v2"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultReconnectMin = 500 * time.Millisecond
+	DefaultReconnectMax = 30 * time.Second
+	DefaultCallTimeout  = 30 * time.Second
+	DefaultPingInterval = 30 * time.Second
+	DefaultFilterChunk  = 10_000
+	DefaultEventBuffer  = 256
+)
+
+// Config configures a Backend.
+type Config struct {
+	// URL is the node's websocket RPC endpoint with credentials:
+	// ws://user:pass@host:port or wss://user:pass@host:port. The path
+	// defaults to /ws (btcd's). The password is never logged.
+	URL string
+	// Params are the network parameters used to turn pkScripts into the
+	// addresses the node's loadtxfilter and searchrawtransactions take.
+	Params *chaincfg.Params
+	// AddressOf, when set, replaces the default pkScript → address
+	// encoding (btcd's, with Params): a fork whose node wants another
+	// address format (bchd's cashaddr) supplies its own. It returns an
+	// error for scripts that have no single address.
+	AddressOf func(pkScript []byte) (string, error)
+	// TLS configures wss:// connections.
+	TLS TLSOptions
+	// ReconnectMin and ReconnectMax bound the exponential backoff between
+	// connection attempts (defaults 500ms and 30s).
+	ReconnectMin, ReconnectMax time.Duration
+	// CallTimeout bounds every call, in addition to the caller's ctx
+	// (default 30s).
+	CallTimeout time.Duration
+	// PingInterval is how often a websocket ping is sent; a node that
+	// answers nothing for two intervals is considered gone (default 30s).
+	PingInterval time.Duration
+	// FilterChunk is the number of addresses sent per loadtxfilter call
+	// (default 10,000).
+	FilterChunk int
+	// EventBuffer is the capacity of the events channel (default 256);
+	// events beyond it wait in the backend's unbounded queue.
+	EventBuffer int
+}
+
+// TLSOptions configures the TLS client of wss:// connections. The server
+// certificate is verified against RootCAs (the system roots when nil) unless
+// InsecureSkipVerify is set.
+type TLSOptions struct {
+	// RootCAs are the authorities trusted for the node's certificate;
+	// btcd's self-signed rpc.cert goes here. Nil means the system roots.
+	RootCAs *x509.CertPool
+	// ServerName overrides the name checked in the certificate (default:
+	// the URL's host).
+	ServerName string
+	// InsecureSkipVerify accepts any certificate. Only for explicit
+	// operator opt-in: it makes the connection open to interception.
+	InsecureSkipVerify bool
+}
+
+// endpoint is a parsed Config.URL.
+type endpoint struct {
+	dialURL  string // without credentials
+	redacted string // for logs
+	auth     string // Authorization header value, "" when none
+	host     string
+	tls      bool
+}
+
+func parseURL(raw string) (endpoint, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse quotes the input, password included: don't wrap.
+		return endpoint{}, errors.New("btcdws: invalid server URL")
+	}
+	var ep endpoint
+	switch u.Scheme {
+	case "ws":
+	case "wss":
+		ep.tls = true
+	default:
+		return endpoint{}, fmt.Errorf("btcdws: unsupported URL scheme %q (want ws or wss)", u.Scheme)
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil || host == "" || port == "" {
+		return endpoint{}, fmt.Errorf("btcdws: server URL needs host:port, got %q", u.Host)
+	}
+	ep.host = host
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		ep.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
+	}
+	ep.redacted = u.Redacted()
+	d := *u
+	d.User = nil
+	if d.Path == "" || d.Path == "/" {
+		d.Path = "/ws"
+	}
+	ep.dialURL = d.String()
+	return ep, nil
+}
+
+func (c *Config) tlsConfig(ep endpoint) *tls.Config {
+	if !ep.tls {
+		return nil
+	}
+	name := c.TLS.ServerName
+	if name == "" {
+		name = ep.host
+	}
+	return &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		RootCAs:            c.TLS.RootCAs,
+		ServerName:         name,
+		InsecureSkipVerify: c.TLS.InsecureSkipVerify, //nolint:gosec // explicit operator option
+	}
+}
+
+// defaultAddressOf encodes pkScript as the single address btcd's filter
+// matches it by; P2PK scripts map to their key's P2PKH address (btcd's filter
+// matches both), bare multisig and non-standard scripts have none.
+func defaultAddressOf(params *chaincfg.Params) func([]byte) (string, error) {
+	return func(pkScript []byte) (string, error) {
+		class, addrs, _, err := txscript.ExtractPkScriptAddrs(pkScript, params)
+		if err != nil {
+			return "", err
+		}
+		if len(addrs) != 1 || class == txscript.MultiSigTy {
+			return "", fmt.Errorf("script class %v has no single address", class)
+		}
+		return addrs[0].EncodeAddress(), nil
+	}
+}

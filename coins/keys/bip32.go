@@ -1,0 +1,235 @@
+package keys
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/binary"
+	"errors"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/address/v2/base58"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
+
+	"github.com/walletd/walletd/coins/params"
+)
+
+// hardened is the first hardened BIP32 child index.
+const hardened = uint32(0x80000000)
+
+// errInvalidChild marks a BIP32 child whose derivation falls outside the
+// curve (probability below 2^-127); Electrum then skips to the next index.
+var errInvalidChild = errors.New("keys: invalid bip32 child")
+
+// extKey is a BIP32 extended key. It is immutable once built, so it can be
+// shared between goroutines. Unlike btcd's hdkeychain.ExtendedKey it keeps the
+// parent point in affine form (so public derivation costs one base-point
+// multiplication and one addition) and never memoizes lazily.
+type extKey struct {
+	depth     byte
+	parentFP  [4]byte
+	childNum  uint32
+	chainCode [32]byte
+	pub       [33]byte            // compressed public key
+	point     btcec.JacobianPoint // pub as an affine point (Z = 1)
+	priv      *btcec.ModNScalar   // nil for a public key
+}
+
+// newExtKeyFromPriv builds an extended key from a private scalar, computing
+// its public key.
+func newExtKeyFromPriv(k *btcec.ModNScalar, chainCode []byte) *extKey {
+	x := &extKey{priv: new(btcec.ModNScalar).Set(k)}
+	copy(x.chainCode[:], chainCode)
+	btcec.ScalarBaseMultNonConst(k, &x.point)
+	x.point.ToAffine()
+	x.pub = compressPoint(&x.point)
+	return x
+}
+
+// compressPoint serializes an affine point in compressed form.
+func compressPoint(p *btcec.JacobianPoint) [33]byte {
+	var out [33]byte
+	out[0] = 0x02
+	if p.Y.IsOdd() {
+		out[0] = 0x03
+	}
+	p.X.PutBytesUnchecked(out[1:])
+	return out
+}
+
+// masterFromSeed is BIP32's master key: HMAC-SHA512("Bitcoin seed", seed).
+// Like Electrum (BIP32Node.from_rootseed) it fails rather than retrying when
+// the left half is not a valid scalar.
+func masterFromSeed(seed []byte) (*extKey, error) {
+	m := hmac.New(sha512.New, []byte("Bitcoin seed"))
+	m.Write(seed)
+	I := m.Sum(nil)
+	var k btcec.ModNScalar
+	if overflow := k.SetByteSlice(I[:32]); overflow || k.IsZero() {
+		return nil, errInvalidChild
+	}
+	x := newExtKeyFromPriv(&k, I[32:])
+	k.Zero()
+	return x, nil
+}
+
+// child derives child index i with Electrum's protect_against_invalid_ecpoint:
+// an invalid child is skipped for the next index (without crossing into or
+// out of the hardened range), and the result keeps the requested index as its
+// child number. A public key derives only non-hardened children.
+func (k *extKey) child(i uint32) (*extKey, error) {
+	j := i
+	for {
+		c, err := k.childOnce(j)
+		if err == nil {
+			c.childNum = i
+			return c, nil
+		}
+		if !errors.Is(err, errInvalidChild) || (j+1)&hardened != i&hardened {
+			return nil, err
+		}
+		j++
+	}
+}
+
+// childOnce is BIP32's CKDpriv / CKDpub for one index.
+func (k *extKey) childOnce(i uint32) (*extKey, error) {
+	var data [37]byte
+	if i >= hardened {
+		if k.priv == nil {
+			return nil, errors.New("keys: hardened derivation needs a private key")
+		}
+		k.priv.PutBytesUnchecked(data[1:33])
+	} else {
+		copy(data[:33], k.pub[:])
+	}
+	binary.BigEndian.PutUint32(data[33:], i)
+	m := hmac.New(sha512.New, k.chainCode[:])
+	m.Write(data[:])
+	I := m.Sum(nil)
+	clear(data[:])
+	var il btcec.ModNScalar
+	if overflow := il.SetByteSlice(I[:32]); overflow {
+		return nil, errInvalidChild
+	}
+	var c *extKey
+	if k.priv != nil {
+		il.Add(k.priv)
+		if il.IsZero() {
+			return nil, errInvalidChild
+		}
+		c = newExtKeyFromPriv(&il, I[32:])
+		il.Zero()
+	} else {
+		var ilG, sum btcec.JacobianPoint
+		btcec.ScalarBaseMultNonConst(&il, &ilG)
+		btcec.AddNonConst(&ilG, &k.point, &sum)
+		if (sum.X.IsZero() && sum.Y.IsZero()) || sum.Z.IsZero() {
+			return nil, errInvalidChild
+		}
+		sum.ToAffine()
+		c = &extKey{point: sum}
+		c.pub = compressPoint(&sum)
+		copy(c.chainCode[:], I[32:])
+	}
+	c.depth = k.depth + 1
+	copy(c.parentFP[:], address.Hash160(k.pub[:])[:4])
+	return c, nil
+}
+
+// public returns the key without its private part.
+func (k *extKey) public() *extKey {
+	c := *k
+	c.priv = nil
+	return &c
+}
+
+// serialize returns the 78-byte BIP32 serialization with the given version;
+// the private form when private is true (k must then hold a private key).
+func (k *extKey) serialize(version [4]byte, private bool) []byte {
+	b := make([]byte, 0, 78)
+	b = append(b, version[:]...)
+	b = append(b, k.depth)
+	b = append(b, k.parentFP[:]...)
+	b = binary.BigEndian.AppendUint32(b, k.childNum)
+	b = append(b, k.chainCode[:]...)
+	if private {
+		var s [32]byte
+		k.priv.PutBytesUnchecked(s[:])
+		b = append(b, 0)
+		b = append(b, s[:]...)
+		clear(s[:])
+	} else {
+		b = append(b, k.pub[:]...)
+	}
+	return b
+}
+
+// base58Check returns the base58check encoding (double-SHA256 checksum) of payload.
+func base58Check(payload []byte) string {
+	sum := chainhash.DoubleHashB(payload)
+	b := make([]byte, 0, len(payload)+4)
+	b = append(b, payload...)
+	b = append(b, sum[:4]...)
+	s := base58.Encode(b)
+	clear(b)
+	return s
+}
+
+// decodeBase58Check is Electrum's DecodeBase58Check: the payload, or ok=false
+// on a bad character, a short string or a checksum mismatch.
+func decodeBase58Check(s string) ([]byte, bool) {
+	b := base58.Decode(s)
+	if len(b) < 4 {
+		return nil, false
+	}
+	payload, sum := b[:len(b)-4], b[len(b)-4:]
+	want := chainhash.DoubleHashB(payload)
+	if !hmac.Equal(sum, want[:4]) {
+		clear(b)
+		return nil, false
+	}
+	return payload, true
+}
+
+// parseExtKey is Electrum 4.3.4's BIP32Node.from_xkey for network n: a
+// base58check string of 78 bytes whose version is one of n's SLIP-132
+// versions. The version alone decides public or private, as in Electrum: a
+// private key is the last 32 bytes (the padding byte is not checked) and must
+// be a scalar in [1, n-1]; a public key must be a valid compressed point.
+func parseExtKey(s string, n *params.Network) (k *extKey, t params.ScriptType, private bool, ok bool) {
+	b, ok := decodeBase58Check(s)
+	if !ok || len(b) != 78 {
+		clear(b)
+		return nil, 0, false, false
+	}
+	defer clear(b)
+	var version [4]byte
+	copy(version[:], b[:4])
+	t, private, ok = n.LookupHDVersion(version)
+	if !ok {
+		return nil, 0, false, false
+	}
+	chain := b[13:45]
+	if private {
+		var sc btcec.ModNScalar
+		if overflow := sc.SetByteSlice(b[46:78]); overflow || sc.IsZero() {
+			return nil, 0, false, false
+		}
+		k = newExtKeyFromPriv(&sc, chain)
+		sc.Zero()
+	} else {
+		pk, err := btcec.ParsePubKey(b[45:78])
+		if err != nil {
+			return nil, 0, false, false
+		}
+		k = &extKey{}
+		pk.AsJacobian(&k.point)
+		copy(k.pub[:], b[45:78])
+		copy(k.chainCode[:], chain)
+	}
+	k.depth = b[4]
+	copy(k.parentFP[:], b[5:9])
+	k.childNum = binary.BigEndian.Uint32(b[9:13])
+	return k, t, private, true
+}

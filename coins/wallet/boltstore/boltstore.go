@@ -1,0 +1,152 @@
+// Package boltstore is the embedded wallet.Store on bbolt: one file per coin
+// and network, atomic transactions, fsync on commit.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/walletd/walletd/coins/wallet"
+)
+
+// Store is a wallet.Store in one bbolt file.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens (creating if needed) the store file at path, creating its
+// directory with mode 0700. It fails after a timeout if another process
+// holds the file.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(wallet.KV) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(tx *bolt.Tx) error { return fn(kv{tx}) })
+}
+
+// Update runs fn in a read-write transaction committed with fsync.
+func (s *Store) Update(ctx context.Context, fn func(wallet.KV) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(kv{tx}) })
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+type kv struct{ tx *bolt.Tx }
+
+func (k kv) Get(bucket string, key []byte) []byte {
+	b := k.tx.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	return b.Get(key)
+}
+
+func (k kv) bucket(name string) (*bolt.Bucket, error) {
+	return k.tx.CreateBucketIfNotExists([]byte(name))
+}
+
+func (k kv) Put(bucket string, key, val []byte) error {
+	b, err := k.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, val)
+}
+
+func (k kv) Delete(bucket string, key []byte) error {
+	b := k.tx.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	return b.Delete(key)
+}
+
+func (k kv) Scan(bucket string, prefix, start []byte, fn func(k, v []byte) error) error {
+	b := k.tx.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	seek := prefix
+	if start != nil && bytes.Compare(start, prefix) > 0 {
+		seek = start
+	}
+	for key, v := c.Seek(seek); key != nil && bytes.HasPrefix(key, prefix); key, v = c.Next() {
+		if err := fn(key, v); err != nil {
+			if errors.Is(err, wallet.ErrStopScan) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (k kv) ScanReverse(bucket string, prefix []byte, fn func(k, v []byte) error) error {
+	b := k.tx.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	var key, v []byte
+	if end := prefixEnd(prefix); end == nil {
+		key, v = c.Last()
+	} else if key, v = c.Seek(end); key == nil {
+		key, v = c.Last()
+	} else {
+		key, v = c.Prev()
+	}
+	for ; key != nil && bytes.HasPrefix(key, prefix); key, v = c.Prev() {
+		if err := fn(key, v); err != nil {
+			if errors.Is(err, wallet.ErrStopScan) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix,
+// or nil if there is none (prefix empty or all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func (k kv) NextSequence(bucket string) (uint64, error) {
+	b, err := k.bucket(bucket)
+	if err != nil {
+		return 0, err
+	}
+	return b.NextSequence()
+}

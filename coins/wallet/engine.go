@@ -1,0 +1,537 @@
+// Package wallet is walletd's wallet engine: it tracks many wallets against
+// one chain backend, keeps their history, UTXOs and payment requests in a
+// Store, applies blocks atomically with a stored chain cursor (rolling back
+// on reorgs), and appends every notification to a durable event log before
+// it is published.
+//
+// Secrets: key material that holds private keys lives only in memory (in
+// the loaded wallet), never in the Store; wallets are stored by fingerprint
+// with their public key material only.
+package wallet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/keys"
+	"github.com/walletd/walletd/coins/params"
+)
+
+// Errors the engine returns; the daemon maps them to contract codes.
+var (
+	ErrNotSynced       = errors.New("wallet engine is not synchronized with the chain backend yet")
+	ErrNoBackend       = errors.New("no chain backend configured (set <COIN>_SERVER)")
+	ErrRequestNotFound = errors.New("Request not found")
+	ErrGapLimit        = errors.New("Unable to create a new address: the gap limit is reached (use force=true)")
+	ErrTxNotFound      = errors.New("Transaction not found")
+)
+
+// Electrum's gap limits.
+const (
+	GapReceiving = 20
+	GapChange    = 10
+)
+
+// Config configures an Engine.
+type Config struct {
+	Net     *params.Network
+	Store   Store
+	Backend chain.Backend // nil: wallet methods fail with ErrNoBackend
+	Log     *slog.Logger
+	// Publish receives every event after it is durably logged.
+	Publish func(Event)
+	// Now is the clock (tests set it); nil means time.Now.
+	Now func() time.Time
+	// SyncTimeout bounds how long a wallet call waits for sync.
+	SyncTimeout time.Duration
+	// NoSync makes wallet calls skip the wait for sync.
+	NoSync bool
+	// PollingCap bounds get_updates' per-wallet queue (default 100).
+	PollingCap int
+	// IdleEvict drops a loaded wallet's key material from memory after this
+	// much idleness (default 10 minutes); it stays tracked.
+	IdleEvict time.Duration
+	// EventRetention keeps at most this many events (default 1,000,000).
+	EventRetention int
+}
+
+// Event is a durably logged notification.
+type Event struct {
+	Seq uint64
+	// WalletKey is the wallet's name on the wire ("" for global events).
+	WalletKey string
+	// Payload is the event object, with "seq".
+	Payload json.RawMessage
+}
+
+// Engine tracks wallets. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	// mu guards the in-memory indexes below; chainMu serializes every
+	// mutation of chain-derived state (block and tx application, wallet
+	// creation), so the indexes only change under both.
+	mu      sync.RWMutex
+	chainMu sync.Mutex
+	index   map[string][]scriptRef     // pkScript → owners
+	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
+	wallets map[string]*tracked
+	cursor  chain.BlockRef
+	synced  bool
+	syncCh  chan struct{} // closed when first synced
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// tracked is one tracked wallet in memory: its public record, and, while
+// loaded, its parsed key material and the key string the client used.
+type tracked struct {
+	rec      walletRecord
+	mat      *keys.Material // nil while evicted
+	wireKey  string         // the key string last used by a client; may be a secret: memory only
+	lastUsed time.Time
+}
+
+// deterministic reports whether the wallet derives its addresses.
+func (t *tracked) deterministic() bool { return len(t.rec.Imported) == 0 }
+
+// New opens the engine over its store: it loads the tracked wallets' scripts
+// and unspent outpoints into memory and the chain cursor.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Publish == nil {
+		cfg.Publish = func(Event) {}
+	}
+	if cfg.PollingCap <= 0 {
+		cfg.PollingCap = 100
+	}
+	if cfg.SyncTimeout <= 0 {
+		cfg.SyncTimeout = 30 * time.Second
+	}
+	if cfg.IdleEvict <= 0 {
+		cfg.IdleEvict = 10 * time.Minute
+	}
+	if cfg.EventRetention <= 0 {
+		cfg.EventRetention = 1_000_000
+	}
+	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
+		wallets: map[string]*tracked{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
+	err := cfg.Store.View(ctx, func(kv KV) error {
+		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
+			return err
+		}
+		if err := kv.Scan(bWallets, nil, nil, func(k, v []byte) error {
+			var rec walletRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			e.wallets[rec.ID] = &tracked{rec: rec}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := kv.Scan(bScripts, nil, nil, func(k, v []byte) error {
+			var refs []scriptRef
+			if err := json.Unmarshal(v, &refs); err != nil {
+				return err
+			}
+			e.index[string(k)] = refs
+			return nil
+		}); err != nil {
+			return err
+		}
+		return kv.Scan(bUTXOs, nil, nil, func(k, v []byte) error {
+			var u utxoRecord
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			if u.SpentHeight == 0 {
+				op := outpointFromKey(k[walletIDLen:])
+				e.owned[op] = append(e.owned[op], string(k[:walletIDLen]))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wallet: loading store: %w", err)
+	}
+	return e, nil
+}
+
+// Start starts following the backend (if any) in the background.
+func (e *Engine) Start(ctx context.Context) error {
+	if e.cfg.Backend == nil {
+		return nil
+	}
+	scripts := e.allScripts()
+	events, err := e.cfg.Backend.Start(ctx)
+	if err != nil {
+		return err
+	}
+	if len(scripts) > 0 {
+		if err := e.watch(ctx, scripts, e.ownedOutpoints()); err != nil {
+			e.log.Warn("initial watch", "err", err)
+		}
+	}
+	e.wg.Add(2)
+	go e.follow(events)
+	go e.janitor()
+	return nil
+}
+
+// Close stops following; the store is the caller's to close.
+func (e *Engine) Close() {
+	select {
+	case <-e.stop:
+	default:
+		close(e.stop)
+	}
+	e.wg.Wait()
+}
+
+func (e *Engine) allScripts() [][]byte {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([][]byte, 0, len(e.index))
+	for s := range e.index {
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+func (e *Engine) ownedOutpoints() []wire.OutPoint {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]wire.OutPoint, 0, len(e.owned))
+	for op := range e.owned {
+		out = append(out, op)
+	}
+	return out
+}
+
+func (e *Engine) watch(ctx context.Context, scripts [][]byte, ops []wire.OutPoint) error {
+	if e.cfg.Backend == nil {
+		return nil
+	}
+	return e.cfg.Backend.Watch(ctx, scripts, ops)
+}
+
+// Synced reports whether the engine has caught up with the backend's tip.
+func (e *Engine) Synced() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.synced
+}
+
+// Height returns the height of the last applied block.
+func (e *Engine) Height() int32 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cursor.Height
+}
+
+// TotalWallets returns the number of tracked wallets.
+func (e *Engine) TotalWallets() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.wallets)
+}
+
+// waitSynced blocks until the engine is synced, ctx ends or SyncTimeout
+// passes (ErrNotSynced); NoSync skips the wait.
+func (e *Engine) waitSynced(ctx context.Context) error {
+	if e.cfg.Backend == nil {
+		return ErrNoBackend
+	}
+	if e.cfg.NoSync {
+		return nil
+	}
+	t := time.NewTimer(e.cfg.SyncTimeout)
+	defer t.Stop()
+	select {
+	case <-e.syncCh:
+		return nil
+	case <-t.C:
+		return ErrNotSynced
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wallet is a handle on a loaded wallet for one call.
+type Wallet struct {
+	e  *Engine
+	t  *tracked
+	ID string
+}
+
+// Material returns the wallet's key material (with private keys when the
+// client gave them).
+func (w *Wallet) Material() *keys.Material { return w.t.mat }
+
+// Open returns the wallet named by key material keyStr, loading it on first
+// use: parse, derive the gap-limit addresses, store its public record, add
+// its scripts to the index and the backend filter, and backfill its history.
+// Later calls with the same wallet (under any of its key forms) reuse it.
+func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
+	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.waitSynced(ctx); err != nil {
+		return nil, err
+	}
+	id := mat.Fingerprint()
+	now := e.cfg.Now()
+	e.mu.Lock()
+	t, ok := e.wallets[id]
+	if ok {
+		if t.mat == nil || (mat.HasPrivateKeys() && !t.mat.HasPrivateKeys()) {
+			t.mat = mat
+		}
+		t.wireKey = keyStr
+		t.lastUsed = now
+	}
+	e.mu.Unlock()
+	if ok {
+		return &Wallet{e: e, t: t, ID: id}, nil
+	}
+	return e.create(ctx, keyStr, mat)
+}
+
+// create tracks a new wallet.
+func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) (*Wallet, error) {
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	id := mat.Fingerprint()
+	e.mu.RLock()
+	t, ok := e.wallets[id]
+	e.mu.RUnlock()
+	if ok { // created concurrently
+		return &Wallet{e: e, t: t, ID: id}, nil
+	}
+	rec := walletRecord{ID: id, Kind: mat.Kind().String(), ScriptType: mat.ScriptType().String(),
+		MPK: mat.MasterPublicKey(), Created: e.cfg.Now(), Birthday: e.Height()}
+	if !mat.HasPrivateKeys() {
+		rec.PublicKey = keyStr
+	}
+	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, lastUsed: e.cfg.Now()}
+	var newScripts [][]byte
+	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+		if mat.Deterministic() {
+			s, err := e.deriveMore(kv, t, false, GapReceiving)
+			if err != nil {
+				return err
+			}
+			newScripts = append(newScripts, s...)
+			if s, err = e.deriveMore(kv, t, true, GapChange); err != nil {
+				return err
+			}
+			newScripts = append(newScripts, s...)
+		} else {
+			for i, k := range mat.Imported() {
+				t.rec.Imported = append(t.rec.Imported, k.Address)
+				if err := e.addScript(kv, t, k, false, uint32(i)); err != nil {
+					return err
+				}
+				newScripts = append(newScripts, k.PkScript)
+			}
+		}
+		return putJSON(kv, bWallets, []byte(id), t.rec)
+	})
+	if err != nil {
+		e.dropScripts(id, newScripts)
+		return nil, err
+	}
+	e.mu.Lock()
+	e.wallets[id] = t
+	e.mu.Unlock()
+	if err := e.watch(ctx, newScripts, nil); err != nil {
+		return nil, err
+	}
+	if err := e.backfill(ctx, newScripts); err != nil {
+		return nil, err
+	}
+	return &Wallet{e: e, t: t, ID: id}, nil
+}
+
+// deriveMore derives n more addresses on a chain, recording them in the
+// store and the index. Caller holds chainMu.
+func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, error) {
+	next := &t.rec.NextRecv
+	if change {
+		next = &t.rec.NextChange
+	}
+	mat := t.mat
+	if mat == nil {
+		var err error
+		if mat, err = e.publicMaterial(t); err != nil {
+			return nil, err
+		}
+	}
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		k, err := mat.Derive(change, *next)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.addScript(kv, t, k, change, *next); err != nil {
+			return nil, err
+		}
+		out = append(out, k.PkScript)
+		*next++
+	}
+	return out, nil
+}
+
+// publicMaterial rebuilds a deterministic wallet's public key material from
+// its stored account key (after a restart, or once evicted).
+func (e *Engine) publicMaterial(t *tracked) (*keys.Material, error) {
+	if t.rec.PublicKey != "" {
+		return keys.Parse(t.rec.PublicKey, e.cfg.Net)
+	}
+	if t.rec.MPK != "" {
+		return keys.Parse(t.rec.MPK, e.cfg.Net)
+	}
+	return nil, fmt.Errorf("wallet %s: no public key material stored", t.rec.ID)
+}
+
+func (e *Engine) addScript(kv KV, t *tracked, k keys.Key, change bool, index uint32) error {
+	ref := scriptRef{Wallet: t.rec.ID, Change: change, Index: index}
+	e.mu.Lock()
+	refs := e.index[string(k.PkScript)]
+	dup := false
+	for _, r := range refs {
+		if r.Wallet == ref.Wallet {
+			dup = true
+		}
+	}
+	if !dup {
+		refs = append(refs, ref)
+		e.index[string(k.PkScript)] = refs
+	}
+	e.mu.Unlock()
+	if err := putJSON(kv, bScripts, k.PkScript, refs); err != nil {
+		return err
+	}
+	return putJSON(kv, bAddrs, key([]byte(t.rec.ID), chainByte(change), u32(index)),
+		addrRecord{Address: k.Address, PkScript: k.PkScript, PubKey: k.PubKey})
+}
+
+// dropScripts undoes index additions of a failed creation.
+func (e *Engine) dropScripts(id string, scripts [][]byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range scripts {
+		refs := e.index[string(s)]
+		kept := refs[:0]
+		for _, r := range refs {
+			if r.Wallet != id {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) == 0 {
+			delete(e.index, string(s))
+		} else {
+			e.index[string(s)] = kept
+		}
+	}
+}
+
+// WireKey returns the name of a wallet in events: the key string a client
+// last used in this process, else its stored public key string, else its
+// master public key.
+func (e *Engine) wireKey(id string) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	t, ok := e.wallets[id]
+	if !ok {
+		return ""
+	}
+	switch {
+	case t.wireKey != "":
+		return t.wireKey
+	case t.rec.PublicKey != "":
+		return t.rec.PublicKey
+	default:
+		return t.rec.MPK
+	}
+}
+
+// Close unloads the wallet named by keyStr: its key material leaves
+// memory. It stays tracked (payments keep being recorded). It reports
+// whether the wallet was loaded.
+func (e *Engine) CloseWallet(keyStr string) bool {
+	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	if err != nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.wallets[mat.Fingerprint()]
+	if !ok || t.mat == nil {
+		return false
+	}
+	t.mat = nil
+	t.wireKey = ""
+	return true
+}
+
+// janitor evicts idle wallets' key material and prunes the event log.
+func (e *Engine) janitor() {
+	defer e.wg.Done()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-tick.C:
+			e.evictIdle()
+			if err := e.pruneEvents(context.Background()); err != nil {
+				e.log.Warn("pruning events", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) evictIdle() {
+	cut := e.cfg.Now().Add(-e.cfg.IdleEvict)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, t := range e.wallets {
+		if t.mat != nil && t.lastUsed.Before(cut) {
+			t.mat = nil
+			t.wireKey = ""
+		}
+	}
+}
+
+// LoadedWallets returns the number of wallets whose key material is in
+// memory.
+func (e *Engine) LoadedWallets() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	n := 0
+	for _, t := range e.wallets {
+		if t.mat != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,283 @@
+package wallet_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/walletd/walletd/coins/params"
+	"github.com/walletd/walletd/coins/wallet"
+	"github.com/walletd/walletd/coins/wallet/boltstore"
+	"github.com/walletd/walletd/internal/vectors"
+)
+
+// recorder collects published events.
+type recorder struct {
+	mu  sync.Mutex
+	evs []wallet.Event
+}
+
+func (r *recorder) publish(ev wallet.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, ev)
+}
+
+type evBody struct {
+	Event     string   `json:"event"`
+	Seq       uint64   `json:"seq"`
+	Address   string   `json:"address"`
+	Status    int      `json:"status"`
+	Tx        string   `json:"tx"`
+	Height    int32    `json:"height"`
+	TxHashes  []string `json:"tx_hashes"`
+	Sent      string   `json:"sent_amount"`
+	StatusStr string   `json:"status_str"`
+}
+
+// waitEvent waits for an event matching pred among those not yet consumed.
+func (r *recorder) waitEvent(t *testing.T, from *int, pred func(evBody) bool) evBody {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		for ; *from < len(r.evs); *from++ {
+			var b evBody
+			_ = json.Unmarshal(r.evs[*from].Payload, &b)
+			if pred(b) {
+				*from++
+				r.mu.Unlock()
+				return b
+			}
+		}
+		r.mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("event not seen")
+	return evBody{}
+}
+
+type env struct {
+	t     *testing.T
+	chain *fakeChain
+	store *boltstore.Store
+	eng   *wallet.Engine
+	rec   *recorder
+	net   *params.Network
+	path  string
+	now   time.Time
+}
+
+func newEnv(t *testing.T, path string, fc *fakeChain) *env {
+	t.Helper()
+	net, _ := params.BTC("regtest")
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &env{t: t, chain: fc, store: st, rec: &recorder{}, net: net, path: path, now: time.Unix(1.7e9, 0)}
+	ev.eng, err = wallet.New(context.Background(), wallet.Config{Net: net, Store: st, Backend: fc,
+		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.eng.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ev.close)
+	return ev
+}
+
+func (ev *env) close() {
+	if ev.eng != nil {
+		ev.eng.Close()
+		ev.eng = nil
+		_ = ev.store.Close()
+	}
+}
+
+func regtestWallet(t *testing.T, label string) vectors.Wallet {
+	for _, w := range vectors.Load(t).Networks["regtest"].Wallets {
+		if w.Label == label {
+			return w
+		}
+	}
+	t.Fatalf("no vector wallet %s", label)
+	return vectors.Wallet{}
+}
+
+func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	fc := newFakeChain()
+	fc.mine()
+	ev := newEnv(t, path, fc)
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := w.AddRequest(ctx, 50_000_000, "memo", 900, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.StatusStr != "Expires in about 15 minutes" {
+		t.Fatalf("request: %+v", req)
+	}
+	req2, _ := w.AddRequest(ctx, 1000, "", 0, false)
+	if req2.Address != vw.Receiving[1] || req2.StatusStr != "Unpaid" {
+		t.Fatalf("second request: %+v", req2)
+	}
+	script, _ := ev.net.PkScript(req.Address)
+	seen := 0
+	// Underpayment stays unpaid with sent_amount.
+	fc.mempoolAdd(payTx(script, 20_000_000, 1))
+	b := ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b.Status != wallet.StatusUnpaid || b.Sent != "0.20000000" || b.Address != req.ID {
+		t.Fatalf("underpaid event: %+v", b)
+	}
+	// The rest arrives: unconfirmed.
+	fc.mempoolAdd(payTx(script, 30_000_000, 2))
+	b = ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b.Status != wallet.StatusUnconfirmed || b.Sent != "0.50000000" || len(b.TxHashes) != 2 {
+		t.Fatalf("unconfirmed event: %+v", b)
+	}
+	// Mined: paid, verified_tx, new_block.
+	ref := fc.mine()
+	ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "verified_tx" && b.Height == ref.Height })
+	b = ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b.Status != wallet.StatusPaid {
+		t.Fatalf("paid event: %+v", b)
+	}
+	got, _ := w.GetRequest(ctx, req.ID)
+	if got.Status != wallet.StatusPaid || got.Confirmations != 1 {
+		t.Fatalf("get_request: %+v", got)
+	}
+	fc.mine()
+	waitFor(t, func() bool { g, _ := w.GetRequest(ctx, req.ID); return g.Confirmations == 2 })
+	bal, _ := w.Balance(ctx)
+	if bal.Confirmed != 50_000_000 {
+		t.Fatalf("balance %+v", bal)
+	}
+	// Reorg both blocks away: back to unconfirmed, with an event.
+	fc.reorg(2)
+	b = ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b.Status != wallet.StatusUnconfirmed {
+		t.Fatalf("after reorg: %+v", b)
+	}
+	// The longer chain confirms it again.
+	fc.mine()
+	b = ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b.Status != wallet.StatusPaid {
+		t.Fatalf("re-mined: %+v", b)
+	}
+	lastSeq := ev.rec.evs[len(ev.rec.evs)-1].Seq
+	// Restart: the wallet is still tracked without any call, the cursor and
+	// seq survive, and a payment while down is found.
+	ev.close()
+	script2, _ := ev.net.PkScript(req2.Address)
+	fc.mine(payTx(script2, 5000, 3))
+	ev2 := newEnv(t, path, fc)
+	if ev2.eng.TotalWallets() != 1 {
+		t.Fatalf("wallets after restart: %d", ev2.eng.TotalWallets())
+	}
+	seen = 0
+	b = ev2.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b.Address != req2.ID || b.Status != wallet.StatusPaid || b.Seq <= lastSeq {
+		t.Fatalf("payment while down: %+v (last seq before restart %d)", b, lastSeq)
+	}
+	if ev2.rec.evs[0].WalletKey != vw.KeyMaterial {
+		t.Errorf("event wallet key %q, want the public key string", ev2.rec.evs[0].WalletKey)
+	}
+	// Replay from the log.
+	all, err := ev2.eng.EventsAfter(ctx, 0, 1000)
+	if err != nil || len(all) == 0 || all[len(all)-1].Seq != b.Seq {
+		t.Fatalf("log: %d events, %v", len(all), err)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq <= all[i-1].Seq {
+			t.Fatal("seq not increasing")
+		}
+	}
+	// get_updates drains once.
+	w2, _ := ev2.eng.Open(ctx, vw.KeyMaterial)
+	ups, _ := w2.Updates(ctx)
+	if len(ups) == 0 {
+		t.Fatal("no updates")
+	}
+	ups, _ = w2.Updates(ctx)
+	if len(ups) != 0 {
+		t.Fatalf("second drain returned %d", len(ups))
+	}
+}
+
+func TestExpiryAndLatePayment(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	vw := regtestWallet(t, "standard-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := w.AddRequest(ctx, 1000, "", 60, false)
+	ev.now = ev.now.Add(61 * time.Second)
+	got, _ := w.GetRequest(ctx, req.ID)
+	if got.Status != wallet.StatusExpired || got.StatusStr != "Expired" {
+		t.Fatalf("expired: %+v", got)
+	}
+	// The expired request's address is not handed out again.
+	next, _ := w.AddRequest(ctx, 1000, "", 60, false)
+	if next.Address == req.Address {
+		t.Fatal("address of an expired request reused")
+	}
+	// A late payment is recorded and reported.
+	script, _ := ev.net.PkScript(req.Address)
+	fc.mempoolAdd(payTx(script, 1000, 9))
+	seen := 0
+	b := ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" && b.Address == req.ID })
+	if b.Status != wallet.StatusUnconfirmed {
+		t.Fatalf("late payment: %+v", b)
+	}
+}
+
+func TestGapLimitAndForce(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < wallet.GapReceiving; i++ {
+		r, err := w.AddRequest(ctx, 1, "", 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < len(vw.Receiving) && r.Address != vw.Receiving[i] {
+			t.Fatalf("request %d address %s, Electrum %s", i, r.Address, vw.Receiving[i])
+		}
+	}
+	if _, err := w.AddRequest(ctx, 1, "", 0, false); err != wallet.ErrGapLimit {
+		t.Fatalf("21st request without force: %v", err)
+	}
+	r, err := w.AddRequest(ctx, 1, "", 0, true)
+	if err != nil || r.Address == "" {
+		t.Fatalf("force: %+v %v", r, err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -1,0 +1,181 @@
+package wallet_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
+)
+
+// fakeChain is an in-memory chain.Backend for engine unit tests: a list of
+// blocks that tests extend, fork and reorg, and a mempool. Integration tests
+// run the engine against a real btcd.
+type fakeChain struct {
+	mu      sync.Mutex
+	blocks  []chain.Block // full blocks, index = height
+	mempool []*wire.MsgTx
+	scripts map[string]bool
+	events  chan chain.Event
+}
+
+func newFakeChain() *fakeChain {
+	f := &fakeChain{scripts: map[string]bool{}, events: make(chan chain.Event, 1000)}
+	f.blocks = append(f.blocks, chain.Block{BlockRef: chain.BlockRef{Height: 0, Hash: chainhash.Hash{0xee}, Time: time.Unix(1e9, 0)}})
+	return f
+}
+
+func (f *fakeChain) Start(context.Context) (<-chan chain.Event, error) {
+	f.mu.Lock()
+	tip := f.blocks[len(f.blocks)-1].BlockRef
+	f.mu.Unlock()
+	f.events <- chain.Event{Kind: chain.EventConnected, Tip: tip}
+	return f.events, nil
+}
+func (f *fakeChain) Close() error    { return nil }
+func (f *fakeChain) Connected() bool { return true }
+func (f *fakeChain) Watch(_ context.Context, scripts [][]byte, _ []wire.OutPoint) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range scripts {
+		f.scripts[string(s)] = true
+	}
+	return nil
+}
+func (f *fakeChain) Tip(context.Context) (chain.BlockRef, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.blocks[len(f.blocks)-1].BlockRef, nil
+}
+func (f *fakeChain) BlockAt(_ context.Context, h int32) (chain.BlockRef, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if int(h) >= len(f.blocks) || h < 0 {
+		return chain.BlockRef{}, chain.ErrNotFound
+	}
+	return f.blocks[h].BlockRef, nil
+}
+func (f *fakeChain) relevant(tx *wire.MsgTx) bool {
+	for _, o := range tx.TxOut {
+		if f.scripts[string(o.PkScript)] {
+			return true
+		}
+	}
+	return false
+}
+func (f *fakeChain) FilterBlocks(_ context.Context, hashes []chainhash.Hash) ([]chain.Block, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []chain.Block
+	for _, h := range hashes {
+		for _, b := range f.blocks {
+			if b.Hash == h {
+				fb := chain.Block{BlockRef: b.BlockRef}
+				for _, tx := range b.Txs {
+					if f.relevant(tx) {
+						fb.Txs = append(fb.Txs, tx)
+					}
+				}
+				out = append(out, fb)
+			}
+		}
+	}
+	return out, nil
+}
+func (f *fakeChain) History(_ context.Context, script []byte) ([]chain.TxInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []chain.TxInfo
+	pays := func(tx *wire.MsgTx) bool {
+		for _, o := range tx.TxOut {
+			if bytes.Equal(o.PkScript, script) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, b := range f.blocks {
+		for _, tx := range b.Txs {
+			if pays(tx) {
+				h := b.Hash
+				out = append(out, chain.TxInfo{Tx: tx, BlockHash: &h, Height: b.Height})
+			}
+		}
+	}
+	for _, tx := range f.mempool {
+		if pays(tx) {
+			out = append(out, chain.TxInfo{Tx: tx})
+		}
+	}
+	return out, nil
+}
+func (f *fakeChain) Transaction(context.Context, chainhash.Hash) (*chain.TxInfo, error) {
+	return nil, chain.ErrNotFound
+}
+func (f *fakeChain) Broadcast(_ context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {
+	f.mempoolAdd(tx)
+	return tx.TxHash(), nil
+}
+func (f *fakeChain) EstimateFee(context.Context, int) (int64, bool, error) { return 0, false, nil }
+
+// mempoolAdd puts tx in the mempool and notifies it if relevant.
+func (f *fakeChain) mempoolAdd(tx *wire.MsgTx) {
+	f.mu.Lock()
+	f.mempool = append(f.mempool, tx)
+	rel := f.relevant(tx)
+	f.mu.Unlock()
+	if rel {
+		f.events <- chain.Event{Kind: chain.EventTxAccepted, Tx: tx}
+	}
+}
+
+// mine appends a block with the mempool's txs plus extra, and notifies it.
+func (f *fakeChain) mine(extra ...*wire.MsgTx) chain.BlockRef {
+	f.mu.Lock()
+	prev := f.blocks[len(f.blocks)-1]
+	b := chain.Block{BlockRef: chain.BlockRef{Height: prev.Height + 1, Prev: prev.Hash,
+		Time: prev.Time.Add(10 * time.Minute)}}
+	b.Txs = append(append([]*wire.MsgTx{}, f.mempool...), extra...)
+	f.mempool = nil
+	b.Hash = chainhash.DoubleHashH(append(prev.Hash[:], byte(len(f.blocks)), byte(len(b.Txs)), byte(time.Now().UnixNano())))
+	f.blocks = append(f.blocks, b)
+	fb := chain.Block{BlockRef: b.BlockRef}
+	for _, tx := range b.Txs {
+		if f.relevant(tx) {
+			fb.Txs = append(fb.Txs, tx)
+		}
+	}
+	f.mu.Unlock()
+	f.events <- chain.Event{Kind: chain.EventBlockConnected, Block: &fb}
+	return b.BlockRef
+}
+
+// reorg disconnects the top n blocks (their txs return to the mempool) and
+// notifies the disconnections.
+func (f *fakeChain) reorg(n int) {
+	f.mu.Lock()
+	var refs []chain.BlockRef
+	for i := 0; i < n; i++ {
+		top := f.blocks[len(f.blocks)-1]
+		f.blocks = f.blocks[:len(f.blocks)-1]
+		f.mempool = append(top.Txs, f.mempool...)
+		refs = append(refs, top.BlockRef)
+	}
+	f.mu.Unlock()
+	for _, r := range refs {
+		r := r
+		f.events <- chain.Event{Kind: chain.EventBlockDisconnected, Block: &chain.Block{BlockRef: r}}
+	}
+}
+
+// payTx builds a tx paying value to script from a made-up outpoint.
+func payTx(script []byte, value int64, salt byte) *wire.MsgTx {
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{salt, 1, 2}, Index: 0}, nil, nil))
+	tx.AddTxOut(wire.NewTxOut(value, script))
+	return tx
+}

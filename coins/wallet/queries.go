@@ -1,0 +1,321 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/keys"
+)
+
+// CoinbaseMaturity is the depth a coinbase output needs to be spendable.
+const CoinbaseMaturity = 100
+
+// Balance is a wallet's balance in satoshis, as Electrum splits it.
+type Balance struct {
+	Confirmed   int64
+	Unconfirmed int64 // may be negative: confirmed coins spent by mempool txs
+	Unmatured   int64 // coinbase outputs not yet mature
+}
+
+// UTXO is an unspent output of the wallet.
+type UTXO struct {
+	OutPoint wire.OutPoint
+	Value    int64
+	Address  string
+	PkScript []byte
+	Height   int32
+	Coinbase bool
+	Change   bool
+	Index    uint32
+	// SpentBy is set when a mempool transaction spends it.
+	SpentBy string
+}
+
+// UTXOs lists the wallet's outputs not spent by a confirmed transaction.
+func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
+	var out []UTXO
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		return kv.Scan(bUTXOs, []byte(w.ID), nil, func(k, v []byte) error {
+			var u utxoRecord
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			if u.SpentBy != "" && u.SpentHeight > 0 {
+				return nil
+			}
+			addr, _ := w.e.cfg.Net.AddressFromScript(u.PkScript)
+			out = append(out, UTXO{OutPoint: outpointFromKey(k[walletIDLen:]), Value: u.Value, Address: addr,
+				PkScript: u.PkScript, Height: u.Height, Coinbase: u.Coinbase, Change: u.Change, Index: u.Index,
+				SpentBy: u.SpentBy})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Balance computes the wallet's balance at the current height.
+func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
+	utxos, err := w.UTXOs(ctx)
+	if err != nil {
+		return Balance{}, err
+	}
+	tip := w.e.Height()
+	var b Balance
+	for _, u := range utxos {
+		switch {
+		case u.Coinbase && u.Height > 0 && u.Height+CoinbaseMaturity > tip+1:
+			if u.SpentBy == "" {
+				b.Unmatured += u.Value
+			}
+		case u.Height == 0:
+			if u.SpentBy == "" {
+				b.Unconfirmed += u.Value
+			}
+		default:
+			b.Confirmed += u.Value
+			if u.SpentBy != "" {
+				b.Unconfirmed -= u.Value
+			}
+		}
+	}
+	return b, nil
+}
+
+// HistoryItem is one transaction of the wallet's history.
+type HistoryItem struct {
+	TxID          chainhash.Hash
+	Height        int32
+	Confirmations int64
+	Received      int64
+	Sent          int64
+	Time          time.Time
+	FirstSeen     time.Time
+	Raw           []byte
+}
+
+// History lists the wallet's transactions, confirmed ones by height, then
+// mempool ones by first sight.
+func (w *Wallet) History(ctx context.Context) ([]HistoryItem, error) {
+	tip := w.e.Height()
+	var out []HistoryItem
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		return kv.Scan(bWalletTxs, []byte(w.ID), nil, func(k, v []byte) error {
+			var wt walletTx
+			if err := json.Unmarshal(v, &wt); err != nil {
+				return err
+			}
+			var id chainhash.Hash
+			copy(id[:], k[walletIDLen:])
+			item := HistoryItem{TxID: id, Height: wt.Height, Received: wt.Received, Sent: wt.Sent, FirstSeen: wt.FirstSeen}
+			var rec txRecord
+			if ok, err := getJSON(kv, bTxs, hashKey(id), &rec); err != nil {
+				return err
+			} else if ok {
+				item.Time, item.Raw = rec.Time, rec.Raw
+			}
+			if wt.Height > 0 {
+				item.Confirmations = int64(tip) - int64(wt.Height) + 1
+				if item.Confirmations < 1 {
+					item.Confirmations = 1
+				}
+			}
+			out = append(out, item)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		hi, hj := out[i].Height, out[j].Height
+		if (hi == 0) != (hj == 0) {
+			return hj == 0
+		}
+		if hi != hj {
+			return hi < hj
+		}
+		return out[i].FirstSeen.Before(out[j].FirstSeen)
+	})
+	return out, err
+}
+
+// TxStatus returns a wallet transaction's confirmations (ErrTxNotFound if
+// the wallet does not know it).
+func (w *Wallet) TxStatus(ctx context.Context, txid chainhash.Hash) (int64, error) {
+	var wt walletTx
+	var found bool
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		var err error
+		found, err = getJSON(kv, bWalletTxs, key([]byte(w.ID), hashKey(txid)), &wt)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, ErrTxNotFound
+	}
+	if wt.Height <= 0 {
+		return 0, nil
+	}
+	return int64(w.e.Height()) - int64(wt.Height) + 1, nil
+}
+
+// Address is one of the wallet's addresses.
+type Address struct {
+	Address  string
+	PkScript []byte
+	PubKey   []byte
+	Change   bool
+	Index    uint32
+	Used     bool
+	Balance  int64
+}
+
+// Addresses lists the wallet's addresses: receiving then change, by index.
+func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
+	var out []Address
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		used := map[string]int64{}
+		seen := map[string]bool{}
+		if err := kv.Scan(bUTXOs, []byte(w.ID), nil, func(_, v []byte) error {
+			var u utxoRecord
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			seen[string(u.PkScript)] = true
+			if u.SpentBy == "" || u.SpentHeight == 0 {
+				used[string(u.PkScript)] += u.Value
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return kv.Scan(bAddrs, []byte(w.ID), nil, func(k, v []byte) error {
+			var a addrRecord
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			out = append(out, Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey,
+				Change: k[walletIDLen] == 1, Index: uint32FromBytes(k[walletIDLen+1:]),
+				Used: seen[string(a.PkScript)], Balance: used[string(a.PkScript)]})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// UnusedAddress returns the first receiving address with no history and no
+// request, or "" when the gap is exhausted.
+func (w *Wallet) UnusedAddress(ctx context.Context) (string, error) {
+	var addr string
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		var err error
+		addr, _, _, err = w.e.unusedAddress(kv, w.t)
+		return err
+	})
+	return addr, err
+}
+
+// CreateNewAddress derives one more receiving address (past the gap, as
+// Electrum's createnewaddress does) and starts watching it.
+func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
+	if !w.t.deterministic() {
+		return "", keys.ErrNotDeterministic
+	}
+	e := w.e
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	var addr string
+	var scripts [][]byte
+	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+		idx := w.t.rec.NextRecv
+		var err error
+		if scripts, err = e.deriveMore(kv, w.t, false, 1); err != nil {
+			return err
+		}
+		var a addrRecord
+		if _, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil {
+			return err
+		}
+		addr = a.Address
+		return putJSON(kv, bWallets, []byte(w.ID), w.t.rec)
+	})
+	if err != nil {
+		return "", err
+	}
+	return addr, e.watch(ctx, scripts, nil)
+}
+
+// IsMine reports whether address belongs to the wallet.
+func (w *Wallet) IsMine(ctx context.Context, address string) (bool, error) {
+	a, err := w.lookupAddress(ctx, address)
+	return a != nil, err
+}
+
+// PubKeys returns the public keys of address in the wallet (hex), or
+// ErrUnknownAddress.
+func (w *Wallet) PubKeys(ctx context.Context, address string) ([]string, error) {
+	a, err := w.lookupAddress(ctx, address)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, keys.ErrUnknownAddress
+	}
+	if len(a.PubKey) == 0 {
+		return []string{}, nil
+	}
+	return []string{hex.EncodeToString(a.PubKey)}, nil
+}
+
+func (w *Wallet) lookupAddress(ctx context.Context, address string) (*Address, error) {
+	script, err := w.e.cfg.Net.PkScript(address)
+	if err != nil {
+		return nil, err
+	}
+	w.e.mu.RLock()
+	refs := w.e.index[string(script)]
+	w.e.mu.RUnlock()
+	for _, r := range refs {
+		if r.Wallet != w.ID {
+			continue
+		}
+		var a addrRecord
+		err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+			_, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(r.Change), u32(r.Index)), &a)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey, Change: r.Change, Index: r.Index}, nil
+	}
+	return nil, nil
+}
+
+// MPK returns the wallet's master public key ("" for imported wallets).
+func (w *Wallet) MPK() string { return w.t.rec.MPK }
+
+// Transaction returns a transaction the engine stored (any wallet's).
+func (e *Engine) Transaction(ctx context.Context, txid chainhash.Hash) (*wire.MsgTx, int32, bool, error) {
+	var rec txRecord
+	var found bool
+	err := e.cfg.Store.View(ctx, func(kv KV) error {
+		var err error
+		found, err = getJSON(kv, bTxs, hashKey(txid), &rec)
+		return err
+	})
+	if err != nil || !found {
+		return nil, 0, false, err
+	}
+	tx := wire.NewMsgTx(0)
+	if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
+		return nil, 0, false, err
+	}
+	return tx, rec.Height, true, nil
+}

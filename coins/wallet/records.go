@@ -1,0 +1,159 @@
+package wallet
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+)
+
+// Buckets of the store. Keys are binary and fixed-width where they are
+// prefixes, so that prefix scans select exactly one wallet's records.
+const (
+	bMeta      = "meta"     // "cursor" → BlockRef JSON; "notified" → uint32 height of the last new_block
+	bWallets   = "wallets"  // walletID → walletRecord
+	bScripts   = "scripts"  // pkScript → []scriptRef
+	bAddrs     = "addrs"    // walletID|chain(1)|index(4) → addrRecord
+	bTxs       = "txs"      // txid(32) → txRecord
+	bWalletTxs = "wtx"      // walletID|txid → walletTx
+	bUTXOs     = "utxos"    // walletID|outpoint(36) → utxoRecord (spent ones kept, marked)
+	bRequests  = "requests" // walletID|requestID → Request
+	bBlocks    = "blocks"   // height(4) → blockRecord
+	bEvents    = "events"   // seq(8) → eventRecord
+	bWEvents   = "wevents"  // walletID|seq(8) → nil
+	bPolls     = "polls"    // walletID → seq(8) drained by get_updates
+	bTxWallets = "txw"      // txid|walletID → nil: the wallets a tx touches
+)
+
+// walletIDLen is the length of a wallet id (hex fingerprint).
+const walletIDLen = 64
+
+// walletRecord is a tracked wallet's public description.
+type walletRecord struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	ScriptType string    `json:"script_type"`
+	MPK        string    `json:"mpk,omitempty"`      // account xpub (public)
+	PublicKey  string    `json:"public,omitempty"`   // the key string when it is public (xpub, address list)
+	Imported   []string  `json:"imported,omitempty"` // addresses of an imported wallet
+	NextRecv   uint32    `json:"next_recv"`          // receiving addresses derived
+	NextChange uint32    `json:"next_change"`        // change addresses derived
+	Created    time.Time `json:"created"`
+	Birthday   int32     `json:"birthday"` // cursor height when first tracked
+}
+
+// scriptRef ties a script to one wallet's address.
+type scriptRef struct {
+	Wallet string `json:"w"`
+	Change bool   `json:"c,omitempty"`
+	Index  uint32 `json:"i"`
+}
+
+type addrRecord struct {
+	Address  string `json:"a"`
+	PkScript []byte `json:"s"`
+	PubKey   []byte `json:"p,omitempty"`
+}
+
+type txRecord struct {
+	Raw       []byte    `json:"raw"`
+	Height    int32     `json:"h"`
+	BlockHash string    `json:"bh,omitempty"`
+	Time      time.Time `json:"t"`
+	FirstSeen time.Time `json:"fs"`
+	Coinbase  bool      `json:"cb,omitempty"`
+}
+
+type walletTx struct {
+	Height    int32     `json:"h"`
+	Received  int64     `json:"r"` // sats paid to the wallet by this tx
+	Sent      int64     `json:"s"` // sats of the wallet's coins this tx spent
+	FirstSeen time.Time `json:"fs"`
+	Verified  bool      `json:"v,omitempty"` // verified_tx sent for the current height
+}
+
+type utxoRecord struct {
+	Value       int64  `json:"v"`
+	PkScript    []byte `json:"s"`
+	Height      int32  `json:"h"`
+	Coinbase    bool   `json:"cb,omitempty"`
+	Change      bool   `json:"c,omitempty"`
+	Index       uint32 `json:"i"`
+	SpentBy     string `json:"sb,omitempty"`
+	SpentHeight int32  `json:"sh,omitempty"`
+}
+
+type blockRecord struct {
+	Hash string   `json:"h"`
+	Prev string   `json:"p"`
+	Time int64    `json:"t"`
+	Txs  []string `json:"txs,omitempty"`
+}
+
+type eventRecord struct {
+	Wallet  string          `json:"w,omitempty"`
+	Time    int64           `json:"t"`
+	Payload json.RawMessage `json:"p"`
+}
+
+func u32(v uint32) []byte {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], v)
+	return b[:]
+}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func key(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func outpointKey(op wire.OutPoint) []byte {
+	return key(op.Hash[:], u32(op.Index))
+}
+
+func outpointFromKey(b []byte) wire.OutPoint {
+	var op wire.OutPoint
+	copy(op.Hash[:], b[:32])
+	op.Index = binary.BigEndian.Uint32(b[32:36])
+	return op
+}
+
+func chainByte(change bool) []byte {
+	if change {
+		return []byte{1}
+	}
+	return []byte{0}
+}
+
+func hashKey(h chainhash.Hash) []byte { return append([]byte(nil), h[:]...) }
+
+func getJSON(kv KV, bucket string, k []byte, v any) (bool, error) {
+	raw := kv.Get(bucket, k)
+	if raw == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+func putJSON(kv KV, bucket string, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return kv.Put(bucket, k, raw)
+}

@@ -1,0 +1,474 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Request statuses (Electrum's codes).
+const (
+	StatusUnpaid      = 0
+	StatusExpired     = 1
+	StatusUnknown     = 2
+	StatusPaid        = 3
+	StatusUnconfirmed = 7
+)
+
+// Request is a stored payment request. The status fields hold what was
+// last announced, so that a change is announced exactly once.
+type Request struct {
+	ID        string   `json:"id"`
+	Address   string   `json:"address"`
+	PkScript  []byte   `json:"script"`
+	Index     uint32   `json:"index"`
+	Amount    int64    `json:"amount"`
+	Memo      string   `json:"memo"`
+	Timestamp int64    `json:"timestamp"`
+	Expiry    int64    `json:"expiry"`
+	Status    int      `json:"status"`
+	Sent      int64    `json:"sent"`
+	TxHashes  []string `json:"tx_hashes"`
+}
+
+// RequestView is a request with its live status, as get_request shows it.
+type RequestView struct {
+	Request
+	Status        int
+	StatusStr     string
+	Confirmations int64
+	Sent          int64
+	TxHashes      []string
+	URI           string
+}
+
+// payment is one output paying a request's address.
+type payment struct {
+	txid   string
+	value  int64
+	height int32
+	seen   time.Time
+}
+
+// AddRequest creates a payment request on the first receiving address that
+// has no history and no request, or past the gap limit with force.
+// expiry is in seconds (0: never).
+func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expiry int64, force bool) (*RequestView, error) {
+	e := w.e
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	now := e.cfg.Now()
+	var req Request
+	var extra [][]byte
+	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+		extra = nil
+		addr, idx, script, err := e.unusedAddress(kv, w.t)
+		if err != nil {
+			return err
+		}
+		if addr == "" {
+			if !force || !w.t.deterministic() {
+				return ErrGapLimit
+			}
+			idx = w.t.rec.NextRecv
+			s, err := e.deriveMore(kv, w.t, false, 1)
+			if err != nil {
+				return err
+			}
+			extra = s
+			var a addrRecord
+			if _, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil {
+				return err
+			}
+			addr, script = a.Address, a.PkScript
+			if err := putJSON(kv, bWallets, []byte(w.ID), w.t.rec); err != nil {
+				return err
+			}
+		}
+		sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
+		req = Request{ID: hex.EncodeToString(sum[:])[:10], Address: addr, PkScript: script, Index: idx,
+			Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
+		if err := putJSON(kv, bRequests, key([]byte(w.ID), []byte(req.ID)), req); err != nil {
+			return err
+		}
+		return kv.Put(bReqAddr, key([]byte(w.ID), script), []byte(req.ID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(extra) > 0 {
+		if err := e.watch(ctx, extra, nil); err != nil {
+			return nil, err
+		}
+	}
+	return w.viewRequest(ctx, req)
+}
+
+// bReqAddr maps walletID|pkScript → request id.
+const bReqAddr = "reqaddr"
+
+// unusedAddress finds the first receiving address with no history and no
+// request. Imported wallets reuse their first address, as Electrum does.
+func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, err error) {
+	prefix := key([]byte(t.rec.ID), chainByte(false))
+	err = kv.Scan(bAddrs, prefix, nil, func(k, v []byte) error {
+		var a addrRecord
+		if err := json.Unmarshal(v, &a); err != nil {
+			return err
+		}
+		if !t.deterministic() {
+			addr, script = a.Address, a.PkScript
+			return ErrStopScan
+		}
+		if kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil || e.scriptUsed(kv, t.rec.ID, a.PkScript) {
+			return nil
+		}
+		addr, script = a.Address, a.PkScript
+		idx = uint32FromBytes(k[len(prefix):])
+		return ErrStopScan
+	})
+	return addr, idx, script, err
+}
+
+// scriptUsed reports whether any output ever paid script in wallet id.
+func (e *Engine) scriptUsed(kv KV, id string, script []byte) bool {
+	used := false
+	_ = kv.Scan(bUTXOs, []byte(id), nil, func(_, v []byte) error {
+		var u utxoRecord
+		if json.Unmarshal(v, &u) == nil && bytes.Equal(u.PkScript, script) {
+			used = true
+			return ErrStopScan
+		}
+		return nil
+	})
+	return used
+}
+
+// payments lists the outputs paying script in wallet id, confirmed first
+// by height, then mempool ones by first sight.
+func payments(kv KV, id string, script []byte) []payment {
+	var out []payment
+	_ = kv.Scan(bUTXOs, []byte(id), nil, func(k, v []byte) error {
+		var u utxoRecord
+		if json.Unmarshal(v, &u) != nil || !bytes.Equal(u.PkScript, script) {
+			return nil
+		}
+		op := outpointFromKey(k[walletIDLen:])
+		p := payment{txid: op.Hash.String(), value: u.Value, height: u.Height}
+		var wt walletTx
+		if ok, _ := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(op.Hash)), &wt); ok {
+			p.seen = wt.FirstSeen
+		}
+		out = append(out, p)
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		hi, hj := out[i].height, out[j].height
+		if (hi == 0) != (hj == 0) {
+			return hj == 0
+		}
+		if hi != hj {
+			return hi < hj
+		}
+		return out[i].seen.Before(out[j].seen)
+	})
+	return out
+}
+
+// evaluate computes a request's live status from its payments, the chain
+// height and the clock. A payment is never ignored: a request paid after
+// its expiry is paid.
+func evaluate(r Request, pays []payment, tip int32, now time.Time) RequestView {
+	v := RequestView{Request: r, TxHashes: []string{}}
+	seenTx := map[string]bool{}
+	for _, p := range pays {
+		v.Sent += p.value
+		if !seenTx[p.txid] {
+			seenTx[p.txid] = true
+			v.TxHashes = append(v.TxHashes, p.txid)
+		}
+	}
+	conf := func(h int32) int64 {
+		if h <= 0 {
+			return 0
+		}
+		if c := int64(tip) - int64(h) + 1; c > 0 {
+			return c
+		}
+		return 1
+	}
+	paid := false
+	minConf := int64(-1)
+	var acc int64
+	for _, p := range pays {
+		acc += p.value
+		if c := conf(p.height); minConf < 0 || c < minConf {
+			minConf = c
+		}
+		if (r.Amount > 0 && acc >= r.Amount) || (r.Amount == 0 && acc > 0) {
+			paid = true
+			break
+		}
+	}
+	expiresAt := time.Unix(r.Timestamp+r.Expiry, 0)
+	switch {
+	case paid && minConf >= 1:
+		v.Status = StatusPaid
+	case paid:
+		v.Status = StatusUnconfirmed
+	case r.Expiry > 0 && !now.Before(expiresAt):
+		v.Status = StatusExpired
+	default:
+		v.Status = StatusUnpaid
+	}
+	if paid && len(pays) > 0 {
+		v.Confirmations = conf(pays[0].height)
+	}
+	v.StatusStr = statusString(v.Status, r.Expiry, expiresAt, now)
+	return v
+}
+
+func statusString(status int, expiry int64, expiresAt, now time.Time) string {
+	switch status {
+	case StatusPaid:
+		return "Paid"
+	case StatusUnconfirmed:
+		return "Unconfirmed"
+	case StatusExpired:
+		return "Expired"
+	case StatusUnknown:
+		return "Unknown"
+	}
+	if expiry > 0 {
+		return "Expires in " + timeDifference(expiresAt.Sub(now))
+	}
+	return "Unpaid"
+}
+
+// timeDifference is Electrum's phrase for a duration.
+func timeDifference(d time.Duration) string {
+	secs := int64(d.Round(time.Second) / time.Second)
+	if secs < 0 {
+		secs = -secs
+	}
+	mins := (secs + 30) / 60
+	switch {
+	case mins == 0:
+		return "less than a minute"
+	case mins == 1:
+		return "about 1 minute"
+	case mins < 45:
+		return fmt.Sprintf("about %d minutes", mins)
+	case mins < 90:
+		return "about 1 hour"
+	case mins < 1440:
+		return fmt.Sprintf("about %d hours", (mins+30)/60)
+	case mins < 2880:
+		return "1 day"
+	default:
+		return fmt.Sprintf("%d days", (mins+720)/1440)
+	}
+}
+
+// markRequests queues the request on script (if any) for re-evaluation.
+func (a *applier) markRequests(w string, script []byte) error {
+	id := a.kv.Get(bReqAddr, key([]byte(w), script))
+	if id == nil {
+		return nil
+	}
+	if a.requests == nil {
+		a.requests = map[string]bool{}
+	}
+	a.requests[w+string(id)] = true
+	return nil
+}
+
+// updateRequests re-evaluates marked requests and logs new_payment for
+// those whose status, paid amount or paying txs changed.
+func (a *applier) updateRequests(tip int32) ([]Event, error) {
+	keys := make([]string, 0, len(a.requests))
+	for k := range a.requests {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []Event
+	now := a.e.cfg.Now()
+	for _, k := range keys {
+		w, id := k[:walletIDLen], k[walletIDLen:]
+		var r Request
+		found, err := getJSON(a.kv, bRequests, []byte(k), &r)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			continue
+		}
+		v := evaluate(r, payments(a.kv, w, r.PkScript), tip, now)
+		if v.Status == r.Status && v.Sent == r.Sent && equalStrings(v.TxHashes, r.TxHashes) {
+			continue
+		}
+		r.Status, r.Sent, r.TxHashes = v.Status, v.Sent, v.TxHashes
+		if err := putJSON(a.kv, bRequests, []byte(k), r); err != nil {
+			return nil, err
+		}
+		ev, err := a.e.logEvent(a.kv, w, map[string]any{"event": "new_payment", "address": id, "status": v.Status,
+			"status_str": v.StatusStr, "tx_hashes": v.TxHashes, "sent_amount": FormatFixed(v.Sent)})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// viewRequest evaluates r now.
+func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, error) {
+	var v RequestView
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		v = evaluate(r, payments(kv, w.ID, r.PkScript), w.e.Height(), w.e.cfg.Now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.URI = w.e.requestURI(v)
+	return &v, nil
+}
+
+// requestURI is Electrum's BIP21 URI for a request.
+func (e *Engine) requestURI(v RequestView) string {
+	q := []string{}
+	if v.Amount > 0 {
+		q = append(q, "amount="+FormatElectrum(v.Amount))
+	}
+	if v.Memo != "" {
+		q = append(q, "message="+url.PathEscape(v.Memo))
+	}
+	q = append(q, "time="+strconv.FormatInt(v.Timestamp, 10))
+	if v.Expiry > 0 {
+		q = append(q, "exp="+strconv.FormatInt(v.Expiry, 10))
+	}
+	uri := e.cfg.Net.URIScheme + ":" + v.Address
+	for i, p := range q {
+		if i == 0 {
+			uri += "?" + p
+		} else {
+			uri += "&" + p
+		}
+	}
+	return uri
+}
+
+// GetRequest finds a request by id (or by its address).
+func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView, error) {
+	var r Request
+	var found bool
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		var err error
+		found, err = getJSON(kv, bRequests, key([]byte(w.ID), []byte(idOrAddr)), &r)
+		if err != nil || found {
+			return err
+		}
+		script, perr := w.e.cfg.Net.PkScript(idOrAddr)
+		if perr != nil {
+			return nil
+		}
+		if id := kv.Get(bReqAddr, key([]byte(w.ID), script)); id != nil {
+			found, err = getJSON(kv, bRequests, key([]byte(w.ID), id), &r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, ErrRequestNotFound
+	}
+	return w.viewRequest(ctx, r)
+}
+
+// ListRequests lists requests, oldest first, filtered by live status when
+// any filter is set.
+func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) ([]*RequestView, error) {
+	var reqs []Request
+	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		return kv.Scan(bRequests, []byte(w.ID), nil, func(_, v []byte) error {
+			var r Request
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			reqs = append(reqs, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].Timestamp < reqs[j].Timestamp })
+	out := []*RequestView{}
+	for _, r := range reqs {
+		v, err := w.viewRequest(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if pending || expired || paid {
+			ok := (pending && (v.Status == StatusUnpaid || v.Status == StatusUnconfirmed)) ||
+				(expired && v.Status == StatusExpired) || (paid && v.Status == StatusPaid)
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// DeleteRequest removes a request; it reports whether one existed. Its
+// address stays retired (never given to another request).
+func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
+	found := false
+	err := w.e.cfg.Store.Update(ctx, func(kv KV) error {
+		k := key([]byte(w.ID), []byte(id))
+		found = kv.Get(bRequests, k) != nil
+		return kv.Delete(bRequests, k)
+	})
+	return found, err
+}
+
+// ClearRequests removes every request of the wallet.
+func (w *Wallet) ClearRequests(ctx context.Context) error {
+	return w.e.cfg.Store.Update(ctx, func(kv KV) error {
+		var ks [][]byte
+		if err := kv.Scan(bRequests, []byte(w.ID), nil, func(k, _ []byte) error {
+			ks = append(ks, append([]byte(nil), k...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if err := kv.Delete(bRequests, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

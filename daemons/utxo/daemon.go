@@ -1,0 +1,230 @@
+// Package utxo is the BTC-family daemon (Bitcart's BTCDaemon): the methods
+// of contract.md §6 over coins/keys, coins/params and (through the wallet
+// engine) a chain backend, served by daemons/base. Per-coin packages
+// (daemons/btc, …) give it a Coin and a Config and choose the backend.
+package utxo
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/keys"
+	"github.com/walletd/walletd/coins/params"
+	"github.com/walletd/walletd/coins/wallet"
+	"github.com/walletd/walletd/coins/wallet/boltstore"
+	"github.com/walletd/walletd/daemons/base"
+	"github.com/walletd/walletd/spec"
+)
+
+// Version is walletd's version, reported by version() and getinfo.
+const Version = "0.1.0"
+
+// Coin describes one BTC-family coin to the daemon.
+type Coin struct {
+	// Ticker is the coin's symbol ("BTC"), used in frames and amount keys.
+	Ticker string
+	// Network returns the coin's parameters for a network name.
+	Network func(name string) (*params.Network, error)
+	// CatalogName selects the spec overlay ("btc", "bch").
+	CatalogName string
+}
+
+// Config is the environment-facing configuration shared by every
+// BTC-family daemon; cmd/daemon fills it from <COIN>_* variables. Field
+// names map to variables through split_words (DataPath → <COIN>_DATA_PATH);
+// no field has an unprefixed fallback.
+type Config struct {
+	Host               string
+	Port               int
+	Login              string `default:"electrum"`
+	Password           string `default:"electrumz"`
+	Network            string `default:"mainnet"`
+	DataPath           string `split_words:"true"`
+	Debug              base.Bool
+	Server             string
+	ExperimentalNosync base.Bool `split_words:"true"`
+	PollingCap         int       `split_words:"true" default:"100"`
+	Lightning          base.Bool
+
+	// Beyond the contract.
+	LogFormat    string        `split_words:"true" default:"text"`
+	MaxBodyBytes int64         `split_words:"true" default:"1048576"`
+	MaxBatch     int           `split_words:"true" default:"100"`
+	SyncTimeout  time.Duration `split_words:"true" default:"30s"`
+	WSQueue      int           `split_words:"true" default:"1024"`
+}
+
+// Daemon is one coin's daemon. Build it with New, serve Handler, stop it
+// with Shutdown.
+type Daemon struct {
+	coin    Coin
+	cfg     Config
+	net     *params.Network
+	backend chain.Backend
+	store   *boltstore.Store
+	engine  *wallet.Engine
+	hub     *base.Hub
+	srv     *base.Server
+	log     *slog.Logger
+}
+
+// ErrLightningUnavailable is returned by New when lightning is asked for:
+// walletd has no lightning yet and never runs half a lightning mode.
+var ErrLightningUnavailable = errors.New("lightning is not available in walletd yet; unset <COIN>_LIGHTNING")
+
+// New builds a daemon. backend may be nil (no <COIN>_SERVER): wallet-less
+// methods still answer and getinfo says connected: false.
+func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log *slog.Logger) (*Daemon, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Lightning {
+		return nil, ErrLightningUnavailable
+	}
+	net, err := coin.Network(cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := spec.Load(coin.CatalogName, false)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DataPath == "" {
+		return nil, errors.New("no data path configured")
+	}
+	d := &Daemon{coin: coin, cfg: cfg, net: net, backend: backend, log: log}
+	table, err := d.methods()
+	if err != nil {
+		return nil, err
+	}
+	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, Log: log})
+	d.hub = hub
+	storePath := filepath.Join(cfg.DataPath, strings.ToLower(coin.Ticker)+"-"+net.Name+".db")
+	if d.store, err = boltstore.Open(storePath); err != nil {
+		return nil, err
+	}
+	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Backend: backend, Log: log,
+		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
+		PollingCap: cfg.PollingCap})
+	if err != nil {
+		_ = d.store.Close()
+		return nil, err
+	}
+	hub.SetSource(eventSource{d.engine})
+	d.srv, err = base.New(base.Config{
+		Currency:     coin.Ticker,
+		Login:        cfg.Login,
+		Password:     cfg.Password,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxBatch:     cfg.MaxBatch,
+		Catalog:      cat,
+		Methods:      table,
+		Errors:       ErrorTable(),
+		Hub:          hub,
+		Ready:        d.ready,
+		Log:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Handler is the daemon's HTTP handler (POST /, GET /ws, GET /spec, …).
+func (d *Daemon) Handler() http.Handler { return d.srv }
+
+// Start connects the chain backend in the background and returns at once:
+// wallet-less methods answer while it connects.
+func (d *Daemon) Start(ctx context.Context) error {
+	if d.backend == nil {
+		d.log.Warn("no chain backend configured; wallet methods are unavailable")
+		return nil
+	}
+	return d.engine.Start(ctx)
+}
+
+// publish forwards a logged engine event to websocket clients.
+func (d *Daemon) publish(ev wallet.Event) {
+	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload})
+}
+
+// eventSource adapts the engine's event log to the hub's replay.
+type eventSource struct{ e *wallet.Engine }
+
+func (s eventSource) EventsAfter(ctx context.Context, after uint64, limit int) ([]base.Event, error) {
+	evs, err := s.e.EventsAfter(ctx, after, limit)
+	out := make([]base.Event, len(evs))
+	for i, ev := range evs {
+		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload}
+	}
+	return out, err
+}
+
+// CloseClients closes every websocket with code 1001, bounded by ctx.
+func (d *Daemon) CloseClients(ctx context.Context) error {
+	return d.srv.Shutdown(ctx)
+}
+
+// Close stops the engine and releases the backend and the store (flushed);
+// call it after the HTTP server has finished its in-flight requests.
+func (d *Daemon) Close() error {
+	d.engine.Close()
+	var err error
+	if d.backend != nil {
+		err = d.backend.Close()
+	}
+	return errors.Join(err, d.store.Close())
+}
+
+// ready reports readiness for /readyz: a backend that is connected.
+func (d *Daemon) ready() error {
+	if d.backend == nil {
+		return errors.New("no chain backend configured")
+	}
+	if !d.backend.Connected() {
+		return errors.New("chain backend not connected")
+	}
+	if !d.engine.Synced() {
+		return errors.New("catching up with the chain")
+	}
+	return nil
+}
+
+// redactedServer returns the backend URL without its password.
+func redactedServer(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// ErrorTable is the one place where errors of the coins packages become
+// contract codes; the first match wins.
+func ErrorTable() base.ErrorTable {
+	return base.ErrorTable{
+		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet},
+		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet},
+		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress},
+		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress},
+		{Target: chain.ErrNotFound, Code: spec.TxNotFound},
+		{Target: wallet.ErrTxNotFound, Code: spec.TxNotFound},
+		{Target: wallet.ErrRequestNotFound, Code: spec.RequestNotFound},
+		{Target: wallet.ErrInvalidAmount, Code: spec.InvalidParams},
+		{Target: wallet.ErrGapLimit, Code: spec.InvalidParams},
+		{Target: chain.ErrRejected, Code: spec.InvalidParams},
+		{Target: wallet.ErrNotSynced, Code: spec.Internal},
+		{Target: wallet.ErrNoBackend, Code: spec.Internal},
+		{Target: chain.ErrNotConnected, Code: spec.Internal},
+	}
+}
