@@ -331,48 +331,73 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) 
 		rec.PublicKey = keyStr
 	}
 	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, lastUsed: e.cfg.Now()}
-	var newScripts [][]byte
-	err := e.cfg.Store.Update(ctx, func(kv KV) error {
-		if mat.Deterministic() {
-			s, err := e.deriveMore(kv, t, false, GapReceiving)
-			if err != nil {
-				return err
-			}
-			newScripts = append(newScripts, s...)
-			if s, err = e.deriveMore(kv, t, true, GapChange); err != nil {
-				return err
-			}
-			newScripts = append(newScripts, s...)
-		} else {
-			for i, k := range mat.Imported() {
-				t.rec.Imported = append(t.rec.Imported, k.Address)
-				if err := e.addScript(kv, t, k, false, uint32(i)); err != nil {
-					return err
-				}
-				newScripts = append(newScripts, k.PkScript)
-			}
+	// Derive first (CPU only), then overlap the durable write with the
+	// node round trips: the index is in memory before history is applied.
+	var ks []newKey
+	if mat.Deterministic() {
+		recv, err := e.derive(t, false, GapReceiving)
+		if err != nil {
+			return nil, err
 		}
-		return putJSON(kv, bWallets, []byte(id), t.rec)
-	})
-	if err != nil {
-		e.dropScripts(id, newScripts)
-		return nil, err
+		change, err := e.derive(t, true, GapChange)
+		if err != nil {
+			return nil, err
+		}
+		ks = append(recv, change...)
+	} else {
+		for i, k := range mat.Imported() {
+			t.rec.Imported = append(t.rec.Imported, k.Address)
+			ks = append(ks, newKey{k: k, index: uint32(i)})
+		}
+	}
+	scripts := make([][]byte, len(ks))
+	for i, k := range ks {
+		scripts[i] = k.k.PkScript
+	}
+	refs := e.indexKeys(id, ks)
+	stored := make(chan error, 1)
+	go func() {
+		stored <- e.cfg.Store.Update(ctx, func(kv KV) error {
+			if err := storeKeys(kv, id, ks, refs); err != nil {
+				return err
+			}
+			return putJSON(kv, bWallets, []byte(id), t.rec)
+		})
+	}()
+	err := e.watch(ctx, scripts, nil)
+	var hist []txAt
+	if err == nil {
+		hist, err = e.fetchHistory(ctx, scripts)
+	}
+	if serr := <-stored; serr != nil || err != nil {
+		e.dropScripts(id, scripts)
+		if serr == nil {
+			// Stored but not watched: untrack it so a retry starts clean.
+			_ = e.cfg.Store.Update(context.WithoutCancel(ctx), func(kv KV) error { return forgetWallet(kv, id, ks) })
+		}
+		return nil, errors.Join(serr, err)
 	}
 	e.mu.Lock()
 	e.wallets[id] = t
 	e.mu.Unlock()
-	if err := e.watch(ctx, newScripts, nil); err != nil {
-		return nil, err
-	}
-	if err := e.backfill(ctx, newScripts); err != nil {
-		return nil, err
+	if len(hist) > 0 {
+		if err := e.applyBatch(ctx, hist, nil); err != nil {
+			return nil, err
+		}
 	}
 	return &Wallet{e: e, t: t, ID: id}, nil
 }
 
-// deriveMore derives n more addresses on a chain, recording them in the
-// store and the index. Caller holds chainMu.
-func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, error) {
+// newKey is a derived (or imported) key not yet recorded.
+type newKey struct {
+	k      keys.Key
+	change bool
+	index  uint32
+}
+
+// derive derives n more keys on a chain (CPU only) and advances the
+// wallet's counter.
+func (e *Engine) derive(t *tracked, change bool, n int) ([]newKey, error) {
 	next := &t.rec.NextRecv
 	if change {
 		next = &t.rec.NextChange
@@ -384,17 +409,95 @@ func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, er
 			return nil, err
 		}
 	}
-	var out [][]byte
+	out := make([]newKey, 0, n)
 	for i := 0; i < n; i++ {
-		k, err := mat.Derive(change, *next)
+		k, err := mat.Derive(change, *next+uint32(i))
 		if err != nil {
 			return nil, err
 		}
-		if err := e.addScript(kv, t, k, change, *next); err != nil {
-			return nil, err
+		out = append(out, newKey{k: k, change: change, index: *next + uint32(i)})
+	}
+	*next += uint32(n)
+	return out, nil
+}
+
+// indexKeys adds keys to the in-memory script index and returns each
+// script's owner list as it now stands.
+func (e *Engine) indexKeys(id string, ks []newKey) [][]scriptRef {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([][]scriptRef, len(ks))
+	for i, k := range ks {
+		refs := e.index[string(k.k.PkScript)]
+		dup := false
+		for _, r := range refs {
+			dup = dup || r.Wallet == id
 		}
-		out = append(out, k.PkScript)
-		*next++
+		if !dup {
+			refs = append(refs, scriptRef{Wallet: id, Change: k.change, Index: k.index})
+			e.index[string(k.k.PkScript)] = refs
+		}
+		out[i] = refs
+	}
+	return out
+}
+
+// storeKeys records keys and their scripts' owner lists.
+func storeKeys(kv KV, id string, ks []newKey, refs [][]scriptRef) error {
+	for i, k := range ks {
+		if err := putJSON(kv, bScripts, k.k.PkScript, refs[i]); err != nil {
+			return err
+		}
+		if err := putJSON(kv, bAddrs, key([]byte(id), chainByte(k.change), u32(k.index)),
+			addrRecord{Address: k.k.Address, PkScript: k.k.PkScript, PubKey: k.k.PubKey}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgetWallet removes a wallet's records written by a failed creation.
+func forgetWallet(kv KV, id string, ks []newKey) error {
+	for _, k := range ks {
+		var refs []scriptRef
+		if _, err := getJSON(kv, bScripts, k.k.PkScript, &refs); err != nil {
+			return err
+		}
+		kept := refs[:0]
+		for _, r := range refs {
+			if r.Wallet != id {
+				kept = append(kept, r)
+			}
+		}
+		var err error
+		if len(kept) == 0 {
+			err = kv.Delete(bScripts, k.k.PkScript)
+		} else {
+			err = putJSON(kv, bScripts, k.k.PkScript, kept)
+		}
+		if err != nil {
+			return err
+		}
+		if err := kv.Delete(bAddrs, key([]byte(id), chainByte(k.change), u32(k.index))); err != nil {
+			return err
+		}
+	}
+	return kv.Delete(bWallets, []byte(id))
+}
+
+// deriveMore derives n more addresses on a chain, recording them in the
+// store and the index. Caller holds chainMu.
+func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, error) {
+	ks, err := e.derive(t, change, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := storeKeys(kv, t.rec.ID, ks, e.indexKeys(t.rec.ID, ks)); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(ks))
+	for i, k := range ks {
+		out[i] = k.k.PkScript
 	}
 	return out, nil
 }
@@ -409,28 +512,6 @@ func (e *Engine) publicMaterial(t *tracked) (*keys.Material, error) {
 		return keys.Parse(t.rec.MPK, e.cfg.Net)
 	}
 	return nil, fmt.Errorf("wallet %s: no public key material stored", t.rec.ID)
-}
-
-func (e *Engine) addScript(kv KV, t *tracked, k keys.Key, change bool, index uint32) error {
-	ref := scriptRef{Wallet: t.rec.ID, Change: change, Index: index}
-	e.mu.Lock()
-	refs := e.index[string(k.PkScript)]
-	dup := false
-	for _, r := range refs {
-		if r.Wallet == ref.Wallet {
-			dup = true
-		}
-	}
-	if !dup {
-		refs = append(refs, ref)
-		e.index[string(k.PkScript)] = refs
-	}
-	e.mu.Unlock()
-	if err := putJSON(kv, bScripts, k.PkScript, refs); err != nil {
-		return err
-	}
-	return putJSON(kv, bAddrs, key([]byte(t.rec.ID), chainByte(change), u32(index)),
-		addrRecord{Address: k.Address, PkScript: k.PkScript, PubKey: k.PubKey})
 }
 
 // dropScripts undoes index additions of a failed creation.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -16,6 +17,9 @@ import (
 
 // catchUpBatch is how many blocks one FilterBlocks call covers.
 const catchUpBatch = 200
+
+// backfillConcurrency bounds the history lookups in flight for one wallet.
+const backfillConcurrency = 16
 
 // follow consumes backend events until Close.
 func (e *Engine) follow(events <-chan chain.Event) {
@@ -328,15 +332,39 @@ func (e *Engine) afterApply(ctx context.Context, ops []wire.OutPoint, ext []exte
 // backfill fetches the history of scripts from the backend and applies it.
 // Caller holds chainMu.
 func (e *Engine) backfill(ctx context.Context, scripts [][]byte) error {
+	txs, err := e.fetchHistory(ctx, scripts)
+	if err != nil || len(txs) == 0 {
+		return err
+	}
+	return e.applyBatch(ctx, txs, nil)
+}
+
+// fetchHistory asks the backend for the history of scripts (bounded
+// concurrency) and returns the distinct transactions, confirmed ones by
+// height, then mempool ones.
+func (e *Engine) fetchHistory(ctx context.Context, scripts [][]byte) ([]txAt, error) {
+	hists := make([][]chain.TxInfo, len(scripts))
+	errs := make([]error, len(scripts))
+	sem := make(chan struct{}, backfillConcurrency)
+	var wg sync.WaitGroup
+	for i, s := range scripts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			hists[i], errs[i] = e.cfg.Backend.History(ctx, s)
+		}()
+	}
+	wg.Wait()
 	seen := map[chainhash.Hash]bool{}
 	var txs []txAt
-	for _, s := range scripts {
-		hist, err := e.cfg.Backend.History(ctx, s)
-		if errors.Is(err, chain.ErrUnsupported) {
+	for i, hist := range hists {
+		if errors.Is(errs[i], chain.ErrUnsupported) {
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("backfill: %w", err)
+		if errs[i] != nil {
+			return nil, fmt.Errorf("backfill: %w", errs[i])
 		}
 		for _, h := range hist {
 			id := h.Tx.TxHash()
@@ -346,9 +374,6 @@ func (e *Engine) backfill(ctx context.Context, scripts [][]byte) error {
 			seen[id] = true
 			txs = append(txs, txAt{tx: h.Tx, height: h.Height, block: h.BlockHash, time: h.Time})
 		}
-	}
-	if len(txs) == 0 {
-		return nil
 	}
 	sort.SliceStable(txs, func(i, j int) bool {
 		hi, hj := txs[i].height, txs[j].height
@@ -360,7 +385,7 @@ func (e *Engine) backfill(ctx context.Context, scripts [][]byte) error {
 		}
 		return hi < hj
 	})
-	return e.applyBatch(ctx, txs, nil)
+	return txs, nil
 }
 
 // rollback undoes the block at the cursor: its wallet transactions go back

@@ -59,6 +59,9 @@ type Config struct {
 	MaxBatch     int           `split_words:"true" default:"100"`
 	SyncTimeout  time.Duration `split_words:"true" default:"30s"`
 	WSQueue      int           `split_words:"true" default:"1024"`
+	// PprofAddr, when set, serves net/http/pprof on this separate address
+	// (for profiling; keep it on loopback).
+	PprofAddr string `split_words:"true"`
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it

@@ -144,8 +144,8 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 //
 // Events come in node order on the one channel: EventConnected (after the
 // filter is reloaded and notifyblocks registered, Tip set), then block and
-// mempool events, then EventDisconnected when the connection drops, and so on
-// for every reconnect. A consumer that falls behind never blocks the
+// mempool events, then EventDisconnected when the connection drops (only
+// ever after an EventConnected), and so on for every reconnect. A consumer that falls behind never blocks the
 // connection: events wait in an unbounded queue (see Backlog) and are never
 // dropped, except those still queued at Close.
 func (b *Backend) Start(ctx context.Context) (<-chan chain.Event, error) {

@@ -379,8 +379,7 @@ func (b *Backend) Broadcast(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash
 
 // EstimateFee returns the node's estimate (estimatefee target, BTC per kB)
 // in satoshis per kvB. ok is false when the node has no estimate: it answers
-// -1 or an error (btcd does both before it has seen enough blocks). target
-// must be at least 1.
+// 0 (btcd on a fresh node), -1 or an error. target must be at least 1.
 func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, error) {
 	if target < 1 {
 		return 0, false, fmt.Errorf("btcdws: fee target %d, want >= 1", target)
