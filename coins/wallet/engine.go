@@ -616,3 +616,7 @@ func (e *Engine) LoadedWallets() int {
 	}
 	return n
 }
+
+// EvictIdle drops the key material of wallets idle longer than IdleEvict
+// (the janitor calls it every minute); they stay tracked.
+func (e *Engine) EvictIdle() { e.evictIdle() }

@@ -799,3 +799,12 @@ func (e *Engine) publish(evs []Event) {
 		e.cfg.Publish(ev)
 	}
 }
+
+// AddTransaction applies tx as a mempool transaction (Electrum's
+// addtransaction): the wallet's outputs and spends show at once, before the
+// node notifies it. Applying it again, or when it is mined, is harmless.
+func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	return e.applyBatch(ctx, []txAt{{tx: tx}}, nil)
+}
