@@ -124,6 +124,7 @@ type Material struct {
 
 // secrets holds the private keys of a Material.
 type secrets struct {
+	account  *extKey             // private account key of a deterministic wallet
 	chains   [2]*extKey          // private chain keys of a deterministic wallet
 	imported []*btcec.PrivateKey // parallel to Material.keys for a WIF list
 }
@@ -487,7 +488,7 @@ func newFromExtKey(k *extKey, t params.ScriptType, private bool, n *params.Netwo
 	}
 	if private {
 		m.kind = KindMasterPrivate
-		m.sec = &secrets{}
+		m.sec = &secrets{account: k}
 		for c := uint32(0); c < 2; c++ {
 			ck, err := k.child(c)
 			if err != nil {

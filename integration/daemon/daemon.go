@@ -18,10 +18,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/walletd/walletd/integration/harness"
 )
 
 var (
@@ -30,9 +31,13 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/daemon (once per test process) and returns its path.
-func Binary(t testing.TB) string {
+// Binary builds cmd/daemon (once per process, with the race detector) and
+// returns its path; WALLETD_DAEMON_BIN names a prebuilt binary instead.
+func Binary(t harness.TB) string {
 	t.Helper()
+	if bin := os.Getenv("WALLETD_DAEMON_BIN"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "walletd-bin-")
 		if err != nil {
@@ -52,7 +57,7 @@ func Binary(t testing.TB) string {
 		}
 	})
 	if buildErr != nil {
-		t.Fatal(buildErr)
+		t.Fatalf("%v", buildErr)
 	}
 	return binPath
 }
@@ -77,7 +82,7 @@ func moduleRoot() (string, error) {
 
 // Proc is a running (or stopped) daemon process.
 type Proc struct {
-	t       testing.TB
+	t       harness.TB
 	coin    string
 	env     []string
 	DataDir string
@@ -107,11 +112,11 @@ func (s *syncBuffer) String() string {
 
 // Start runs `walletd <coin>` with env (COIN_* settings; port and data path
 // are chosen here) and waits until it serves.
-func Start(t testing.TB, coin string, env ...string) *Proc {
+func Start(t harness.TB, coin string, env ...string) *Proc {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
@@ -142,7 +147,7 @@ func (p *Proc) start() {
 		fmt.Sprintf("%s_PORT=%d", prefix, p.port), prefix + "_DATA_PATH=" + p.DataDir, prefix + "_DEBUG=1"}, p.env...)
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
-		p.t.Fatal(err)
+		p.t.Fatalf("%v", err)
 	}
 	p.cmd = cmd
 	p.done = make(chan error, 1)
@@ -187,7 +192,7 @@ func (p *Proc) Stop() error {
 		p.cmd = nil
 		return err
 	case <-time.After(30 * time.Second):
-		p.t.Fatal("walletd did not stop after SIGTERM")
+		p.t.Fatalf("walletd did not stop after SIGTERM")
 		return nil
 	}
 }
@@ -257,7 +262,7 @@ func (p *Proc) Must(out any, xpub any, method string, params ...any) {
 
 // WS is a websocket client of the daemon.
 type WS struct {
-	t    testing.TB
+	t    harness.TB
 	conn *websocket.Conn
 	ch   chan Frame
 }
@@ -315,7 +320,7 @@ func (p *Proc) Dial(query string) *WS {
 func (w *WS) Filter(key string) {
 	b, _ := json.Marshal(map[string]string{"xpub": key})
 	if err := w.conn.WriteMessage(websocket.TextMessage, b); err != nil {
-		w.t.Fatal(err)
+		w.t.Fatalf("%v", err)
 	}
 }
 

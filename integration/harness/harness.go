@@ -33,7 +33,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
@@ -94,13 +93,13 @@ func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.start
 // in a subtest use n.For(t). The ones returning an error may be called from
 // any goroutine.
 type Node struct {
-	t testing.TB
+	t TB
 	*node
 }
 
 // node is the state shared by every Node view of one process.
 type node struct {
-	owner  testing.TB // the test that started it; cleanup logs there
+	owner  TB // the test that started it; cleanup logs there
 	cfg    config
 	bin    string
 	dir    string
@@ -158,7 +157,7 @@ func hasModuleLine(gomod []byte, line string) bool {
 
 // binary returns the path of the named node binary or fails the test with a
 // message telling how to build it.
-func binary(t testing.TB, name string) string {
+func binary(t TB, name string) string {
 	t.Helper()
 	dir, err := BinDir()
 	if err != nil {
@@ -176,7 +175,7 @@ func binary(t testing.TB, name string) string {
 // loopback ports, mining to a key the harness holds in memory. It returns once
 // the RPC server answers. The node is stopped, and its temp folder removed,
 // when the test ends.
-func StartBtcd(t testing.TB, opts ...Option) *Node {
+func StartBtcd(t TB, opts ...Option) *Node {
 	t.Helper()
 	cfg := config{startTimeout: defaultStartTimeout}
 	for _, o := range opts {
@@ -468,7 +467,7 @@ func (n *node) logTail() string {
 
 // For returns a view of the node that fails t (instead of the test that
 // started it) on error: use it in subtests.
-func (n *Node) For(t testing.TB) *Node { return &Node{t: t, node: n.node} }
+func (n *Node) For(t TB) *Node { return &Node{t: t, node: n.node} }
 
 // Stop stops the node (SIGINT, then SIGKILL after 15s) and waits for it to
 // exit. The data folder is kept for Restart.

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -59,7 +58,7 @@ type wallet struct {
 	keys    map[string]*btcec.PrivateKey
 }
 
-func newWallet(t testing.TB, params *chaincfg.Params) *wallet {
+func newWallet(t TB, params *chaincfg.Params) *wallet {
 	t.Helper()
 	key, err := btcec.NewPrivateKey()
 	if err != nil {

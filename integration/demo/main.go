@@ -1,0 +1,100 @@
+// Command demo shows walletd working on a fresh machine: it starts a btcd
+// regtest node and the BTC daemon wired to it, creates a payment request for
+// an Electrum wallet, pays it from the node, and prints what a Bitcart
+// merchant sees on the websocket: new_payment "Unconfirmed", then a block,
+// verified_tx and new_payment "Paid". Then it keeps both running until
+// Ctrl-C so you can try the API yourself (it prints curl commands).
+//
+//	go run ./integration/demo            (scripts/run-regtest.sh builds what it needs)
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/walletd/walletd/integration/daemon"
+	"github.com/walletd/walletd/integration/harness"
+)
+
+// demoXpub is an Electrum p2wpkh account key (vpub) on regtest; its first
+// receiving address is bcrt1q…, exactly as Electrum derives it.
+const demoXpub = "vpub5ZAzT2yFb7B3KqJKN5G8qVJFRk9xkcnVZX19GhFzPXhPhQzvtvw7zuF6uieRtYjvgGKSvsqrv7ZMUhRcKgsodhZBdgYdYLcqW6EnStXEdVW"
+
+func main() {
+	hold := flag.Bool("hold", true, "keep the node and the daemon running until Ctrl-C")
+	flag.Parse()
+	p := &harness.Program{}
+	defer p.Close()
+
+	step("starting btcd (regtest) on 127.0.0.1")
+	node := harness.StartBtcd(p)
+	node.Generate(101)
+	fmt.Printf("   node at %s, height %d\n", node.RPCAddr(), node.Height())
+
+	step("starting walletd: daemon btc")
+	d := daemon.Start(p, "btc", "BTC_NETWORK=regtest", "BTC_SERVER="+node.WSURL())
+	fmt.Printf("   walletd at %s (data in %s)\n", d.URL, d.DataDir)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var info map[string]any
+		raw, err := d.Call("", "getinfo")
+		if err == nil && json.Unmarshal(raw, &info) == nil && info["synchronized"] == true {
+			fmt.Printf("   getinfo: %s\n", raw)
+			break
+		}
+		if time.Now().After(deadline) {
+			p.Fatalf("walletd did not synchronize")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	step("a merchant listens on /ws and creates a request for 0.5 BTC")
+	ws := d.Dial("")
+	ws.Filter(demoXpub)
+	var req map[string]any
+	d.Must(&req, demoXpub, "add_request", "0.5", "demo order", 900)
+	show("add_request", req)
+
+	step("the customer pays from the node")
+	sent := time.Now()
+	txid := node.Fund(req["address"].(string), 50_000_000)
+	fmt.Printf("   broadcast %s\n", txid)
+	f := ws.Next(10*time.Second, "new_payment", daemon.IsEvent("new_payment", map[string]any{"status": 7}))
+	fmt.Printf("   /ws after %v: %s\n", f.At.Sub(sent).Round(time.Millisecond), frame(f))
+
+	step("a block is mined")
+	node.Generate(1)
+	f = ws.Next(10*time.Second, "verified_tx", daemon.IsEvent("verified_tx", nil))
+	fmt.Printf("   /ws: %s\n", frame(f))
+	f = ws.Next(10*time.Second, "paid", daemon.IsEvent("new_payment", map[string]any{"status": 3}))
+	fmt.Printf("   /ws: %s\n", frame(f))
+	d.Must(&req, demoXpub, "get_request", req["request_id"])
+	show("get_request", req)
+
+	if !*hold {
+		return
+	}
+	step("try it yourself (Ctrl-C stops the node and the daemon)")
+	fmt.Printf("   curl -s -u electrum:electrumz -d '{\"id\":1,\"method\":\"getbalance\",\"params\":{\"xpub\":\"%s\"}}' %s/\n", demoXpub, d.URL)
+	fmt.Printf("   curl -s -u electrum:electrumz -d '{\"id\":1,\"method\":\"help\"}' %s/\n", d.URL)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+}
+
+func step(s string) { fmt.Printf("\n== %s\n", s) }
+
+func show(what string, v any) {
+	b, _ := json.MarshalIndent(v, "   ", "  ")
+	fmt.Printf("   %s → %s\n", what, b)
+}
+
+func frame(f daemon.Frame) string {
+	b, _ := json.Marshal(map[string]any{"updates": f.Updates, "wallet": f.Wallet, "currency": f.Currency})
+	return string(b)
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Starts a btcd regtest node and a walletd BTC daemon wired to it, pays a
+# request and shows the events a merchant receives; then keeps both running
+# until Ctrl-C. Pass --hold=false to exit after the demo.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash integration/nodes/build.sh btcd btcctl
+mkdir -p bin
+go build -o bin/walletd ./cmd/daemon
+WALLETD_DAEMON_BIN="$PWD/bin/walletd" go run ./integration/demo "$@"
