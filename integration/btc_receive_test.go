@@ -248,6 +248,24 @@ func TestKill9PaymentWhileDown(t *testing.T) {
 	}
 }
 
+// TestKill9MempoolPaymentWhileDown: a payment that only reaches the
+// mempool while the daemon is down is found on restart (status 7), before
+// any block.
+func TestKill9MempoolPaymentWhileDown(t *testing.T) {
+	node, d := startBTC(t)
+	vw := vectorWallet(t, "p2wpkh-account-xpub")
+	var r request
+	d.Must(&r, vw.KeyMaterial, "add_request", "0.25")
+	d.Kill()
+	node.Fund(r.Address, 25_000_000)
+	d.Restart()
+	ws := d.Dial("?since=0")
+	ws.Next(20*time.Second, "new_payment 7 after restart", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
+	if got := getRequest(t, d, vw.KeyMaterial, r.RequestID); got.Status != 7 || got.SentAmount != "0.25000000" {
+		t.Fatalf("after restart: %+v", got)
+	}
+}
+
 // TestUnderpaymentAndExpiry: an underpaid request stays unpaid with
 // sent_amount; an unpaid request expires; a payment after expiry is still
 // recorded and reported.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
@@ -87,8 +88,9 @@ type Key struct {
 	ScriptType params.ScriptType
 	// Change is true for the change chain (m/…/1/i) of a deterministic wallet.
 	Change bool
-	// Index is the address index within its chain, or the position in the
-	// list for an imported wallet.
+	// Index is the address index within its chain, or the position in
+	// Imported() (sorted by address, as Electrum lists them) for an imported
+	// wallet.
 	Index uint32
 }
 
@@ -231,9 +233,9 @@ func (m *Material) PrivKey(change bool, index uint32) (*btcec.PrivateKey, error)
 	return p, nil
 }
 
-// Imported returns a copy of the keys of an imported wallet in list order
-// (duplicates of an earlier output script removed); nil for a deterministic
-// wallet.
+// Imported returns a copy of the keys of an imported wallet, ordered by
+// address as Electrum orders them (a later key with the output script of an
+// earlier one is dropped); nil for a deterministic wallet.
 func (m *Material) Imported() []Key {
 	if m.keys == nil {
 		return nil
@@ -377,20 +379,55 @@ func allPrivKeys(parts []string, n *params.Network) ([]*wifKey, bool) {
 
 // newAddressList builds a watch-only imported wallet.
 func newAddressList(parts []string, n *params.Network) (*Material, error) {
-	m := &Material{kind: KindAddressList, net: n, byScript: make(map[string]int, len(parts))}
+	m := &Material{kind: KindAddressList, net: n}
 	for _, p := range parts {
 		script, err := n.PkScript(p)
 		if err != nil { // cannot happen: every part was validated
 			return nil, fmt.Errorf("%w: invalid address in list", ErrUnrecognized)
 		}
-		if _, dup := m.byScript[string(script)]; dup {
+		m.keys = append(m.keys, Key{Address: p, PkScript: script})
+	}
+	m.finishImported(nil)
+	return m, nil
+}
+
+// finishImported removes the keys (and their private keys, parallel to keys
+// when privs is not nil) whose output script an earlier key already has,
+// orders the rest by address as Electrum's imported wallets do
+// (sorted(addresses)), numbers them and computes the fingerprint.
+func (m *Material) finishImported(privs []*btcec.PrivateKey) {
+	type entry struct {
+		k Key
+		p *btcec.PrivateKey
+	}
+	seen := make(map[string]bool, len(m.keys))
+	var es []entry
+	for i, k := range m.keys {
+		if seen[string(k.PkScript)] {
 			continue
 		}
-		m.byScript[string(script)] = len(m.keys)
-		m.keys = append(m.keys, Key{Address: p, PkScript: script, Index: uint32(len(m.keys))})
+		seen[string(k.PkScript)] = true
+		e := entry{k: k}
+		if privs != nil {
+			e.p = privs[i]
+		}
+		es = append(es, e)
 	}
-	m.fingerprint = importedFingerprint(m.keys, n)
-	return m, nil
+	slices.SortStableFunc(es, func(a, b entry) int { return strings.Compare(a.k.Address, b.k.Address) })
+	m.keys = m.keys[:0]
+	m.byScript = make(map[string]int, len(es))
+	if privs != nil {
+		m.sec.imported = make([]*btcec.PrivateKey, 0, len(es))
+	}
+	for i, e := range es {
+		e.k.Index = uint32(i)
+		m.keys = append(m.keys, e.k)
+		m.byScript[string(e.k.PkScript)] = i
+		if privs != nil {
+			m.sec.imported = append(m.sec.imported, e.p)
+		}
+	}
+	m.fingerprint = importedFingerprint(m.keys, m.net)
 }
 
 // newWIFList builds an imported-keys wallet as Electrum's
@@ -398,7 +435,8 @@ func newAddressList(parts []string, n *params.Network) (*Material, error) {
 // import (p2sh, p2wsh, p2wsh-p2sh) are skipped, and no importable key at all
 // is an error.
 func newWIFList(wifs []*wifKey, n *params.Network) (*Material, error) {
-	m := &Material{kind: KindWIFList, net: n, byScript: make(map[string]int, len(wifs)), sec: &secrets{}}
+	m := &Material{kind: KindWIFList, net: n, sec: &secrets{}}
+	var privs []*btcec.PrivateKey
 	for _, w := range wifs {
 		if !w.importable {
 			continue
@@ -414,17 +452,13 @@ func newWIFList(wifs []*wifKey, n *params.Network) (*Material, error) {
 		if err != nil {
 			continue
 		}
-		if _, dup := m.byScript[string(script)]; dup {
-			continue
-		}
-		m.byScript[string(script)] = len(m.keys)
-		m.keys = append(m.keys, Key{Address: addr, PkScript: script, PubKey: pubBytes,
-			ScriptType: w.scriptType, Index: uint32(len(m.keys))})
-		m.sec.imported = append(m.sec.imported, w.priv)
+		m.keys = append(m.keys, Key{Address: addr, PkScript: script, PubKey: pubBytes, ScriptType: w.scriptType})
+		privs = append(privs, w.priv)
 	}
 	if len(m.keys) == 0 {
 		return nil, fmt.Errorf("%w: none of the private keys has an importable script type", ErrUnsupportedKey)
 	}
+	m.finishImported(privs)
 	m.scriptType = m.keys[0].ScriptType
 	for _, k := range m.keys[1:] {
 		if k.ScriptType != m.scriptType {
@@ -432,7 +466,6 @@ func newWIFList(wifs []*wifKey, n *params.Network) (*Material, error) {
 			break
 		}
 	}
-	m.fingerprint = importedFingerprint(m.keys, n)
 	return m, nil
 }
 

@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -51,7 +52,12 @@ func (e *Engine) handle(ctx context.Context, ev chain.Event) error {
 	switch ev.Kind {
 	case chain.EventConnected:
 		e.log.Info("backend connected", "tip", ev.Tip.Height)
-		return e.catchUp(ctx)
+		if err := e.catchUp(ctx); err != nil {
+			return err
+		}
+		// Mempool payments made while we were away are not in any block
+		// yet: look up the addresses of open requests.
+		return e.rescanOpenRequests(ctx)
 	case chain.EventDisconnected:
 		e.log.Warn("backend disconnected")
 	case chain.EventBlockConnected:
@@ -807,4 +813,30 @@ func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
 	return e.applyBatch(ctx, []txAt{{tx: tx}}, nil)
+}
+
+// rescanOpenRequests fetches the history of every address with a request
+// that is not yet paid (including expired ones, whose late payments still
+// count) and applies what the node knows, so mempool payments made while
+// the daemon or its connection was down are found at once.
+func (e *Engine) rescanOpenRequests(ctx context.Context) error {
+	var scripts [][]byte
+	err := e.cfg.Store.View(ctx, func(kv KV) error {
+		return kv.Scan(bRequests, nil, nil, func(_, v []byte) error {
+			var r Request
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if r.Status != StatusPaid {
+				scripts = append(scripts, r.PkScript)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(scripts) == 0 {
+		return err
+	}
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	return e.backfill(ctx, scripts)
 }

@@ -44,10 +44,10 @@ made["segwit_264"] = [M.make_seed(seed_type="segwit", num_bits=264)]
 made["standard_128"] = [M.make_seed(seed_type="standard", num_bits=128)]
 # 2fa seeds of other lengths: find 13- and 20-word strings with prefix 101
 def find_prefix(prefix, nwords, start):
-    i = start
+    import random
+    rnd = random.Random(start)
     while True:
-        i += 1
-        s = " ".join(M.wordlist[(i * 7919 + k * 104729) % 2048] for k in range(nwords - 1)) + " " + M.wordlist[i % 2048]
+        s = " ".join(rnd.choice(M.wordlist) for k in range(nwords))
         if mnemonic.is_new_seed(s, prefix) and not mnemonic.is_old_seed(s):
             return s
 fa13 = find_prefix("101", 13, 1000)
