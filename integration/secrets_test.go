@@ -1,0 +1,103 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil/v2"
+
+	"github.com/walletd/walletd/integration/daemon"
+)
+
+// TestNoSecretsOnDisk runs wallets whose key material is secret (an
+// Electrum seed, an account xprv, a WIF list) through requests, payments and
+// a restart, then reads every file of the daemon's data directory and its
+// logs: none contains the seed phrase, its BIP32 seed, the xprv or the WIF.
+// After the restart, events of the seed wallet carry its master public key
+// until a client names the wallet again.
+func TestNoSecretsOnDisk(t *testing.T) {
+	node, d := startBTC(t)
+	seed := vectorWallet(t, "electrum-segwit-seed")
+	xprv := vectorWallet(t, "standard-account-xprv")
+	priv, err := btcec.NewPrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wif, err := btcutil.NewWIF(priv, node.Params(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wifKey := "p2wpkh:" + wif.String()
+	secrets := []string{seed.KeyMaterial, seed.BIP32SeedHex, xprv.KeyMaterial, wif.String(), hex.EncodeToString(priv.Serialize())}
+
+	ws := d.Dial("")
+	for _, key := range []string{seed.KeyMaterial, xprv.KeyMaterial, wifKey} {
+		var r request
+		d.Must(&r, key, "add_request", "0.01", "secret test")
+		node.Fund(r.Address, 1_000_000)
+		ws.Next(10*time.Second, "payment", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
+		d.Must(nil, key, "getbalance")
+		d.Must(nil, key, "listunspent")
+	}
+	node.Generate(1)
+	var r request
+	d.Must(&r, seed.KeyMaterial, "add_request", "0.02")
+	waitSynced(t, d, node.Height())
+	if err := d.Stop(); err != nil { // graceful: everything flushed
+		t.Fatalf("stop: %v", err)
+	}
+	d.Restart()
+	waitSynced(t, d, node.Height())
+	ws = d.Dial("")
+	node.Fund(r.Address, 2_000_000)
+	f := ws.Next(10*time.Second, "payment after restart", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID}))
+	if f.Wallet == nil || *f.Wallet != seed.MPK {
+		t.Errorf("after restart the seed wallet's events carry %v, want its mpk", f.Wallet)
+	}
+	d.Must(nil, seed.KeyMaterial, "getbalance") // the client names it again
+	node.Generate(1)
+	f = ws.Next(10*time.Second, "paid", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 3}))
+	if f.Wallet == nil || *f.Wallet != seed.KeyMaterial {
+		t.Errorf("once named again, events carry %v", f.Wallet)
+	}
+	d.Kill()
+
+	files := 0
+	err = filepath.Walk(d.DataDir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s contains a secret (%.12s…)", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatal("no files in the data directory: the scan is broken")
+	}
+	logs := d.Logs()
+	if !strings.Contains(logs, "request") {
+		t.Fatal("no request logs captured: the scan is broken")
+	}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain a secret (%.12s…)", s)
+		}
+	}
+}
