@@ -61,6 +61,8 @@ type Config struct {
 	IdleEvict time.Duration
 	// EventRetention keeps at most this many events (default 1,000,000).
 	EventRetention int
+	// EventMaxAge drops events older than this (default 30 days).
+	EventMaxAge time.Duration
 }
 
 // Event is a durably logged notification.
@@ -128,6 +130,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = 1_000_000
+	}
+	if cfg.EventMaxAge <= 0 {
+		cfg.EventMaxAge = 30 * 24 * time.Hour
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
 		wallets: map[string]*tracked{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
@@ -583,9 +588,8 @@ func (e *Engine) janitor() {
 		case <-e.stop:
 			return
 		case <-tick.C:
-			e.evictIdle()
-			if err := e.pruneEvents(context.Background()); err != nil {
-				e.log.Warn("pruning events", "err", err)
+			if err := e.Maintain(context.Background()); err != nil {
+				e.log.Warn("maintenance", "err", err)
 			}
 		}
 	}
@@ -617,6 +621,10 @@ func (e *Engine) LoadedWallets() int {
 	return n
 }
 
-// EvictIdle drops the key material of wallets idle longer than IdleEvict
-// (the janitor calls it every minute); they stay tracked.
-func (e *Engine) EvictIdle() { e.evictIdle() }
+// Maintain drops the key material of wallets idle longer than IdleEvict
+// (they stay tracked) and prunes the event log to its retention bounds. A
+// background janitor calls it every minute.
+func (e *Engine) Maintain(ctx context.Context) error {
+	e.evictIdle()
+	return e.pruneEvents(ctx)
+}

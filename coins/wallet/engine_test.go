@@ -281,3 +281,65 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestIdleEvictionAndRetention: an idle seed wallet's key material leaves
+// memory (it stays tracked and its events then carry its mpk); the event
+// log keeps only the newest EventRetention events.
+func TestIdleEvictionAndRetention(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fc := newFakeChain()
+	rec := &recorder{}
+	now := time.Unix(1.7e9, 0)
+	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: st, Backend: fc, Publish: rec.publish,
+		Now: func() time.Time { return now }, IdleEvict: time.Minute, EventRetention: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	w, err := eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := w.AddRequest(ctx, 1000, "", 0, false)
+	script, _ := net.PkScript(req.Address)
+	for i := 0; i < 3; i++ {
+		fc.mine()
+	}
+	waitFor(t, func() bool { return eng.Height() == 3 })
+	if eng.LoadedWallets() != 1 {
+		t.Fatal("wallet not loaded")
+	}
+	now = now.Add(2 * time.Minute)
+	if err := eng.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if eng.LoadedWallets() != 0 || eng.TotalWallets() != 1 {
+		t.Fatalf("after idle: loaded %d, tracked %d", eng.LoadedWallets(), eng.TotalWallets())
+	}
+	fc.mempoolAdd(payTx(script, 1000, 7))
+	seen := 0
+	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	rec.mu.Lock()
+	last := rec.evs[len(rec.evs)-1]
+	rec.mu.Unlock()
+	if last.WalletKey != vw.MPK {
+		t.Errorf("evicted wallet's event key %q, want its mpk", last.WalletKey)
+	}
+	if err := eng.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := eng.EventsAfter(ctx, 0, 100)
+	if len(evs) != 3 || evs[2].Seq != last.Seq {
+		t.Fatalf("retention: %d events kept, last %d (want 3 ending at %d)", len(evs), evs[len(evs)-1].Seq, last.Seq)
+	}
+}

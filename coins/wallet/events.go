@@ -93,8 +93,10 @@ func (w *Wallet) Updates(ctx context.Context) ([]json.RawMessage, error) {
 	return out, err
 }
 
-// pruneEvents keeps the newest EventRetention events.
+// pruneEvents drops the oldest events beyond EventRetention and those
+// older than EventMaxAge, with their per-wallet index entries.
 func (e *Engine) pruneEvents(ctx context.Context) error {
+	cutTime := e.cfg.Now().Add(-e.cfg.EventMaxAge).Unix()
 	return e.cfg.Store.Update(ctx, func(kv KV) error {
 		var count int
 		var cut uint64
@@ -105,18 +107,20 @@ func (e *Engine) pruneEvents(ctx context.Context) error {
 				return ErrStopScan
 			}
 			return nil
-		}); err != nil || cut == 0 {
+		}); err != nil {
 			return err
 		}
-		var ks [][]byte
-		var wks [][]byte
+		var ks, wks [][]byte
 		if err := kv.Scan(bEvents, nil, nil, func(k, v []byte) error {
-			if binary.BigEndian.Uint64(k) > cut {
+			var rec eventRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {
 				return ErrStopScan
 			}
 			ks = append(ks, append([]byte(nil), k...))
-			var rec eventRecord
-			if json.Unmarshal(v, &rec) == nil && rec.Wallet != "" {
+			if rec.Wallet != "" {
 				wks = append(wks, key([]byte(rec.Wallet), k))
 			}
 			return nil

@@ -59,6 +59,11 @@ type Config struct {
 	MaxBatch     int           `split_words:"true" default:"100"`
 	SyncTimeout  time.Duration `split_words:"true" default:"30s"`
 	WSQueue      int           `split_words:"true" default:"1024"`
+	// EventRetention and EventMaxAge bound the event log.
+	EventRetention int           `split_words:"true" default:"1000000"`
+	EventMaxAge    time.Duration `split_words:"true" default:"720h"`
+	// IdleEvict drops an idle wallet's key material from memory.
+	IdleEvict time.Duration `split_words:"true" default:"10m"`
 	// PprofAddr, when set, serves net/http/pprof on this separate address
 	// (for profiling; keep it on loopback).
 	PprofAddr string `split_words:"true"`
@@ -115,7 +120,8 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	}
 	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
-		PollingCap: cfg.PollingCap})
+		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
+		IdleEvict: cfg.IdleEvict})
 	if err != nil {
 		_ = d.store.Close()
 		return nil, err
