@@ -20,8 +20,18 @@
 // The package does no I/O and has no mutable package-level state (the
 // English word index is built once, lazily, and only read).
 //
+// Where Electrum itself refuses to open a wallet, Parse returns
+// ErrUnsupportedKey: 2fa seeds (Electrum's from_seed raises), multisig
+// extended keys Y/Z/U/V (its standard wallet cannot derive p2wsh addresses)
+// and WIF lists whose keys are all of multisig types. IsMasterKey and
+// SeedType still recognise them, as Electrum's is_master_key and seed_type do.
+//
 // Known gaps against Electrum 4.3.4:
 //
+//   - Old (Electrum 1.x) wallets are not supported: an old seed in hex form
+//     (SeedType "old") and an old master public key (128 hex characters,
+//     IsMasterKey true) make Parse return ErrUnsupportedKey where Electrum
+//     opens an old-keystore wallet.
 //   - Old (Electrum 1.x) seeds are recognised in their hex form only (32 or
 //     64 hex characters, as Electrum's is_old_seed). Their word form, 12 or
 //     24 words of Electrum's 1626-word old list, needs that list, which no Go

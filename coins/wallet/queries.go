@@ -131,14 +131,7 @@ func (w *Wallet) History(ctx context.Context) ([]HistoryItem, error) {
 		})
 	})
 	sort.SliceStable(out, func(i, j int) bool {
-		hi, hj := out[i].Height, out[j].Height
-		if (hi == 0) != (hj == 0) {
-			return hj == 0
-		}
-		if hi != hj {
-			return hi < hj
-		}
-		return out[i].FirstSeen.Before(out[j].FirstSeen)
+		return chainOrder(out[i].Height, out[j].Height, out[i].FirstSeen, out[j].FirstSeen)
 	})
 	return out, err
 }

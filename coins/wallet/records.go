@@ -157,3 +157,15 @@ func putJSON(kv KV, bucket string, k []byte, v any) error {
 	}
 	return kv.Put(bucket, k, raw)
 }
+
+// chainOrder orders transactions as history shows them: confirmed ones by
+// height, then mempool ones (height 0) by first sight.
+func chainOrder(hi, hj int32, seenI, seenJ time.Time) bool {
+	if (hi == 0) != (hj == 0) {
+		return hj == 0
+	}
+	if hi != hj {
+		return hi < hj
+	}
+	return seenI.Before(seenJ)
+}

@@ -170,14 +170,7 @@ func payments(kv KV, id string, script []byte) []payment {
 		return nil
 	})
 	sort.SliceStable(out, func(i, j int) bool {
-		hi, hj := out[i].height, out[j].height
-		if (hi == 0) != (hj == 0) {
-			return hj == 0
-		}
-		if hi != hj {
-			return hi < hj
-		}
-		return out[i].seen.Before(out[j].seen)
+		return chainOrder(out[i].height, out[j].height, out[i].seen, out[j].seen)
 	})
 	return out
 }

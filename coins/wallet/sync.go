@@ -382,14 +382,7 @@ func (e *Engine) fetchHistory(ctx context.Context, scripts [][]byte) ([]txAt, er
 		}
 	}
 	sort.SliceStable(txs, func(i, j int) bool {
-		hi, hj := txs[i].height, txs[j].height
-		if hi == 0 {
-			hi = 1 << 30
-		}
-		if hj == 0 {
-			hj = 1 << 30
-		}
-		return hi < hj
+		return chainOrder(txs[i].height, txs[j].height, time.Time{}, time.Time{})
 	})
 	return txs, nil
 }

@@ -18,6 +18,7 @@ func (d *Daemon) methods() (*base.Table, error) {
 	add(base.NewMethod("validatekey", "validatekey(key): true if key is an Electrum seed or a master public or private key (x/y/z/t/u/v) of this network, exactly as Electrum decides.", d.validatekey))
 	add(base.NewMethod("validateaddress", "validateaddress(address): true if address is valid for this coin and network.", d.validateaddress))
 	d.walletMethods(&b)
+	d.sendMethods(&b)
 	return b.Table()
 }
 

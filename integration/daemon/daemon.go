@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,6 +34,8 @@ var (
 
 // Binary builds cmd/daemon (once per process, with the race detector) and
 // returns its path; WALLETD_DAEMON_BIN names a prebuilt binary instead.
+// The build uses the module's own source tree, so a test of cmd/daemon runs
+// exactly the code under test.
 func Binary(t harness.TB) string {
 	t.Helper()
 	if bin := os.Getenv("WALLETD_DAEMON_BIN"); bin != "" {
@@ -215,6 +218,56 @@ type RPCError struct {
 
 func (e *RPCError) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
 
+// Post sends a raw body to POST / with the given credentials and returns
+// the HTTP status and the body.
+func (p *Proc) Post(user, pass string, body []byte) (int, string) {
+	p.t.Helper()
+	req, _ := http.NewRequest("POST", p.URL+"/", bytes.NewReader(body))
+	req.SetBasicAuth(user, pass)
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("post: %v", err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Get fetches path with the given credentials.
+func (p *Proc) Get(user, pass, path string) (int, string) {
+	p.t.Helper()
+	req, _ := http.NewRequest("GET", p.URL+path, nil)
+	req.SetBasicAuth(user, pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("get: %v", err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig os.Signal) {
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
+// Wait waits up to timeout for the process to exit and returns its error.
+func (p *Proc) Wait(timeout time.Duration) (error, bool) {
+	select {
+	case err := <-p.done:
+		p.cmd = nil
+		return err, true
+	case <-time.After(timeout):
+		return nil, false
+	}
+}
+
 // Call sends one request (xpub may be "" for none) and returns the raw
 // result or the error reply.
 func (p *Proc) Call(xpub any, method string, params ...any) (json.RawMessage, error) {
@@ -262,9 +315,11 @@ func (p *Proc) Must(out any, xpub any, method string, params ...any) {
 
 // WS is a websocket client of the daemon.
 type WS struct {
-	t    harness.TB
-	conn *websocket.Conn
-	ch   chan Frame
+	t        harness.TB
+	conn     *websocket.Conn
+	ch       chan Frame
+	mu       sync.Mutex
+	closeErr *websocket.CloseError
 }
 
 // Frame is one server frame, decoded.
@@ -303,6 +358,12 @@ func (p *Proc) Dial(query string) *WS {
 		for {
 			_, msg, err := conn.ReadMessage()
 			if err != nil {
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					w.mu.Lock()
+					w.closeErr = ce
+					w.mu.Unlock()
+				}
 				return
 			}
 			var f Frame
@@ -345,6 +406,25 @@ func (w *WS) Next(timeout time.Duration, what string, pred func(Frame) bool) Fra
 
 // Close closes the socket.
 func (w *WS) Close() { _ = w.conn.Close() }
+
+// Closed waits for the server to close the socket and returns the close
+// frame it sent (nil if the connection ended without one).
+func (w *WS) Closed(timeout time.Duration) *websocket.CloseError {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case _, ok := <-w.ch:
+			if !ok {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				return w.closeErr
+			}
+		case <-deadline:
+			w.t.Fatalf("socket not closed within %v", timeout)
+			return nil
+		}
+	}
+}
 
 // IsEvent matches frames of one event name with the given fields.
 func IsEvent(name string, fields map[string]any) func(Frame) bool {
