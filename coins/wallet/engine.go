@@ -11,6 +11,7 @@ package wallet
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,6 +88,7 @@ type Engine struct {
 	index   map[string][]scriptRef     // pkScript → owners
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
 	wallets map[string]*tracked
+	byKey   map[[32]byte]string // sha256(key string) → id, for loaded wallets
 	cursor  chain.BlockRef
 	synced  bool
 	syncCh  chan struct{} // closed when first synced
@@ -102,6 +104,26 @@ type tracked struct {
 	mat      *keys.Material // nil while evicted
 	wireKey  string         // the key string last used by a client; may be a secret: memory only
 	lastUsed time.Time
+	keyHash  [][32]byte // hashes of the key strings that loaded mat (entries of Engine.byKey)
+}
+
+// rememberKey maps a key string's hash to the loaded wallet. Caller holds mu.
+func (e *Engine) rememberKey(t *tracked, h [32]byte) {
+	if _, ok := e.byKey[h]; !ok {
+		e.byKey[h] = t.rec.ID
+		t.keyHash = append(t.keyHash, h)
+	}
+}
+
+// unload drops a wallet's key material and key-string mappings. Caller
+// holds mu.
+func (e *Engine) unload(t *tracked) {
+	t.mat = nil
+	t.wireKey = ""
+	for _, h := range t.keyHash {
+		delete(e.byKey, h)
+	}
+	t.keyHash = nil
 }
 
 // deterministic reports whether the wallet derives its addresses.
@@ -135,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.EventMaxAge = 30 * 24 * time.Hour
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
+		wallets: map[string]*tracked{}, byKey: map[[32]byte]string{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
 	err := cfg.Store.View(ctx, func(kv KV) error {
 		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
 			return err
@@ -294,6 +316,23 @@ func (w *Wallet) Material() *keys.Material { return w.t.mat }
 // its scripts to the index and the backend filter, and backfill its history.
 // Later calls with the same wallet (under any of its key forms) reuse it.
 func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
+	// A loaded wallet is found by a hash of the key string, without
+	// parsing it again (parsing costs base58 and EC work per call).
+	h := sha256.Sum256([]byte(keyStr))
+	now := e.cfg.Now()
+	e.mu.Lock()
+	if id, ok := e.byKey[h]; ok {
+		if t := e.wallets[id]; t != nil && t.mat != nil {
+			t.wireKey = keyStr
+			t.lastUsed = now
+			e.mu.Unlock()
+			if err := e.waitSynced(ctx); err != nil {
+				return nil, err
+			}
+			return &Wallet{e: e, t: t, ID: id}, nil
+		}
+	}
+	e.mu.Unlock()
 	mat, err := keys.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return nil, err
@@ -302,7 +341,6 @@ func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
 		return nil, err
 	}
 	id := mat.Fingerprint()
-	now := e.cfg.Now()
 	e.mu.Lock()
 	t, ok := e.wallets[id]
 	if ok {
@@ -311,6 +349,7 @@ func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
 		}
 		t.wireKey = keyStr
 		t.lastUsed = now
+		e.rememberKey(t, h)
 	}
 	e.mu.Unlock()
 	if ok {
@@ -384,6 +423,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) 
 	}
 	e.mu.Lock()
 	e.wallets[id] = t
+	e.rememberKey(t, sha256.Sum256([]byte(keyStr)))
 	e.mu.Unlock()
 	if len(hist) > 0 {
 		if err := e.applyBatch(ctx, hist, nil); err != nil {
@@ -573,8 +613,7 @@ func (e *Engine) CloseWallet(keyStr string) bool {
 	if !ok || t.mat == nil {
 		return false
 	}
-	t.mat = nil
-	t.wireKey = ""
+	e.unload(t)
 	return true
 }
 
@@ -601,8 +640,7 @@ func (e *Engine) evictIdle() {
 	defer e.mu.Unlock()
 	for _, t := range e.wallets {
 		if t.mat != nil && t.lastUsed.Before(cut) {
-			t.mat = nil
-			t.wireKey = ""
+			e.unload(t)
 		}
 	}
 }
