@@ -2,69 +2,19 @@ package keys
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/walletd/walletd/coins/params"
+	"github.com/walletd/walletd/internal/vectors"
 )
 
-// vectorFile is shared/testdata/electrum/vectors.json, made by Electrum 4.3.4.
-type vectorFile struct {
-	Networks map[string]struct {
-		Wallets []struct {
-			Label        string   `json:"label"`
-			Kind         string   `json:"kind"`
-			KeyMaterial  string   `json:"key_material"`
-			MPK          string   `json:"mpk"`
-			ScriptType   string   `json:"script_type"`
-			Receiving    []string `json:"receiving"`
-			Change       []string `json:"change"`
-			SeedType     string   `json:"seed_type"`
-			BIP32SeedHex string   `json:"bip32_seed_hex"`
-		} `json:"wallets"`
-		IsMasterKeyOrElectrumSeed map[string]bool `json:"is_master_key_or_electrum_seed"`
-	} `json:"networks"`
-}
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
+// loadVectors reads ../shared/testdata/electrum/vectors.json (made by
+// Electrum 4.3.4); a missing file fails the test, never skips it.
+func loadVectors(t testing.TB) *vectors.File {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
-// loadVectors reads ../shared/testdata/electrum/vectors.json beside the
-// repository; a missing file fails the test (never skips it).
-func loadVectors(t testing.TB) *vectorFile {
-	t.Helper()
-	p := filepath.Join(repoRoot(t), "..", "shared", "testdata", "electrum", "vectors.json")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("Electrum vectors missing (shared/ must sit beside the repository): %v", err)
-	}
-	var v vectorFile
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decoding %s: %v", p, err)
-	}
-	if len(v.Networks) == 0 {
-		t.Fatalf("%s has no networks", p)
-	}
+	v := vectors.Load(t)
 	return &v
 }
 
@@ -77,7 +27,7 @@ func mustNet(t testing.TB, name string) *params.Network {
 	return n
 }
 
-func sortedNetworks(v *vectorFile) []string {
+func sortedNetworks(v *vectors.File) []string {
 	var names []string
 	for n := range v.Networks {
 		names = append(names, n)
@@ -188,7 +138,7 @@ func TestElectrumVectorsWallets(t *testing.T) {
 func TestElectrumVectorsIsMasterKeyOrSeed(t *testing.T) {
 	v := loadVectors(t)
 	for _, netName := range sortedNetworks(v) {
-		table := v.Networks[netName].IsMasterKeyOrElectrumSeed
+		table := v.Networks[netName].ValidKey
 		if len(table) == 0 {
 			t.Fatalf("%s: empty is_master_key_or_electrum_seed table", netName)
 		}
