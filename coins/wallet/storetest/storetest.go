@@ -1,0 +1,147 @@
+// Package storetest is the conformance suite every wallet.Store passes:
+// reads see committed writes, failed updates leave nothing behind, scans
+// are ordered and bounded by prefix, sequences strictly increase.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/walletd/walletd/coins/wallet"
+)
+
+// Run runs the suite against stores made by open (a fresh empty one each).
+func Run(t *testing.T, open func(t *testing.T) wallet.Store) {
+	ctx := context.Background()
+	t.Run("PutGetDelete", func(t *testing.T) {
+		s := open(t)
+		must(t, s.Update(ctx, func(kv wallet.KV) error {
+			if kv.Get("b", []byte("k")) != nil {
+				return errors.New("empty store has k")
+			}
+			if err := kv.Put("b", []byte("k"), []byte("v1")); err != nil {
+				return err
+			}
+			if string(kv.Get("b", []byte("k"))) != "v1" {
+				return errors.New("own write not visible")
+			}
+			return kv.Delete("b", []byte("absent"))
+		}))
+		must(t, s.View(ctx, func(kv wallet.KV) error {
+			if string(kv.Get("b", []byte("k"))) != "v1" || kv.Get("other", []byte("k")) != nil {
+				return errors.New("committed write not visible, or leaked into another bucket")
+			}
+			return nil
+		}))
+		must(t, s.Update(ctx, func(kv wallet.KV) error { return kv.Delete("b", []byte("k")) }))
+		must(t, s.View(ctx, func(kv wallet.KV) error {
+			if kv.Get("b", []byte("k")) != nil {
+				return errors.New("deleted key still there")
+			}
+			return nil
+		}))
+	})
+	t.Run("FailedUpdateRollsBack", func(t *testing.T) {
+		s := open(t)
+		must(t, s.Update(ctx, func(kv wallet.KV) error { return kv.Put("b", []byte("keep"), []byte("1")) }))
+		var seq1 uint64
+		must(t, s.Update(ctx, func(kv wallet.KV) error {
+			var err error
+			seq1, err = kv.NextSequence("seq")
+			return err
+		}))
+		boom := errors.New("boom")
+		err := s.Update(ctx, func(kv wallet.KV) error {
+			_ = kv.Put("b", []byte("new"), []byte("x"))
+			_ = kv.Put("b", []byte("keep"), []byte("changed"))
+			_ = kv.Delete("b", []byte("keep"))
+			_, _ = kv.NextSequence("seq")
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("update error %v", err)
+		}
+		must(t, s.View(ctx, func(kv wallet.KV) error {
+			if kv.Get("b", []byte("new")) != nil || string(kv.Get("b", []byte("keep"))) != "1" {
+				return errors.New("a failed update left changes")
+			}
+			return nil
+		}))
+		must(t, s.Update(ctx, func(kv wallet.KV) error {
+			seq2, err := kv.NextSequence("seq")
+			if err == nil && seq2 <= seq1 {
+				err = fmt.Errorf("sequence %d after %d", seq2, seq1)
+			}
+			return err
+		}))
+	})
+	t.Run("ScanOrderPrefixStart", func(t *testing.T) {
+		s := open(t)
+		must(t, s.Update(ctx, func(kv wallet.KV) error {
+			for _, k := range []string{"a1", "b3", "b1", "b2", "c1", "b", "ba"} {
+				if err := kv.Put("b", []byte(k), []byte("v"+k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		must(t, s.View(ctx, func(kv wallet.KV) error {
+			var got []string
+			_ = kv.Scan("b", []byte("b"), nil, func(k, v []byte) error {
+				got = append(got, string(k))
+				return nil
+			})
+			if fmt.Sprint(got) != "[b b1 b2 b3 ba]" {
+				return fmt.Errorf("scan b: %v", got)
+			}
+			got = nil
+			_ = kv.Scan("b", []byte("b"), []byte("b2"), func(k, v []byte) error {
+				got = append(got, string(k))
+				if string(k) == "b3" {
+					return wallet.ErrStopScan
+				}
+				return nil
+			})
+			if fmt.Sprint(got) != "[b2 b3]" {
+				return fmt.Errorf("scan from b2, stop at b3: %v", got)
+			}
+			got = nil
+			_ = kv.ScanReverse("b", []byte("b"), func(k, v []byte) error {
+				got = append(got, string(k))
+				return nil
+			})
+			if fmt.Sprint(got) != "[ba b3 b2 b1 b]" {
+				return fmt.Errorf("reverse scan b: %v", got)
+			}
+			got = nil
+			_ = kv.Scan("b", nil, nil, func(k, v []byte) error {
+				got = append(got, string(k))
+				return nil
+			})
+			if len(got) != 7 || got[0] != "a1" || got[6] != "c1" {
+				return fmt.Errorf("full scan: %v", got)
+			}
+			boom := errors.New("stop")
+			if err := kv.Scan("b", nil, nil, func(k, v []byte) error { return boom }); !errors.Is(err, boom) {
+				return fmt.Errorf("scan did not return the callback's error: %v", err)
+			}
+			return nil
+		}))
+	})
+	t.Run("ReadOnlyView", func(t *testing.T) {
+		s := open(t)
+		err := s.View(ctx, func(kv wallet.KV) error { return kv.Put("b", []byte("k"), []byte("v")) })
+		if err == nil {
+			t.Fatal("a write in View succeeded")
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
