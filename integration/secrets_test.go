@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,61 @@ func TestNoSecretsOnDisk(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("logs contain a secret (%.12s…)", s)
 		}
+	}
+}
+
+// TestDisklessViaSelector: a wallet named with the merchant's object form
+// {"xpub": …, "diskless": true} works (request, payment, events) and nothing
+// about it reaches the data directory.
+func TestDisklessViaSelector(t *testing.T) {
+	node, d := startBTC(t)
+	vw := vectorWallet(t, "p2wpkh-p2sh-account-xpub")
+	sel := map[string]any{"xpub": vw.KeyMaterial, "contract": nil, "diskless": true, "quiet_mode": false}
+	ws := d.Dial("")
+	ws.Filter(vw.KeyMaterial)
+	var r request
+	d.Must(&r, sel, "add_request", "0.03", "diskless order")
+	if r.Address != vw.Receiving[0] {
+		t.Fatalf("address %s, Electrum's %s", r.Address, vw.Receiving[0])
+	}
+	txid := node.Fund(r.Address, 3_000_000)
+	ws.Next(10*time.Second, "payment", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
+	node.Generate(1)
+	ws.Next(10*time.Second, "paid", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 3}))
+	var bal map[string]string
+	d.Must(&bal, sel, "getbalance")
+	if bal["confirmed"] != "0.03000000" {
+		t.Fatalf("getbalance: %v", bal)
+	}
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	needles := map[string]string{"request id": r.RequestID, "memo": "diskless order", "txid": txid.String(), "mpk": vw.KeyMaterial}
+	for i, a := range vw.Receiving {
+		needles[fmt.Sprintf("receiving[%d]", i)] = a
+	}
+	files := 0
+	err := filepath.Walk(d.DataDir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for what, s := range needles {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds the diskless wallet's %s", path, what)
+			}
+		}
+		rev := txid.CloneBytes()
+		if bytes.Contains(b, rev) {
+			t.Errorf("%s holds the diskless wallet's txid bytes", path)
+		}
+		return nil
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("walk: %v (%d files)", err, files)
 	}
 }

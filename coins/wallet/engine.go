@@ -43,10 +43,13 @@ const (
 
 // Config configures an Engine.
 type Config struct {
-	Net     *params.Network
-	Store   Store
-	Backend chain.Backend // nil: wallet methods fail with ErrNoBackend
-	Log     *slog.Logger
+	Net   *params.Network
+	Store Store
+	// Volatile holds diskless wallets (nothing about them is written to
+	// disk); nil refuses diskless wallets.
+	Volatile Store
+	Backend  chain.Backend // nil: wallet methods fail with ErrNoBackend
+	Log      *slog.Logger
 	// Publish receives every event after it is durably logged.
 	Publish func(Event)
 	// Now is the clock (tests set it); nil means time.Now.
@@ -105,6 +108,23 @@ type tracked struct {
 	wireKey  string         // the key string last used by a client; may be a secret: memory only
 	lastUsed time.Time
 	keyHash  [][32]byte // hashes of the key strings that loaded mat (entries of Engine.byKey)
+	diskless bool       // records live in the volatile store only
+}
+
+// storeOf returns the store of a tracked wallet's records.
+func (e *Engine) storeOf(t *tracked) Store {
+	if t.diskless && e.cfg.Volatile != nil {
+		return e.cfg.Volatile
+	}
+	return e.cfg.Store
+}
+
+// isDiskless reports whether wallet id keeps its records in memory only.
+func (e *Engine) isDiskless(id string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	t := e.wallets[id]
+	return t != nil && t.diskless
 }
 
 // rememberKey maps a key string's hash to the loaded wallet. Caller holds mu.
@@ -316,6 +336,23 @@ func (w *Wallet) Material() *keys.Material { return w.t.mat }
 // its scripts to the index and the backend filter, and backfill its history.
 // Later calls with the same wallet (under any of its key forms) reuse it.
 func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
+	return e.OpenWith(ctx, keyStr, OpenOptions{})
+}
+
+// OpenOptions adjust how a wallet is loaded the first time.
+type OpenOptions struct {
+	// Diskless keeps every record of a new wallet in the volatile store:
+	// nothing about it is written to disk, and it is forgotten on restart.
+	// A wallet already tracked on disk stays there.
+	Diskless bool
+}
+
+// ErrDisklessUnsupported is returned for a diskless wallet when the engine
+// has no volatile store.
+var ErrDisklessUnsupported = errors.New("diskless wallets are not supported by this engine")
+
+// OpenWith is Open with options for a wallet's first load.
+func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) (*Wallet, error) {
 	// A loaded wallet is found by a hash of the key string, without
 	// parsing it again (parsing costs base58 and EC work per call).
 	h := sha256.Sum256([]byte(keyStr))
@@ -355,11 +392,14 @@ func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
 	if ok {
 		return &Wallet{e: e, t: t, ID: id}, nil
 	}
-	return e.create(ctx, keyStr, mat)
+	return e.create(ctx, keyStr, mat, opts)
 }
 
 // create tracks a new wallet.
-func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) (*Wallet, error) {
+func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, opts OpenOptions) (*Wallet, error) {
+	if opts.Diskless && e.cfg.Volatile == nil {
+		return nil, ErrDisklessUnsupported
+	}
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
 	id := mat.Fingerprint()
@@ -374,7 +414,8 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) 
 	if !mat.HasPrivateKeys() {
 		rec.PublicKey = keyStr
 	}
-	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, lastUsed: e.cfg.Now()}
+	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, lastUsed: e.cfg.Now(), diskless: opts.Diskless}
+	st := e.storeOf(t)
 	// Derive first (CPU only), then overlap the durable write with the
 	// node round trips: the index is in memory before history is applied.
 	var ks []newKey
@@ -401,7 +442,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) 
 	refs := e.indexKeys(id, ks)
 	stored := make(chan error, 1)
 	go func() {
-		stored <- e.cfg.Store.Update(ctx, func(kv KV) error {
+		stored <- st.Update(ctx, func(kv KV) error {
 			if err := storeKeys(kv, id, ks, refs); err != nil {
 				return err
 			}
@@ -417,7 +458,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material) 
 		e.dropScripts(id, scripts)
 		if serr == nil {
 			// Stored but not watched: untrack it so a retry starts clean.
-			_ = e.cfg.Store.Update(context.WithoutCancel(ctx), func(kv KV) error { return forgetWallet(kv, id, ks) })
+			_ = st.Update(context.WithoutCancel(ctx), func(kv KV) error { return forgetWallet(kv, id, ks) })
 		}
 		return nil, errors.Join(serr, err)
 	}

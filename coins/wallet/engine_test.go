@@ -1,8 +1,10 @@
 package wallet_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
+	"github.com/walletd/walletd/coins/wallet/memstore"
 	"github.com/walletd/walletd/internal/vectors"
 )
 
@@ -341,5 +344,96 @@ func TestIdleEvictionAndRetention(t *testing.T) {
 	evs, _ := eng.EventsAfter(ctx, 0, 100)
 	if len(evs) != 3 || evs[2].Seq != last.Seq {
 		t.Fatalf("retention: %d events kept, last %d (want 3 ending at %d)", len(evs), evs[len(evs)-1].Seq, last.Seq)
+	}
+}
+
+// TestDisklessWalletNeverReachesDisk runs a diskless wallet through a
+// request, a mempool payment, a block and a reorg next to a normal wallet,
+// then reads the bolt file: none of the diskless wallet's addresses,
+// scripts, request id or txids is in it, while the normal wallet's are. The
+// diskless wallet's events share the seq sequence and replay from memory.
+func TestDisklessWalletNeverReachesDisk(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	path := filepath.Join(t.TempDir(), "w.db")
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := newFakeChain()
+	rec := &recorder{}
+	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: st, Volatile: memstore.New(), Backend: fc, Publish: rec.publish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	secret := regtestWallet(t, "electrum-segwit-seed")
+	normal := regtestWallet(t, "standard-account-xpub")
+	dw, err := eng.OpenWith(ctx, secret.KeyMaterial, wallet.OpenOptions{Diskless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw, err := eng.Open(ctx, normal.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dreq, _ := dw.AddRequest(ctx, 5000, "diskless memo", 0, false)
+	nreq, _ := nw.AddRequest(ctx, 5000, "normal memo", 0, false)
+	dscript, _ := net.PkScript(dreq.Address)
+	nscript, _ := net.PkScript(nreq.Address)
+	dtx, ntx := payTx(dscript, 5000, 31), payTx(nscript, 5000, 32)
+	fc.mempoolAdd(dtx)
+	fc.mempoolAdd(ntx)
+	seen := 0
+	b := rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" && b.Address == dreq.ID })
+	fc.mine()
+	rec.waitEvent(t, &seen, func(b evBody) bool {
+		return b.Event == "new_payment" && b.Address == dreq.ID && b.Status == wallet.StatusPaid
+	})
+	fc.reorg(1)
+	rec.waitEvent(t, &seen, func(b evBody) bool {
+		return b.Event == "new_payment" && b.Address == dreq.ID && b.Status == wallet.StatusUnconfirmed
+	})
+	got, err := dw.GetRequest(ctx, dreq.ID)
+	if err != nil || got.Status != wallet.StatusUnconfirmed || got.Sent != 5000 {
+		t.Fatalf("diskless request: %+v %v", got, err)
+	}
+	evs, _ := eng.EventsAfter(ctx, 0, 1000)
+	var found bool
+	for i, ev := range evs {
+		if i > 0 && ev.Seq <= evs[i-1].Seq {
+			t.Fatal("merged replay not in seq order")
+		}
+		found = found || ev.Seq == b.Seq
+	}
+	if !found {
+		t.Fatal("the diskless wallet's event is not replayable")
+	}
+	eng.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dtxid, ntxid := dtx.TxHash(), ntx.TxHash()
+	for _, a := range append(append([]string{}, secret.Receiving...), secret.Change...) {
+		if bytes.Contains(raw, []byte(a)) {
+			t.Errorf("the store holds diskless address %s", a)
+		}
+	}
+	for what, needle := range map[string][]byte{"script": dscript, "request id": []byte(dreq.ID),
+		"memo": []byte("diskless memo"), "txid": dtxid[:], "txid hex": []byte(dtxid.String()), "mpk": []byte(secret.MPK)} {
+		if bytes.Contains(raw, needle) {
+			t.Errorf("the store holds the diskless wallet's %s", what)
+		}
+	}
+	for what, needle := range map[string][]byte{"address": []byte(nreq.Address), "request id": []byte(nreq.ID), "txid": ntxid[:]} {
+		if !bytes.Contains(raw, needle) {
+			t.Errorf("the normal wallet's %s is missing from the store: the scan is broken", what)
+		}
 	}
 }

@@ -4,14 +4,16 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"sort"
 )
 
-// logEvent appends an event to the durable log (and the wallet's index)
-// inside the caller's transaction; the seq comes from the store's sequence,
-// so it is strictly increasing and survives restarts. The payload gets the
+// logEvent appends an event to the log of the wallet's store (and the
+// wallet's index) inside the caller's transaction. The seq always comes
+// from the durable store's sequence, so it is strictly increasing across
+// both stores and restarts (a counter names no wallet). The payload gets the
 // seq as its "seq" member.
-func (e *Engine) logEvent(kv KV, wallet string, payload map[string]any) (Event, error) {
-	seq, err := kv.NextSequence(bEvents)
+func (e *Engine) logEvent(s kvs, wallet string, payload map[string]any) (Event, error) {
+	seq, err := s.disk.NextSequence(bEvents)
 	if err != nil {
 		return Event{}, err
 	}
@@ -21,6 +23,7 @@ func (e *Engine) logEvent(kv KV, wallet string, payload map[string]any) (Event, 
 		return Event{}, err
 	}
 	rec := eventRecord{Wallet: wallet, Time: e.cfg.Now().Unix(), Payload: raw}
+	kv := s.of(wallet)
 	if err := putJSON(kv, bEvents, u64(seq), rec); err != nil {
 		return Event{}, err
 	}
@@ -36,23 +39,35 @@ func (e *Engine) logEvent(kv KV, wallet string, payload map[string]any) (Event, 
 // order, each named by its wallet's current wire key.
 func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Event, error) {
 	var out []Event
-	err := e.cfg.Store.View(ctx, func(kv KV) error {
-		return kv.Scan(bEvents, nil, u64(after+1), func(k, v []byte) error {
-			if len(out) >= limit {
-				return ErrStopScan
-			}
-			var rec eventRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
+	err := e.view(ctx, func(s kvs) error {
+		for _, kv := range s.all() {
+			n := 0
+			if err := kv.Scan(bEvents, nil, u64(after+1), func(k, v []byte) error {
+				if n >= limit {
+					return ErrStopScan
+				}
+				n++
+				var rec eventRecord
+				if err := json.Unmarshal(v, &rec); err != nil {
+					return err
+				}
+				ev := Event{Seq: binary.BigEndian.Uint64(k), Payload: append([]byte(nil), rec.Payload...)}
+				if rec.Wallet != "" {
+					ev.WalletKey = e.wireKey(rec.Wallet)
+				}
+				out = append(out, ev)
+				return nil
+			}); err != nil {
 				return err
 			}
-			ev := Event{Seq: binary.BigEndian.Uint64(k), Payload: append([]byte(nil), rec.Payload...)}
-			if rec.Wallet != "" {
-				ev.WalletKey = e.wireKey(rec.Wallet)
-			}
-			out = append(out, ev)
-			return nil
-		})
+		}
+		return nil
 	})
+	// Merge the stores' runs by seq and keep the first limit.
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	if len(out) > limit {
+		out = out[:limit]
+	}
 	return out, err
 }
 
@@ -60,7 +75,7 @@ func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Ev
 // the last drain, at most PollingCap of the newest, oldest first.
 func (w *Wallet) Updates(ctx context.Context) ([]json.RawMessage, error) {
 	out := []json.RawMessage{}
-	err := w.e.cfg.Store.Update(ctx, func(kv KV) error {
+	err := w.store().Update(ctx, func(kv KV) error {
 		out = out[:0]
 		var last uint64
 		if raw := kv.Get(bPolls, []byte(w.ID)); len(raw) == 8 {
@@ -97,46 +112,57 @@ func (w *Wallet) Updates(ctx context.Context) ([]json.RawMessage, error) {
 // older than EventMaxAge, with their per-wallet index entries.
 func (e *Engine) pruneEvents(ctx context.Context) error {
 	cutTime := e.cfg.Now().Add(-e.cfg.EventMaxAge).Unix()
-	return e.cfg.Store.Update(ctx, func(kv KV) error {
-		var count int
-		var cut uint64
-		if err := kv.ScanReverse(bEvents, nil, func(k, _ []byte) error {
-			count++
-			if count > e.cfg.EventRetention {
-				cut = binary.BigEndian.Uint64(k)
-				return ErrStopScan
-			}
-			return nil
-		}); err != nil {
+	for _, st := range []Store{e.cfg.Store, e.cfg.Volatile} {
+		if st == nil {
+			continue
+		}
+		if err := st.Update(ctx, func(kv KV) error { return e.pruneIn(kv, cutTime) }); err != nil {
 			return err
 		}
-		var ks, wks [][]byte
-		if err := kv.Scan(bEvents, nil, nil, func(k, v []byte) error {
-			var rec eventRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return err
-			}
-			if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {
-				return ErrStopScan
-			}
-			ks = append(ks, append([]byte(nil), k...))
-			if rec.Wallet != "" {
-				wks = append(wks, key([]byte(rec.Wallet), k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range ks {
-			if err := kv.Delete(bEvents, k); err != nil {
-				return err
-			}
-		}
-		for _, k := range wks {
-			if err := kv.Delete(bWEvents, k); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// pruneIn prunes one store's event log.
+func (e *Engine) pruneIn(kv KV, cutTime int64) error {
+	var count int
+	var cut uint64
+	if err := kv.ScanReverse(bEvents, nil, func(k, _ []byte) error {
+		count++
+		if count > e.cfg.EventRetention {
+			cut = binary.BigEndian.Uint64(k)
+			return ErrStopScan
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	var ks, wks [][]byte
+	if err := kv.Scan(bEvents, nil, nil, func(k, v []byte) error {
+		var rec eventRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {
+			return ErrStopScan
+		}
+		ks = append(ks, append([]byte(nil), k...))
+		if rec.Wallet != "" {
+			wks = append(wks, key([]byte(rec.Wallet), k))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range ks {
+		if err := kv.Delete(bEvents, k); err != nil {
+			return err
+		}
+	}
+	for _, k := range wks {
+		if err := kv.Delete(bWEvents, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

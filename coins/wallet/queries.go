@@ -41,7 +41,7 @@ type UTXO struct {
 // UTXOs lists the wallet's outputs not spent by a confirmed transaction.
 func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
 	var out []UTXO
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		return kv.Scan(bUTXOs, []byte(w.ID), nil, func(k, v []byte) error {
 			var u utxoRecord
 			if err := json.Unmarshal(v, &u); err != nil {
@@ -105,7 +105,7 @@ type HistoryItem struct {
 func (w *Wallet) History(ctx context.Context) ([]HistoryItem, error) {
 	tip := w.e.Height()
 	var out []HistoryItem
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		return kv.Scan(bWalletTxs, []byte(w.ID), nil, func(k, v []byte) error {
 			var wt walletTx
 			if err := json.Unmarshal(v, &wt); err != nil {
@@ -141,7 +141,7 @@ func (w *Wallet) History(ctx context.Context) ([]HistoryItem, error) {
 func (w *Wallet) TxStatus(ctx context.Context, txid chainhash.Hash) (int64, error) {
 	var wt walletTx
 	var found bool
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		var err error
 		found, err = getJSON(kv, bWalletTxs, key([]byte(w.ID), hashKey(txid)), &wt)
 		return err
@@ -172,7 +172,7 @@ type Address struct {
 // Addresses lists the wallet's addresses: receiving then change, by index.
 func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
 	var out []Address
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		used := map[string]int64{}
 		seen := map[string]bool{}
 		if err := kv.Scan(bUTXOs, []byte(w.ID), nil, func(_, v []byte) error {
@@ -206,7 +206,7 @@ func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
 // request, or "" when the gap is exhausted.
 func (w *Wallet) UnusedAddress(ctx context.Context) (string, error) {
 	var addr string
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		var err error
 		addr, _, _, err = w.e.unusedAddress(kv, w.t)
 		return err
@@ -225,7 +225,7 @@ func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
 	defer e.chainMu.Unlock()
 	var addr string
 	var scripts [][]byte
-	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+	err := w.store().Update(ctx, func(kv KV) error {
 		idx := w.t.rec.NextRecv
 		var err error
 		if scripts, err = e.deriveMore(kv, w.t, false, 1); err != nil {
@@ -279,7 +279,7 @@ func (w *Wallet) lookupAddress(ctx context.Context, address string) (*Address, e
 			continue
 		}
 		var a addrRecord
-		err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+		err := w.store().View(ctx, func(kv KV) error {
 			_, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(r.Change), u32(r.Index)), &a)
 			return err
 		})
@@ -298,10 +298,14 @@ func (w *Wallet) MPK() string { return w.t.rec.MPK }
 func (e *Engine) Transaction(ctx context.Context, txid chainhash.Hash) (*wire.MsgTx, int32, bool, error) {
 	var rec txRecord
 	var found bool
-	err := e.cfg.Store.View(ctx, func(kv KV) error {
-		var err error
-		found, err = getJSON(kv, bTxs, hashKey(txid), &rec)
-		return err
+	err := e.view(ctx, func(s kvs) error {
+		for _, kv := range s.all() {
+			var err error
+			if found, err = getJSON(kv, bTxs, hashKey(txid), &rec); err != nil || found {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil || !found {
 		return nil, 0, false, err

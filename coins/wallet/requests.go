@@ -67,7 +67,7 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 	now := e.cfg.Now()
 	var req Request
 	var extra [][]byte
-	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+	err := w.store().Update(ctx, func(kv KV) error {
 		extra = nil
 		addr, idx, script, err := e.unusedAddress(kv, w.t)
 		if err != nil {
@@ -272,7 +272,7 @@ func timeDifference(d time.Duration) string {
 
 // markRequests queues the request on script (if any) for re-evaluation.
 func (a *applier) markRequests(w string, script []byte) error {
-	id := a.kv.Get(bReqAddr, key([]byte(w), script))
+	id := a.kv(w).Get(bReqAddr, key([]byte(w), script))
 	if id == nil {
 		return nil
 	}
@@ -295,23 +295,24 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 	now := a.e.cfg.Now()
 	for _, k := range keys {
 		w, id := k[:walletIDLen], k[walletIDLen:]
+		kv := a.kv(w)
 		var r Request
-		found, err := getJSON(a.kv, bRequests, []byte(k), &r)
+		found, err := getJSON(kv, bRequests, []byte(k), &r)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
 			continue
 		}
-		v := evaluate(r, payments(a.kv, w, r.PkScript), tip, now)
+		v := evaluate(r, payments(kv, w, r.PkScript), tip, now)
 		if v.Status == r.Status && v.Sent == r.Sent && equalStrings(v.TxHashes, r.TxHashes) {
 			continue
 		}
 		r.Status, r.Sent, r.TxHashes = v.Status, v.Sent, v.TxHashes
-		if err := putJSON(a.kv, bRequests, []byte(k), r); err != nil {
+		if err := putJSON(kv, bRequests, []byte(k), r); err != nil {
 			return nil, err
 		}
-		ev, err := a.e.logEvent(a.kv, w, map[string]any{"event": "new_payment", "address": id, "status": v.Status,
+		ev, err := a.e.logEvent(a.s, w, map[string]any{"event": "new_payment", "address": id, "status": v.Status,
 			"status_str": v.StatusStr, "tx_hashes": v.TxHashes, "sent_amount": FormatFixed(v.Sent)})
 		if err != nil {
 			return nil, err
@@ -336,7 +337,7 @@ func equalStrings(a, b []string) bool {
 // viewRequest evaluates r now.
 func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, error) {
 	var v RequestView
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		v = evaluate(r, payments(kv, w.ID, r.PkScript), w.e.Height(), w.e.cfg.Now())
 		return nil
 	})
@@ -375,7 +376,7 @@ func (e *Engine) requestURI(v RequestView) string {
 func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView, error) {
 	var r Request
 	var found bool
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		var err error
 		found, err = getJSON(kv, bRequests, key([]byte(w.ID), []byte(idOrAddr)), &r)
 		if err != nil || found {
@@ -403,7 +404,7 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 // any filter is set.
 func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) ([]*RequestView, error) {
 	var reqs []Request
-	err := w.e.cfg.Store.View(ctx, func(kv KV) error {
+	err := w.store().View(ctx, func(kv KV) error {
 		return kv.Scan(bRequests, []byte(w.ID), nil, func(_, v []byte) error {
 			var r Request
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -439,7 +440,7 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 // address stays retired (never given to another request).
 func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 	found := false
-	err := w.e.cfg.Store.Update(ctx, func(kv KV) error {
+	err := w.store().Update(ctx, func(kv KV) error {
 		k := key([]byte(w.ID), []byte(id))
 		found = kv.Get(bRequests, k) != nil
 		return kv.Delete(bRequests, k)
@@ -449,7 +450,7 @@ func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 
 // ClearRequests removes every request of the wallet.
 func (w *Wallet) ClearRequests(ctx context.Context) error {
-	return w.e.cfg.Store.Update(ctx, func(kv KV) error {
+	return w.store().Update(ctx, func(kv KV) error {
 		var ks [][]byte
 		if err := kv.Scan(bRequests, []byte(w.ID), nil, func(k, _ []byte) error {
 			ks = append(ks, append([]byte(nil), k...))

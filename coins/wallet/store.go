@@ -44,3 +44,62 @@ var ErrStopScan = stopScan{}
 type stopScan struct{}
 
 func (stopScan) Error() string { return "stop scan" }
+
+// kvs pairs a transaction on the durable store with one on the volatile
+// store (nil when the engine has none): each wallet's records go to the
+// store its wallet lives in, chain-wide state (cursor, blocks, global
+// events, the event sequence) to the durable one.
+type kvs struct {
+	e    *Engine
+	disk KV
+	mem  KV
+}
+
+// of returns the transaction holding wallet w's records.
+func (s kvs) of(w string) KV {
+	if s.mem != nil && s.e.isDiskless(w) {
+		return s.mem
+	}
+	return s.disk
+}
+
+// all returns the open transactions.
+func (s kvs) all() []KV {
+	if s.mem == nil {
+		return []KV{s.disk}
+	}
+	return []KV{s.disk, s.mem}
+}
+
+// update runs fn in a read-write transaction on both stores; an error from
+// fn rolls both back.
+func (e *Engine) update(ctx context.Context, fn func(kvs) error) error {
+	return e.cfg.Store.Update(ctx, func(disk KV) error {
+		if e.cfg.Volatile == nil {
+			return fn(kvs{e: e, disk: disk})
+		}
+		return e.cfg.Volatile.Update(ctx, func(mem KV) error {
+			return fn(kvs{e: e, disk: disk, mem: mem})
+		})
+	})
+}
+
+// view runs fn in read-only transactions on both stores.
+func (e *Engine) view(ctx context.Context, fn func(kvs) error) error {
+	return e.cfg.Store.View(ctx, func(disk KV) error {
+		if e.cfg.Volatile == nil {
+			return fn(kvs{e: e, disk: disk})
+		}
+		return e.cfg.Volatile.View(ctx, func(mem KV) error {
+			return fn(kvs{e: e, disk: disk, mem: mem})
+		})
+	})
+}
+
+// store returns the store holding the wallet's records.
+func (w *Wallet) store() Store {
+	if w.t.diskless && w.e.cfg.Volatile != nil {
+		return w.e.cfg.Volatile
+	}
+	return w.e.cfg.Store
+}

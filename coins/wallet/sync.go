@@ -211,9 +211,10 @@ func (e *Engine) applyBatch(ctx context.Context, txs []txAt, block *chain.BlockR
 	var logged []Event
 	var newOwned []wire.OutPoint
 	var extend []extendReq
-	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+	err := e.update(ctx, func(s kvs) error {
+		kv := s.disk
 		logged, newOwned, extend = nil, nil, nil
-		ap := &applier{e: e, kv: kv, touched: map[string]map[chainhash.Hash]bool{}}
+		ap := &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{}}
 		for _, t := range txs {
 			if err := ap.credit(t); err != nil {
 				return err
@@ -227,11 +228,7 @@ func (e *Engine) applyBatch(ctx context.Context, txs []txAt, block *chain.BlockR
 		tip := e.cursorRef().Height
 		if block != nil {
 			tip = block.Height
-			rec := blockRecord{Hash: block.Hash.String(), Prev: block.Prev.String(), Time: block.Time.Unix()}
-			for _, t := range txs {
-				rec.Txs = append(rec.Txs, t.tx.TxHash().String())
-			}
-			if err := putJSON(kv, bBlocks, u32(uint32(block.Height)), rec); err != nil {
+			if err := ap.putBlock(*block); err != nil {
 				return err
 			}
 			if err := putJSON(kv, bMeta, []byte("cursor"), block); err != nil {
@@ -242,7 +239,7 @@ func (e *Engine) applyBatch(ctx context.Context, txs []txAt, block *chain.BlockR
 				notified = uint32FromBytes(raw)
 			}
 			if uint32(block.Height) > notified {
-				ev, err := e.logEvent(kv, "", map[string]any{"event": "new_block", "height": block.Height})
+				ev, err := e.logEvent(s, "", map[string]any{"event": "new_block", "height": block.Height})
 				if err != nil {
 					return err
 				}
@@ -294,9 +291,10 @@ type extendReq struct {
 func (e *Engine) afterApply(ctx context.Context, ops []wire.OutPoint, ext []extendReq) error {
 	var scripts [][]byte
 	if len(ext) > 0 {
-		err := e.cfg.Store.Update(ctx, func(kv KV) error {
+		err := e.update(ctx, func(s kvs) error {
 			scripts = nil
 			for _, x := range ext {
+				kv := s.of(x.wallet)
 				e.mu.RLock()
 				t := e.wallets[x.wallet]
 				e.mu.RUnlock()
@@ -394,7 +392,8 @@ func (e *Engine) rollback(ctx context.Context) error {
 	cur := e.cursorRef()
 	var logged []Event
 	var prev chain.BlockRef
-	err := e.cfg.Store.Update(ctx, func(kv KV) error {
+	err := e.update(ctx, func(s kvs) error {
+		kv := s.disk
 		logged = nil
 		var rec blockRecord
 		found, err := getJSON(kv, bBlocks, u32(uint32(cur.Height)), &rec)
@@ -416,9 +415,18 @@ func (e *Engine) rollback(ctx context.Context) error {
 				prev.Prev = *ph
 			}
 		}
-		ap := &applier{e: e, kv: kv, touched: map[string]map[chainhash.Hash]bool{}}
-		for _, s := range rec.Txs {
-			id, err := chainhash.NewHashFromStr(s)
+		ap := &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{}}
+		txids := rec.Txs
+		if s.mem != nil {
+			var memRec blockRecord
+			if ok, err := getJSON(s.mem, bBlocks, u32(uint32(cur.Height)), &memRec); err != nil {
+				return err
+			} else if ok && memRec.Hash == rec.Hash {
+				txids = append(txids, memRec.Txs...)
+			}
+		}
+		for _, txid := range txids {
+			id, err := chainhash.NewHashFromStr(txid)
 			if err != nil {
 				return err
 			}
@@ -426,8 +434,10 @@ func (e *Engine) rollback(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := kv.Delete(bBlocks, u32(uint32(cur.Height))); err != nil {
-			return err
+		for _, t := range s.all() {
+			if err := t.Delete(bBlocks, u32(uint32(cur.Height))); err != nil {
+				return err
+			}
 		}
 		if err := putJSON(kv, bMeta, []byte("cursor"), prev); err != nil {
 			return err
@@ -449,12 +459,48 @@ func (e *Engine) rollback(ctx context.Context) error {
 // applier accumulates one store transaction's wallet changes.
 type applier struct {
 	e        *Engine
-	kv       KV
+	s        kvs
 	touched  map[string]map[chainhash.Hash]bool // wallet → txids changed
 	newOwned []wire.OutPoint
 	extend   []extendReq
-	requests map[string]bool // walletID|requestID to re-evaluate
+	requests map[string]bool                  // walletID|requestID to re-evaluate
+	stored   map[bool]map[chainhash.Hash]bool // raw tx written, per store (true: volatile)
 }
+
+// putBlock records the applied block: in the durable store with the txids
+// of its durable wallets (for rollback), and in the volatile store with
+// those of diskless wallets, so the disk never names a diskless wallet's tx.
+func (a *applier) putBlock(b chain.BlockRef) error {
+	txs := map[bool][]string{}
+	seen := map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
+	for w, ids := range a.touched {
+		vol := a.s.mem != nil && a.e.isDiskless(w)
+		for id := range ids {
+			if !seen[vol][id] {
+				seen[vol][id] = true
+				txs[vol] = append(txs[vol], id.String())
+			}
+		}
+	}
+	for _, vol := range []bool{false, true} {
+		kv := a.s.disk
+		if vol {
+			if a.s.mem == nil {
+				continue
+			}
+			kv = a.s.mem
+		}
+		sort.Strings(txs[vol])
+		rec := blockRecord{Hash: b.Hash.String(), Prev: b.Prev.String(), Time: b.Time.Unix(), Txs: txs[vol]}
+		if err := putJSON(kv, bBlocks, u32(uint32(b.Height)), rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kv is the transaction of the store that holds wallet w's records.
+func (a *applier) kv(w string) KV { return a.s.of(w) }
 
 func (a *applier) touch(wallet string, txid chainhash.Hash) {
 	m := a.touched[wallet]
@@ -465,11 +511,21 @@ func (a *applier) touch(wallet string, txid chainhash.Hash) {
 	m[txid] = true
 }
 
-// putTx stores the raw transaction and its place in the chain.
-func (a *applier) putTx(t txAt) error {
+// putTx stores the raw transaction and its place in the chain in the
+// store of wallet w (once per store and batch).
+func (a *applier) putTx(w string, t txAt) error {
 	id := t.tx.TxHash()
+	vol := a.e.isDiskless(w)
+	if a.stored == nil {
+		a.stored = map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
+	}
+	if a.stored[vol][id] {
+		return nil
+	}
+	a.stored[vol][id] = true
+	kv := a.kv(w)
 	var rec txRecord
-	found, err := getJSON(a.kv, bTxs, hashKey(id), &rec)
+	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
 	if err != nil {
 		return err
 	}
@@ -488,7 +544,7 @@ func (a *applier) putTx(t txAt) error {
 			rec.BlockHash = t.block.String()
 		}
 	}
-	return putJSON(a.kv, bTxs, hashKey(id), rec)
+	return putJSON(kv, bTxs, hashKey(id), rec)
 }
 
 func isCoinbase(tx *wire.MsgTx) bool {
@@ -499,22 +555,19 @@ func isCoinbase(tx *wire.MsgTx) bool {
 // credit records the tx's outputs that pay tracked scripts.
 func (a *applier) credit(t txAt) error {
 	id := t.tx.TxHash()
-	stored := false
 	for i, out := range t.tx.TxOut {
 		a.e.mu.RLock()
 		refs := a.e.index[string(out.PkScript)]
 		a.e.mu.RUnlock()
 		for _, ref := range refs {
-			if !stored {
-				if err := a.putTx(t); err != nil {
-					return err
-				}
-				stored = true
+			if err := a.putTx(ref.Wallet, t); err != nil {
+				return err
 			}
+			kv := a.kv(ref.Wallet)
 			op := wire.OutPoint{Hash: id, Index: uint32(i)}
 			k := key([]byte(ref.Wallet), outpointKey(op))
 			var u utxoRecord
-			found, err := getJSON(a.kv, bUTXOs, k, &u)
+			found, err := getJSON(kv, bUTXOs, k, &u)
 			if err != nil {
 				return err
 			}
@@ -530,7 +583,7 @@ func (a *applier) credit(t txAt) error {
 			if !found || t.height > 0 {
 				u.Height = t.height
 			}
-			if err := putJSON(a.kv, bUTXOs, k, u); err != nil {
+			if err := putJSON(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
 			if err := a.walletTx(ref.Wallet, t, out.Value, 0, op); err != nil {
@@ -565,18 +618,19 @@ func (a *applier) debit(t txAt) error {
 		owners := append([]string(nil), a.e.owned[op]...)
 		a.e.mu.RUnlock()
 		for _, w := range owners {
+			kv := a.kv(w)
 			k := key([]byte(w), outpointKey(op))
 			var u utxoRecord
-			found, err := getJSON(a.kv, bUTXOs, k, &u)
+			found, err := getJSON(kv, bUTXOs, k, &u)
 			if err != nil || !found {
 				return err
 			}
-			if err := a.putTx(t); err != nil {
+			if err := a.putTx(w, t); err != nil {
 				return err
 			}
 			u.SpentBy = id.String()
 			u.SpentHeight = t.height
-			if err := putJSON(a.kv, bUTXOs, k, u); err != nil {
+			if err := putJSON(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
 			if err := a.walletTx(w, t, 0, u.Value, op); err != nil {
@@ -609,9 +663,10 @@ func removeString(list []string, s string) []string {
 // per outpoint only once (the utxo record guards re-application).
 func (a *applier) walletTx(w string, t txAt, received, sent int64, op wire.OutPoint) error {
 	id := t.tx.TxHash()
+	kv := a.kv(w)
 	k := key([]byte(w), hashKey(id))
 	var wt walletTx
-	found, err := getJSON(a.kv, bWalletTxs, k, &wt)
+	found, err := getJSON(kv, bWalletTxs, k, &wt)
 	if err != nil {
 		return err
 	}
@@ -628,24 +683,25 @@ func (a *applier) walletTx(w string, t txAt, received, sent int64, op wire.OutPo
 		wt.Height = t.height
 	}
 	a.touch(w, id)
-	if err := a.kv.Put(bTxWallets, key(hashKey(id), []byte(w)), []byte{}); err != nil {
+	if err := kv.Put(bTxWallets, key(hashKey(id), []byte(w)), []byte{}); err != nil {
 		return err
 	}
-	return putJSON(a.kv, bWalletTxs, k, wt)
+	return putJSON(kv, bWalletTxs, k, wt)
 }
 
 // amounts computes what tx pays to and spends from wallet w.
 func (a *applier) amounts(w string, tx *wire.MsgTx) (received, sent int64) {
 	id := tx.TxHash()
+	kv := a.kv(w)
 	for i := range tx.TxOut {
-		if a.kv.Get(bUTXOs, key([]byte(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+		if kv.Get(bUTXOs, key([]byte(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
 			received += tx.TxOut[i].Value
 		}
 	}
 	if !isCoinbase(tx) {
 		for _, in := range tx.TxIn {
 			var u utxoRecord
-			if ok, _ := getJSON(a.kv, bUTXOs, key([]byte(w), outpointKey(in.PreviousOutPoint)), &u); ok && u.SpentBy == id.String() {
+			if ok, _ := getJSON(kv, bUTXOs, key([]byte(w), outpointKey(in.PreviousOutPoint)), &u); ok && u.SpentBy == id.String() {
 				sent += u.Value
 			}
 		}
@@ -654,10 +710,20 @@ func (a *applier) amounts(w string, tx *wire.MsgTx) (received, sent int64) {
 }
 
 // unconfirm moves a tx of a disconnected block back to the mempool (or
-// deletes it when it is a coinbase, which cannot return).
+// deletes it when it is a coinbase, which cannot return), in every store
+// that holds it.
 func (a *applier) unconfirm(id chainhash.Hash) error {
+	for _, kv := range a.s.all() {
+		if err := a.unconfirmIn(kv, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	var rec txRecord
-	found, err := getJSON(a.kv, bTxs, hashKey(id), &rec)
+	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
 	if err != nil || !found {
 		return err
 	}
@@ -667,14 +733,14 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 	}
 	rec.Height, rec.BlockHash = 0, ""
 	if !rec.Coinbase {
-		if err := putJSON(a.kv, bTxs, hashKey(id), rec); err != nil {
+		if err := putJSON(kv, bTxs, hashKey(id), rec); err != nil {
 			return err
 		}
-	} else if err := a.kv.Delete(bTxs, hashKey(id)); err != nil {
+	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
 		return err
 	}
 	var wallets []string
-	if err := a.kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
+	if err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
 		wallets = append(wallets, string(k[len(id):]))
 		return nil
 	}); err != nil {
@@ -683,16 +749,16 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 	for _, w := range wallets {
 		k := key([]byte(w), hashKey(id))
 		if rec.Coinbase {
-			if err := a.kv.Delete(bWalletTxs, k); err != nil {
+			if err := kv.Delete(bWalletTxs, k); err != nil {
 				return err
 			}
 		} else {
 			var wt walletTx
-			if _, err := getJSON(a.kv, bWalletTxs, k, &wt); err != nil {
+			if _, err := getJSON(kv, bWalletTxs, k, &wt); err != nil {
 				return err
 			}
 			wt.Height, wt.Verified = 0, false
-			if err := putJSON(a.kv, bWalletTxs, k, wt); err != nil {
+			if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
 				return err
 			}
 		}
@@ -700,18 +766,18 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 			op := wire.OutPoint{Hash: id, Index: uint32(i)}
 			uk := key([]byte(w), outpointKey(op))
 			var u utxoRecord
-			ok, err := getJSON(a.kv, bUTXOs, uk, &u)
+			ok, err := getJSON(kv, bUTXOs, uk, &u)
 			if err != nil || !ok {
 				continue
 			}
 			if rec.Coinbase {
-				_ = a.kv.Delete(bUTXOs, uk)
+				_ = kv.Delete(bUTXOs, uk)
 				a.e.mu.Lock()
 				delete(a.e.owned, op)
 				a.e.mu.Unlock()
 			} else {
 				u.Height = 0
-				_ = putJSON(a.kv, bUTXOs, uk, u)
+				_ = putJSON(kv, bUTXOs, uk, u)
 			}
 			if err := a.markRequests(w, out.PkScript); err != nil {
 				return err
@@ -721,9 +787,9 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 			for _, in := range tx.TxIn {
 				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
-				if ok, _ := getJSON(a.kv, bUTXOs, uk, &u); ok && u.SpentBy == id.String() {
+				if ok, _ := getJSON(kv, bUTXOs, uk, &u); ok && u.SpentBy == id.String() {
 					u.SpentHeight = 0
-					_ = putJSON(a.kv, bUTXOs, uk, u)
+					_ = putJSON(kv, bUTXOs, uk, u)
 					a.e.mu.Lock()
 					a.e.owned[in.PreviousOutPoint] = appendUnique(a.e.owned[in.PreviousOutPoint], w)
 					a.e.mu.Unlock()
@@ -752,9 +818,10 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		}
 		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
 		for _, id := range ids {
+			kv := a.kv(w)
 			k := key([]byte(w), hashKey(id))
 			var wt walletTx
-			found, err := getJSON(a.kv, bWalletTxs, k, &wt)
+			found, err := getJSON(kv, bWalletTxs, k, &wt)
 			if err != nil {
 				return nil, err
 			}
@@ -762,24 +829,24 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				continue
 			}
 			notifiedKey := key([]byte("seen:"), k)
-			if a.kv.Get(bMeta, notifiedKey) == nil {
-				ev, err := a.e.logEvent(a.kv, w, map[string]any{"event": "new_transaction", "tx": id.String()})
+			if kv.Get(bMeta, notifiedKey) == nil {
+				ev, err := a.e.logEvent(a.s, w, map[string]any{"event": "new_transaction", "tx": id.String()})
 				if err != nil {
 					return nil, err
 				}
 				out = append(out, ev)
-				if err := a.kv.Put(bMeta, notifiedKey, []byte{1}); err != nil {
+				if err := kv.Put(bMeta, notifiedKey, []byte{1}); err != nil {
 					return nil, err
 				}
 			}
 			if wt.Height > 0 && !wt.Verified {
-				ev, err := a.e.logEvent(a.kv, w, map[string]any{"event": "verified_tx", "tx": id.String(), "height": wt.Height})
+				ev, err := a.e.logEvent(a.s, w, map[string]any{"event": "verified_tx", "tx": id.String(), "height": wt.Height})
 				if err != nil {
 					return nil, err
 				}
 				out = append(out, ev)
 				wt.Verified = true
-				if err := putJSON(a.kv, bWalletTxs, k, wt); err != nil {
+				if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
 					return nil, err
 				}
 			}
@@ -814,17 +881,22 @@ func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
 // the daemon or its connection was down are found at once.
 func (e *Engine) rescanOpenRequests(ctx context.Context) error {
 	var scripts [][]byte
-	err := e.cfg.Store.View(ctx, func(kv KV) error {
-		return kv.Scan(bRequests, nil, nil, func(_, v []byte) error {
-			var r Request
-			if err := json.Unmarshal(v, &r); err != nil {
+	err := e.view(ctx, func(s kvs) error {
+		for _, kv := range s.all() {
+			if err := kv.Scan(bRequests, nil, nil, func(_, v []byte) error {
+				var r Request
+				if err := json.Unmarshal(v, &r); err != nil {
+					return err
+				}
+				if r.Status != StatusPaid {
+					scripts = append(scripts, r.PkScript)
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
-			if r.Status != StatusPaid {
-				scripts = append(scripts, r.PkScript)
-			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil || len(scripts) == 0 {
 		return err

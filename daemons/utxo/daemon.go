@@ -19,6 +19,7 @@ import (
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
+	"github.com/walletd/walletd/coins/wallet/memstore"
 	"github.com/walletd/walletd/daemons/base"
 	"github.com/walletd/walletd/spec"
 )
@@ -118,7 +119,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if d.store, err = boltstore.Open(storePath); err != nil {
 		return nil, err
 	}
-	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Backend: backend, Log: log,
+	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
 		IdleEvict: cfg.IdleEvict})

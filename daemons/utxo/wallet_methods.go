@@ -39,9 +39,10 @@ func (d *Daemon) walletMethods(b *base.Builder) {
 	b.Add(base.NewMethod("getaddressunspent", "getaddressunspent(address): [{tx_hash, tx_pos, height, value}] of any address, from the node's address index.", d.getaddressunspent))
 }
 
-// open resolves the call's wallet, loading it on first use.
+// open resolves the call's wallet, loading it on first use; the
+// selector's diskless option keeps a new wallet's records in memory only.
 func (d *Daemon) open(ctx context.Context, c *base.Call) (*wallet.Wallet, error) {
-	return d.engine.Open(ctx, c.Wallet.Key)
+	return d.engine.OpenWith(ctx, c.Wallet.Key, wallet.OpenOptions{Diskless: c.Wallet.Diskless})
 }
 
 func (d *Daemon) getbalance(ctx context.Context, c *base.Call, _ base.NoArgs) (any, error) {
