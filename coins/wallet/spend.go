@@ -1332,6 +1332,7 @@ func (e *Engine) RemoveLocalTransaction(ctx context.Context, txid chainhash.Hash
 				if !found {
 					continue
 				}
+				known = true
 				if rec.Height > 0 {
 					return fmt.Errorf("%w: transaction %s is mined", ErrNotLocal, id)
 				}
