@@ -161,9 +161,11 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 	rid := s.reqSeq.Add(1)
 	log := s.log.With("rid", rid, "id", string(req.id), "method", req.method)
 	start := time.Now()
+	_, methodKnown := s.cfg.Methods.Lookup(req.method)
 	result, err := s.dispatch(ctx, req, log)
 	if err != nil {
 		werr, known := s.cfg.Errors.resolve(err)
+		s.metrics.observe(req.method, methodKnown, int(werr.Code), time.Since(start))
 		if !known {
 			log.Error("internal error", "err", err)
 		} else {
@@ -171,6 +173,7 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 		}
 		return errorReply(req.id, werr)
 	}
+	s.metrics.observe(req.method, methodKnown, 0, time.Since(start))
 	out, merr := json.Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})
 	if merr != nil {
 		log.Error("encoding result", "err", merr)

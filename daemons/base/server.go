@@ -3,7 +3,7 @@
 // POST / (extended JSON-RPC with Bitcart's params dialect and the xpub
 // wallet selector), GET /ws (event notifications through a hub with bounded
 // per-client queues), GET /spec (the error catalog), and the operational
-// routes GET /healthz and GET /readyz. It knows nothing about coins: a
+// routes GET /healthz, GET /readyz and GET /metrics (Prometheus). It knows nothing about coins: a
 // daemon gives it a method table, an error table and an event source.
 package base
 
@@ -61,6 +61,7 @@ type Server struct {
 	catalog  []byte
 	log      *slog.Logger
 	reqSeq   atomic.Uint64
+	metrics  *metrics
 }
 
 // New validates cfg and builds a Server.
@@ -93,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 		passHash: sha256.Sum256([]byte(cfg.Password)),
 		catalog:  cat,
 		log:      cfg.Log,
+		metrics:  newMetrics(cfg.Hub),
 	}, nil
 }
 
@@ -105,6 +107,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+		return
+	case "/metrics":
+		s.metrics.handler.ServeHTTP(w, r)
 		return
 	case "/readyz":
 		if s.cfg.Ready != nil {

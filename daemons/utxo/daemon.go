@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/coins/params"
@@ -144,7 +146,37 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
+	if err := d.registerMetrics(d.srv.Registerer()); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// registerMetrics adds the engine's and backend's state to /metrics.
+func (d *Daemon) registerMetrics(reg prometheus.Registerer) error {
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	boolf := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	for _, c := range []prometheus.Collector{
+		gauge("walletd_wallets_tracked", "Wallets whose scripts are tracked.", func() float64 { return float64(d.engine.TotalWallets()) }),
+		gauge("walletd_wallets_loaded", "Wallets whose key material is in memory.", func() float64 { return float64(d.engine.LoadedWallets()) }),
+		gauge("walletd_chain_height", "Height of the last applied block.", func() float64 { return float64(d.engine.Height()) }),
+		gauge("walletd_synchronized", "1 when caught up with the backend's tip.", func() float64 { return boolf(d.engine.Synced()) }),
+		gauge("walletd_backend_connected", "1 when the chain backend's connection is live.", func() float64 {
+			return boolf(d.backend != nil && d.backend.Connected())
+		}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Handler is the daemon's HTTP handler (POST /, GET /ws, GET /spec, …).

@@ -1,0 +1,61 @@
+package base
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are a server's Prometheus series, in its own registry (no global
+// state): JSON-RPC calls by method and code, their latency, websocket
+// clients and slow-client drops, published events.
+type metrics struct {
+	reg       *prometheus.Registry
+	calls     *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	published prometheus.Counter
+	handler   http.Handler
+}
+
+func newMetrics(h *Hub) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "walletd_rpc_requests_total", Help: "JSON-RPC requests by method and reply code (0: success).",
+	}, []string{"method", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "walletd_rpc_request_duration_seconds", Help: "JSON-RPC request handling time by method.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5},
+	}, []string{"method"})
+	m.published = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "walletd_events_published_total", Help: "Events fanned out to websocket clients.",
+	})
+	m.reg.MustRegister(m.calls, m.latency, m.published,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "walletd_ws_clients", Help: "Connected websocket clients.",
+		}, func() float64 { return float64(h.Clients()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "walletd_ws_slow_clients_dropped_total", Help: "Websocket clients closed because their queue was full.",
+		}, func() float64 { return float64(h.SlowClientsDropped()) }),
+	)
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return m
+}
+
+// observe records one call. Unknown method names are folded into one label
+// so a client cannot grow the series without bound.
+func (m *metrics) observe(method string, known bool, code int, took time.Duration) {
+	if !known {
+		method = "(unknown)"
+	}
+	m.calls.WithLabelValues(method, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(method).Observe(took.Seconds())
+}
+
+// Registerer lets a daemon add its own series (chain height, wallets…) to
+// the server's registry.
+func (s *Server) Registerer() prometheus.Registerer { return s.metrics.reg }
