@@ -437,3 +437,25 @@ func TestDisklessWalletNeverReachesDisk(t *testing.T) {
 		}
 	}
 }
+
+// TestReorgOfStartingBlock: a new store starts at the node's tip; a reorg
+// that replaces exactly that block must not wedge the engine.
+func TestReorgOfStartingBlock(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	fc.mine()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial) // waits for the initial sync
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.reorg(1)
+	fc.mine()
+	fc.mine()
+	waitFor(t, func() bool { return ev.eng.Height() == 2 })
+	req, _ := w.AddRequest(ctx, 1000, "", 0, false)
+	script, _ := ev.net.PkScript(req.Address)
+	fc.mine(payTx(script, 1000, 41))
+	waitFor(t, func() bool { g, _ := w.GetRequest(ctx, req.ID); return g.Status == wallet.StatusPaid })
+}

@@ -401,7 +401,15 @@ func (e *Engine) rollback(ctx context.Context) error {
 			return err
 		}
 		if !found || rec.Hash != cur.Hash.String() {
-			return fmt.Errorf("rollback: block %d (%s) not recorded; cannot go below the first tracked block", cur.Height, cur.Hash)
+			// Only the block a new store started at has no record, and no
+			// wallet transaction was applied in it: step back to the best
+			// chain's block below it.
+			parent, err := e.cfg.Backend.BlockAt(ctx, cur.Height-1)
+			if err != nil {
+				return fmt.Errorf("rollback below unrecorded block %d: %w", cur.Height, err)
+			}
+			prev = parent
+			return putJSON(kv, bMeta, []byte("cursor"), prev)
 		}
 		prevHash, err := chainhash.NewHashFromStr(rec.Prev)
 		if err != nil {
