@@ -400,9 +400,18 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 	return w.viewRequest(ctx, r)
 }
 
-// ListRequests lists requests, oldest first, filtered by live status when
-// any filter is set.
+// ListRequests lists requests, oldest first. As in Electrum, at most one
+// filter applies, in this order: pending (status unpaid), expired, paid.
 func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) ([]*RequestView, error) {
+	want := -1
+	switch {
+	case pending:
+		want = StatusUnpaid
+	case expired:
+		want = StatusExpired
+	case paid:
+		want = StatusPaid
+	}
 	var reqs []Request
 	err := w.store().View(ctx, func(kv KV) error {
 		return kv.Scan(bRequests, []byte(w.ID), nil, func(_, v []byte) error {
@@ -424,12 +433,8 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 		if err != nil {
 			return nil, err
 		}
-		if pending || expired || paid {
-			ok := (pending && (v.Status == StatusUnpaid || v.Status == StatusUnconfirmed)) ||
-				(expired && v.Status == StatusExpired) || (paid && v.Status == StatusPaid)
-			if !ok {
-				continue
-			}
+		if want >= 0 && v.Status != want {
+			continue
 		}
 		out = append(out, v)
 	}
