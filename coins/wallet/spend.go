@@ -391,7 +391,7 @@ func (w *Wallet) changeScript(ctx context.Context, req *SpendRequest, mat *keys.
 	return k.PkScript, nil
 }
 
-// inputSigSizes classifies input scripts as txsizes counts them.
+// inputCounts classifies input scripts as txsizes counts them.
 func inputCounts(scripts [][]byte) (p2pkh, p2tr, p2wpkh, nested int) {
 	for _, s := range scripts {
 		switch {
@@ -441,7 +441,7 @@ type selected struct {
 	changeIndex int
 }
 
-// plan runs coin selection with txauthor (fee rate or absolute fee), or
+// run runs coin selection with txauthor (fee rate or absolute fee), or
 // spends every candidate for Max outputs.
 func (p *buildPlan) run() (*selected, error) {
 	if len(p.maxIdx) > 0 {
