@@ -91,7 +91,7 @@ type Engine struct {
 	index   map[string][]scriptRef     // pkScript → owners
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
 	wallets map[string]*tracked
-	byKey   map[[32]byte]string // sha256(key string) → id, for loaded wallets
+	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
 	synced  bool
 	syncCh  chan struct{} // closed when first synced
@@ -127,10 +127,17 @@ func (e *Engine) isDiskless(id string) bool {
 	return t != nil && t.diskless
 }
 
+// keyEntry is what a key string's hash resolves to: the wallet, and
+// whether that key string itself holds private keys.
+type keyEntry struct {
+	id      string
+	private bool
+}
+
 // rememberKey maps a key string's hash to the loaded wallet. Caller holds mu.
-func (e *Engine) rememberKey(t *tracked, h [32]byte) {
+func (e *Engine) rememberKey(t *tracked, h [32]byte, private bool) {
 	if _, ok := e.byKey[h]; !ok {
-		e.byKey[h] = t.rec.ID
+		e.byKey[h] = keyEntry{id: t.rec.ID, private: private}
 		t.keyHash = append(t.keyHash, h)
 	}
 }
@@ -177,7 +184,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.EventMaxAge = 30 * 24 * time.Hour
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byKey: map[[32]byte]string{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
+		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
 	err := cfg.Store.View(ctx, func(kv KV) error {
 		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
 			return err
@@ -322,9 +329,18 @@ func (e *Engine) waitSynced(ctx context.Context) error {
 
 // Wallet is a handle on a loaded wallet for one call.
 type Wallet struct {
-	e  *Engine
-	t  *tracked
-	ID string
+	e       *Engine
+	t       *tracked
+	ID      string
+	private bool // this call's key string holds private keys
+}
+
+// CanSign reports whether this call may sign: its own key string holds
+// private keys. The seed, xprv and xpub forms of one wallet share its
+// loaded state, so a call made with the xpub never signs with a seed
+// another call loaded.
+func (w *Wallet) CanSign() bool {
+	return w.private && w.t.mat != nil && w.t.mat.HasPrivateKeys()
 }
 
 // Material returns the wallet's key material (with private keys when the
@@ -358,15 +374,15 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 	h := sha256.Sum256([]byte(keyStr))
 	now := e.cfg.Now()
 	e.mu.Lock()
-	if id, ok := e.byKey[h]; ok {
-		if t := e.wallets[id]; t != nil && t.mat != nil {
+	if ke, ok := e.byKey[h]; ok {
+		if t := e.wallets[ke.id]; t != nil && t.mat != nil {
 			t.wireKey = keyStr
 			t.lastUsed = now
 			e.mu.Unlock()
 			if err := e.waitSynced(ctx); err != nil {
 				return nil, err
 			}
-			return &Wallet{e: e, t: t, ID: id}, nil
+			return &Wallet{e: e, t: t, ID: ke.id, private: ke.private}, nil
 		}
 	}
 	e.mu.Unlock()
@@ -386,11 +402,11 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 		}
 		t.wireKey = keyStr
 		t.lastUsed = now
-		e.rememberKey(t, h)
+		e.rememberKey(t, h, mat.HasPrivateKeys())
 	}
 	e.mu.Unlock()
 	if ok {
-		return &Wallet{e: e, t: t, ID: id}, nil
+		return &Wallet{e: e, t: t, ID: id, private: mat.HasPrivateKeys()}, nil
 	}
 	return e.create(ctx, keyStr, mat, opts)
 }
@@ -407,7 +423,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	t, ok := e.wallets[id]
 	e.mu.RUnlock()
 	if ok { // created concurrently
-		return &Wallet{e: e, t: t, ID: id}, nil
+		return &Wallet{e: e, t: t, ID: id, private: mat.HasPrivateKeys()}, nil
 	}
 	rec := walletRecord{ID: id, Kind: mat.Kind().String(), ScriptType: mat.ScriptType().String(),
 		MPK: mat.MasterPublicKey(), Created: e.cfg.Now(), Birthday: e.Height()}
@@ -464,14 +480,14 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	}
 	e.mu.Lock()
 	e.wallets[id] = t
-	e.rememberKey(t, sha256.Sum256([]byte(keyStr)))
+	e.rememberKey(t, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys())
 	e.mu.Unlock()
 	if len(hist) > 0 {
 		if err := e.applyBatch(ctx, hist, nil); err != nil {
 			return nil, err
 		}
 	}
-	return &Wallet{e: e, t: t, ID: id}, nil
+	return &Wallet{e: e, t: t, ID: id, private: mat.HasPrivateKeys()}, nil
 }
 
 // newKey is a derived (or imported) key not yet recorded.

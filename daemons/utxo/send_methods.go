@@ -48,29 +48,29 @@ func (d *Daemon) sendMethods(b *base.Builder) {
 	s := &sendSide{d: d, conf: newElectrumConfig()}
 	w := base.NeedsWallet()
 	add := func(m base.Method, err error) { b.Add(m, err) }
-	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", mapErrs(s.payto), w))
-	add(base.NewMethod("paytomany", "paytomany(outputs, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): like payto with several outputs: [[address, amount], …] (or [{\"address\", \"amount\"}, …]).", mapErrs(s.paytomany), w))
-	add(base.NewMethod("signtransaction", "signtransaction(tx, password, iknowwhatimdoing): signs a PSBT (base64 or hex) or a raw transaction (hex) with the wallet's keys; returns the raw transaction in hex when complete, else the PSBT in base64.", mapErrs(s.signtransaction), w))
-	add(base.NewMethod("bumpfee", "bumpfee(tx, new_fee_rate, from_coins, decrease_payment, password, unsigned): a BIP125 replacement of an unconfirmed wallet transaction (raw hex, PSBT or txid) paying new_fee_rate sat/vB: same inputs and payments, less change (or more coins). Returns it signed in hex, or as a PSBT.", mapErrs(s.bumpfee), w))
-	add(base.NewMethod("addtransaction", "addtransaction(tx): adds a signed transaction to the wallet's history as unconfirmed (without broadcasting it); returns its txid.", mapErrs(s.addtransaction), w))
-	add(base.NewMethod("removelocaltx", "removelocaltx(txid): removes a local transaction (one the node does not know) and the transactions depending on it from the wallet.", mapErrs(s.removelocaltx), w))
-	add(base.NewMethod("get_used_fee", "get_used_fee(tx_hash): the fee a wallet transaction paid (inputs minus outputs), 8-decimal string.", mapErrs(s.getUsedFee), w))
-	add(base.NewMethod("signmessage", "signmessage(address, message, password): signs message with the key of one of the wallet's addresses (Electrum/Bitcoin Core message signing); base64 signature.", mapErrs(s.signmessage), w))
-	add(base.NewMethod("broadcast", "broadcast(tx): submits a signed transaction (hex, or a complete PSBT) to the node; returns its txid. A refusal names the node's reason.", mapErrs(s.broadcast)))
-	add(base.NewMethod("get_tx_size", "get_tx_size(raw_tx): the transaction's virtual size in vbytes (estimated with signatures when it is not signed yet).", mapErrs(s.getTxSize)))
-	add(base.NewMethod("get_tx_hash", "get_tx_hash(raw_tx): the transaction's txid.", mapErrs(s.getTxHash)))
-	add(base.NewMethod("get_default_fee", "get_default_fee(tx): the fee at the default fee rate for tx, a raw transaction (hex or PSBT) or a size in vbytes; 8-decimal string.", mapErrs(s.getDefaultFee)))
-	add(base.NewMethod("recommended_fee", "recommended_fee(target): the node's fee estimate for confirmation within target blocks, in sat/kvB, or null without an estimate.", mapErrs(s.recommendedFee)))
-	add(base.NewMethod("getfeerate", "getfeerate(fee_method, fee_level): the fee rate payto uses by default, in sat/kvB: the node's estimate for the fee_level target (dynamic_fees config) or the static fee_per_kb config.", mapErrs(s.getfeerate)))
-	add(base.NewMethod("make_seed", "make_seed(nbits, language, seed_type): a new Electrum seed (segwit by default; english word list).", mapErrs(s.makeSeed)))
-	add(base.NewMethod("verifymessage", "verifymessage(address, signature, message): true if signature (base64) signs message for address.", mapErrs(s.verifymessage)))
-	add(base.NewMethod("getconfig", "getconfig(key): a daemon configuration value (Electrum keys such as fee_per_kb, dynamic_fees, fee_level, use_rbf, confirmed_only, use_change, lightning); unknown keys are an error.", mapErrs(s.getconfig)))
-	add(base.NewMethod("setconfig", "setconfig(key, value): sets a configuration value in memory (until restart); unknown keys are an error.", mapErrs(s.setconfig)))
-	add(base.NewMethod("modifypaymenturl", "modifypaymenturl(url, amount, divisibility): the payment URL with its amount query parameter set (unchanged for a zero amount).", mapErrs(s.modifypaymenturl)))
-	add(base.NewMethod("normalizeaddress", "normalizeaddress(address): the address unchanged (for coins with several address forms).", mapErrs(s.normalizeaddress)))
-	add(base.NewMethod("validatecontract", "validatecontract(address): false: this coin has no token contracts.", mapErrs(s.validatecontract)))
-	add(base.NewMethod("get_tokens", "get_tokens(): {}: this coin has no tokens.", mapErrs(s.getTokens)))
-	add(base.NewMethod("getabi", "getabi(): []: this coin has no contract ABI.", mapErrs(s.getabi)))
+	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
+	add(base.NewMethod("paytomany", "paytomany(outputs, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): like payto with several outputs: [[address, amount], …] (or [{\"address\", \"amount\"}, …]).", s.paytomany, w))
+	add(base.NewMethod("signtransaction", "signtransaction(tx, password, iknowwhatimdoing): signs a PSBT (base64 or hex) or a raw transaction (hex) with the wallet's keys; returns the raw transaction in hex when complete, else the PSBT in base64.", s.signtransaction, w))
+	add(base.NewMethod("bumpfee", "bumpfee(tx, new_fee_rate, from_coins, decrease_payment, password, unsigned): a BIP125 replacement of an unconfirmed wallet transaction (raw hex, PSBT or txid) paying new_fee_rate sat/vB: same inputs and payments, less change (or more coins). Returns it signed in hex, or as a PSBT.", s.bumpfee, w))
+	add(base.NewMethod("addtransaction", "addtransaction(tx): adds a signed transaction to the wallet's history as unconfirmed (without broadcasting it); returns its txid.", s.addtransaction, w))
+	add(base.NewMethod("removelocaltx", "removelocaltx(txid): removes a local transaction (one the node does not know) and the transactions depending on it from the wallet.", s.removelocaltx, w))
+	add(base.NewMethod("get_used_fee", "get_used_fee(tx_hash): the fee a wallet transaction paid (inputs minus outputs), 8-decimal string.", s.getUsedFee, w))
+	add(base.NewMethod("signmessage", "signmessage(address, message, password): signs message with the key of one of the wallet's addresses (Electrum/Bitcoin Core message signing); base64 signature.", s.signmessage, w))
+	add(base.NewMethod("broadcast", "broadcast(tx): submits a signed transaction (hex, or a complete PSBT) to the node; returns its txid. A refusal names the node's reason.", s.broadcast))
+	add(base.NewMethod("get_tx_size", "get_tx_size(raw_tx): the transaction's virtual size in vbytes (estimated with signatures when it is not signed yet).", s.getTxSize))
+	add(base.NewMethod("get_tx_hash", "get_tx_hash(raw_tx): the transaction's txid.", s.getTxHash))
+	add(base.NewMethod("get_default_fee", "get_default_fee(tx): the fee at the default fee rate for tx, a raw transaction (hex or PSBT) or a size in vbytes; 8-decimal string.", s.getDefaultFee))
+	add(base.NewMethod("recommended_fee", "recommended_fee(target): the node's fee estimate for confirmation within target blocks, in sat/kvB, or null without an estimate.", s.recommendedFee))
+	add(base.NewMethod("getfeerate", "getfeerate(fee_method, fee_level): the fee rate payto uses by default, in sat/kvB: the node's estimate for the fee_level target (dynamic_fees config) or the static fee_per_kb config.", s.getfeerate))
+	add(base.NewMethod("make_seed", "make_seed(nbits, language, seed_type): a new Electrum seed (segwit by default; english word list).", s.makeSeed))
+	add(base.NewMethod("verifymessage", "verifymessage(address, signature, message): true if signature (base64) signs message for address.", s.verifymessage))
+	add(base.NewMethod("getconfig", "getconfig(key): a daemon configuration value (Electrum keys such as fee_per_kb, dynamic_fees, fee_level, use_rbf, confirmed_only, use_change, lightning); unknown keys are an error.", s.getconfig))
+	add(base.NewMethod("setconfig", "setconfig(key, value): sets a configuration value in memory (until restart); unknown keys are an error.", s.setconfig))
+	add(base.NewMethod("modifypaymenturl", "modifypaymenturl(url, amount, divisibility): the payment URL with its amount query parameter set (unchanged for a zero amount).", s.modifypaymenturl))
+	add(base.NewMethod("normalizeaddress", "normalizeaddress(address): the address unchanged (for coins with several address forms).", s.normalizeaddress))
+	add(base.NewMethod("validatecontract", "validatecontract(address): false: this coin has no token contracts.", s.validatecontract))
+	add(base.NewMethod("get_tokens", "get_tokens(): {}: this coin has no tokens.", s.getTokens))
+	add(base.NewMethod("getabi", "getabi(): []: this coin has no contract ABI.", s.getabi))
 	lnHelp := " Lightning is not available in walletd yet: always fails with LightningUnsupportedError (-32011)."
 	b.Add(base.NewMethod("nodeid", "nodeid(): the lightning node id."+lnHelp, lnUnsupported[base.NoArgs]))
 	b.Add(base.NewMethod("add_peer", "add_peer(connection_string, timeout, gossip): connects to a lightning peer."+lnHelp, lnUnsupported[lnPeerArgs]))
@@ -80,49 +80,6 @@ func (d *Daemon) sendMethods(b *base.Builder) {
 	b.Add(base.NewMethod("list_channels", "list_channels(): the lightning channels."+lnHelp, lnUnsupported[base.NoArgs]))
 	b.Add(base.NewMethod("lnpay", "lnpay(invoice, timeout, password): pays a lightning invoice."+lnHelp, lnUnsupported[lnPayArgs]))
 	b.Add(base.NewMethod("get_invoice", "get_invoice(key): a lightning invoice."+lnHelp, lnUnsupported[lnInvoiceArgs]))
-}
-
-// sendErrorTable maps the send side's typed errors to contract codes.
-// TODO(lead): move these rows into ErrorTable() and drop mapErrs.
-var sendErrorTable = base.ErrorTable{
-	{Target: wallet.ErrNotEnoughFunds, Code: spec.NotEnoughFunds},
-	{Target: wallet.ErrFeeAndFeerate, Code: spec.InvalidParams},
-	{Target: wallet.ErrNoFee, Code: spec.InvalidParams},
-	{Target: wallet.ErrInvalidTx, Code: spec.InvalidParams},
-	{Target: wallet.ErrDustOutput, Code: spec.InvalidParams},
-	{Target: wallet.ErrNoOutputs, Code: spec.InvalidParams},
-	{Target: wallet.ErrCannotBump, Code: spec.InvalidParams},
-	{Target: wallet.ErrNotLocal, Code: spec.InvalidParams},
-	{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
-	{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},
-}
-
-// mapErrs gives the send side's typed errors their contract codes (the
-// message is the error's own text, free of secrets).
-func mapErrs[A any](fn func(context.Context, *base.Call, A) (any, error)) func(context.Context, *base.Call, A) (any, error) {
-	return func(ctx context.Context, c *base.Call, a A) (any, error) {
-		res, err := fn(ctx, c, a)
-		if err != nil {
-			var coded base.Coder
-			if !errors.As(err, &coded) {
-				for _, m := range sendErrorTable {
-					if errors.Is(err, m.Target) {
-						return nil, &base.Error{Code: m.Code, Message: err.Error()}
-					}
-				}
-			}
-		}
-		return res, err
-	}
-}
-
-// callerCanSign reports whether the key material of this call holds
-// private keys. The engine shares one loaded wallet between every key form
-// of it (seed, xprv, xpub), so a call made with the xpub must not sign with
-// a seed another call loaded.
-func (s *sendSide) callerCanSign(c *base.Call) bool {
-	m, err := keys.Parse(c.Wallet.Key, s.d.net)
-	return err == nil && m.HasPrivateKeys()
 }
 
 // Lightning argument lists (Electrum's), accepted so that a call fails
@@ -325,7 +282,7 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 		return nil, base.Errorf(spec.InvalidParams, "invalid value for argument \"fee\": \"!\" is not a fee")
 	}
 	req := wallet.SpendRequest{Outputs: outs, FromAddrs: o.FromAddr, ChangeAddr: o.ChangeAddr,
-		Unsigned: o.Unsigned || !s.callerCanSign(c), LockTime: o.LockTime, RBF: s.conf.boolean("use_rbf", true),
+		Unsigned: o.Unsigned, LockTime: o.LockTime, RBF: s.conf.boolean("use_rbf", true),
 		ConfirmedOnly: s.conf.boolean("confirmed_only", false), ChangeToInput: !s.conf.boolean("use_change", true)}
 	if o.RBF != nil {
 		req.RBF = *o.RBF
@@ -338,6 +295,7 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 	if err != nil {
 		return nil, err
 	}
+	req.Unsigned = req.Unsigned || !w.CanSign()
 	switch {
 	case o.Fee.Set:
 		fee := o.Fee.Sats
@@ -383,7 +341,7 @@ func (s *sendSide) signtransaction(ctx context.Context, c *base.Call, a signArgs
 	if err != nil {
 		return nil, err
 	}
-	if !s.callerCanSign(c) {
+	if !w.CanSign() {
 		// Electrum's watch-only wallet signs nothing: the tx comes back.
 		tx, p, err := wallet.DecodeTransaction(a.Tx)
 		if err != nil {
@@ -445,7 +403,7 @@ func (s *sendSide) bumpfee(ctx context.Context, c *base.Call, a bumpArgs) (any, 
 			tx = p.UnsignedTx
 		}
 	}
-	built, err := w.BumpFee(ctx, tx, rate, wallet.BumpOptions{FromCoins: coins, Unsigned: a.Unsigned || !s.callerCanSign(c)})
+	built, err := w.BumpFee(ctx, tx, rate, wallet.BumpOptions{FromCoins: coins, Unsigned: a.Unsigned || !w.CanSign()})
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +480,7 @@ func (s *sendSide) signmessage(ctx context.Context, c *base.Call, a signMessageA
 	if err != nil {
 		return nil, err
 	}
-	if !s.callerCanSign(c) {
+	if !w.CanSign() {
 		return nil, wallet.ErrWatchOnly
 	}
 	return w.SignMessage(ctx, a.Address, a.Message)

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -204,16 +203,4 @@ func TestMakeSeedAndMessages(t *testing.T) {
 		t.Fatal("seed words")
 	}
 	_ = params.P2WPKH
-}
-
-func TestSendErrorCodesAreCataloged(t *testing.T) {
-	cat, err := spec.Load("btc", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range sendErrorTable {
-		if _, ok := cat.Exceptions[strconv.Itoa(int(m.Code))]; !ok || !spec.Cataloged(m.Code) {
-			t.Fatalf("code %d of %v is not served", m.Code, m.Target)
-		}
-	}
 }
