@@ -447,7 +447,18 @@ func TestBumpFeeReplacesPayout(t *testing.T) {
 	})
 	var newFee string
 	d.Must(&newFee, seed, "get_used_fee", newID.String())
+	// The replaced payout leaves the wallet: its change is not counted
+	// twice and its status is unknown.
+	if _, err := d.Call(seed, "get_tx_status", txid); err == nil {
+		t.Fatal("the replaced payout is still a wallet transaction")
+	}
 	vsize := (tx.SerializeSizeStripped()*3 + tx.SerializeSize() + 3) / 4
+	var bal map[string]string
+	d.Must(&bal, seed, "getbalance")
+	wantUnconf := "-" + formatSats(30_000_000+parseSats(t, newFee))
+	if bal["confirmed"] != "0.50000000" || bal["unconfirmed"] != wantUnconf {
+		t.Fatalf("balance after bump %v, want confirmed 0.5 and unconfirmed %s", bal, wantUnconf)
+	}
 	if parseSats(t, newFee) < int64(5*vsize) || parseSats(t, newFee) <= parseSats(t, oldFee) {
 		t.Fatalf("bumped fee %s (old %s) for vsize %d", newFee, oldFee, vsize)
 	}

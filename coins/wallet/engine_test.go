@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -458,4 +460,49 @@ func TestReorgOfStartingBlock(t *testing.T) {
 	script, _ := ev.net.PkScript(req.Address)
 	fc.mine(payTx(script, 1000, 41))
 	waitFor(t, func() bool { g, _ := w.GetRequest(ctx, req.ID); return g.Status == wallet.StatusPaid })
+}
+
+// TestReplacementDropsTheLoser: a transaction that spends a wallet coin
+// already spent by another unconfirmed one (an RBF bump, a double spend)
+// replaces it: the loser and its change leave the history and the balance.
+func TestReplacementDropsTheLoser(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv, _ := ev.net.PkScript(vw.Receiving[0])
+	change, _ := ev.net.PkScript(vw.Change[0])
+	other, _ := ev.net.PkScript(vw.Receiving[0])
+	other = append([]byte{}, other...)
+	other[len(other)-1] ^= 0xff // someone else's script
+	fund := payTx(recv, 100_000, 51)
+	fc.mine(fund)
+	waitFor(t, func() bool { b, _ := w.Balance(ctx); return b.Confirmed == 100_000 })
+	spend := func(changeValue int64) *wire.MsgTx {
+		tx := wire.NewMsgTx(2)
+		tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: fund.TxHash(), Index: 0}, nil, nil))
+		tx.AddTxOut(wire.NewTxOut(5_000, other))
+		tx.AddTxOut(wire.NewTxOut(changeValue, change))
+		return tx
+	}
+	a, b := spend(90_000), spend(80_000)
+	fc.mempoolAdd(a)
+	waitFor(t, func() bool { bal, _ := w.Balance(ctx); return bal.Unconfirmed == -10_000 })
+	fc.mempoolAdd(b)
+	waitFor(t, func() bool { bal, _ := w.Balance(ctx); return bal.Unconfirmed == -20_000 })
+	hist, _ := w.History(ctx)
+	for _, h := range hist {
+		if h.TxID == a.TxHash() {
+			t.Fatal("the replaced transaction is still in the history")
+		}
+	}
+	if len(hist) != 2 {
+		t.Fatalf("history has %d txs, want the funding tx and the replacement", len(hist))
+	}
+	fc.mine()
+	waitFor(t, func() bool { bal, _ := w.Balance(ctx); return bal.Confirmed == 80_000 && bal.Unconfirmed == 0 })
 }

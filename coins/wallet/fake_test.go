@@ -122,10 +122,25 @@ func (f *fakeChain) Broadcast(_ context.Context, tx *wire.MsgTx) (chainhash.Hash
 }
 func (f *fakeChain) EstimateFee(context.Context, int) (int64, bool, error) { return 0, false, nil }
 
-// mempoolAdd puts tx in the mempool and notifies it if relevant.
+// mempoolAdd puts tx in the mempool (evicting txs that spend the same
+// coins, as a node's replacement does) and notifies it if relevant.
 func (f *fakeChain) mempoolAdd(tx *wire.MsgTx) {
 	f.mu.Lock()
-	f.mempool = append(f.mempool, tx)
+	spends := map[wire.OutPoint]bool{}
+	for _, in := range tx.TxIn {
+		spends[in.PreviousOutPoint] = true
+	}
+	kept := f.mempool[:0]
+	for _, m := range f.mempool {
+		conflict := false
+		for _, in := range m.TxIn {
+			conflict = conflict || spends[in.PreviousOutPoint]
+		}
+		if !conflict {
+			kept = append(kept, m)
+		}
+	}
+	f.mempool = append(kept, tx)
 	rel := f.relevant(tx)
 	f.mu.Unlock()
 	if rel {

@@ -1311,100 +1311,16 @@ func (e *Engine) RemoveLocalTransaction(ctx context.Context, txid chainhash.Hash
 	err := e.update(ctx, func(s kvs) error {
 		logged, gone = nil, nil
 		ap := &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{}}
+		defer func() { gone = ap.gone }()
 		known := false
 		// Each store (durable, and volatile for diskless wallets) holds its
 		// own copy of the transaction and its wallets' records.
 		for _, kv := range s.all() {
-			queue := []chainhash.Hash{txid}
-			done := map[chainhash.Hash]bool{}
-			for len(queue) > 0 {
-				id := queue[0]
-				queue = queue[1:]
-				if done[id] {
-					continue
-				}
-				done[id] = true
-				var rec txRecord
-				found, err := getJSON(kv, bTxs, hashKey(id), &rec)
-				if err != nil {
-					return err
-				}
-				if !found {
-					continue
-				}
-				known = true
-				if rec.Height > 0 {
-					return fmt.Errorf("%w: transaction %s is mined", ErrNotLocal, id)
-				}
-				tx := wire.NewMsgTx(0)
-				if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
-					return err
-				}
-				var wallets []string
-				if err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
-					wallets = append(wallets, string(k[len(id):]))
-					return nil
-				}); err != nil {
-					return err
-				}
-				for _, w := range wallets {
-					for i, out := range tx.TxOut {
-						op := wire.OutPoint{Hash: id, Index: uint32(i)}
-						uk := key([]byte(w), outpointKey(op))
-						var u utxoRecord
-						ok, err := getJSON(kv, bUTXOs, uk, &u)
-						if err != nil {
-							return err
-						}
-						if !ok {
-							continue
-						}
-						if u.SpentBy != "" {
-							child, err := chainhash.NewHashFromStr(u.SpentBy)
-							if err != nil {
-								return err
-							}
-							queue = append(queue, *child)
-						}
-						if err := kv.Delete(bUTXOs, uk); err != nil {
-							return err
-						}
-						gone = append(gone, op)
-						if err := ap.markRequests(w, out.PkScript); err != nil {
-							return err
-						}
-					}
-					for _, in := range tx.TxIn {
-						uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
-						var u utxoRecord
-						ok, err := getJSON(kv, bUTXOs, uk, &u)
-						if err != nil {
-							return err
-						}
-						if ok && u.SpentBy == id.String() {
-							u.SpentBy, u.SpentHeight = "", 0
-							if err := putJSON(kv, bUTXOs, uk, u); err != nil {
-								return err
-							}
-							if err := ap.markRequests(w, u.PkScript); err != nil {
-								return err
-							}
-						}
-					}
-					wk := key([]byte(w), hashKey(id))
-					for _, del := range []struct {
-						bucket string
-						k      []byte
-					}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), []byte(w))}, {bMeta, key([]byte("seen:"), wk)}} {
-						if err := kv.Delete(del.bucket, del.k); err != nil {
-							return err
-						}
-					}
-				}
-				if err := kv.Delete(bTxs, hashKey(id)); err != nil {
-					return err
-				}
+			found, err := ap.removeTx(kv, txid, true)
+			if err != nil {
+				return err
 			}
+			known = known || found
 		}
 		if !known {
 			return ErrTxNotFound

@@ -209,11 +209,11 @@ func (e *Engine) applyBlock(ctx context.Context, b *chain.Block) error {
 // It is idempotent: applying a tx again only updates its height.
 func (e *Engine) applyBatch(ctx context.Context, txs []txAt, block *chain.BlockRef) error {
 	var logged []Event
-	var newOwned []wire.OutPoint
+	var newOwned, gone []wire.OutPoint
 	var extend []extendReq
 	err := e.update(ctx, func(s kvs) error {
 		kv := s.disk
-		logged, newOwned, extend = nil, nil, nil
+		logged, newOwned, extend, gone = nil, nil, nil, nil
 		ap := &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{}}
 		for _, t := range txs {
 			if err := ap.credit(t); err != nil {
@@ -254,11 +254,18 @@ func (e *Engine) applyBatch(ctx context.Context, txs []txAt, block *chain.BlockR
 			return err
 		}
 		logged = append(logged, evs...)
-		newOwned, extend = ap.newOwned, ap.extend
+		newOwned, extend, gone = ap.newOwned, ap.extend, ap.gone
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if len(gone) > 0 {
+		e.mu.Lock()
+		for _, op := range gone {
+			delete(e.owned, op)
+		}
+		e.mu.Unlock()
 	}
 	if block != nil {
 		e.mu.Lock()
@@ -473,6 +480,7 @@ type applier struct {
 	extend   []extendReq
 	requests map[string]bool                  // walletID|requestID to re-evaluate
 	stored   map[bool]map[chainhash.Hash]bool // raw tx written, per store (true: volatile)
+	gone     []wire.OutPoint                  // outputs of removed txs, to drop from the owned index
 }
 
 // putBlock records the applied block: in the durable store with the txids
@@ -632,6 +640,24 @@ func (a *applier) debit(t txAt) error {
 			found, err := getJSON(kv, bUTXOs, k, &u)
 			if err != nil || !found {
 				return err
+			}
+			if u.SpentBy != "" && u.SpentBy != id.String() {
+				if u.SpentHeight > 0 && t.height == 0 {
+					continue // a mempool tx cannot spend a coin a mined one spent
+				}
+				// t replaces the coin's other spender (an RBF bump or a
+				// double spend that won): drop the loser and its
+				// descendants, then record the winner.
+				loser, err := chainhash.NewHashFromStr(u.SpentBy)
+				if err != nil {
+					return err
+				}
+				if _, err := a.removeTx(kv, *loser, false); err != nil {
+					return err
+				}
+				if found, err = getJSON(kv, bUTXOs, k, &u); err != nil || !found {
+					return err
+				}
 			}
 			if err := a.putTx(w, t); err != nil {
 				return err
@@ -912,4 +938,111 @@ func (e *Engine) rescanOpenRequests(ctx context.Context) error {
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
 	return e.backfill(ctx, scripts)
+}
+
+// removeTx removes an unconfirmed transaction and every wallet transaction
+// that spends its outputs from one store: their outputs disappear (listed
+// in a.gone for the owned index), the coins they spent are unspent again,
+// and requests they paid are re-evaluated. It reports whether the store knew
+// root. With strict, meeting a mined transaction is ErrNotLocal; without,
+// mined ones are left alone (a replacement never removes a mined tx).
+func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error) {
+	known := false
+	queue := []chainhash.Hash{root}
+	done := map[chainhash.Hash]bool{}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		var rec txRecord
+		found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+		if err != nil {
+			return known, err
+		}
+		if !found {
+			continue
+		}
+		known = true
+		if rec.Height > 0 {
+			if strict {
+				return known, fmt.Errorf("%w: transaction %s is mined", ErrNotLocal, id)
+			}
+			continue
+		}
+		tx := wire.NewMsgTx(0)
+		if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
+			return known, err
+		}
+		var wallets []string
+		if err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
+			wallets = append(wallets, string(k[len(id):]))
+			return nil
+		}); err != nil {
+			return known, err
+		}
+		for _, w := range wallets {
+			for i, out := range tx.TxOut {
+				op := wire.OutPoint{Hash: id, Index: uint32(i)}
+				uk := key([]byte(w), outpointKey(op))
+				var u utxoRecord
+				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				if err != nil {
+					return known, err
+				}
+				if !ok {
+					continue
+				}
+				if u.SpentBy != "" {
+					child, err := chainhash.NewHashFromStr(u.SpentBy)
+					if err != nil {
+						return known, err
+					}
+					queue = append(queue, *child)
+				}
+				if err := kv.Delete(bUTXOs, uk); err != nil {
+					return known, err
+				}
+				a.gone = append(a.gone, op)
+				if err := a.markRequests(w, out.PkScript); err != nil {
+					return known, err
+				}
+			}
+			for _, in := range tx.TxIn {
+				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				var u utxoRecord
+				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				if err != nil {
+					return known, err
+				}
+				if ok && u.SpentBy == id.String() {
+					u.SpentBy, u.SpentHeight = "", 0
+					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+						return known, err
+					}
+					if err := a.markRequests(w, u.PkScript); err != nil {
+						return known, err
+					}
+				}
+			}
+			wk := key([]byte(w), hashKey(id))
+			for _, del := range []struct {
+				bucket string
+				k      []byte
+			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), []byte(w))}, {bMeta, key([]byte("seen:"), wk)}} {
+				if err := kv.Delete(del.bucket, del.k); err != nil {
+					return known, err
+				}
+			}
+			if m := a.touched[w]; m != nil {
+				delete(m, id)
+			}
+		}
+		if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+			return known, err
+		}
+	}
+	return known, nil
 }
