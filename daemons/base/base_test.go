@@ -320,3 +320,43 @@ func TestHandleDirect(t *testing.T) {
 		t.Errorf("got %s", out)
 	}
 }
+
+// sharedArgs is a parameter group two methods embed.
+type sharedArgs struct {
+	Fee  string `rpc:"fee"`
+	Flag bool   `rpc:"flag"`
+}
+
+type embeddingArgs struct {
+	Dest string `rpc:"dest,required"`
+	sharedArgs
+	Last int `rpc:"last" default:"7"`
+}
+
+func TestEmbeddedParamGroups(t *testing.T) {
+	m, err := NewMethod("emb", "emb(dest, fee, flag, last): test.", func(_ context.Context, _ *Call, a embeddingArgs) (any, error) {
+		return a, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Signature(); got != "emb(dest, fee=null, flag=null, last=7)" {
+		t.Fatalf("signature %s", got)
+	}
+	p, _ := splitParams([]byte(`["d","0.1",{"flag":true}]`))
+	v, err := bind(m.argType, m.params, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := v.Interface().(embeddingArgs)
+	if a.Dest != "d" || a.Fee != "0.1" || !a.Flag || a.Last != 7 {
+		t.Fatalf("bound %+v", a)
+	}
+	type dup struct {
+		Fee string `rpc:"fee"`
+		sharedArgs
+	}
+	if _, err := NewMethod("dup", "h", func(context.Context, *Call, dup) (any, error) { return nil, nil }); err == nil {
+		t.Fatal("a parameter declared twice was accepted")
+	}
+}

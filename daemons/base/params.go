@@ -85,7 +85,7 @@ func (p *rawParams) take(key string) (json.RawMessage, bool) {
 // the method's argument struct.
 type param struct {
 	name     string
-	field    int
+	field    []int // index path (embedded structs flatten into the list)
 	required bool
 	def      json.RawMessage // JSON default applied when absent or null
 }
@@ -100,15 +100,29 @@ func paramsOf(t reflect.Type) ([]param, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("argument type %s is not a struct", t)
 	}
-	var out []param
+	return appendParams(nil, t, nil)
+}
+
+// appendParams adds t's parameters to out; an embedded struct without an
+// rpc tag contributes its own parameters at its place in the order, so
+// methods can share a parameter group (payto and paytomany).
+func appendParams(out []param, t reflect.Type, path []int) ([]param, error) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		idx := append(append([]int(nil), path...), i)
 		tag, ok := f.Tag.Lookup("rpc")
+		if !ok && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			var err error
+			if out, err = appendParams(out, f.Type, idx); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if !ok || !f.IsExported() {
 			continue
 		}
 		parts := strings.Split(tag, ",")
-		p := param{name: parts[0], field: i}
+		p := param{name: parts[0], field: idx}
 		for _, opt := range parts[1:] {
 			switch opt {
 			case "required":
@@ -125,6 +139,11 @@ func paramsOf(t reflect.Type) ([]param, error) {
 		}
 		if p.name == "" {
 			return nil, fmt.Errorf("%s.%s: empty rpc name", t, f.Name)
+		}
+		for _, q := range out {
+			if q.name == p.name {
+				return nil, fmt.Errorf("%s.%s: parameter %q declared twice", t, f.Name, p.name)
+			}
 		}
 		out = append(out, p)
 	}
@@ -177,7 +196,7 @@ func bind(t reflect.Type, params []param, p rawParams) (reflect.Value, error) {
 		if raw == nil {
 			continue
 		}
-		if err := json.Unmarshal(raw, v.Field(prm.field).Addr().Interface()); err != nil {
+		if err := json.Unmarshal(raw, v.FieldByIndex(prm.field).Addr().Interface()); err != nil {
 			return v, Errorf(spec.InvalidParams, "invalid value for argument %q: %s", prm.name, cleanJSONErr(err))
 		}
 	}

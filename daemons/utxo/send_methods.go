@@ -182,22 +182,9 @@ func feeRateKvB(a wallet.Amount, name string) (int64, error) {
 	return (a.Sats + 50_000) / 100_000, nil
 }
 
-// spendOpts are payto's and paytomany's arguments after the outputs.
+// spendOpts are payto's and paytomany's parameters after the outputs,
+// embedded in both argument structs (the binder flattens them in order).
 type spendOpts struct {
-	Fee            wallet.Amount
-	FeeRate        wallet.Amount
-	FromAddr       strList
-	FromCoins      strList
-	ChangeAddr     string
-	Unsigned       bool
-	RBF            *bool
-	LockTime       *uint32
-	AddTransaction bool
-}
-
-type paytoArgs struct {
-	Destination    string        `rpc:"destination,required"`
-	Amount         wallet.Amount `rpc:"amount,required"`
 	Fee            wallet.Amount `rpc:"fee"`
 	FeeRate        wallet.Amount `rpc:"feerate"`
 	FromAddr       strList       `rpc:"from_addr"`
@@ -211,10 +198,14 @@ type paytoArgs struct {
 	AddTransaction bool          `rpc:"addtransaction"`
 }
 
+type paytoArgs struct {
+	Destination string        `rpc:"destination,required"`
+	Amount      wallet.Amount `rpc:"amount,required"`
+	spendOpts
+}
+
 func (s *sendSide) payto(ctx context.Context, c *base.Call, a paytoArgs) (any, error) {
-	return s.pay(ctx, c, []wallet.Payment{{Address: a.Destination, Amount: a.Amount}}, spendOpts{
-		Fee: a.Fee, FeeRate: a.FeeRate, FromAddr: a.FromAddr, FromCoins: a.FromCoins, ChangeAddr: a.ChangeAddr,
-		Unsigned: a.Unsigned, RBF: a.RBF, LockTime: a.LockTime, AddTransaction: a.AddTransaction})
+	return s.pay(ctx, c, []wallet.Payment{{Address: a.Destination, Amount: a.Amount}}, a.spendOpts)
 }
 
 // payOutput is one paytomany output: [address, amount] or
@@ -246,18 +237,8 @@ func (o *payOutput) UnmarshalJSON(b []byte) error {
 }
 
 type paytomanyArgs struct {
-	Outputs        []payOutput   `rpc:"outputs,required"`
-	Fee            wallet.Amount `rpc:"fee"`
-	FeeRate        wallet.Amount `rpc:"feerate"`
-	FromAddr       strList       `rpc:"from_addr"`
-	FromCoins      strList       `rpc:"from_coins"`
-	ChangeAddr     string        `rpc:"change_addr"`
-	NoCheck        bool          `rpc:"nocheck"`
-	Unsigned       bool          `rpc:"unsigned"`
-	RBF            *bool         `rpc:"rbf"`
-	Password       *string       `rpc:"password"`
-	LockTime       *uint32       `rpc:"locktime"`
-	AddTransaction bool          `rpc:"addtransaction"`
+	Outputs []payOutput `rpc:"outputs,required"`
+	spendOpts
 }
 
 func (s *sendSide) paytomany(ctx context.Context, c *base.Call, a paytomanyArgs) (any, error) {
@@ -268,9 +249,7 @@ func (s *sendSide) paytomany(ctx context.Context, c *base.Call, a paytomanyArgs)
 		}
 		outs[i] = wallet.Payment(o)
 	}
-	return s.pay(ctx, c, outs, spendOpts{
-		Fee: a.Fee, FeeRate: a.FeeRate, FromAddr: a.FromAddr, FromCoins: a.FromCoins, ChangeAddr: a.ChangeAddr,
-		Unsigned: a.Unsigned, RBF: a.RBF, LockTime: a.LockTime, AddTransaction: a.AddTransaction})
+	return s.pay(ctx, c, outs, a.spendOpts)
 }
 
 // pay builds (and signs when it can) a transaction for payto/paytomany.
