@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/walletd/walletd/integration/harness"
+	"github.com/walletd/walletd/internal/repo"
 )
 
 var (
@@ -47,7 +48,7 @@ func Binary(t harness.TB) string {
 			buildErr = err
 			return
 		}
-		root, err := moduleRoot()
+		root, err := repo.Root()
 		if err != nil {
 			buildErr = err
 			return
@@ -63,24 +64,6 @@ func Binary(t harness.TB) string {
 		t.Fatalf("%v", buildErr)
 	}
 	return binPath
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if mod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			strings.HasPrefix(string(mod), "module github.com/walletd/walletd\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("module root not found")
-		}
-		dir = parent
-	}
 }
 
 // Proc is a running (or stopped) daemon process.
@@ -205,6 +188,15 @@ func (p *Proc) Restart() {
 	p.t.Helper()
 	p.Kill()
 	p.start()
+}
+
+// PID returns the process id of the running daemon, or 0 when it is not
+// running.
+func (p *Proc) PID() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // Logs returns everything the process printed.

@@ -13,7 +13,6 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -38,15 +37,13 @@ import (
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/rpcclient"
+
+	"github.com/walletd/walletd/internal/repo"
 )
 
 // BinDirEnv names the environment variable that overrides where the node
 // binaries are looked up (default: <repo root>/bin).
 const BinDirEnv = "WALLETD_BIN_DIR"
-
-// mainModule is the module line of the repository's root go.mod; BinDir walks
-// up to the folder holding it.
-const mainModule = "module github.com/walletd/walletd"
 
 const (
 	rpcUser = "walletd"
@@ -128,31 +125,11 @@ func BinDir() (string, error) {
 	if d := os.Getenv(BinDirEnv); d != "" {
 		return d, nil
 	}
-	dir, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("harness: %w", err)
 	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && hasModuleLine(b, mainModule) {
-			return filepath.Join(dir, "bin"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("harness: repository root (go.mod of github.com/walletd/walletd) not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func hasModuleLine(gomod []byte, line string) bool {
-	sc := bufio.NewScanner(bytes.NewReader(gomod))
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == line {
-			return true
-		}
-	}
-	return false
+	return filepath.Join(root, "bin"), nil
 }
 
 // binary returns the path of the named node binary or fails the test with a

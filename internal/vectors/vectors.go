@@ -8,8 +8,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/walletd/walletd/internal/repo"
 )
 
 // Wallet is one Electrum wallet of the vectors.
@@ -40,22 +41,11 @@ type File struct {
 // Path returns the vectors file's path: ../shared beside the module root.
 func Path(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("vectors: %v", err)
 	}
-	for {
-		if mod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			strings.HasPrefix(string(mod), "module github.com/walletd/walletd\n") {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("vectors: module root not found")
-		}
-		dir = parent
-	}
-	return filepath.Join(dir, "..", "shared", "testdata", "electrum", "vectors.json")
+	return filepath.Join(root, "..", "shared", "testdata", "electrum", "vectors.json")
 }
 
 // Load reads and decodes the vectors, failing the test if they are missing.
