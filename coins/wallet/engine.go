@@ -109,6 +109,7 @@ type tracked struct {
 	lastUsed time.Time
 	keyHash  [][32]byte // hashes of the key strings that loaded mat (entries of Engine.byKey)
 	diskless bool       // records live in the volatile store only
+	reqMu    sync.Mutex // serializes this wallet's request allocation
 }
 
 // storeOf returns the store of a tracked wallet's records.

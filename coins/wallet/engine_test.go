@@ -506,3 +506,47 @@ func TestReplacementDropsTheLoser(t *testing.T) {
 	fc.mine()
 	waitFor(t, func() bool { bal, _ := w.Balance(ctx); return bal.Confirmed == 80_000 && bal.Unconfirmed == 0 })
 }
+
+// TestConcurrentRequestsGetDistinctAddresses: requests created at the same
+// time on one wallet (and on others) never share an address.
+func TestConcurrentRequestsGetDistinctAddresses(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	a, err := ev.eng.Open(ctx, regtestWallet(t, "p2wpkh-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ev.eng.Open(ctx, regtestWallet(t, "standard-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := 0; i < 2*wallet.GapReceiving; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := a
+			if i%2 == 1 {
+				w = b
+			}
+			r, err := w.AddRequest(ctx, 1000, "", 0, false)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[r.Address] {
+				t.Errorf("address %s handed out twice", r.Address)
+			}
+			seen[r.Address] = true
+		}()
+	}
+	wg.Wait()
+	if len(seen) != 2*wallet.GapReceiving {
+		t.Fatalf("%d distinct addresses", len(seen))
+	}
+}

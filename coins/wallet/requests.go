@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -62,53 +63,75 @@ type payment struct {
 // expiry is in seconds (0: never).
 func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expiry int64, force bool) (*RequestView, error) {
 	e := w.e
-	e.chainMu.Lock()
-	defer e.chainMu.Unlock()
+	// Requests of one wallet are allocated one at a time (two must never
+	// get the same address); different wallets' requests share commits.
+	w.t.reqMu.Lock()
+	defer w.t.reqMu.Unlock()
 	now := e.cfg.Now()
 	var req Request
-	var extra [][]byte
-	err := w.store().Update(ctx, func(kv KV) error {
-		extra = nil
+	err := w.store().Batch(ctx, func(kv KV) error {
 		addr, idx, script, err := e.unusedAddress(kv, w.t)
 		if err != nil {
 			return err
 		}
 		if addr == "" {
-			if !force || !w.t.deterministic() {
-				return ErrGapLimit
-			}
-			idx = w.t.rec.NextRecv
-			s, err := e.deriveMore(kv, w.t, false, 1)
-			if err != nil {
-				return err
-			}
-			extra = s
-			var a addrRecord
-			if _, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil {
-				return err
-			}
-			addr, script = a.Address, a.PkScript
-			if err := putJSON(kv, bWallets, []byte(w.ID), w.t.rec); err != nil {
-				return err
-			}
+			return ErrGapLimit
 		}
-		sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
-		req = Request{ID: hex.EncodeToString(sum[:])[:10], Address: addr, PkScript: script, Index: idx,
-			Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
-		if err := putJSON(kv, bRequests, key([]byte(w.ID), []byte(req.ID)), req); err != nil {
-			return err
-		}
-		return kv.Put(bReqAddr, key([]byte(w.ID), script), []byte(req.ID))
+		req = newRequest(addr, script, idx, amount, memo, expiry, now)
+		return putRequest(kv, w.ID, req)
 	})
+	if errors.Is(err, ErrGapLimit) && force && w.t.deterministic() {
+		req, err = w.addRequestPastGap(ctx, amount, memo, expiry, now)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(extra) > 0 {
-		if err := e.watch(ctx, extra, nil); err != nil {
-			return nil, err
-		}
-	}
 	return w.viewRequest(ctx, req)
+}
+
+// addRequestPastGap derives one more receiving address for a forced
+// request: it changes the index and the filter, so it runs under chainMu.
+func (w *Wallet) addRequestPastGap(ctx context.Context, amount int64, memo string, expiry int64, now time.Time) (Request, error) {
+	e := w.e
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	var req Request
+	var extra [][]byte
+	err := w.store().Update(ctx, func(kv KV) error {
+		idx := w.t.rec.NextRecv
+		s, err := e.deriveMore(kv, w.t, false, 1)
+		if err != nil {
+			return err
+		}
+		extra = s
+		var a addrRecord
+		if _, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil {
+			return err
+		}
+		if err := putJSON(kv, bWallets, []byte(w.ID), w.t.rec); err != nil {
+			return err
+		}
+		req = newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
+		return putRequest(kv, w.ID, req)
+	})
+	if err != nil {
+		return Request{}, err
+	}
+	return req, e.watch(ctx, extra, nil)
+}
+
+func newRequest(addr string, script []byte, idx uint32, amount int64, memo string, expiry int64, now time.Time) Request {
+	sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
+	return Request{ID: hex.EncodeToString(sum[:])[:10], Address: addr, PkScript: script, Index: idx,
+		Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
+}
+
+// putRequest stores a request and retires its address.
+func putRequest(kv KV, walletID string, r Request) error {
+	if err := putJSON(kv, bRequests, key([]byte(walletID), []byte(r.ID)), r); err != nil {
+		return err
+	}
+	return kv.Put(bReqAddr, key([]byte(walletID), r.PkScript), []byte(r.ID))
 }
 
 // bReqAddr maps walletID|pkScript → request id.
@@ -117,6 +140,7 @@ const bReqAddr = "reqaddr"
 // unusedAddress finds the first receiving address with no history and no
 // request. Imported wallets reuse their first address, as Electrum does.
 func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, err error) {
+	used := usedScripts(kv, t.rec.ID)
 	prefix := key([]byte(t.rec.ID), chainByte(false))
 	err = kv.Scan(bAddrs, prefix, nil, func(k, v []byte) error {
 		var a addrRecord
@@ -127,7 +151,7 @@ func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, scri
 			addr, script = a.Address, a.PkScript
 			return ErrStopScan
 		}
-		if kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil || e.scriptUsed(kv, t.rec.ID, a.PkScript) {
+		if used[string(a.PkScript)] || kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil {
 			return nil
 		}
 		addr, script = a.Address, a.PkScript
@@ -137,14 +161,13 @@ func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, scri
 	return addr, idx, script, err
 }
 
-// scriptUsed reports whether any output ever paid script in wallet id.
-func (e *Engine) scriptUsed(kv KV, id string, script []byte) bool {
-	used := false
+// usedScripts returns the scripts of wallet id that any output ever paid.
+func usedScripts(kv KV, id string) map[string]bool {
+	used := map[string]bool{}
 	_ = kv.Scan(bUTXOs, []byte(id), nil, func(_, v []byte) error {
 		var u utxoRecord
-		if json.Unmarshal(v, &u) == nil && bytes.Equal(u.PkScript, script) {
-			used = true
-			return ErrStopScan
+		if json.Unmarshal(v, &u) == nil {
+			used[string(u.PkScript)] = true
 		}
 		return nil
 	})

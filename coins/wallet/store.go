@@ -13,6 +13,10 @@ type Store interface {
 	// Update runs fn in a read-write transaction; an error from fn rolls
 	// everything back.
 	Update(ctx context.Context, fn func(KV) error) error
+	// Batch is Update for small independent writes: concurrent Batch calls
+	// may share one commit (one fsync). fn may run more than once, so it
+	// must change nothing but kv.
+	Batch(ctx context.Context, fn func(KV) error) error
 	// Close flushes and releases the store.
 	Close() error
 }

@@ -51,6 +51,16 @@ func (s *Store) Update(ctx context.Context, fn func(wallet.KV) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return fn(kv{tx}) })
 }
 
+// Batch runs fn in a read-write transaction that concurrent Batch calls
+// may share (bbolt's Batch: one commit and fsync for all of them); fn may
+// be run again if another member of its batch fails.
+func (s *Store) Batch(ctx context.Context, fn func(wallet.KV) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error { return fn(kv{tx}) })
+}
+
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 

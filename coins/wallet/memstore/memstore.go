@@ -52,6 +52,11 @@ func (s *Store) Update(ctx context.Context, fn func(wallet.KV) error) error {
 	return nil
 }
 
+// Batch is Update: memory commits cost nothing to share.
+func (s *Store) Batch(ctx context.Context, fn func(wallet.KV) error) error {
+	return s.Update(ctx, fn)
+}
+
 // Close drops everything.
 func (s *Store) Close() error {
 	s.mu.Lock()

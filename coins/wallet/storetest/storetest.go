@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/walletd/walletd/coins/wallet"
@@ -126,6 +127,33 @@ func Run(t *testing.T, open func(t *testing.T) wallet.Store) {
 			boom := errors.New("stop")
 			if err := kv.Scan("b", nil, nil, func(k, v []byte) error { return boom }); !errors.Is(err, boom) {
 				return fmt.Errorf("scan did not return the callback's error: %v", err)
+			}
+			return nil
+		}))
+	})
+	t.Run("ConcurrentBatches", func(t *testing.T) {
+		s := open(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 40)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.Batch(ctx, func(kv wallet.KV) error {
+					if i == 7 {
+						return errors.New("member 7 fails")
+					}
+					return kv.Put("b", []byte(fmt.Sprintf("k%02d", i)), []byte("v"))
+				})
+			}()
+		}
+		wg.Wait()
+		must(t, s.View(ctx, func(kv wallet.KV) error {
+			for i, err := range errs {
+				has := kv.Get("b", []byte(fmt.Sprintf("k%02d", i))) != nil
+				if (i == 7) != (err != nil) || has == (i == 7) {
+					return fmt.Errorf("batch member %d: err %v, committed %v", i, err, has)
+				}
 			}
 			return nil
 		}))
