@@ -12,6 +12,9 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 )
 
 // Request statuses (Electrum's codes).
@@ -26,17 +29,25 @@ const (
 // Request is a stored payment request. The status fields hold what was
 // last announced, so that a change is announced exactly once.
 type Request struct {
-	ID        string   `json:"id"`
-	Address   string   `json:"address"`
-	PkScript  []byte   `json:"script"`
-	Index     uint32   `json:"index"`
-	Amount    int64    `json:"amount"`
-	Memo      string   `json:"memo"`
-	Timestamp int64    `json:"timestamp"`
-	Expiry    int64    `json:"expiry"`
-	Status    int      `json:"status"`
-	Sent      int64    `json:"sent"`
-	TxHashes  []string `json:"tx_hashes"`
+	ID        string    `json:"id"`
+	Address   string    `json:"address"`
+	PkScript  []byte    `json:"script"`
+	Index     uint32    `json:"index"`
+	Amount    int64     `json:"amount"`
+	Memo      string    `json:"memo"`
+	Timestamp int64     `json:"timestamp"`
+	Expiry    int64     `json:"expiry"`
+	Status    int       `json:"status"`
+	Sent      int64     `json:"sent"`
+	TxHashes  []string  `json:"tx_hashes"`
+	Paid      []paidOut `json:"paid,omitempty"` // outputs paying the address, kept current at apply time
+}
+
+// paidOut is one output paying a request's address.
+type paidOut struct {
+	Tx string `json:"t"`
+	N  uint32 `json:"n"`
+	V  int64  `json:"v"`
 }
 
 // RequestView is a request with its live status, as get_request shows it.
@@ -53,6 +64,7 @@ type RequestView struct {
 // payment is one output paying a request's address.
 type payment struct {
 	txid   string
+	n      uint32
 	value  int64
 	height int32
 	seen   time.Time
@@ -184,7 +196,7 @@ func payments(kv KV, id string, script []byte) []payment {
 			return nil
 		}
 		op := outpointFromKey(k[walletIDLen:])
-		p := payment{txid: op.Hash.String(), value: u.Value, height: u.Height}
+		p := payment{txid: op.Hash.String(), n: op.Index, value: u.Value, height: u.Height}
 		var wt walletTx
 		if ok, _ := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(op.Hash)), &wt); ok {
 			p.seen = wt.FirstSeen
@@ -327,13 +339,22 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		if !found {
 			continue
 		}
-		v := evaluate(r, payments(kv, w, r.PkScript), tip, now)
-		if v.Status == r.Status && v.Sent == r.Sent && equalStrings(v.TxHashes, r.TxHashes) {
+		pays := payments(kv, w, r.PkScript)
+		paid := make([]paidOut, len(pays))
+		for i, p := range pays {
+			paid[i] = paidOut{Tx: p.txid, N: p.n, V: p.value}
+		}
+		v := evaluate(r, pays, tip, now)
+		changed := v.Status != r.Status || v.Sent != r.Sent || !equalStrings(v.TxHashes, r.TxHashes)
+		if !changed && equalPaid(paid, r.Paid) {
 			continue
 		}
-		r.Status, r.Sent, r.TxHashes = v.Status, v.Sent, v.TxHashes
+		r.Status, r.Sent, r.TxHashes, r.Paid = v.Status, v.Sent, v.TxHashes, paid
 		if err := putJSON(kv, bRequests, []byte(k), r); err != nil {
 			return nil, err
+		}
+		if !changed {
+			continue
 		}
 		ev, err := a.e.logEvent(a.s, w, map[string]any{"event": "new_payment", "address": id, "status": v.Status,
 			"status_str": v.StatusStr, "tx_hashes": v.TxHashes, "sent_amount": FormatFixed(v.Sent)})
@@ -343,6 +364,44 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+func equalPaid(a, b []paidOut) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// storedPayments reads a request's payments from its recorded outputs with
+// their current heights, in chain order: O(payments), not O(wallet).
+func storedPayments(kv KV, id string, r Request) []payment {
+	out := make([]payment, 0, len(r.Paid))
+	for _, p := range r.Paid {
+		h, err := chainhash.NewHashFromStr(p.Tx)
+		if err != nil {
+			continue
+		}
+		var u utxoRecord
+		if ok, _ := getJSON(kv, bUTXOs, key([]byte(id), outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u); !ok {
+			continue
+		}
+		pay := payment{txid: p.Tx, n: p.N, value: p.V, height: u.Height}
+		var wt walletTx
+		if ok, _ := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(*h)), &wt); ok {
+			pay.seen = wt.FirstSeen
+		}
+		out = append(out, pay)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return chainOrder(out[i].height, out[j].height, out[i].seen, out[j].seen)
+	})
+	return out
 }
 
 func equalStrings(a, b []string) bool {
@@ -359,16 +418,19 @@ func equalStrings(a, b []string) bool {
 
 // viewRequest evaluates r now.
 func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, error) {
-	var v RequestView
+	var v *RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		v = evaluate(r, payments(kv, w.ID, r.PkScript), w.e.Height(), w.e.cfg.Now())
+		v = w.evalRequest(kv, r)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
+	return v, err
+}
+
+// evalRequest evaluates r inside a transaction.
+func (w *Wallet) evalRequest(kv KV, r Request) *RequestView {
+	v := evaluate(r, storedPayments(kv, w.ID, r), w.e.Height(), w.e.cfg.Now())
 	v.URI = w.e.requestURI(v)
-	return &v, nil
+	return &v
 }
 
 // requestURI is Electrum's BIP21 URI for a request.
@@ -397,30 +459,33 @@ func (e *Engine) requestURI(v RequestView) string {
 
 // GetRequest finds a request by id (or by its address).
 func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView, error) {
-	var r Request
-	var found bool
+	var v *RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		var err error
-		found, err = getJSON(kv, bRequests, key([]byte(w.ID), []byte(idOrAddr)), &r)
-		if err != nil || found {
+		var r Request
+		found, err := getJSON(kv, bRequests, key([]byte(w.ID), []byte(idOrAddr)), &r)
+		if err != nil {
 			return err
 		}
-		script, perr := w.e.cfg.Net.PkScript(idOrAddr)
-		if perr != nil {
-			return nil
+		if !found {
+			script, perr := w.e.cfg.Net.PkScript(idOrAddr)
+			if perr != nil {
+				return ErrRequestNotFound
+			}
+			id := kv.Get(bReqAddr, key([]byte(w.ID), script))
+			if id == nil {
+				return ErrRequestNotFound
+			}
+			if found, err = getJSON(kv, bRequests, key([]byte(w.ID), id), &r); err != nil {
+				return err
+			}
+			if !found {
+				return ErrRequestNotFound
+			}
 		}
-		if id := kv.Get(bReqAddr, key([]byte(w.ID), script)); id != nil {
-			found, err = getJSON(kv, bRequests, key([]byte(w.ID), id), &r)
-		}
-		return err
+		v = w.evalRequest(kv, r)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, ErrRequestNotFound
-	}
-	return w.viewRequest(ctx, r)
+	return v, err
 }
 
 // ListRequests lists requests, oldest first. As in Electrum, at most one
@@ -435,33 +500,27 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 	case paid:
 		want = StatusPaid
 	}
-	var reqs []Request
+	var views []*RequestView
 	err := w.store().View(ctx, func(kv KV) error {
 		return kv.Scan(bRequests, []byte(w.ID), nil, func(_, v []byte) error {
 			var r Request
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
-			reqs = append(reqs, r)
+			if rv := w.evalRequest(kv, r); want < 0 || rv.Status == want {
+				views = append(views, rv)
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].Timestamp < reqs[j].Timestamp })
-	out := []*RequestView{}
-	for _, r := range reqs {
-		v, err := w.viewRequest(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		if want >= 0 && v.Status != want {
-			continue
-		}
-		out = append(out, v)
+	sort.SliceStable(views, func(i, j int) bool { return views[i].Timestamp < views[j].Timestamp })
+	if views == nil {
+		views = []*RequestView{}
 	}
-	return out, nil
+	return views, nil
 }
 
 // DeleteRequest removes a request; it reports whether one existed. Its

@@ -75,15 +75,17 @@ type Config struct {
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
 // with Shutdown.
 type Daemon struct {
-	coin    Coin
-	cfg     Config
-	net     *params.Network
-	backend chain.Backend
-	store   *boltstore.Store
-	engine  *wallet.Engine
-	hub     *base.Hub
-	srv     *base.Server
-	log     *slog.Logger
+	// amountKey is the pre-encoded `"amount_<TICKER>":` of request replies.
+	amountKey string
+	coin      Coin
+	cfg       Config
+	net       *params.Network
+	backend   chain.Backend
+	store     *boltstore.Store
+	engine    *wallet.Engine
+	hub       *base.Hub
+	srv       *base.Server
+	log       *slog.Logger
 }
 
 // ErrLightningUnavailable is returned by New when lightning is asked for:
@@ -110,7 +112,8 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if cfg.DataPath == "" {
 		return nil, errors.New("no data path configured")
 	}
-	d := &Daemon{coin: coin, cfg: cfg, net: net, backend: backend, log: log}
+	d := &Daemon{coin: coin, cfg: cfg, net: net, backend: backend, log: log,
+		amountKey: `"amount_` + coin.Ticker + `":`}
 	table, err := d.methods()
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package utxo
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 
@@ -301,23 +302,51 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 
 // requestJSON renders a request in the contract's shape (amount key per
 // coin: amount_BTC, amount_LTC…).
-func (d *Daemon) requestJSON(r *wallet.RequestView) map[string]any {
-	return map[string]any{
-		"request_id":              r.ID,
-		"is_lightning":            false,
-		"amount_" + d.coin.Ticker: wallet.FormatElectrum(r.Amount),
-		"amount_sat":              r.Amount,
-		"message":                 r.Memo,
-		"timestamp":               r.Timestamp,
-		"expiry":                  r.Expiry,
-		"status":                  r.Status,
-		"status_str":              r.StatusStr,
-		"address":                 r.Address,
-		"URI":                     r.URI,
-		"tx_hashes":               r.TxHashes,
-		"confirmations":           r.Confirmations,
-		"sent_amount":             wallet.FormatFixed(r.Sent),
+func (d *Daemon) requestJSON(r *wallet.RequestView) requestReply {
+	return requestReply{amountKey: d.amountKey, amount: wallet.FormatElectrum(r.Amount), body: requestBody{
+		RequestID: r.ID, AmountSat: r.Amount, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
+		Status: r.Status, StatusStr: r.StatusStr, Address: r.Address, URI: r.URI, TxHashes: r.TxHashes,
+		Confirmations: r.Confirmations, SentAmount: wallet.FormatFixed(r.Sent)}}
+}
+
+// requestBody is a request's reply without its coin-named amount.
+type requestBody struct {
+	RequestID     string   `json:"request_id"`
+	IsLightning   bool     `json:"is_lightning"`
+	AmountSat     int64    `json:"amount_sat"`
+	Message       string   `json:"message"`
+	Timestamp     int64    `json:"timestamp"`
+	Expiry        int64    `json:"expiry"`
+	Status        int      `json:"status"`
+	StatusStr     string   `json:"status_str"`
+	Address       string   `json:"address"`
+	URI           string   `json:"URI"`
+	TxHashes      []string `json:"tx_hashes"`
+	Confirmations int64    `json:"confirmations"`
+	SentAmount    string   `json:"sent_amount"`
+}
+
+// requestReply marshals as requestBody plus "amount_<TICKER>" first,
+// without building a map per reply.
+type requestReply struct {
+	amountKey string // pre-encoded `"amount_BTC":`
+	amount    string
+	body      requestBody
+}
+
+// MarshalJSON writes {"amount_BTC":"0.5", …body…}.
+func (r requestReply) MarshalJSON() ([]byte, error) {
+	body, err := json.Marshal(r.body)
+	if err != nil {
+		return nil, err
 	}
+	amt, _ := json.Marshal(r.amount)
+	out := make([]byte, 0, len(body)+len(r.amountKey)+len(amt)+2)
+	out = append(out, '{')
+	out = append(out, r.amountKey...)
+	out = append(out, amt...)
+	out = append(out, ',')
+	return append(out, body[1:]...), nil
 }
 
 type requestKeyArgs struct {
@@ -351,7 +380,7 @@ func (d *Daemon) listRequests(ctx context.Context, c *base.Call, a listRequestsA
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, len(rs))
+	out := make([]requestReply, len(rs))
 	for i, r := range rs {
 		out[i] = d.requestJSON(r)
 	}
