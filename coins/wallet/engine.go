@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/wire/v2"
@@ -106,10 +107,10 @@ type tracked struct {
 	rec      walletRecord
 	mat      *keys.Material // nil while evicted
 	wireKey  string         // the key string last used by a client; may be a secret: memory only
-	lastUsed time.Time
-	keyHash  [][32]byte // hashes of the key strings that loaded mat (entries of Engine.byKey)
-	diskless bool       // records live in the volatile store only
-	reqMu    sync.Mutex // serializes this wallet's request allocation
+	lastUsed atomic.Int64   // unix nanoseconds of the last call naming it
+	keyHash  [][32]byte     // hashes of the key strings that loaded mat (entries of Engine.byKey)
+	diskless bool           // records live in the volatile store only
+	reqMu    sync.Mutex     // serializes this wallet's request allocation
 }
 
 // storeOf returns the store of a tracked wallet's records.
@@ -374,19 +375,24 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 	// parsing it again (parsing costs base58 and EC work per call).
 	h := sha256.Sum256([]byte(keyStr))
 	now := e.cfg.Now()
-	e.mu.Lock()
+	e.mu.RLock()
 	if ke, ok := e.byKey[h]; ok {
 		if t := e.wallets[ke.id]; t != nil && t.mat != nil {
-			t.wireKey = keyStr
-			t.lastUsed = now
-			e.mu.Unlock()
+			same := t.wireKey == keyStr
+			t.lastUsed.Store(now.UnixNano())
+			e.mu.RUnlock()
+			if !same {
+				e.mu.Lock()
+				t.wireKey = keyStr
+				e.mu.Unlock()
+			}
 			if err := e.waitSynced(ctx); err != nil {
 				return nil, err
 			}
 			return &Wallet{e: e, t: t, ID: ke.id, private: ke.private}, nil
 		}
 	}
-	e.mu.Unlock()
+	e.mu.RUnlock()
 	mat, err := keys.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return nil, err
@@ -402,7 +408,7 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 			t.mat = mat
 		}
 		t.wireKey = keyStr
-		t.lastUsed = now
+		t.lastUsed.Store(now.UnixNano())
 		e.rememberKey(t, h, mat.HasPrivateKeys())
 	}
 	e.mu.Unlock()
@@ -431,7 +437,8 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	if !mat.HasPrivateKeys() {
 		rec.PublicKey = keyStr
 	}
-	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, lastUsed: e.cfg.Now(), diskless: opts.Diskless}
+	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, diskless: opts.Diskless}
+	t.lastUsed.Store(e.cfg.Now().UnixNano())
 	st := e.storeOf(t)
 	// Derive first (CPU only), then overlap the durable write with the
 	// node round trips: the index is in memory before history is applied.
@@ -697,7 +704,7 @@ func (e *Engine) evictIdle() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, t := range e.wallets {
-		if t.mat != nil && t.lastUsed.Before(cut) {
+		if t.mat != nil && t.lastUsed.Load() < cut.UnixNano() {
 			e.unload(t)
 		}
 	}
