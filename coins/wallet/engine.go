@@ -201,12 +201,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}); err != nil {
 			return err
 		}
-		if err := kv.Scan(bScripts, nil, nil, func(k, v []byte) error {
-			var refs []scriptRef
-			if err := json.Unmarshal(v, &refs); err != nil {
+		// The script index is derived from the address records; each ref
+		// shares its wallet's id string.
+		if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
+			t := e.wallets[string(k[:walletIDLen])]
+			if t == nil {
+				return nil
+			}
+			var a addrRecord
+			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
-			e.index[string(k)] = refs
+			ref := scriptRef{Wallet: t.rec.ID, Change: k[walletIDLen] == 1, Index: uint32FromBytes(k[walletIDLen+1:])}
+			e.index[string(a.PkScript)] = append(e.index[string(a.PkScript)], ref)
 			return nil
 		}); err != nil {
 			return err
@@ -463,11 +470,11 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	for i, k := range ks {
 		scripts[i] = k.k.PkScript
 	}
-	refs := e.indexKeys(id, ks)
+	e.indexKeys(id, ks)
 	stored := make(chan error, 1)
 	go func() {
 		stored <- st.Update(ctx, func(kv KV) error {
-			if err := storeKeys(kv, id, ks, refs); err != nil {
+			if err := storeKeys(kv, id, ks); err != nil {
 				return err
 			}
 			return putJSON(kv, bWallets, []byte(id), t.rec)
@@ -531,33 +538,26 @@ func (e *Engine) derive(t *tracked, change bool, n int) ([]newKey, error) {
 	return out, nil
 }
 
-// indexKeys adds keys to the in-memory script index and returns each
-// script's owner list as it now stands.
-func (e *Engine) indexKeys(id string, ks []newKey) [][]scriptRef {
+// indexKeys adds keys to the in-memory script index.
+func (e *Engine) indexKeys(id string, ks []newKey) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([][]scriptRef, len(ks))
-	for i, k := range ks {
+	for _, k := range ks {
 		refs := e.index[string(k.k.PkScript)]
 		dup := false
 		for _, r := range refs {
 			dup = dup || r.Wallet == id
 		}
 		if !dup {
-			refs = append(refs, scriptRef{Wallet: id, Change: k.change, Index: k.index})
-			e.index[string(k.k.PkScript)] = refs
+			e.index[string(k.k.PkScript)] = append(refs, scriptRef{Wallet: id, Change: k.change, Index: k.index})
 		}
-		out[i] = refs
 	}
-	return out
 }
 
-// storeKeys records keys and their scripts' owner lists.
-func storeKeys(kv KV, id string, ks []newKey, refs [][]scriptRef) error {
-	for i, k := range ks {
-		if err := putJSON(kv, bScripts, k.k.PkScript, refs[i]); err != nil {
-			return err
-		}
+// storeKeys records a wallet's keys; the script index is rebuilt from
+// them at start-up.
+func storeKeys(kv KV, id string, ks []newKey) error {
+	for _, k := range ks {
 		if err := putJSON(kv, bAddrs, key([]byte(id), chainByte(k.change), u32(k.index)),
 			addrRecord{Address: k.k.Address, PkScript: k.k.PkScript, PubKey: k.k.PubKey}); err != nil {
 			return err
@@ -569,25 +569,6 @@ func storeKeys(kv KV, id string, ks []newKey, refs [][]scriptRef) error {
 // forgetWallet removes a wallet's records written by a failed creation.
 func forgetWallet(kv KV, id string, ks []newKey) error {
 	for _, k := range ks {
-		var refs []scriptRef
-		if _, err := getJSON(kv, bScripts, k.k.PkScript, &refs); err != nil {
-			return err
-		}
-		kept := refs[:0]
-		for _, r := range refs {
-			if r.Wallet != id {
-				kept = append(kept, r)
-			}
-		}
-		var err error
-		if len(kept) == 0 {
-			err = kv.Delete(bScripts, k.k.PkScript)
-		} else {
-			err = putJSON(kv, bScripts, k.k.PkScript, kept)
-		}
-		if err != nil {
-			return err
-		}
 		if err := kv.Delete(bAddrs, key([]byte(id), chainByte(k.change), u32(k.index))); err != nil {
 			return err
 		}
@@ -602,7 +583,8 @@ func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, er
 	if err != nil {
 		return nil, err
 	}
-	if err := storeKeys(kv, t.rec.ID, ks, e.indexKeys(t.rec.ID, ks)); err != nil {
+	e.indexKeys(t.rec.ID, ks)
+	if err := storeKeys(kv, t.rec.ID, ks); err != nil {
 		return nil, err
 	}
 	out := make([][]byte, len(ks))

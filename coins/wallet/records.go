@@ -14,7 +14,6 @@ import (
 const (
 	bMeta      = "meta"     // "cursor" → BlockRef JSON; "notified" → uint32 height of the last new_block
 	bWallets   = "wallets"  // walletID → walletRecord
-	bScripts   = "scripts"  // pkScript → []scriptRef
 	bAddrs     = "addrs"    // walletID|chain(1)|index(4) → addrRecord
 	bTxs       = "txs"      // txid(32) → txRecord
 	bWalletTxs = "wtx"      // walletID|txid → walletTx
