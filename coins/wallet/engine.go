@@ -455,6 +455,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 		if err != nil {
 			return nil, err
 		}
+		t.rec.NextRecv = GapReceiving
 		change, err := e.derive(t, true, GapChange)
 		if err != nil {
 			return nil, err
@@ -513,11 +514,14 @@ type newKey struct {
 }
 
 // derive derives n more keys on a chain (CPU only) and advances the
-// wallet's counter.
+// wallet's derived count (receiving: DerivedRecv; change: NextChange).
+// Caller holds t.reqMu, or t is not shared yet.
 func (e *Engine) derive(t *tracked, change bool, n int) ([]newKey, error) {
-	next := &t.rec.NextRecv
+	var next uint32
 	if change {
-		next = &t.rec.NextChange
+		next = t.rec.NextChange
+	} else {
+		next = t.rec.derivedRecv()
 	}
 	mat := t.mat
 	if mat == nil {
@@ -528,13 +532,17 @@ func (e *Engine) derive(t *tracked, change bool, n int) ([]newKey, error) {
 	}
 	out := make([]newKey, 0, n)
 	for i := 0; i < n; i++ {
-		k, err := mat.Derive(change, *next+uint32(i))
+		k, err := mat.Derive(change, next+uint32(i))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, newKey{k: k, change: change, index: *next + uint32(i)})
+		out = append(out, newKey{k: k, change: change, index: next + uint32(i)})
 	}
-	*next += uint32(n)
+	if change {
+		t.rec.NextChange = next + uint32(n)
+	} else {
+		t.rec.DerivedRecv = next + uint32(n)
+	}
 	return out, nil
 }
 
@@ -576,12 +584,26 @@ func forgetWallet(kv KV, id string, ks []newKey) error {
 	return kv.Delete(bWallets, []byte(id))
 }
 
-// deriveMore derives n more addresses on a chain, recording them in the
-// store and the index. Caller holds chainMu.
-func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, error) {
-	ks, err := e.derive(t, change, n)
+// reveal makes the first upto addresses of a chain visible, deriving,
+// storing and indexing what is missing (receiving addresses in chunks of
+// the gap limit, so later reveals are free). It returns the new scripts to
+// watch. Caller holds chainMu and t.reqMu.
+func (e *Engine) reveal(kv KV, t *tracked, change bool, upto uint32) ([][]byte, error) {
+	var ks []newKey
+	var err error
+	switch {
+	case change && upto > t.rec.NextChange:
+		ks, err = e.derive(t, true, int(upto-t.rec.NextChange))
+	case !change && upto > t.rec.derivedRecv():
+		have := t.rec.derivedRecv()
+		target := max(upto, have+GapReceiving)
+		ks, err = e.derive(t, false, int(target-have))
+	}
 	if err != nil {
 		return nil, err
+	}
+	if !change && upto > t.rec.NextRecv {
+		t.rec.NextRecv = upto
 	}
 	e.indexKeys(t.rec.ID, ks)
 	if err := storeKeys(kv, t.rec.ID, ks); err != nil {
@@ -591,7 +613,7 @@ func (e *Engine) deriveMore(kv KV, t *tracked, change bool, n int) ([][]byte, er
 	for i, k := range ks {
 		out[i] = k.k.PkScript
 	}
-	return out, nil
+	return out, putJSON(kv, bWallets, []byte(t.rec.ID), t.rec)
 }
 
 // publicMaterial rebuilds a deterministic wallet's public key material from

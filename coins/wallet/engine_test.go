@@ -550,3 +550,61 @@ func TestConcurrentRequestsGetDistinctAddresses(t *testing.T) {
 		t.Fatalf("%d distinct addresses", len(seen))
 	}
 }
+
+// TestForcedRequestsPastTheGap: forced requests reveal receiving addresses
+// in order past the gap limit (derived ahead in chunks), payments to them
+// are seen, hidden ones are not listed, and all of it survives a restart.
+func TestForcedRequestsPastTheGap(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	fc := newFakeChain()
+	ev := newEnv(t, path, fc)
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *wallet.RequestView
+	addrs := map[string]bool{}
+	for i := 0; i < 65; i++ {
+		r, err := w.AddRequest(ctx, 1000, "", 0, true)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if addrs[r.Address] {
+			t.Fatalf("request %d reuses %s", i, r.Address)
+		}
+		addrs[r.Address] = true
+		if r.Index != uint32(i) {
+			t.Fatalf("request %d got index %d", i, r.Index)
+		}
+		last = r
+	}
+	listed, _ := w.Addresses(ctx)
+	recv := 0
+	for _, a := range listed {
+		if !a.Change {
+			recv++
+		}
+	}
+	if recv != 65 {
+		t.Fatalf("listaddresses shows %d receiving addresses, want the 65 revealed", recv)
+	}
+	if _, err := w.AddRequest(ctx, 1000, "", 0, false); err != wallet.ErrGapLimit {
+		t.Fatalf("unforced request with every address taken: %v", err)
+	}
+	script, _ := ev.net.PkScript(last.Address)
+	fc.mempoolAdd(payTx(script, 1000, 61))
+	seen := 0
+	ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" && b.Address == last.ID })
+	ev.close()
+	ev2 := newEnv(t, path, fc)
+	w2, err := ev2.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := w2.AddRequest(ctx, 1000, "", 0, true)
+	if err != nil || r.Index != 65 || addrs[r.Address] {
+		t.Fatalf("after restart: %+v %v", r, err)
+	}
+}

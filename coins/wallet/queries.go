@@ -171,6 +171,9 @@ type Address struct {
 
 // Addresses lists the wallet's addresses: receiving then change, by index.
 func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
+	w.t.reqMu.Lock()
+	visible := w.t.rec.NextRecv
+	w.t.reqMu.Unlock()
 	var out []Address
 	err := w.store().View(ctx, func(kv KV) error {
 		used := map[string]int64{}
@@ -193,8 +196,12 @@ func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
+			change, index := k[walletIDLen] == 1, uint32FromBytes(k[walletIDLen+1:])
+			if !change && w.t.deterministic() && index >= visible {
+				return nil // derived ahead, not revealed yet
+			}
 			out = append(out, Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey,
-				Change: k[walletIDLen] == 1, Index: uint32FromBytes(k[walletIDLen+1:]),
+				Change: change, Index: index,
 				Used: seen[string(a.PkScript)], Balance: used[string(a.PkScript)]})
 			return nil
 		})
@@ -205,6 +212,8 @@ func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
 // UnusedAddress returns the first receiving address with no history and no
 // request, or "" when the gap is exhausted.
 func (w *Wallet) UnusedAddress(ctx context.Context) (string, error) {
+	w.t.reqMu.Lock()
+	defer w.t.reqMu.Unlock()
 	var addr string
 	err := w.store().View(ctx, func(kv KV) error {
 		var err error
@@ -223,12 +232,14 @@ func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
 	e := w.e
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
+	w.t.reqMu.Lock()
+	defer w.t.reqMu.Unlock()
 	var addr string
 	var scripts [][]byte
 	err := w.store().Update(ctx, func(kv KV) error {
 		idx := w.t.rec.NextRecv
 		var err error
-		if scripts, err = e.deriveMore(kv, w.t, false, 1); err != nil {
+		if scripts, err = e.reveal(kv, w.t, false, idx+1); err != nil {
 			return err
 		}
 		var a addrRecord
@@ -236,7 +247,7 @@ func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
 			return err
 		}
 		addr = a.Address
-		return putJSON(kv, bWallets, []byte(w.ID), w.t.rec)
+		return nil
 	})
 	if err != nil {
 		return "", err

@@ -31,16 +31,27 @@ const walletIDLen = 64
 
 // walletRecord is a tracked wallet's public description.
 type walletRecord struct {
-	ID         string    `json:"id"`
-	Kind       string    `json:"kind"`
-	ScriptType string    `json:"script_type"`
-	MPK        string    `json:"mpk,omitempty"`      // account xpub (public)
-	PublicKey  string    `json:"public,omitempty"`   // the key string when it is public (xpub, address list)
-	Imported   []string  `json:"imported,omitempty"` // addresses of an imported wallet
-	NextRecv   uint32    `json:"next_recv"`          // receiving addresses derived
-	NextChange uint32    `json:"next_change"`        // change addresses derived
-	Created    time.Time `json:"created"`
-	Birthday   int32     `json:"birthday"` // cursor height when first tracked
+	ID         string   `json:"id"`
+	Kind       string   `json:"kind"`
+	ScriptType string   `json:"script_type"`
+	MPK        string   `json:"mpk,omitempty"`      // account xpub (public)
+	PublicKey  string   `json:"public,omitempty"`   // the key string when it is public (xpub, address list)
+	Imported   []string `json:"imported,omitempty"` // addresses of an imported wallet
+	NextRecv   uint32   `json:"next_recv"`          // receiving addresses in use (Electrum's visible ones)
+	NextChange uint32   `json:"next_change"`        // change addresses derived
+	// DerivedRecv counts receiving addresses derived, stored and watched
+	// ahead of NextRecv, so a forced request only reveals the next one.
+	DerivedRecv uint32    `json:"derived_recv,omitempty"`
+	Created     time.Time `json:"created"`
+	Birthday    int32     `json:"birthday"` // cursor height when first tracked
+}
+
+// derivedRecv returns how many receiving addresses exist (≥ NextRecv).
+func (r *walletRecord) derivedRecv() uint32 {
+	if r.DerivedRecv < r.NextRecv {
+		return r.NextRecv
+	}
+	return r.DerivedRecv
 }
 
 // scriptRef ties a script to one wallet's address.

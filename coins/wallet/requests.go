@@ -101,35 +101,77 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 	return w.viewRequest(ctx, req)
 }
 
-// addRequestPastGap derives one more receiving address for a forced
-// request: it changes the index and the filter, so it runs under chainMu.
+// addRequestPastGap reveals the next receiving address for a forced
+// request. Addresses are derived, stored and watched ahead in chunks, so
+// usually this only bumps a counter; when the chunk is used up it derives
+// the next one under chainMu. Caller holds w.t.reqMu (released and
+// re-taken around chainMu: the lock order is chainMu, reqMu, store).
 func (w *Wallet) addRequestPastGap(ctx context.Context, amount int64, memo string, expiry int64, now time.Time) (Request, error) {
-	e := w.e
-	e.chainMu.Lock()
-	defer e.chainMu.Unlock()
-	var req Request
-	var extra [][]byte
-	err := w.store().Update(ctx, func(kv KV) error {
-		idx := w.t.rec.NextRecv
-		s, err := e.deriveMore(kv, w.t, false, 1)
+	e, t := w.e, w.t
+	if t.rec.NextRecv >= t.rec.derivedRecv() {
+		t.reqMu.Unlock()
+		e.chainMu.Lock()
+		t.reqMu.Lock()
+		scripts, err := e.deriveAhead(ctx, t)
+		e.chainMu.Unlock()
 		if err != nil {
-			return err
+			return Request{}, err
 		}
-		extra = s
+		if err := e.watch(ctx, scripts, nil); err != nil {
+			return Request{}, err
+		}
+	}
+	idx := t.rec.NextRecv
+	t.rec.NextRecv++
+	rec := t.rec
+	var req Request
+	err := w.store().Batch(ctx, func(kv KV) error {
 		var a addrRecord
-		if _, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil {
-			return err
+		if ok, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil || !ok {
+			return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
 		}
-		if err := putJSON(kv, bWallets, []byte(w.ID), w.t.rec); err != nil {
+		if err := putJSON(kv, bWallets, []byte(w.ID), rec); err != nil {
 			return err
 		}
 		req = newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
 		return putRequest(kv, w.ID, req)
 	})
 	if err != nil {
+		t.rec.NextRecv = idx
 		return Request{}, err
 	}
-	return req, e.watch(ctx, extra, nil)
+	return req, nil
+}
+
+// deriveAhead derives, stores and indexes the next chunk of receiving
+// addresses without revealing them, unless another call already did.
+// Caller holds chainMu and t.reqMu.
+func (e *Engine) deriveAhead(ctx context.Context, t *tracked) ([][]byte, error) {
+	if t.rec.NextRecv < t.rec.derivedRecv() {
+		return nil, nil
+	}
+	before := t.rec.DerivedRecv
+	ks, err := e.derive(t, false, GapReceiving)
+	if err != nil {
+		t.rec.DerivedRecv = before
+		return nil, err
+	}
+	err = e.storeOf(t).Update(ctx, func(kv KV) error {
+		if err := storeKeys(kv, t.rec.ID, ks); err != nil {
+			return err
+		}
+		return putJSON(kv, bWallets, []byte(t.rec.ID), t.rec)
+	})
+	if err != nil {
+		t.rec.DerivedRecv = before
+		return nil, err
+	}
+	e.indexKeys(t.rec.ID, ks)
+	scripts := make([][]byte, len(ks))
+	for i, k := range ks {
+		scripts[i] = k.k.PkScript
+	}
+	return scripts, nil
 }
 
 func newRequest(addr string, script []byte, idx uint32, amount int64, memo string, expiry int64, now time.Time) Request {
@@ -162,6 +204,9 @@ func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, scri
 		if !t.deterministic() {
 			addr, script = a.Address, a.PkScript
 			return ErrStopScan
+		}
+		if uint32FromBytes(k[len(prefix):]) >= t.rec.NextRecv {
+			return ErrStopScan // derived ahead, not revealed yet
 		}
 		if used[string(a.PkScript)] || kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil {
 			return nil

@@ -297,39 +297,18 @@ type extendReq struct {
 // addresses get their history backfilled. Caller holds chainMu.
 func (e *Engine) afterApply(ctx context.Context, ops []wire.OutPoint, ext []extendReq) error {
 	var scripts [][]byte
-	if len(ext) > 0 {
-		err := e.update(ctx, func(s kvs) error {
-			scripts = nil
-			for _, x := range ext {
-				kv := s.of(x.wallet)
-				e.mu.RLock()
-				t := e.wallets[x.wallet]
-				e.mu.RUnlock()
-				if t == nil {
-					continue
-				}
-				gap := uint32(GapReceiving)
-				next := t.rec.NextRecv
-				if x.change {
-					gap, next = GapChange, t.rec.NextChange
-				}
-				if x.used+gap <= next {
-					continue
-				}
-				s, err := e.deriveMore(kv, t, x.change, int(x.used+gap-next))
-				if err != nil {
-					return err
-				}
-				scripts = append(scripts, s...)
-				if err := putJSON(kv, bWallets, []byte(t.rec.ID), t.rec); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	for _, x := range ext {
+		e.mu.RLock()
+		t := e.wallets[x.wallet]
+		e.mu.RUnlock()
+		if t == nil || !t.deterministic() {
+			continue
+		}
+		s, err := e.extendGap(ctx, t, x)
 		if err != nil {
 			return err
 		}
+		scripts = append(scripts, s...)
 	}
 	if err := e.watch(ctx, scripts, ops); err != nil {
 		return err
@@ -338,6 +317,28 @@ func (e *Engine) afterApply(ctx context.Context, ops []wire.OutPoint, ext []exte
 		return e.backfill(ctx, scripts)
 	}
 	return nil
+}
+
+// extendGap keeps the gap limit beyond a used address. Caller holds
+// chainMu; it takes the wallet's reqMu before the store (lock order:
+// chainMu, reqMu, store).
+func (e *Engine) extendGap(ctx context.Context, t *tracked, x extendReq) ([][]byte, error) {
+	t.reqMu.Lock()
+	defer t.reqMu.Unlock()
+	gap, next := uint32(GapReceiving), t.rec.NextRecv
+	if x.change {
+		gap, next = GapChange, t.rec.NextChange
+	}
+	if x.used+gap <= next {
+		return nil, nil
+	}
+	var scripts [][]byte
+	err := e.storeOf(t).Update(ctx, func(kv KV) error {
+		var err error
+		scripts, err = e.reveal(kv, t, x.change, x.used+gap)
+		return err
+	})
+	return scripts, err
 }
 
 // backfill fetches the history of scripts from the backend and applies it.
