@@ -111,6 +111,7 @@ type tracked struct {
 	keyHash  [][32]byte     // hashes of the key strings that loaded mat (entries of Engine.byKey)
 	diskless bool           // records live in the volatile store only
 	reqMu    sync.Mutex     // serializes this wallet's request allocation
+	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
 }
 
 // storeOf returns the store of a tracked wallet's records.

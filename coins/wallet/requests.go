@@ -104,16 +104,11 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 // addRequestPastGap reveals the next receiving address for a forced
 // request. Addresses are derived, stored and watched ahead in chunks, so
 // usually this only bumps a counter; when the chunk is used up it derives
-// the next one under chainMu. Caller holds w.t.reqMu (released and
-// re-taken around chainMu: the lock order is chainMu, reqMu, store).
+// the next one. Caller holds w.t.reqMu.
 func (w *Wallet) addRequestPastGap(ctx context.Context, amount int64, memo string, expiry int64, now time.Time) (Request, error) {
 	e, t := w.e, w.t
 	if t.rec.NextRecv >= t.rec.derivedRecv() {
-		t.reqMu.Unlock()
-		e.chainMu.Lock()
-		t.reqMu.Lock()
 		scripts, err := e.deriveAhead(ctx, t)
-		e.chainMu.Unlock()
 		if err != nil {
 			return Request{}, err
 		}
@@ -144,8 +139,9 @@ func (w *Wallet) addRequestPastGap(ctx context.Context, amount int64, memo strin
 }
 
 // deriveAhead derives, stores and indexes the next chunk of receiving
-// addresses without revealing them, unless another call already did.
-// Caller holds chainMu and t.reqMu.
+// addresses without revealing them, unless another call already did. The
+// new scripts pay nothing yet, so block application needs no exclusion:
+// the caller holds only t.reqMu.
 func (e *Engine) deriveAhead(ctx context.Context, t *tracked) ([][]byte, error) {
 	if t.rec.NextRecv < t.rec.derivedRecv() {
 		return nil, nil
@@ -156,11 +152,12 @@ func (e *Engine) deriveAhead(ctx context.Context, t *tracked) ([][]byte, error) 
 		t.rec.DerivedRecv = before
 		return nil, err
 	}
-	err = e.storeOf(t).Update(ctx, func(kv KV) error {
-		if err := storeKeys(kv, t.rec.ID, ks); err != nil {
+	rec := t.rec
+	err = e.storeOf(t).Batch(ctx, func(kv KV) error {
+		if err := storeKeys(kv, rec.ID, ks); err != nil {
 			return err
 		}
-		return putJSON(kv, bWallets, []byte(t.rec.ID), t.rec)
+		return putJSON(kv, bWallets, []byte(rec.ID), rec)
 	})
 	if err != nil {
 		t.rec.DerivedRecv = before
@@ -196,7 +193,13 @@ const bReqAddr = "reqaddr"
 func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, err error) {
 	used := usedScripts(kv, t.rec.ID)
 	prefix := key([]byte(t.rec.ID), chainByte(false))
-	err = kv.Scan(bAddrs, prefix, nil, func(k, v []byte) error {
+	// Addresses below t.scanFrom are known taken (history or a request):
+	// an address never becomes free again, so the scan starts there.
+	start := key(prefix, u32(t.scanFrom))
+	if !t.deterministic() {
+		start = nil
+	}
+	err = kv.Scan(bAddrs, prefix, start, func(k, v []byte) error {
 		var a addrRecord
 		if err := json.Unmarshal(v, &a); err != nil {
 			return err
@@ -205,14 +208,17 @@ func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, scri
 			addr, script = a.Address, a.PkScript
 			return ErrStopScan
 		}
-		if uint32FromBytes(k[len(prefix):]) >= t.rec.NextRecv {
+		i := uint32FromBytes(k[len(prefix):])
+		if i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
 		if used[string(a.PkScript)] || kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil {
+			if i == t.scanFrom {
+				t.scanFrom++
+			}
 			return nil
 		}
-		addr, script = a.Address, a.PkScript
-		idx = uint32FromBytes(k[len(prefix):])
+		addr, script, idx = a.Address, a.PkScript, i
 		return ErrStopScan
 	})
 	return addr, idx, script, err

@@ -32,6 +32,10 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
+	// A batch waits this long for more writers before committing: long
+	// enough to share an fsync among concurrent requests, short enough not
+	// to dominate their latency (bbolt's default is 10ms).
+	db.MaxBatchDelay = 3 * time.Millisecond
 	return &Store{db: db}, nil
 }
 
