@@ -586,9 +586,9 @@ func forgetWallet(kv KV, id string, ks []newKey) error {
 }
 
 // reveal makes the first upto addresses of a chain visible, deriving,
-// storing and indexing what is missing (receiving addresses in chunks of
-// the gap limit, so later reveals are free). It returns the new scripts to
-// watch. Caller holds chainMu and t.reqMu.
+// storing and indexing what is missing (deriveAhead prepares receiving
+// addresses for forced requests). It returns the new scripts to watch.
+// Caller holds chainMu and t.reqMu.
 func (e *Engine) reveal(kv KV, t *tracked, change bool, upto uint32) ([][]byte, error) {
 	var ks []newKey
 	var err error
@@ -596,9 +596,7 @@ func (e *Engine) reveal(kv KV, t *tracked, change bool, upto uint32) ([][]byte, 
 	case change && upto > t.rec.NextChange:
 		ks, err = e.derive(t, true, int(upto-t.rec.NextChange))
 	case !change && upto > t.rec.derivedRecv():
-		have := t.rec.derivedRecv()
-		target := max(upto, have+GapReceiving)
-		ks, err = e.derive(t, false, int(target-have))
+		ks, err = e.derive(t, false, int(upto-t.rec.derivedRecv()))
 	}
 	if err != nil {
 		return nil, err

@@ -296,19 +296,9 @@ type extendReq struct {
 // afterApply watches new outpoints and extends gap limits; newly derived
 // addresses get their history backfilled. Caller holds chainMu.
 func (e *Engine) afterApply(ctx context.Context, ops []wire.OutPoint, ext []extendReq) error {
-	var scripts [][]byte
-	for _, x := range ext {
-		e.mu.RLock()
-		t := e.wallets[x.wallet]
-		e.mu.RUnlock()
-		if t == nil || !t.deterministic() {
-			continue
-		}
-		s, err := e.extendGap(ctx, t, x)
-		if err != nil {
-			return err
-		}
-		scripts = append(scripts, s...)
+	scripts, err := e.extendGaps(ctx, ext)
+	if err != nil {
+		return err
 	}
 	if err := e.watch(ctx, scripts, ops); err != nil {
 		return err
@@ -319,24 +309,60 @@ func (e *Engine) afterApply(ctx context.Context, ops []wire.OutPoint, ext []exte
 	return nil
 }
 
-// extendGap keeps the gap limit beyond a used address. Caller holds
-// chainMu; it takes the wallet's reqMu before the store (lock order:
-// chainMu, reqMu, store).
-func (e *Engine) extendGap(ctx context.Context, t *tracked, x extendReq) ([][]byte, error) {
-	t.reqMu.Lock()
-	defer t.reqMu.Unlock()
-	gap, next := uint32(GapReceiving), t.rec.NextRecv
-	if x.change {
-		gap, next = GapChange, t.rec.NextChange
+// extendGaps keeps the gap limit beyond the used addresses of a batch, in
+// one transaction per store however many wallets the batch paid. Caller
+// holds chainMu; the wallets' reqMu are taken (in id order) before the
+// store: the lock order is chainMu, reqMu, store.
+func (e *Engine) extendGaps(ctx context.Context, ext []extendReq) ([][]byte, error) {
+	type need struct {
+		t    *tracked
+		x    extendReq
+		upto uint32
 	}
-	if x.used+gap <= next {
+	var needs []need
+	for _, x := range ext {
+		e.mu.RLock()
+		t := e.wallets[x.wallet]
+		e.mu.RUnlock()
+		if t == nil || !t.deterministic() {
+			continue
+		}
+		gap := uint32(GapReceiving)
+		if x.change {
+			gap = GapChange
+		}
+		needs = append(needs, need{t: t, x: x, upto: x.used + gap})
+	}
+	if len(needs) == 0 {
 		return nil, nil
 	}
+	sort.Slice(needs, func(i, j int) bool { return needs[i].t.rec.ID < needs[j].t.rec.ID })
+	locked := map[*tracked]bool{}
+	for _, n := range needs {
+		if !locked[n.t] {
+			n.t.reqMu.Lock()
+			locked[n.t] = true
+			defer n.t.reqMu.Unlock()
+		}
+	}
 	var scripts [][]byte
-	err := e.storeOf(t).Update(ctx, func(kv KV) error {
-		var err error
-		scripts, err = e.reveal(kv, t, x.change, x.used+gap)
-		return err
+	err := e.update(ctx, func(s kvs) error {
+		scripts = nil
+		for _, n := range needs {
+			next := n.t.rec.NextRecv
+			if n.x.change {
+				next = n.t.rec.NextChange
+			}
+			if n.upto <= next {
+				continue
+			}
+			sc, err := e.reveal(s.of(n.t.rec.ID), n.t, n.x.change, n.upto)
+			if err != nil {
+				return err
+			}
+			scripts = append(scripts, sc...)
+		}
+		return nil
 	})
 	return scripts, err
 }

@@ -180,6 +180,7 @@ func (m *Method) Signature() string {
 type Table struct {
 	byName map[string]*Method
 	names  []string // canonical names, sorted
+	all    []string // every callable name (with aliases), sorted: help's reply
 }
 
 // NewTable builds a table with the built-in help method added; duplicate
@@ -198,6 +199,10 @@ func NewTable(methods ...Method) (*Table, error) {
 		t.names = append(t.names, m.Name)
 	}
 	sort.Strings(t.names)
+	for n := range t.byName {
+		t.all = append(t.all, n)
+	}
+	sort.Strings(t.all)
 	return t, nil
 }
 
@@ -208,14 +213,8 @@ func (t *Table) Lookup(name string) (*Method, bool) {
 }
 
 // Names lists every callable name (canonical names and aliases), sorted.
-func (t *Table) Names() []string {
-	out := make([]string, 0, len(t.byName))
-	for n := range t.byName {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+// The slice is shared: callers must not modify it.
+func (t *Table) Names() []string { return t.all }
 
 // Methods returns the methods in name order.
 func (t *Table) Methods() []*Method {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary serve the reference ceiling when the tool
+// re-executes it for that (see startRef).
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(refEnv); addr != "" {
+		if err := serveRef(addr); err != nil {
+			os.Stderr.WriteString("reference server: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs the whole tool with tiny sizes against a real btcd and the
+// real daemon: every scenario must complete requests without a single
+// error. It asserts nothing about speed (it may run a race build).
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts btcd and the daemon")
+	}
+	start := time.Now()
+	cfg := SmokeConfig()
+	cfg.Log = testWriter{t}
+	rep, err := Run(t, cfg)
+	if rep != nil {
+		var b strings.Builder
+		rep.printMarkdown(&b)
+		t.Logf("report:\n%s", b.String())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("smoke run took %v", time.Since(start))
+}
+
+func TestParseFlags(t *testing.T) {
+	cfg, _, err := parseFlags([]string{"-n", "5", "-m", "7", "-c", "2", "-t", "3s", "-track", "1,2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Wallets != 5 || cfg.Requests != 7 || cfg.Conns != 2 || cfg.Duration != 3*time.Second || len(cfg.Track) != 2 {
+		t.Fatalf("parsed %+v", cfg)
+	}
+	if _, _, err := parseFlags([]string{"-track", "10,5"}); err == nil {
+		t.Fatal("descending -track accepted")
+	}
+	if cfg, _, err := parseFlags([]string{"-smoke"}); err != nil || cfg.Wallets != SmokeConfig().Wallets {
+		t.Fatalf("-smoke: %+v %v", cfg, err)
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	p := percentiles(d)
+	if p.P50 != 50 || p.P90 != 90 || p.P99 != 99 || p.Max != 100 || p.N != 100 {
+		t.Fatalf("%+v", p)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
