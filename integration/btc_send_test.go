@@ -239,6 +239,7 @@ func TestMerchantPayoutFlow(t *testing.T) {
 	if !strings.HasPrefix(string(secrets["account tprv"]), "tprv") {
 		t.Fatalf("account key %q", secrets["account tprv"])
 	}
+	assertNoSeedWords(t, d.DataDir, seed)
 	var files int
 	sawMPK := false
 	err = filepath.WalkDir(d.DataDir, func(path string, e fs.DirEntry, err error) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,34 @@ func assertNotInDir(t *testing.T, dir string, needles map[string][]byte) {
 	})
 	if err != nil || files == 0 {
 		t.Fatalf("scanning %s: %v (%d files)", dir, err, files)
+	}
+}
+
+// assertNoSeedWords fails if any word of seed stands alone anywhere under
+// dir: not inside a longer run of letters, digits, "_" or base64 characters, so
+// that random bytes and base64 text cannot fake a match.
+func assertNoSeedWords(t *testing.T, dir, seed string) {
+	t.Helper()
+	var res []*regexp.Regexp
+	for _, w := range strings.Fields(seed) {
+		res = append(res, regexp.MustCompile(`(^|[^A-Za-z0-9+/_])`+regexp.QuoteMeta(w)+`([^A-Za-z0-9+/_]|$)`))
+	}
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, re := range res {
+			if re.Match(b) {
+				t.Errorf("%s contains seed word %d", path, i+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
