@@ -202,6 +202,15 @@ func (b *Backend) Close() error {
 	return nil
 }
 
+// forget drops conn as the live connection if it still is.
+func (b *Backend) forget(conn *rpcConn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.conn == conn {
+		b.conn = nil
+	}
+}
+
 // Connected reports whether the connection is live and its EventConnected
 // was queued (filter loaded, block notifications on).
 func (b *Backend) Connected() bool {
@@ -293,11 +302,7 @@ func (b *Backend) run(ctx context.Context) {
 			conn.close(errClosed)
 			<-conn.done
 		}
-		b.mu.Lock()
-		if b.conn == conn {
-			b.conn = nil
-		}
-		b.mu.Unlock()
+		b.forget(conn)
 		if ctx.Err() != nil {
 			return
 		}
@@ -358,11 +363,7 @@ func (b *Backend) connect(ctx context.Context) (*rpcConn, error) {
 	fail := func(err error) (*rpcConn, error) {
 		conn.close(err)
 		<-conn.done
-		b.mu.Lock()
-		if b.conn == conn {
-			b.conn = nil
-		}
-		b.mu.Unlock()
+		b.forget(conn)
 		return nil, err
 	}
 	if err := b.reloadFilter(ctx, conn); err != nil {
