@@ -2,6 +2,8 @@
 # Runs every test of walletd: builds the pinned test nodes, checks formatting
 # and vet, then the whole suite with the race detector (unit tests, the fuzz
 # seed corpora, and the integration tests against real nodes on 127.0.0.1).
+# Suites that are not Go tests (the Bitcart SDK's own tests, containers, …)
+# are scripts in scripts/tests.d, run in name order after the Go tests.
 # This is the README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,3 +22,9 @@ go vet ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...
+
+for suite in scripts/tests.d/*.sh; do
+	[ -e "$suite" ] || continue
+	echo "== $suite"
+	bash "$suite"
+done

@@ -102,9 +102,13 @@ type Backend interface {
 	// transactions matching the watched filter.
 	FilterBlocks(ctx context.Context, hashes []chainhash.Hash) ([]Block, error)
 	// History returns every transaction (confirmed and mempool) that pays to
-	// or spends from pkScript. Backends without an address index return
-	// ErrUnsupported.
-	History(ctx context.Context, pkScript []byte) ([]TxInfo, error)
+	// or spends from any of scripts, each transaction once, whichever and
+	// however many of the scripts it touches. Taking the scripts of a whole
+	// wallet at once lets a backend answer in one pass (a block scan, a
+	// batch of subscriptions) instead of one lookup per script. A backend
+	// that cannot look up history (no address index), or a script without
+	// an address form, gives ErrUnsupported.
+	History(ctx context.Context, scripts [][]byte) ([]TxInfo, error)
 	// Transaction looks a transaction up by id (ErrNotFound if unknown).
 	Transaction(ctx context.Context, txid chainhash.Hash) (*TxInfo, error)
 	// Broadcast submits tx; a node refusal wraps ErrRejected.

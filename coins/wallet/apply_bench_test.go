@@ -55,7 +55,7 @@ func (c *benchChain) BlockAt(ctx context.Context, h int32) (chain.BlockRef, erro
 	return c.fakeChain.BlockAt(ctx, h)
 }
 
-func (c *benchChain) History(context.Context, []byte) ([]chain.TxInfo, error) { return nil, nil }
+func (c *benchChain) History(context.Context, [][]byte) ([]chain.TxInfo, error) { return nil, nil }
 
 // benchXpub is the i-th wallet of the benchmark: a regtest vpub (p2wpkh
 // account key) from hdkeychain.

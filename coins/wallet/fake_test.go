@@ -86,14 +86,16 @@ func (f *fakeChain) FilterBlocks(_ context.Context, hashes []chainhash.Hash) ([]
 	}
 	return out, nil
 }
-func (f *fakeChain) History(_ context.Context, script []byte) ([]chain.TxInfo, error) {
+func (f *fakeChain) History(_ context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []chain.TxInfo
 	pays := func(tx *wire.MsgTx) bool {
 		for _, o := range tx.TxOut {
-			if bytes.Equal(o.PkScript, script) {
-				return true
+			for _, script := range scripts {
+				if bytes.Equal(o.PkScript, script) {
+					return true
+				}
 			}
 		}
 		return false

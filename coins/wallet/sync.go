@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -18,9 +17,6 @@ import (
 
 // catchUpBatch is how many blocks one FilterBlocks call covers.
 const catchUpBatch = 200
-
-// backfillConcurrency bounds the history lookups in flight for one wallet.
-const backfillConcurrency = 16
 
 // follow consumes backend events until Close.
 func (e *Engine) follow(events <-chan chain.Event) {
@@ -377,41 +373,26 @@ func (e *Engine) backfill(ctx context.Context, scripts [][]byte) error {
 	return e.applyBatch(ctx, txs, nil)
 }
 
-// fetchHistory asks the backend for the history of scripts (bounded
-// concurrency) and returns the distinct transactions, confirmed ones by
-// height, then mempool ones.
+// fetchHistory asks the backend for the history of scripts and returns the
+// distinct transactions, confirmed ones by height, then mempool ones. A
+// backend that cannot look history up (ErrUnsupported) gives none.
 func (e *Engine) fetchHistory(ctx context.Context, scripts [][]byte) ([]txAt, error) {
-	hists := make([][]chain.TxInfo, len(scripts))
-	errs := make([]error, len(scripts))
-	sem := make(chan struct{}, backfillConcurrency)
-	var wg sync.WaitGroup
-	for i, s := range scripts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			hists[i], errs[i] = e.cfg.Backend.History(ctx, s)
-		}()
+	hist, err := e.cfg.Backend.History(ctx, scripts)
+	if errors.Is(err, chain.ErrUnsupported) {
+		return nil, nil
 	}
-	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
 	seen := map[chainhash.Hash]bool{}
 	var txs []txAt
-	for i, hist := range hists {
-		if errors.Is(errs[i], chain.ErrUnsupported) {
+	for _, h := range hist {
+		id := h.Tx.TxHash()
+		if seen[id] {
 			continue
 		}
-		if errs[i] != nil {
-			return nil, fmt.Errorf("backfill: %w", errs[i])
-		}
-		for _, h := range hist {
-			id := h.Tx.TxHash()
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			txs = append(txs, txAt{tx: h.Tx, height: h.Height, block: h.BlockHash, time: h.Time})
-		}
+		seen[id] = true
+		txs = append(txs, txAt{tx: h.Tx, height: h.Height, block: h.BlockHash, time: h.Time})
 	}
 	sort.SliceStable(txs, func(i, j int) bool {
 		return chainOrder(txs[i].height, txs[j].height, time.Time{}, time.Time{})

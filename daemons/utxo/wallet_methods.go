@@ -474,7 +474,7 @@ func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []
 	if d.backend == nil {
 		return nil, nil, wallet.ErrNoBackend
 	}
-	hist, err := d.backend.History(ctx, script)
+	hist, err := d.backend.History(ctx, [][]byte{script})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -297,12 +297,56 @@ func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.
 	return &info, nil
 }
 
-// History returns every transaction paying to or spending from pkScript
-// (searchrawtransactions over the node's address index, all pages, oldest
-// first, mempool last), each once. Scripts without an address form return
-// chain.ErrUnsupported; so does a node without --addrindex. Mempool entries
-// have zero Time.
-func (b *Backend) History(ctx context.Context, pkScript []byte) ([]chain.TxInfo, error) {
+// History returns every transaction paying to or spending from any of
+// scripts, each once: one searchrawtransactions walk over the node's address
+// index per script, historyConcurrency of them in flight. Scripts without
+// an address form return chain.ErrUnsupported; so does a node without
+// --addrindex. Mempool entries have zero Time.
+func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+	hists := make([][]chain.TxInfo, len(scripts))
+	errs := make([]error, len(scripts))
+	sem := make(chan struct{}, historyConcurrency)
+	var wg sync.WaitGroup
+	for i, s := range scripts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			hists[i], errs[i] = b.scriptHistory(ctx, s)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []chain.TxInfo
+	seen := map[chainhash.Hash]int{}
+	for _, hist := range hists {
+		for _, h := range hist {
+			id := h.Tx.TxHash()
+			if j, ok := seen[id]; ok {
+				// Seen through another script, possibly before it was
+				// mined: keep the confirmed state.
+				if out[j].BlockHash == nil && h.BlockHash != nil {
+					out[j] = h
+				}
+				continue
+			}
+			seen[id] = len(out)
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// historyConcurrency bounds the searchrawtransactions walks in flight for
+// one History call.
+const historyConcurrency = 16
+
+// scriptHistory is History for one script: all pages of
+// searchrawtransactions, oldest first, mempool last.
+func (b *Backend) scriptHistory(ctx context.Context, pkScript []byte) ([]chain.TxInfo, error) {
 	addr, err := b.addressOf(pkScript)
 	if err != nil {
 		return nil, fmt.Errorf("btcdws: history of script %x: %w: %v", pkScript, chain.ErrUnsupported, err)

@@ -149,7 +149,7 @@ func (s *suite) watchUnsupported(t *testing.T) {
 	if err := s.b.Watch(ctxT(t), [][]byte{opReturn}, nil); !errors.Is(err, chain.ErrUnsupported) {
 		t.Fatalf("Watch(OP_RETURN) = %v, want ErrUnsupported", err)
 	}
-	if _, err := s.b.History(ctxT(t), opReturn); !errors.Is(err, chain.ErrUnsupported) {
+	if _, err := s.b.History(ctxT(t), [][]byte{opReturn}); !errors.Is(err, chain.ErrUnsupported) {
 		t.Fatalf("History(OP_RETURN) = %v, want ErrUnsupported", err)
 	}
 }
@@ -297,7 +297,7 @@ func (s *suite) history(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist, err := s.b.History(ctxT(t), s.script)
+	hist, err := s.b.History(ctxT(t), [][]byte{s.script})
 	if err != nil {
 		t.Fatalf("History: %v", err)
 	}
@@ -337,8 +337,21 @@ func (s *suite) history(t *testing.T) {
 		t.Fatalf("History has %d entries, want 3: %v", len(hist), keys(byID))
 	}
 	other := s.node.NewScript(t)
-	if h, err := s.b.History(ctxT(t), other); err != nil || len(h) != 0 {
+	if h, err := s.b.History(ctxT(t), [][]byte{other}); err != nil || len(h) != 0 {
 		t.Fatalf("History(unused script) = %v, %v; want empty", h, err)
+	}
+	// A batch: the same script twice beside an unused one gives each
+	// transaction once.
+	batch, err := s.b.History(ctxT(t), [][]byte{s.script, other, s.script})
+	if err != nil {
+		t.Fatalf("History(batch): %v", err)
+	}
+	got := map[chainhash.Hash]bool{}
+	for _, h := range batch {
+		got[h.Tx.TxHash()] = true
+	}
+	if len(batch) != 3 || len(got) != 3 || !got[s.fund1.TxHash()] || !got[s.spend.TxHash()] || !got[s.mempoolTx.TxHash()] {
+		t.Fatalf("History(batch) has %d entries (%d distinct), want the same 3", len(batch), len(got))
 	}
 }
 
