@@ -73,6 +73,10 @@ type Config struct {
 // Event is a durably logged notification.
 type Event struct {
 	Seq uint64
+	// WalletID is the fingerprint of the wallet the event is about ("" for
+	// global events): stable across key forms and restarts, so consumers
+	// match wallets by it rather than by a key string.
+	WalletID string
 	// WalletKey is the wallet's name on the wire ("" for global events).
 	WalletKey string
 	// Payload is the event object, with "seq".

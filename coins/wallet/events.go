@@ -32,7 +32,7 @@ func (e *Engine) logEvent(s kvs, wallet string, payload map[string]any) (Event, 
 			return Event{}, err
 		}
 	}
-	return Event{Seq: seq, WalletKey: e.wireKey(wallet), Payload: raw}, nil
+	return Event{Seq: seq, WalletID: wallet, WalletKey: e.wireKey(wallet), Payload: raw}, nil
 }
 
 // EventsAfter returns up to limit logged events with seq > after, in
@@ -53,6 +53,7 @@ func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Ev
 				}
 				ev := Event{Seq: binary.BigEndian.Uint64(k), Payload: append([]byte(nil), rec.Payload...)}
 				if rec.Wallet != "" {
+					ev.WalletID = rec.Wallet
 					ev.WalletKey = e.wireKey(rec.Wallet)
 				}
 				out = append(out, ev)
