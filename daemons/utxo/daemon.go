@@ -70,6 +70,13 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on this separate address
 	// (for profiling; keep it on loopback).
 	PprofAddr string `split_words:"true"`
+
+	// MaxTxFee and MaxFeeRate (coin units per 1000 vbytes) refuse a
+	// transaction walletd builds whose absolute fee or fee rate is higher,
+	// as Bitcoin Core's -maxtxfee and maxfeerate do (same defaults: 0.1),
+	// unless the call passes allow_high_fee=true. Zero means the default.
+	MaxTxFee   CoinAmount `split_words:"true" default:"0.1"`
+	MaxFeeRate CoinAmount `split_words:"true" default:"0.1"`
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -269,6 +276,8 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrGapLimit, Code: spec.InvalidParams},
 		{Target: wallet.ErrNotEnoughFunds, Code: spec.NotEnoughFunds},
 		{Target: wallet.ErrFeeAndFeerate, Code: spec.InvalidParams},
+		{Target: errNoFeeEstimates, Code: spec.NoFeeEstimates},
+		{Target: errFeeTooHigh, Code: spec.InvalidParams},
 		{Target: wallet.ErrNoFee, Code: spec.InvalidParams},
 		{Target: wallet.ErrInvalidTx, Code: spec.InvalidParams},
 		{Target: wallet.ErrDustOutput, Code: spec.InvalidParams},
