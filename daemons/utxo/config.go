@@ -341,6 +341,14 @@ func (c *electrumConfig) getLegacy(key string) any {
 	}
 }
 
+// configString returns a string configuration value ("" when unset).
+func (d *Daemon) configString(key string) string {
+	v, _ := d.conf.get(key)
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
+}
+
 // keys lists the 4.6 keys, sorted (listconfig).
 func (c *electrumConfig) keys() []string {
 	out := make([]string, 0, len(c.vars))

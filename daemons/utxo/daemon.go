@@ -93,6 +93,8 @@ type Daemon struct {
 	hub       *base.Hub
 	srv       *base.Server
 	log       *slog.Logger
+	// conf is the Electrum configuration getconfig/setconfig see.
+	conf *electrumConfig
 }
 
 // ErrLightningUnavailable is returned by New when lightning is asked for:
@@ -121,6 +123,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	}
 	d := &Daemon{coin: coin, cfg: cfg, net: net, backend: backend, log: log,
 		amountKey: `"amount_` + coin.Ticker + `":`}
+	d.conf = newElectrumConfig(d.configDefaults(), d.feeCaps())
 	table, err := d.methods()
 	if err != nil {
 		return nil, err
@@ -272,6 +275,11 @@ func ErrorTable() base.ErrorTable {
 		{Target: chain.ErrNotFound, Code: spec.TxNotFound},
 		{Target: wallet.ErrTxNotFound, Code: spec.TxNotFound},
 		{Target: wallet.ErrRequestNotFound, Code: spec.RequestNotFound},
+		{Target: errInvoiceNotFound, Code: spec.InvoiceNotFound},
+		{Target: wallet.ErrGapLimitRange, Code: spec.InvalidParams},
+		{Target: wallet.ErrInvalidLabel, Code: spec.InvalidParams},
+		{Target: keys.ErrNoPrivateKey, Code: spec.InvalidParams},
+		{Target: keys.ErrNotDeterministic, Code: spec.InvalidParams},
 		{Target: wallet.ErrInvalidAmount, Code: spec.InvalidParams},
 		{Target: wallet.ErrGapLimit, Code: spec.InvalidParams},
 		{Target: wallet.ErrNotEnoughFunds, Code: spec.NotEnoughFunds},

@@ -33,8 +33,7 @@ type sendSide struct {
 // broadcasting transactions, the fee and config methods, message signing,
 // the merchant's stubs, and the lightning methods (unsupported).
 func (d *Daemon) sendMethods(b *base.Builder) {
-	s := &sendSide{d: d, caps: d.feeCaps()}
-	s.conf = newElectrumConfig(d.configDefaults(), s.caps)
+	s := &sendSide{d: d, caps: d.feeCaps(), conf: d.conf}
 	w := base.NeedsWallet()
 	add := func(m base.Method, err error) { b.Add(m, err) }
 	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
@@ -59,55 +58,6 @@ func (d *Daemon) sendMethods(b *base.Builder) {
 	add(base.NewMethod("validatecontract", "validatecontract(address): false: this coin has no token contracts.", s.validatecontract))
 	add(base.NewMethod("get_tokens", "get_tokens(): {}: this coin has no tokens.", s.getTokens))
 	add(base.NewMethod("getabi", "getabi(): []: this coin has no contract ABI.", s.getabi))
-	lnHelp := " Lightning is not available in walletd yet: always fails with LightningUnsupportedError (-32011)."
-	b.Add(base.NewMethod("nodeid", "nodeid(): the lightning node id."+lnHelp, lnUnsupported[base.NoArgs]))
-	b.Add(base.NewMethod("add_peer", "add_peer(connection_string, timeout, gossip): connects to a lightning peer."+lnHelp, lnUnsupported[lnPeerArgs]))
-	b.Add(base.NewMethod("list_peers", "list_peers(gossip): the lightning peers."+lnHelp, lnUnsupported[lnListPeersArgs]))
-	b.Add(base.NewMethod("open_channel", "open_channel(connection_string, amount, push_amount, public, password): opens a lightning channel."+lnHelp, lnUnsupported[lnOpenArgs]))
-	b.Add(base.NewMethod("close_channel", "close_channel(channel_point, force, password): closes a lightning channel."+lnHelp, lnUnsupported[lnCloseArgs]))
-	b.Add(base.NewMethod("list_channels", "list_channels(): the lightning channels."+lnHelp, lnUnsupported[base.NoArgs]))
-	b.Add(base.NewMethod("lnpay", "lnpay(invoice, timeout, password): pays a lightning invoice."+lnHelp, lnUnsupported[lnPayArgs]))
-	b.Add(base.NewMethod("get_invoice", "get_invoice(key): a lightning invoice."+lnHelp, lnUnsupported[lnInvoiceArgs]))
-}
-
-// Lightning argument lists (Electrum's), accepted so that a call fails
-// with -32011 rather than a parameter error.
-type lnPeerArgs struct {
-	ConnectionString json.RawMessage `rpc:"connection_string"`
-	Timeout          json.RawMessage `rpc:"timeout"`
-	Gossip           json.RawMessage `rpc:"gossip"`
-}
-
-type lnListPeersArgs struct {
-	Gossip json.RawMessage `rpc:"gossip"`
-}
-
-type lnOpenArgs struct {
-	ConnectionString json.RawMessage `rpc:"connection_string"`
-	Amount           json.RawMessage `rpc:"amount"`
-	PushAmount       json.RawMessage `rpc:"push_amount"`
-	Public           json.RawMessage `rpc:"public"`
-	Password         json.RawMessage `rpc:"password"`
-}
-
-type lnCloseArgs struct {
-	ChannelPoint json.RawMessage `rpc:"channel_point"`
-	Force        json.RawMessage `rpc:"force"`
-	Password     json.RawMessage `rpc:"password"`
-}
-
-type lnPayArgs struct {
-	Invoice  json.RawMessage `rpc:"invoice"`
-	Timeout  json.RawMessage `rpc:"timeout"`
-	Password json.RawMessage `rpc:"password"`
-}
-
-type lnInvoiceArgs struct {
-	Key json.RawMessage `rpc:"key"`
-}
-
-func lnUnsupported[A any](context.Context, *base.Call, A) (any, error) {
-	return nil, base.Errorf(spec.LightningUnsupp, "Lightning not supported in this wallet type")
 }
 
 // strList is a list argument given as a comma-separated string (Electrum's

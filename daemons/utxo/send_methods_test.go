@@ -154,7 +154,9 @@ func TestConfigAndStubs(t *testing.T) {
 		t.Fatalf("stubs: %v %v", tokens, abi)
 	}
 	for _, m := range [][]any{{"nodeid"}, {"add_peer", "x@127.0.0.1"}, {"list_peers"}, {"open_channel", "x", 0.1},
-		{"close_channel", "x:0", true}, {"list_channels"}, {"lnpay", "lnbc1"}, {"get_invoice", "k"}} {
+		{"close_channel", "x:0", true}, {"list_channels"}, {"lnpay", "lnbc1"}, {"decode_invoice", "lnbc1"},
+		{"open_channel", map[string]any{"connection_string": "x", "amount": 0.1, "zeroconf": true}},
+		{"add_hold_invoice", "00", 0.1, "memo", 3600, 300}, {"reverse_swap", 1, 2}} {
 		if code := c.errCode(m[0].(string), m[1:]...); code != int(spec.LightningUnsupp) {
 			t.Fatalf("%s: %d", m[0], code)
 		}

@@ -194,7 +194,7 @@ func TestGetinfoWithoutBackend(t *testing.T) {
 	if err := json.Unmarshal(r.Result, &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Connected || info.Network != "regtest" || info.Version != Version {
+	if info.Connected || info.Network != "regtest" || info.Version != ElectrumVersion || info.WalletdVersion != Version || info.Synchronized || info.FeeEstimates == nil {
 		t.Errorf("getinfo: %+v", info)
 	}
 }
