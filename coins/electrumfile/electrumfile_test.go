@@ -347,12 +347,12 @@ func TestNames(t *testing.T) {
 	seed := exp.Wallets[0].Key
 	mpk := exp.Wallets[0].MPK
 	for name, want := range map[string]string{
-		"shop-1":                             "shop-1",
-		seed:                                 "wallet " + mpk,
-		"feature":                            "wallet " + mpk, // a word of the seed
+		"shop-1":                              "shop-1",
+		seed:                                  "wallet " + mpk,
+		"feature":                             "wallet " + mpk, // a word of the seed
 		"vprv9FuNxfxVyzukqVbN5FrkMtxU1nMyBDo": "wallet " + mpk,
 		"p2wpkh:cSrd9pdM6okc8XysQ6yAK84cgnVW": "wallet " + mpk,
-		"":                                   "wallet " + mpk,
+		"":                                    "wallet " + mpk,
 	} {
 		w, err := electrumfile.Parse(name, data)
 		if err != nil {
