@@ -119,13 +119,16 @@ func runImport(ctx context.Context, def coinDef, cfg utxo.Config, args []string,
 		fmt.Fprintf(stderr, "%s: the node: %v\n", importCommand, err)
 		return 1
 	}
+	imported := 0
 	for _, w := range wallets {
 		if err := importOne(ctx, eng, w, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "error: %s: %v\n", w.file.Name, err)
 			failed++
+			continue
 		}
+		imported++
 	}
-	fmt.Fprintf(stdout, "imported %d of %d wallets into %s\n", len(wallets)-min(failed, len(wallets)), len(wallets)+failed, cfg.DataPath)
+	fmt.Fprintf(stdout, "imported %d of %d wallets into %s\n", imported, len(wallets)+failed-(len(wallets)-imported), cfg.DataPath)
 	return exitCode(failed)
 }
 
