@@ -77,6 +77,11 @@ type Config struct {
 	// unless the call passes allow_high_fee=true. Zero means the default.
 	MaxTxFee   CoinAmount `split_words:"true" default:"0.1"`
 	MaxFeeRate CoinAmount `split_words:"true" default:"0.1"`
+	// MaxAddressHistory bounds the transactions getaddresshistory,
+	// getaddressbalance and getaddressunspent take for one address
+	// (Fulcrum's max_history default); past it they answer an error.
+	// Zero means the default.
+	MaxAddressHistory int `split_words:"true" default:"125000"`
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -264,16 +269,24 @@ func redactedServer(s string) string {
 	return u.String()
 }
 
+// Phrases that start the messages of some codes: each is a key of the
+// served electrum_map for its code, as Bitcart's messages are.
+const (
+	msgLoadingWallet  = "Seed or key not recognized"
+	msgInvalidAddress = "Invalid address"
+	msgTxNotFound     = "No such mempool or blockchain transaction"
+)
+
 // ErrorTable is the one place where errors of the coins packages become
 // contract codes; the first match wins.
 func ErrorTable() base.ErrorTable {
 	return base.ErrorTable{
-		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet},
-		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet},
-		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress},
-		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress},
-		{Target: chain.ErrNotFound, Code: spec.TxNotFound},
-		{Target: wallet.ErrTxNotFound, Code: spec.TxNotFound},
+		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
+		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
+		{Target: chain.ErrNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
+		{Target: wallet.ErrTxNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
 		{Target: wallet.ErrRequestNotFound, Code: spec.RequestNotFound},
 		{Target: errInvoiceNotFound, Code: spec.InvoiceNotFound},
 		{Target: wallet.ErrGapLimitRange, Code: spec.InvalidParams},

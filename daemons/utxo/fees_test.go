@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/spec"
 )
 
@@ -21,6 +22,8 @@ type estimatesOnly struct {
 	mu    sync.Mutex
 	rates map[int]int64
 	asked []int
+	// history, when set, is every address's history.
+	history []chain.TxInfo
 }
 
 func (b *estimatesOnly) set(target int, rate int64) {
@@ -58,7 +61,10 @@ func (b *estimatesOnly) FilterBlocks(context.Context, []chainhash.Hash) ([]chain
 	return nil, chain.ErrUnsupported
 }
 func (b *estimatesOnly) History(context.Context, [][]byte) ([]chain.TxInfo, error) {
-	return nil, chain.ErrUnsupported
+	if b.history == nil {
+		return nil, chain.ErrUnsupported
+	}
+	return b.history, nil
 }
 func (b *estimatesOnly) Transaction(context.Context, chainhash.Hash) (*chain.TxInfo, error) {
 	return nil, chain.ErrNotFound
@@ -188,6 +194,80 @@ func TestDefaultFeeBounds(t *testing.T) {
 		// 7.0 → 7).
 		if got, err := feeForFeerate(tc.rate, tc.size); err != nil || got != tc.want {
 			t.Errorf("feeForFeerate(%d, %d) = %d, %v; want %d", tc.rate, tc.size, got, err, tc.want)
+		}
+	}
+}
+
+// TestAddressHistoryBounded: an address with more transactions than
+// <COIN>_MAX_ADDRESS_HISTORY gets a clear error from the three address
+// lookups instead of an unbounded reply.
+func TestAddressHistoryBounded(t *testing.T) {
+	const addr = "bcrt1qttft7vh7w3er2akkpr4lu78z2ptdhgfxf739xf"
+	regtest, _ := params.BTC("regtest")
+	script, _ := regtest.PkScript(addr)
+	b := &estimatesOnly{}
+	for i := 0; i < 5; i++ {
+		tx := wire.NewMsgTx(2)
+		tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{byte(i + 1)}}, nil, nil))
+		tx.AddTxOut(wire.NewTxOut(1000, script))
+		b.history = append(b.history, chain.TxInfo{Tx: tx, Height: int32(i + 1)})
+	}
+	c := newDaemonWith(t, "regtest", b, func(cfg *Config) { cfg.MaxAddressHistory = 4 })
+	for _, m := range []string{"getaddresshistory", "getaddressbalance", "getaddressunspent"} {
+		r := c.call(m, addr)
+		if r.Error == nil || r.Error.Code != int(spec.InvalidParams) || !strings.Contains(r.Error.Message, "BTC_MAX_ADDRESS_HISTORY") {
+			t.Errorf("%s past the bound: %s %+v", m, r.Result, r.Error)
+		}
+	}
+	c = newDaemonWith(t, "regtest", b, func(cfg *Config) { cfg.MaxAddressHistory = 5 })
+	var hist []map[string]any
+	c.result(&hist, "getaddresshistory", addr)
+	if len(hist) != 5 {
+		t.Fatalf("getaddresshistory at the bound = %v", hist)
+	}
+}
+
+// TestErrorMessagesCarryElectrumMapKeys: the message of each error code a
+// client sees holds a key the served electrum_map maps to that code, as
+// Bitcart's messages do (its clients map messages to codes that way).
+func TestErrorMessagesCarryElectrumMapKeys(t *testing.T) {
+	c := newDaemonWith(t, "testnet", &estimatesOnly{})
+	cat, err := spec.Load("btc", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := [][]any{
+		{"get_transaction", strings.Repeat("ab", 32)},
+		{"gettransaction", strings.Repeat("ab", 32)},
+		{"get_transaction", "xyz"},
+		{"getaddresshistory", "not-an-address"},
+		{"get_default_fee", 200},
+		{"no_such_method"},
+		{"getconfig", "no_such_key"},
+		{"open_channel", "x", 1},
+		{"getbalance"},
+	}
+	seen := map[int]bool{}
+	for _, tc := range cases {
+		r := c.call(tc[0].(string), tc[1:]...)
+		if r.Error == nil {
+			t.Fatalf("%v: no error", tc)
+		}
+		seen[r.Error.Code] = true
+		found := false
+		for key, code := range cat.ElectrumMap {
+			if code == r.Error.Code && strings.Contains(strings.ToLower(r.Error.Message), strings.ToLower(key)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%v: code %d, message %q holds no electrum_map key of its code", tc, r.Error.Code, r.Error.Message)
+		}
+	}
+	for _, code := range []spec.Code{spec.TxNotFound, spec.InvalidTxHash, spec.InvalidAddress, spec.NoFeeEstimates,
+		spec.ProcedureNotFound, spec.NoConfigKey, spec.LightningUnsupp, spec.WalletNotLoaded} {
+		if !seen[int(code)] {
+			t.Errorf("code %d not exercised", code)
 		}
 	}
 }

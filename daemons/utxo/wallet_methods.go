@@ -667,7 +667,19 @@ func (d *Daemon) getTransaction(ctx context.Context, _ *base.Call, a getTransact
 	return transactionJSON{txJSON: toTxJSON(info.Tx, d.net), Confirmations: info.Confirmations}, nil
 }
 
-// addressHistory fetches any address's transactions from the node.
+// defaultMaxAddressHistory is Fulcrum's max_history default.
+const defaultMaxAddressHistory = 125_000
+
+// maxAddressHistory is the configured bound on one address's history.
+func (d *Daemon) maxAddressHistory() int {
+	if d.cfg.MaxAddressHistory > 0 {
+		return d.cfg.MaxAddressHistory
+	}
+	return defaultMaxAddressHistory
+}
+
+// addressHistory fetches any address's transactions from the node, at
+// most maxAddressHistory of them.
 func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []chainTx, error) {
 	script, err := d.net.PkScript(address)
 	if err != nil {
@@ -679,6 +691,9 @@ func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []
 	hist, err := d.backend.History(ctx, [][]byte{script})
 	if err != nil {
 		return nil, nil, err
+	}
+	if limit := d.maxAddressHistory(); len(hist) > limit {
+		return nil, nil, base.Errorf(spec.InvalidParams, "the address has more than %d transactions (%s_MAX_ADDRESS_HISTORY)", limit, d.coin.Ticker)
 	}
 	out := make([]chainTx, len(hist))
 	for i, h := range hist {
