@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -207,6 +209,15 @@ func TestElectrum46Shapes(t *testing.T) {
 	if wit, ok := in0["witness"].([]any); !ok || len(wit) != 2 || in0["scriptSig"] != "" || in0["nsequence"] != float64(0xfffffffd) ||
 		tx["confirmations"] != float64(0) {
 		t.Fatalf("get_transaction input of a segwit tx = %v", tx)
+	}
+	// addtransaction of a transaction that does not touch the wallet: false.
+	foreign, _ := node.NewScript(harness.P2WPKH)
+	var buf bytes.Buffer
+	_ = node.FundTx(foreign, 50_000).Serialize(&buf)
+	var added any
+	d.Must(&added, seed, "addtransaction", hex.EncodeToString(buf.Bytes()))
+	if added != false {
+		t.Fatalf("addtransaction of an unrelated tx = %v, want false", added)
 	}
 	var hexTx string
 	d.Must(&hexTx, "", "gettransaction", spend)

@@ -36,11 +36,11 @@ func (d *Daemon) sendMethods(b *base.Builder) {
 	s := &sendSide{d: d, caps: d.feeCaps(), conf: d.conf}
 	w := base.NeedsWallet()
 	add := func(m base.Method, err error) { b.Add(m, err) }
-	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
-	add(base.NewMethod("paytomany", "paytomany(outputs, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): like payto with several outputs: [[address, amount], …] (or [{\"address\", \"amount\"}, …]).", s.paytomany, w))
+	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction, allow_high_fee): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both; without either, the fee policy (fee_policy.default, eta:2). A fee above <COIN>_MAX_TX_FEE or a rate above <COIN>_MAX_FEE_RATE (0.1 coin, 0.1 coin/kvB) is refused unless allow_high_fee=true; frozen coins are never spent. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
+	add(base.NewMethod("paytomany", "paytomany(outputs, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction, allow_high_fee): like payto with several outputs: [[address, amount], …] (or [{\"address\", \"amount\"}, …]).", s.paytomany, w))
 	add(base.NewMethod("signtransaction", "signtransaction(tx, password, iknowwhatimdoing): signs a PSBT (base64 or hex) or a raw transaction (hex) with the wallet's keys; returns the raw transaction in hex when complete, else the PSBT in base64.", s.signtransaction, w))
-	add(base.NewMethod("bumpfee", "bumpfee(tx, new_fee_rate, from_coins, decrease_payment, password, unsigned): a BIP125 replacement of an unconfirmed wallet transaction (raw hex, PSBT or txid) paying new_fee_rate sat/vB: same inputs and payments, less change (or more coins). Returns it signed in hex, or as a PSBT.", s.bumpfee, w))
-	add(base.NewMethod("addtransaction", "addtransaction(tx): adds a signed transaction to the wallet's history as unconfirmed (without broadcasting it); returns its txid.", s.addtransaction, w))
+	add(base.NewMethod("bumpfee", "bumpfee(tx, new_fee_rate, from_coins, decrease_payment, password, unsigned, allow_high_fee): a BIP125 replacement of an unconfirmed wallet transaction (raw hex, PSBT or txid) paying new_fee_rate sat/vB: same inputs and payments, less change (or more coins). Returns it signed in hex, or as a PSBT.", s.bumpfee, w))
+	add(base.NewMethod("addtransaction", "addtransaction(tx): adds a signed transaction to the wallet's history as unconfirmed (without broadcasting it); returns its txid, or false when it neither pays nor spends the wallet.", s.addtransaction, w))
 	add(base.NewMethod("removelocaltx", "removelocaltx(txid): removes a local transaction (one the node does not know) and the transactions depending on it from the wallet.", s.removelocaltx, w))
 	add(base.NewMethod("get_used_fee", "get_used_fee(tx_hash): the fee a wallet transaction paid (inputs minus outputs), 8-decimal string.", s.getUsedFee, w))
 	add(base.NewMethod("signmessage", "signmessage(address, message, password): signs message with the key of one of the wallet's addresses (Electrum/Bitcoin Core message signing); base64 signature.", s.signmessage, w))
@@ -394,10 +394,18 @@ func (s *sendSide) addtransaction(ctx context.Context, c *base.Call, a txArg) (a
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.d.open(ctx, c); err != nil {
+	w, err := s.d.open(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.d.engine.AddTransaction(ctx, tx); err != nil {
+		return nil, err
+	}
+	// Electrum answers false for a transaction its wallet does not take
+	// (one that neither pays nor spends it).
+	if _, err := w.TxStatus(ctx, tx.TxHash()); errors.Is(err, wallet.ErrTxNotFound) {
+		return false, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return tx.TxHash().String(), nil
