@@ -264,14 +264,15 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 	return out, nil
 }
 
-// noEstimateFor answers a payment whose fee policy has no estimate:
-// NotEnoughFunds when the coins cannot even pay the outputs at the minimum
-// relay fee (Electrum's coin selection fails that way before it asks for a
-// fee), else the no-estimate error.
+// noEstimateFor answers a payment whose fee policy has no estimate: the
+// error the payment fails with anyway (NotEnoughFunds when the coins cannot
+// even pay the outputs at the minimum relay fee, as Electrum's coin
+// selection fails before it asks for a fee; a bad destination…), else the
+// no-estimate error.
 func (s *sendSide) noEstimateFor(ctx context.Context, w *wallet.Wallet, req wallet.SpendRequest, p feePolicy) error {
 	rate := wallet.MinRelayFeeRate
 	req.FeeRate, req.Unsigned = &rate, true
-	if _, err := w.CreateTransaction(ctx, req); errors.Is(err, wallet.ErrNotEnoughFunds) {
+	if _, err := w.CreateTransaction(ctx, req); err != nil {
 		return err
 	}
 	return noEstimate(p)
