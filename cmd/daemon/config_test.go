@@ -76,8 +76,9 @@ func TestConfigPrefixed(t *testing.T) {
 }
 
 func TestConfigBooleanForms(t *testing.T) {
-	for v, want := range map[string]bool{"1": true, "yes": true, "TRUE": true, "On": true, "0": false, "no": false,
-		"False": false, "OFF": false, "": false} {
+	// python-decouple's cast=bool set, which Bitcart's daemons use.
+	for v, want := range map[string]bool{"1": true, "yes": true, "TRUE": true, "On": true, "y": true, "T": true,
+		"0": false, "no": false, "False": false, "OFF": false, "": false, "N": false, "f": false} {
 		t.Setenv("BTC_DEBUG", v)
 		cfg, err := loadConfig(btcDef())
 		if err != nil {
@@ -87,7 +88,7 @@ func TestConfigBooleanForms(t *testing.T) {
 			t.Errorf("BTC_DEBUG=%q gave %v", v, cfg.Debug)
 		}
 	}
-	for _, bad := range []string{"maybe", "2", "y", "tru"} {
+	for _, bad := range []string{"maybe", "2", "ye", "tru", "nope"} {
 		t.Setenv("BTC_DEBUG", bad)
 		_, err := loadConfig(btcDef())
 		if err == nil || !strings.Contains(err.Error(), "BTC_DEBUG") {

@@ -46,6 +46,9 @@ type sendSide struct {
 // the merchant's stubs, and the lightning methods (unsupported).
 func (d *Daemon) sendMethods(b *base.Builder) {
 	s := &sendSide{d: d, conf: newElectrumConfig()}
+	if c := d.cfg.FiatCurrency; c != "" {
+		s.conf.vals["currency"], _ = json.Marshal(c)
+	}
 	w := base.NeedsWallet()
 	add := func(m base.Method, err error) { b.Add(m, err) }
 	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
