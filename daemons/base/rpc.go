@@ -51,7 +51,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-s.work }()
 	default:
 		s.metrics.busy.Inc()
-		writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.Internal,
+		replyAndClose(w, r, errorReply(nullID, Errorf(spec.Internal,
 			"Server busy: %d requests in progress, try again later", cap(s.work))))
 		return
 	}
