@@ -407,3 +407,52 @@ func TestDefaultPasswordWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonHugeStrings: a 1 MB address or key string is refused by
+// length (the review's reproduction cost 20 s of CPU per request in base58
+// decoding). The daemon's own allocation counter shows no decoding took
+// place: each request allocates a few times its body, where decoding
+// allocated gigabytes.
+func TestDaemonHugeStrings(t *testing.T) {
+	p := daemon.Start(t, "btc", "BTC_NETWORK=regtest")
+	huge := strings.Repeat("z", 999_900)
+	for _, tc := range []struct{ method, want string }{
+		{"validateaddress", `"result":false`},
+		{"validatekey", `"result":false`},
+	} {
+		before := metricValue(scrape(t, p), "go_memstats_alloc_bytes_total")
+		_, reply := p.Post("electrum", "electrumz", []byte(`{"id":1,"method":"`+tc.method+`","params":["`+huge+`"]}`))
+		after := metricValue(scrape(t, p), "go_memstats_alloc_bytes_total")
+		if !strings.Contains(reply, tc.want) {
+			t.Errorf("%s(1 MB): %.300s", tc.method, reply)
+		}
+		if before < 0 || after-before > 64<<20 {
+			t.Errorf("%s(1 MB) allocated %.0f MB", tc.method, (after-before)/(1<<20))
+		}
+		t.Logf("%s(1 MB): %.1f MB allocated", tc.method, (after-before)/(1<<20))
+	}
+}
+
+// TestDaemonHeaderLimit: headers past BTC_MAX_HEADER_BYTES (8 KiB, as
+// Bitcoin Core; Go's server allows 4 KiB of slack on top) are refused with
+// 431; the SDK's own few hundred bytes pass.
+func TestDaemonHeaderLimit(t *testing.T) {
+	p := daemon.Start(t, "btc", "BTC_NETWORK=regtest")
+	send := func(pad int) int {
+		req, _ := http.NewRequest("POST", p.URL+"/", strings.NewReader(`{"id":1,"method":"version"}`))
+		req.SetBasicAuth("electrum", "electrumz")
+		req.Header.Set("X-Pad", strings.Repeat("a", pad))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := send(6 << 10); s != 200 {
+		t.Errorf("6 KiB of headers: %d", s)
+	}
+	if s := send(16 << 10); s != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("16 KiB of headers: %d", s)
+	}
+}
