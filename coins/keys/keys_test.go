@@ -156,7 +156,7 @@ func TestParseErrorsNeverLeak(t *testing.T) {
 		{reg, "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", ErrUnrecognized},
 		{reg, "", ErrUnrecognized},
 		{reg, " \n\t ", ErrUnrecognized},
-		{reg, "p2sh:" + regWIF, ErrUnsupportedKey},                   // multisig-type WIF only
+		{reg, "p2sh:" + regWIF, ErrUnsupportedKey}, // multisig-type WIF only
 		{reg, "Vprv1DeoQJ7Y55TVY46VsE31Ks1cGHLXSK5mPjMxsWegaT44WJ3zrZriHe2Q7PbEVM6h3cTGGuEjQpYeW1NufQ5BxSxyDqyUzLUuBRMMAzjBrR7", ErrUnsupportedKey},
 		{main, mustMakeSeed(t, SeedType2FA), ErrUnsupportedKey},
 		{main, mustMakeSeed(t, SeedType2FASegwit), ErrUnsupportedKey},
