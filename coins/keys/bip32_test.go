@@ -22,7 +22,7 @@ func TestBIP32MatchesHdkeychain(t *testing.T) {
 	copy(xprv[:], net.HDPrivateKeyID[:])
 	copy(xpub[:], net.HDPublicKeyID[:])
 	mainnet := mustNet(t, "mainnet")
-	const seeds, steps = 200, 6
+	const seeds, steps = 64, 6
 	for s := 0; s < seeds; s++ {
 		seed := make([]byte, 16+rng.IntN(49))
 		for i := range seed {
