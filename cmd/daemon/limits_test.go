@@ -289,7 +289,7 @@ func TestDaemonSettingsFile(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	env := fmt.Sprintf("# Bitcart's conf/.env\nBTC_PORT=%d\nBTC_LOGIN = filelogin\nBTC_PASSWORD=\"s3cret-from-file\"\n"+
-		"BTC_NETWORK='regtest'\nBTC_DATA_PATH=%s\nIN_DOCKER=1\n", port, t.TempDir())
+		"BTC_NETWORK='regtest'\nBTC_DATA_PATH=%s\nIN_DOCKER=1\nBTC_FIAT_CURRENCY=EUR\n", port, t.TempDir())
 	if err := os.MkdirAll(filepath.Join(dir, "conf"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -311,8 +311,8 @@ func TestDaemonSettingsFile(t *testing.T) {
 		<-done
 	})
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	post := func(user, pass string) string {
-		req, _ := http.NewRequest("POST", url, strings.NewReader(`{"id":1,"method":"getinfo"}`))
+	postBody := func(url, user, pass, body string) string {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 		req.SetBasicAuth(user, pass)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -322,6 +322,7 @@ func TestDaemonSettingsFile(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
+	post := func(user, pass string) string { return postBody(url, user, pass, `{"id":1,"method":"getinfo"}`) }
 	deadline := time.Now().Add(30 * time.Second)
 	var reply string
 	for {
@@ -343,6 +344,10 @@ func TestDaemonSettingsFile(t *testing.T) {
 	}
 	if r := post("filelogin", "s3cret-from-file"); !strings.Contains(r, "Unauthorized") {
 		t.Errorf("the file's login won over the environment's: %s", r)
+	}
+	// BTC_FIAT_CURRENCY is the currency config key's default, as in Bitcart.
+	if r := postBody(url, "envlogin", "s3cret-from-file", `{"id":1,"method":"getconfig","params":["currency"]}`); !strings.Contains(r, `"result":"EUR"`) {
+		t.Errorf("getconfig currency with BTC_FIAT_CURRENCY=EUR: %s", r)
 	}
 	l2, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
