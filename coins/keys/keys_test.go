@@ -403,6 +403,7 @@ func FuzzParse(f *testing.F) {
 		"", " ", "x", "\x00\xff\xfe", "ΣΟΣ 我 的", "bc1sw50qgdz25j", "1111111111111111111114oLvT2",
 		"cc3fb509591690471816ad901c36eef6c3b6d554c972ea1106a273e4e340ba346c520a20ff4d390d33769f7d300660a410d289d92d8154bbde0a4eab39f46fc7",
 		strings.Repeat("abandon ", 24), strings.Repeat("zz ", 1000),
+		"blame mold yearn naked obviously type fold draw fate cheer branch wheel", strings.Repeat("1", 129),
 	} {
 		f.Add(s)
 	}
