@@ -196,7 +196,7 @@ func TestConfigBitcartVariables(t *testing.T) {
 			}
 		})
 	}
-	refused := map[string]string{"BTC_PROXY_URL": "socks5://127.0.0.1:9050", "BITCART_OTEL_ENABLED": "True",
+	refused := map[string]string{"BTC_PROXY_URL": "socks5://127.0.0.1:9050", "BITCART_OTEL_ENABLED": "True", "BTC_POLLING_CAP": "-1",
 		"BTC_ONESERVER": "sometimes", "BTC_LIGHTNING_GOSSIP": "maybe", "BTC_LIGHTNING_PUBLIC_CHANNELS": "2",
 		"BTC_LIGHTNING_ALLOW_INCOMING_CHANNELS": "yess"}
 	for k, v := range refused {

@@ -194,6 +194,10 @@ func loadConfig(def coinDef) (utxo.Config, error) {
 		return cfg, err
 	}
 	cfg.FiatCurrency = strings.TrimSpace(cfg.FiatCurrency)
+	if cfg.PollingCap < 0 {
+		// Bitcart fails on the first wallet load with a negative cap.
+		return cfg, fmt.Errorf("%s_POLLING_CAP=%d: must not be negative", def.prefix, cfg.PollingCap)
+	}
 	if cfg.Login == "" || cfg.Password == "" {
 		return cfg, fmt.Errorf("%s_LOGIN and %s_PASSWORD must not be empty: an empty credential lets anyone in",
 			def.prefix, def.prefix)
