@@ -245,7 +245,7 @@ func helpMethod(t *Table) Method {
 			}
 			m, ok := t.Lookup(a.Name)
 			if !ok {
-				return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", a.Name)
+				return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", shorten(a.Name))
 			}
 			text := m.Signature() + "\n\n" + m.Help
 			if m.NeedsWallet {

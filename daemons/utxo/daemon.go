@@ -55,6 +55,9 @@ type Config struct {
 	ExperimentalNosync base.Bool `split_words:"true"`
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
+	// FiatCurrency is the default of the `currency` config key, as
+	// Bitcart sets Electrum's.
+	FiatCurrency string `split_words:"true" default:"USD"`
 
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`
@@ -68,7 +71,7 @@ type Config struct {
 	// IdleEvict drops an idle wallet's key material from memory.
 	IdleEvict time.Duration `split_words:"true" default:"10m"`
 	// PprofAddr, when set, serves net/http/pprof on this separate address
-	// (for profiling; keep it on loopback).
+	// (for profiling; cmd/daemon refuses an address off loopback).
 	PprofAddr string `split_words:"true"`
 
 	// MaxTxFee and MaxFeeRate (coin units per 1000 vbytes) refuse a
@@ -82,6 +85,8 @@ type Config struct {
 	// (Fulcrum's max_history default); past it they answer an error.
 	// Zero means the default.
 	MaxAddressHistory int `split_words:"true" default:"125000"`
+	// Limits are the HTTP server's bounds (<COIN>_READ_TIMEOUT, …).
+	base.Limits
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -160,6 +165,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 		Hub:          hub,
 		Ready:        d.ready,
 		Log:          log,
+		Limits:       cfg.Limits,
 	})
 	if err != nil {
 		return nil, err

@@ -114,11 +114,11 @@ var errNoPassphrase = base.Errorf(spec.InvalidParams, "seed extensions (passphra
 
 // create is Electrum's create without the wallet file: the seed comes back
 // and nothing is written or tracked.
-func (d *Daemon) create(_ context.Context, _ *base.Call, a createArgs) (any, error) {
+func (d *Daemon) create(ctx context.Context, _ *base.Call, a createArgs) (any, error) {
 	if a.Passphrase != nil && *a.Passphrase != "" {
 		return nil, errNoPassphrase
 	}
-	seed, err := keys.MakeSeed(a.SeedType, 132)
+	seed, err := keys.MakeSeed(ctx, a.SeedType, 132)
 	if err != nil {
 		return nil, base.Errorf(spec.InvalidParams, "create: %v", err)
 	}

@@ -61,5 +61,8 @@ func (d *Daemon) configDefaults() map[string]string {
 	if d.cfg.Server != "" {
 		out["server"] = str(redactedServer(d.cfg.Server))
 	}
+	if c := d.cfg.FiatCurrency; c != "" {
+		out["currency"] = str(c) // Bitcart's <COIN>_FIAT_CURRENCY
+	}
 	return out
 }

@@ -563,11 +563,11 @@ type makeSeedArgs struct {
 	SeedType string `rpc:"seed_type" default:"\"segwit\""`
 }
 
-func (s *sendSide) makeSeed(_ context.Context, _ *base.Call, a makeSeedArgs) (any, error) {
+func (s *sendSide) makeSeed(ctx context.Context, _ *base.Call, a makeSeedArgs) (any, error) {
 	if l := strings.ToLower(a.Language); l != "english" && l != "en" && l != "" {
 		return nil, base.Errorf(spec.InvalidParams, "make_seed: only the english word list is available")
 	}
-	seed, err := keys.MakeSeed(a.SeedType, a.NBits)
+	seed, err := keys.MakeSeed(ctx, a.SeedType, a.NBits)
 	if err != nil {
 		return nil, base.Errorf(spec.InvalidParams, "make_seed: %v", err)
 	}
