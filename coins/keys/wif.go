@@ -89,7 +89,7 @@ func deserializePrivKey(s string, n *params.Network) (*wifKey, bool) {
 	defer clear(vch)
 	if typeIdx < 0 {
 		for i, st := range wifScriptTypes {
-			if int(vch[0])-int(n.WIFPrefix) == int(st.offset) {
+			if v, ok := n.WIFVersion(st.name); ok && vch[0] == v {
 				typeIdx = i
 			}
 		}
