@@ -414,6 +414,10 @@ func (n *node) stopProcess() {
 	if cmd == nil || exited == nil {
 		return
 	}
+	// Core waits for idle keep-alive connections before it exits.
+	if n.httpc != nil {
+		n.httpc.CloseIdleConnections()
+	}
 	select {
 	case <-exited:
 	default:

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 
 	"github.com/walletd/walletd/coins/params"
@@ -270,6 +272,32 @@ func (n *Node) DeriveAddresses(desc string, from, to int) []string {
 	var out []string
 	n.mustCall(&out, "deriveaddresses", info.Descriptor, []int{from, to})
 	return out
+}
+
+// generateToAddress mines count blocks with Core's generatetoaddress. Core
+// builds the same block again (same coinbase and mempool, and regtest block
+// times are the median time past plus one, ahead of the clock) right after
+// invalidateblock, and refuses it as a duplicate of the invalid one: the
+// retry mines to a throwaway key instead, whose coinbase the harness just
+// does not use.
+func (n *Node) generateToAddress(count int) ([]string, error) {
+	var res []string
+	addr := n.wallet.miningAddr.EncodeAddress()
+	for attempt := 0; ; attempt++ {
+		err := n.call(&res, "generatetoaddress", count, addr)
+		if err == nil || attempt == 2 || !strings.Contains(err.Error(), "block not accepted") {
+			return res, err
+		}
+		key, kerr := btcec.NewPrivateKey()
+		if kerr != nil {
+			return nil, kerr
+		}
+		a, aerr := address.NewAddressPubKeyHash(address.Hash160(key.PubKey().SerializeCompressed()), n.params)
+		if aerr != nil {
+			return nil, aerr
+		}
+		addr = a.EncodeAddress()
+	}
 }
 
 // String names the node for messages.

@@ -153,7 +153,7 @@ func (n *Node) generate(count int) ([]chainhash.Hash, error) {
 	var res []string
 	var err error
 	if n.flavor != nil && n.flavor.generateToAddress {
-		err = n.call(&res, "generatetoaddress", count, n.wallet.miningAddr.EncodeAddress())
+		res, err = n.generateToAddress(count)
 	} else {
 		err = n.call(&res, "generate", count)
 	}

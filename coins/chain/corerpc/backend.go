@@ -374,6 +374,9 @@ func (b *Backend) run(ctx context.Context) {
 		}
 		err = b.follow(ctx)
 		b.connected.Store(false)
+		// A node shutting down waits for idle keep-alive connections to
+		// close (up to its -rpcservertimeout): let go of ours.
+		b.rpc.close()
 		if ctx.Err() != nil {
 			return
 		}

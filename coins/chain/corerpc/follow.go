@@ -26,6 +26,7 @@ func (b *Backend) followTip(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.log.Debug("corerpc: new tip", "height", tip.Height, "hash", tip.Hash, "was", last.Height)
 	index := make(map[chainhash.Hash]int, len(b.recent))
 	for i, r := range b.recent {
 		index[r.Hash] = i
