@@ -142,8 +142,9 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 // Events: EventConnected (Tip set) after every (re)connection, then block
 // and mempool events in node order, then EventDisconnected when the node
 // stops answering (only after an EventConnected). After a reconnection the
-// mempool is read afresh, so the relevant transactions still in it are
-// reported again.
+// blocks mined meanwhile are reported (from the last block seen, up to 1000
+// of them; a longer gap is reported as its tip alone) and the mempool is
+// read afresh, so the relevant transactions still in it are reported again.
 func (b *Backend) Start(ctx context.Context) (<-chan chain.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -364,7 +365,12 @@ func (b *Backend) run(ctx context.Context) {
 		backoff = b.cfg.ReconnectMin
 		b.log.Info("corerpc: connected to node", "url", b.ep.redacted, "tip", tip.Height,
 			"filters", b.filters.Load())
-		b.recent = []chain.BlockRef{tip}
+		if len(b.recent) == 0 {
+			b.recent = []chain.BlockRef{tip}
+		}
+		// After a reconnection the poller goes on from the last block
+		// it saw: the blocks mined meanwhile are read (and reported)
+		// like any new block, so outpoints they pay are learned.
 		b.mpMu.Lock()
 		clear(b.mempool)
 		b.mpMu.Unlock()
