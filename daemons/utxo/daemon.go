@@ -55,6 +55,8 @@ type Config struct {
 	ExperimentalNosync base.Bool `split_words:"true"`
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
+	// CoreBackend configures an http(s):// server (Core JSON-RPC).
+	CoreBackend
 
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`

@@ -3,6 +3,7 @@ package utxo
 import (
 	"context"
 
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/daemons/base"
 )
@@ -40,6 +41,9 @@ type Info struct {
 	SPVNodes         int    `json:"spv_nodes"`
 	AutoConnect      bool   `json:"auto_connect"`
 	DefaultWallet    any    `json:"default_wallet"`
+	// Backfill (beyond Bitcart) is how a backend that scans the chain
+	// looks a new wallet's history up, and how far it came.
+	Backfill *chain.BackfillStatus `json:"backfill,omitempty"`
 }
 
 func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any, error) {
@@ -57,6 +61,10 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 		if tip, err := d.backend.Tip(ctx); err == nil {
 			info.ServerHeight = tip.Height
 		}
+	}
+	if r, ok := d.backend.(chain.BackfillReporter); ok {
+		st := r.BackfillStatus()
+		info.Backfill = &st
 	}
 	return info, nil
 }
