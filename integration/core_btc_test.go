@@ -20,6 +20,7 @@ func TestCoreBTCOnBtcdHTTP(t *testing.T) {
 	vw := vectorWallet(t, "p2wpkh-account-xpub")
 
 	t.Run("InvoiceLifecycle", func(t *testing.T) {
+		node := node.For(t)
 		var txid string
 		took := lifecycle(t, d, "BTC", vw.KeyMaterial, vw.Receiving[0], 10*time.Second,
 			func(addr string) string { txid = node.Fund(addr, 50_000_000).String(); return txid },
@@ -28,10 +29,12 @@ func TestCoreBTCOnBtcdHTTP(t *testing.T) {
 	})
 
 	t.Run("ReorgByInvalidate", func(t *testing.T) {
+		node := node.For(t)
 		reorgByInvalidate(t, node, d, vw.KeyMaterial)
 	})
 
 	t.Run("HistoryOfANewWallet", func(t *testing.T) {
+		node := node.For(t)
 		other := vectorWallet(t, "p2wpkh-p2sh-account-xpub")
 		node.Fund(other.Receiving[0], 12_000_000)
 		node.Generate(1)

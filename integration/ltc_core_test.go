@@ -28,6 +28,7 @@ func TestLTCCore(t *testing.T) {
 	// wallet gives new_payment 7 within two seconds (default 250 ms
 	// polling), then 3 after a block.
 	t.Run("Acceptance", func(t *testing.T) {
+		node := node.For(t)
 		want := mustDeriveOne(t, node, "wpkh("+asTpub(t, vw.KeyMaterial)+"/0/*)")
 		if want != vw.Receiving[0] {
 			t.Fatalf("deriveaddresses %s, Electrum-LTC %s", want, vw.Receiving[0])
@@ -45,18 +46,21 @@ func TestLTCCore(t *testing.T) {
 
 	seed := ltcVector(t, "electrum-segwit-seed")
 	t.Run("Payout", func(t *testing.T) {
+		node := node.For(t)
 		var dest string
 		mustCallNode(t, node, &dest, "getnewaddress")
 		payout(t, node, d, seed.KeyMaterial, seed.Receiving[0], dest, "LTC")
 	})
 
 	t.Run("ReorgByInvalidate", func(t *testing.T) {
+		node := node.For(t)
 		reorgByInvalidate(t, node, d, vw.KeyMaterial)
 	})
 
 	// The node goes away and comes back; the payment and blocks made
 	// before walletd reconnects are caught up.
 	t.Run("NodeRestart", func(t *testing.T) {
+		node := node.For(t)
 		r := addCoinRequest(t, d, vw.KeyMaterial, "0.4")
 		node.Restart()
 		node.Fund(r.Address, 40_000_000)
@@ -68,6 +72,7 @@ func TestLTCCore(t *testing.T) {
 	})
 
 	t.Run("MWEB", func(t *testing.T) {
+		node := node.For(t)
 		ws := d.Dial("")
 		defer ws.Close()
 		ws.Filter(vw.KeyMaterial)

@@ -87,7 +87,8 @@ func asTpub(t *testing.T, key string) string {
 // for 0.5 coins at want (the expected address), paid by pay (which returns
 // the txid) → new_payment 7 within mempoolWithin → mine → verified_tx and
 // new_payment 3 → get_request paid with its confirmations. It returns the
-// time from pay to the status-7 frame.
+// time from pay's return (the transaction in the node's mempool) to the
+// status-7 frame.
 func lifecycle(t *testing.T, d *daemon.Proc, ticker, key, want string, mempoolWithin time.Duration,
 	pay func(addr string) string, mine func() int32) time.Duration {
 	t.Helper()
@@ -98,8 +99,8 @@ func lifecycle(t *testing.T, d *daemon.Proc, ticker, key, want string, mempoolWi
 	if r.Address != want || r.AmountSat != 50_000_000 || r.Status != 0 || r.amounts["amount_"+ticker] != "0.5" {
 		t.Fatalf("add_request: %+v (want address %s, amount_%s)", r, want, ticker)
 	}
-	sent := time.Now()
 	txid := pay(r.Address)
+	sent := time.Now() // the transaction is in the node's mempool
 	f := ws.Next(mempoolWithin, "new_payment 7", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
 	took := f.At.Sub(sent)
 	if f.Currency != ticker || f.Event()["sent_amount"] != "0.50000000" {
@@ -181,8 +182,11 @@ func payout(t *testing.T, node *harness.Node, d *daemon.Proc, seed, fundAddr, de
 	if txid != tx.TxHash().String() || !node.InMempool(tx.TxHash()) {
 		t.Fatalf("broadcast %s: not in the node's mempool", txid)
 	}
-	var fee map[string]any
+	var fee string
 	d.Must(&fee, seed, "get_used_fee", txid)
+	if f := parseSats(t, fee); f <= 0 || f > 1_000_000 {
+		t.Fatalf("get_used_fee = %s", fee)
+	}
 	node.Generate(1)
 	waitSynced(t, d, node.Height())
 	harness.WaitFor(t, 20*time.Second, "balance after the payout", func() bool {

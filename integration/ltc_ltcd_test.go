@@ -19,6 +19,7 @@ func TestLTCLtcd(t *testing.T) {
 	vw := ltcVector(t, "p2wpkh-account-xpub")
 
 	t.Run("InvoiceLifecycle", func(t *testing.T) {
+		a := a.For(t)
 		var txid string
 		took := lifecycle(t, d, "LTC", vw.KeyMaterial, vw.Receiving[0], 10*time.Second,
 			func(addr string) string { txid = a.Fund(addr, 50_000_000).String(); return txid },
@@ -27,12 +28,14 @@ func TestLTCLtcd(t *testing.T) {
 	})
 
 	t.Run("Payout", func(t *testing.T) {
+		a := a.For(t)
 		seed := ltcVector(t, "electrum-segwit-seed")
 		_, dest := a.NewScript(harness.P2WPKH)
 		payout(t, a, d, seed.KeyMaterial, seed.Receiving[0], dest.EncodeAddress(), "LTC")
 	})
 
 	t.Run("Reorg", func(t *testing.T) {
+		a := a.For(t)
 		b := harness.StartLtcd(t)
 		b.ConnectPeer(a)
 		b.WaitSynced(a)

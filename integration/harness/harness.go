@@ -629,6 +629,10 @@ func (n *Node) mustCall(out any, method string, params ...any) {
 
 // decodeAddress decodes addr for the node's network.
 func (n *Node) decodeAddress(addr string) (address.Address, error) {
+	if n.flavor != nil && n.flavor.net != nil {
+		// btcd's decoder only knows registered (Bitcoin) networks.
+		return n.flavor.net.DecodeAddress(addr)
+	}
 	a, err := address.DecodeAddress(addr, n.params)
 	if err != nil {
 		return nil, err

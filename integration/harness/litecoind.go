@@ -31,6 +31,8 @@ type flavor struct {
 	generateToAddress bool
 	// cookie: RPC auth through the node's cookie file (no user/password).
 	cookie bool
+	// net decodes addresses (btcd's decoder only knows Bitcoin's).
+	net *params.Network
 }
 
 // credentials returns the RPC user and password: the harness's fixed pair,
@@ -104,9 +106,10 @@ func StartLitecoind(t TB, opts ...Option) *Node {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	net := LTCRegtest(t)
 	fl := &flavor{binary: "litecoind", find: findLitecoind, args: litecoindArgs,
-		generateToAddress: true, cookie: cfg.cookie}
-	return launch(t, cfg, fl, LTCRegtest(t).Chain)
+		generateToAddress: true, cookie: cfg.cookie, net: net}
+	return launch(t, cfg, fl, net.Chain)
 }
 
 func litecoindArgs(n *Node) []string {
@@ -147,8 +150,9 @@ func StartLtcd(t TB, opts ...Option) *Node {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	fl := &flavor{binary: "ltcd", args: ltcdArgs}
-	return launch(t, cfg, fl, LTCRegtest(t).Chain)
+	net := LTCRegtest(t)
+	fl := &flavor{binary: "ltcd", args: ltcdArgs, net: net}
+	return launch(t, cfg, fl, net.Chain)
 }
 
 func ltcdArgs(n *Node) []string {

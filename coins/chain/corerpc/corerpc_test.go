@@ -105,6 +105,7 @@ func TestLitecoind(t *testing.T) {
 	t.Run("BackfillByBlocks", func(t *testing.T) { backfillMethods(t, n) })
 	t.Run("MWEB", func(t *testing.T) { mwebBlocks(t, n) })
 	t.Run("ZMQRawTx", func(t *testing.T) { zmqWithNode(t, n) })
+	t.Run("MempoolLatency", func(t *testing.T) { mempoolLatencyCheck(t, n) })
 }
 
 // backfillMethods: History finds the same transactions with block filters
@@ -336,4 +337,89 @@ func TestWrongPassword(t *testing.T) {
 	if strings.Contains(logs.String(), "wrong-pass") {
 		t.Fatalf("password in logs: %s", logs.String())
 	}
+}
+
+// mempoolLatency funds a watched script count times and returns, for each,
+// the time from the node's acceptance (sendrawtransaction returned) to the
+// backend's EventTxAccepted.
+func mempoolLatency(t testing.TB, n *harness.Node, b *corerpc.Backend, ch <-chan chain.Event, count int) []time.Duration {
+	ctl := harness.Control{N: n}
+	sc := ctl.NewScript(t)
+	if err := b.Watch(context.Background(), [][]byte{sc}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var out []time.Duration
+	for i := 0; i < count; i++ {
+		tx := ctl.Fund(t, sc, 20_000+int64(i))
+		t0 := time.Now()
+		id := tx.TxHash()
+		timeout := time.After(chaintest.Timeout)
+	wait:
+		for {
+			select {
+			case ev := <-ch:
+				if ev.Kind == chain.EventTxAccepted && ev.Tx.TxHash() == id {
+					out = append(out, time.Since(t0))
+					break wait
+				}
+			case <-timeout:
+				t.Fatalf("payment %d not reported", i)
+			}
+		}
+	}
+	ctl.Generate(t, 1)
+	return out
+}
+
+// mempoolLatencyCheck: with 250 ms polling, each payment is reported within
+// one polling interval plus 50 ms; the test asserts a generous bound (three
+// times that, for loaded CI machines) and logs the measurements; the
+// benchmark reports them.
+func mempoolLatencyCheck(t *testing.T, n *harness.Node) {
+	const interval = 250 * time.Millisecond
+	b := newBackend(t, n, func(c *corerpc.Config) { c.PollInterval = interval })
+	ch := startBackend(t, b)
+	lat := mempoolLatency(t, n, b, ch, 8)
+	var max, sum time.Duration
+	for _, d := range lat {
+		sum += d
+		max = maxDur(max, d)
+	}
+	t.Logf("payment → EventTxAccepted with %v polling: mean %v, max %v, all %v", interval, sum/time.Duration(len(lat)), max, lat)
+	if max > 3*(interval+50*time.Millisecond) {
+		t.Fatalf("a payment took %v to be seen with %v polling", max, interval)
+	}
+}
+
+func maxDur(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// BenchmarkMempoolLatency measures payment → EventTxAccepted on litecoind
+// with the default 250 ms polling (reported as ms/payment, and the max).
+func BenchmarkMempoolLatency(b *testing.B) {
+	n := harness.StartLitecoind(b)
+	be := newBackend(b, n, func(c *corerpc.Config) { c.PollInterval = corerpc.DefaultPollInterval })
+	ch, err := be.Start(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for ev := range ch {
+		if ev.Kind == chain.EventConnected {
+			break
+		}
+	}
+	b.ResetTimer()
+	lat := mempoolLatency(b, n, be, ch, b.N)
+	b.StopTimer()
+	var max, sum time.Duration
+	for _, d := range lat {
+		sum += d
+		max = maxDur(max, d)
+	}
+	b.ReportMetric(float64(sum.Milliseconds())/float64(len(lat)), "ms/payment")
+	b.ReportMetric(float64(max.Milliseconds()), "max-ms")
 }
