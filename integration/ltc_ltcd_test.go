@@ -13,7 +13,9 @@ import (
 // between two ltcd nodes (ltcd has no invalidateblock).
 func TestLTCLtcd(t *testing.T) {
 	a := harness.StartLtcd(t)
-	a.Generate(101)
+	// ltcd's regtest activates segwit by BIP9 signalling: 3 windows of
+	// 144 blocks (walletd's P2WPKH payouts need it).
+	a.Generate(432)
 	d := daemon.Start(t, "ltc", "LTC_NETWORK=regtest", "LTC_SERVER="+a.WSURL())
 	waitSynced(t, d, a.Height())
 	vw := ltcVector(t, "p2wpkh-account-xpub")
