@@ -125,9 +125,6 @@ func litecoindArgs(n *Node) []string {
 		"-rpcallowip=127.0.0.1",
 		"-txindex=1",
 		"-fallbackfee=0.0001",
-		// The harness's own payments pay 5 sat/vB; Litecoin's default
-		// minimum relay fee is 10.
-		"-minrelaytxfee=0.00001",
 		"-dnsseed=0",
 		"-upnp=0",
 		"-discover=0",

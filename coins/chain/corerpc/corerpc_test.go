@@ -423,3 +423,40 @@ func BenchmarkMempoolLatency(b *testing.B) {
 	b.ReportMetric(float64(sum.Milliseconds())/float64(len(lat)), "ms/payment")
 	b.ReportMetric(float64(max.Milliseconds()), "max-ms")
 }
+
+// TestLitecoindWithoutIndexes: a node without -txindex nor block filters.
+// Transaction finds a confirmed transaction the backend saw in a block (it
+// remembers the block) and answers ErrNotFound for one it did not; History
+// reads every block.
+func TestLitecoindWithoutIndexes(t *testing.T) {
+	n := harness.StartLitecoind(t, harness.WithArgs("-txindex=0"))
+	ctl := harness.Control{N: n}
+	b := newBackend(t, n, nil)
+	ch := startBackend(t, b)
+	if st := b.BackfillStatus(); st.Method != corerpc.MethodBlocks {
+		t.Fatalf("method %q without block filters", st.Method)
+	}
+	sc := ctl.NewScript(t)
+	if err := b.Watch(context.Background(), [][]byte{sc}, nil); err != nil {
+		t.Fatal(err)
+	}
+	seen := ctl.Fund(t, sc, 50_000)
+	unseen := ctl.Fund(t, ctl.NewScript(t), 50_000)
+	h := ctl.Generate(t, 1)[0]
+	waitEvent(t, ch, "the block", func(e chain.Event) bool { return e.Kind == chain.EventBlockConnected && e.Block.Hash == h })
+	ctl.Generate(t, 1)
+	info, err := b.Transaction(context.Background(), seen.TxHash())
+	if err != nil || info.BlockHash == nil || *info.BlockHash != h || info.Confirmations != 2 {
+		t.Fatalf("Transaction(seen) = %+v, %v", info, err)
+	}
+	if _, err := b.Transaction(context.Background(), unseen.TxHash()); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("Transaction(unseen, no txindex) = %v, want ErrNotFound", err)
+	}
+	hist, err := b.History(context.Background(), [][]byte{sc})
+	if err != nil || len(hist) != 1 || hist[0].Tx.TxHash() != seen.TxHash() {
+		t.Fatalf("History = %v, %v", hist, err)
+	}
+	if st := b.BackfillStatus(); st.BlocksRead != int64(n.Height())+1 {
+		t.Fatalf("blocks read %d, want %d", st.BlocksRead, n.Height()+1)
+	}
+}
