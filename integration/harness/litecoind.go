@@ -131,6 +131,9 @@ func litecoindArgs(n *Node) []string {
 		"-listenonion=0",
 		"-printtoconsole=1",
 		"-debuglogfile=0",
+		// The node wallet (FundNodeWallet) needs few keys; the default
+		// pool of 1000 per type takes seconds of CPU to create.
+		"-keypool=5",
 	}
 	if !n.cfg.cookie {
 		a = append(a, "-rpcuser="+rpcUser, "-rpcpassword="+rpcPass)
