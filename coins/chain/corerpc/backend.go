@@ -20,8 +20,9 @@
 //     mempool poll; polling continues as a safety net (default every 2 s).
 //   - Backfill (History): the node's BIP158 block filters (getblockfilter,
 //     -blockfilterindex) pick the blocks to read; without them every block
-//     is read, from Config.Birthday. Then the mempool. BackfillStatus says
-//     which method and how far.
+//     is read, from Config.Birthday, except those whose summary (kept for
+//     every block read, within Config.SummaryCache) rules them out. Then
+//     the mempool. BackfillStatus says which method and how far.
 //   - Transaction uses getrawtransaction (needs -txindex for confirmed
 //     transactions, except those this backend saw in a block: it remembers
 //     their block and passes it); Broadcast sendrawtransaction; EstimateFee
@@ -96,6 +97,7 @@ type Backend struct {
 	known   map[chainhash.Hash]chainhash.Hash // txid → block, for Transaction
 	knownQ  []chainhash.Hash
 
+	sums     *summaries
 	scanMu   sync.Mutex // one History scan at a time
 	progMu   sync.Mutex
 	progress chain.BackfillStatus
@@ -130,6 +132,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		mempool: map[chainhash.Hash][]byte{},
 		zmqTxs:  newTxCache(4096),
 		known:   map[chainhash.Hash]chainhash.Hash{},
+		sums:    newSummaries(cfg.SummaryCache),
 	}
 	b.progress.Method = MethodBlocks
 	return b, nil

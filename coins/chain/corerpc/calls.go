@@ -144,6 +144,7 @@ func (b *Backend) rawBlocks(ctx context.Context, hashes []chainhash.Hash) ([]*lt
 			if blk.Hash() != h {
 				return nil, fmt.Errorf("block %s: node returned block %s", h, blk.Hash())
 			}
+			b.sums.add(h, blk.Txs)
 			out[start+i] = blk
 		}
 	}

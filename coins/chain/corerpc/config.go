@@ -80,6 +80,12 @@ type Config struct {
 	// ScanParallel is how many blocks a backfill scan fetches at once
 	// (default 4).
 	ScanParallel int
+	// SummaryCache bounds the memory (bytes) of the summaries kept of the
+	// blocks read whole (8 bytes per output and per input): a later
+	// backfill without block filters reads again only the blocks whose
+	// summary may hold its scripts. Default DefaultSummaryCache (64 MiB);
+	// negative disables it.
+	SummaryCache int64
 }
 
 // TLSOptions configures the TLS client of https:// connections. The server
@@ -198,6 +204,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ScanParallel <= 0 {
 		c.ScanParallel = DefaultScanParallel
+	}
+	if c.SummaryCache == 0 {
+		c.SummaryCache = DefaultSummaryCache
 	}
 	switch strings.ToLower(c.Filters) {
 	case "", "auto":

@@ -147,8 +147,26 @@ func backfillMethods(t *testing.T, n *harness.Node) {
 		if st.Running || st.FromHeight != 0 || st.ToHeight != tip || st.Height != tip || st.Scans != 1 {
 			t.Fatalf("%s: status %+v (tip %d)", method, st, tip)
 		}
-		if method == corerpc.MethodBlocks && st.BlocksRead != int64(tip)+1 {
-			t.Fatalf("blocks: read %d blocks, want %d", st.BlocksRead, tip+1)
+		if method == corerpc.MethodBlocks {
+			if st.BlocksRead != int64(tip)+1 {
+				t.Fatalf("blocks: read %d blocks, want %d", st.BlocksRead, tip+1)
+			}
+			// Again, for an unused script and for the same one: the
+			// block summaries kept from the first scan leave nothing to
+			// read, and exactly the two blocks holding the script.
+			if h, err := b.History(context.Background(), [][]byte{ctl.NewScript(t)}); err != nil || len(h) != 0 {
+				t.Fatalf("History(unused) = %v, %v", h, err)
+			}
+			if st2 := b.BackfillStatus(); st2.BlocksRead != st.BlocksRead {
+				t.Fatalf("second scan read %d blocks, want 0", st2.BlocksRead-st.BlocksRead)
+			}
+			again, err := b.History(context.Background(), [][]byte{sc})
+			if err != nil || len(again) != 3 {
+				t.Fatalf("History again = %d entries, %v", len(again), err)
+			}
+			if st3 := b.BackfillStatus(); st3.BlocksRead-st.BlocksRead != 2 {
+				t.Fatalf("third scan read %d blocks, want the 2 holding the script", st3.BlocksRead-st.BlocksRead)
+			}
 		}
 		if method == corerpc.MethodBIP158 && (st.BlocksRead < 2 || st.BlocksRead > 10) {
 			t.Fatalf("bip158: read %d blocks; the filters should select the 2 with the script (and rare false positives)", st.BlocksRead)
@@ -456,7 +474,10 @@ func TestLitecoindWithoutIndexes(t *testing.T) {
 	if err != nil || len(hist) != 1 || hist[0].Tx.TxHash() != seen.TxHash() {
 		t.Fatalf("History = %v, %v", hist, err)
 	}
-	if st := b.BackfillStatus(); st.BlocksRead != int64(n.Height())+1 {
-		t.Fatalf("blocks read %d, want %d", st.BlocksRead, n.Height()+1)
+	// The blocks the backend followed (all but the first few) are
+	// summarised already: only the one holding the payment, and those not
+	// followed yet, are read.
+	if st := b.BackfillStatus(); st.BlocksRead < 1 || st.BlocksRead > 4 {
+		t.Fatalf("blocks read %d of %d", st.BlocksRead, n.Height()+1)
 	}
 }

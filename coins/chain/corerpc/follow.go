@@ -98,6 +98,7 @@ func (b *Backend) filteredBlock(ctx context.Context, ref chain.BlockRef) (*chain
 	if err != nil {
 		return nil, err
 	}
+	b.sums.add(ref.Hash, blk.Txs)
 	txs := b.matchLive(blk.Txs)
 	b.remember(ref.Hash, txs)
 	return &chain.Block{BlockRef: ref, Txs: txs}, nil

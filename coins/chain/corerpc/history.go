@@ -89,31 +89,32 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 				return nil, err
 			}
 		}
-		for i := 0; i < len(hashes); i += b.cfg.ScanParallel {
-			j := min(i+b.cfg.ScanParallel, len(hashes))
-			blks, err := b.rawBlocks(ctx, hashes[i:j])
+		sc := b.newScan(m, list, method == MethodBlocks)
+		for i := range hashes {
+			blk, err := sc.block(ctx, hashes, i)
 			if err != nil {
 				return nil, err
 			}
-			for k, blk := range blks {
-				h, height := hashes[i+k], heights[i+k]
-				txs := m.matchAll(blk.Txs)
-				for _, tx := range txs {
-					id := tx.TxHash()
-					if seen[id] {
-						continue
-					}
-					seen[id] = true
-					hh := h
-					out = append(out, chain.TxInfo{Tx: tx, BlockHash: &hh, Height: height,
-						Confirmations: int64(tip.Height-height) + 1, Time: blk.Header.Timestamp})
-				}
-				b.remember(h, txs)
+			if blk == nil {
+				continue // its summary rules it out
 			}
-			b.progMu.Lock()
-			b.progress.BlocksRead += int64(len(blks))
-			b.progMu.Unlock()
+			h, height := hashes[i], heights[i]
+			txs := m.matchAll(blk.Txs)
+			for _, tx := range txs {
+				id := tx.TxHash()
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				hh := h
+				out = append(out, chain.TxInfo{Tx: tx, BlockHash: &hh, Height: height,
+					Confirmations: int64(tip.Height-height) + 1, Time: blk.Header.Timestamp})
+			}
+			b.remember(h, txs)
 		}
+		b.progMu.Lock()
+		b.progress.BlocksRead += sc.read
+		b.progMu.Unlock()
 		b.progMu.Lock()
 		b.progress.Height = end
 		b.progMu.Unlock()
@@ -131,6 +132,78 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 	}
 	b.learnFrom(out)
 	return out, nil
+}
+
+// scan reads the blocks of a History scan in order, ScanParallel at a time,
+// skipping those whose cached summary shows they cannot hold the scripts or
+// spend the outpoints learned so far (when useSummaries).
+type scan struct {
+	b         *Backend
+	m         *matcher
+	use       bool
+	scriptKey []uint64
+	opKeys    []uint64
+	opCount   int
+	ahead     map[int]*ltcwire.Block
+	read      int64
+}
+
+func (b *Backend) newScan(m *matcher, scripts [][]byte, useSummaries bool) *scan {
+	sc := &scan{b: b, m: m, use: useSummaries && b.sums.max > 0, ahead: map[int]*ltcwire.Block{}}
+	if sc.use {
+		for _, s := range scripts {
+			sc.scriptKey = append(sc.scriptKey, b.sums.scriptKey(s))
+		}
+	}
+	return sc
+}
+
+// needed reports whether block i of hashes must be read.
+func (sc *scan) needed(hashes []chainhash.Hash, i int) bool {
+	if !sc.use {
+		return true
+	}
+	if len(sc.m.outpoints) != sc.opCount {
+		sc.opKeys = sc.opKeys[:0]
+		for op := range sc.m.outpoints {
+			sc.opKeys = append(sc.opKeys, sc.b.sums.outpointKey(op))
+		}
+		sc.opCount = len(sc.m.outpoints)
+	}
+	match, known := sc.b.sums.mayMatch(hashes[i], sc.scriptKey, sc.opKeys)
+	return !known || match
+}
+
+// block returns block i of hashes, or nil when it need not be read. Blocks
+// are taken in increasing i; when i must be read it and the next ones that
+// must be (as far as is known now) are fetched together.
+func (sc *scan) block(ctx context.Context, hashes []chainhash.Hash, i int) (*ltcwire.Block, error) {
+	if blk, ok := sc.ahead[i]; ok {
+		delete(sc.ahead, i)
+		return blk, nil
+	}
+	if !sc.needed(hashes, i) {
+		return nil, nil
+	}
+	idx := []int{i}
+	for j := i + 1; j < len(hashes) && len(idx) < sc.b.cfg.ScanParallel; j++ {
+		if sc.needed(hashes, j) {
+			idx = append(idx, j)
+		}
+	}
+	want := make([]chainhash.Hash, len(idx))
+	for k, j := range idx {
+		want[k] = hashes[j]
+	}
+	blks, err := sc.b.rawBlocks(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	sc.read += int64(len(blks))
+	for k, j := range idx[1:] {
+		sc.ahead[j] = blks[k+1]
+	}
+	return blks[0], nil
 }
 
 // hashesAt returns the best-chain block hashes at heights from..to
