@@ -173,7 +173,7 @@ func (b *Backend) Start(ctx context.Context) (<-chan chain.Event, error) {
 	}()
 	for _, z := range b.cfg.ZMQ {
 		ep, _ := parseZMQEndpoint(z)
-		sub := &zmqSubscriber{addr: ep, topics: zmqTopics, onMessage: b.onZMQ, log: b.log,
+		sub := &zmqSubscriber{addr: ep, topics: zmqTopics(), onMessage: b.onZMQ, log: b.log,
 			reconnectMin: b.cfg.ReconnectMin, reconnectMax: b.cfg.ReconnectMax}
 		b.wg.Add(1)
 		go func() {

@@ -21,8 +21,8 @@ import (
 // from a peer that announces version 3.0, and reads multipart messages
 // (Core sends topic, body, 4-byte little-endian sequence number).
 
-// zmqTopics are the Core notification topics the backend subscribes to.
-var zmqTopics = []string{"rawtx", "sequence", "hashblock", "rawblock"}
+// zmqTopics returns the Core notification topics the backend subscribes to.
+func zmqTopics() []string { return []string{"rawtx", "sequence", "hashblock", "rawblock"} }
 
 // ZMTP framing.
 const (
