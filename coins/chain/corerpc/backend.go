@@ -446,12 +446,20 @@ func (b *Backend) follow(ctx context.Context) error {
 	tick := time.NewTicker(b.cfg.PollInterval)
 	defer tick.Stop()
 	full := true
+	var lastErr string
+	logErr := func(what string, err error) {
+		// A failure that repeats at every poll is logged once.
+		if msg := what + err.Error(); msg != lastErr {
+			lastErr = msg
+			b.log.Error("corerpc: "+what, "err", err)
+		}
+	}
 	for {
 		if err := b.followTip(ctx); err != nil {
 			if isDown(err) || ctx.Err() != nil {
 				return err
 			}
-			b.log.Error("corerpc: following the tip", "err", err)
+			logErr("following the tip", err)
 		}
 		var err error
 		if full || b.zmqTxs.len() == 0 {
@@ -463,7 +471,7 @@ func (b *Backend) follow(ctx context.Context) error {
 			if isDown(err) || ctx.Err() != nil {
 				return err
 			}
-			b.log.Error("corerpc: reading the mempool", "err", err)
+			logErr("reading the mempool", err)
 		}
 		select {
 		case <-ctx.Done():
