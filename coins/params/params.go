@@ -8,9 +8,9 @@
 // does for the same network. The package does no I/O and holds no mutable
 // package-level state: every constructor returns a fresh *Network.
 //
-// Only BTC is implemented today. Other coins (LTC, BCH, ...) are added as more
-// constructors filling the same Network struct; nothing below assumes BTC
-// except the BTC constructor itself. A coin without segwit leaves Bech32HRP
+// BTC and LTC (ltc.go, Electrum-LTC's values) are implemented. Other coins
+// (BCH, ...) are added as more constructors filling the same Network struct;
+// nothing below assumes BTC except the BTC constructor itself. A coin without segwit leaves Bech32HRP
 // empty; a coin with another address codec (BCH cashaddr) will add it as a
 // field consulted by DecodeAddress and AddressFromScript.
 //
