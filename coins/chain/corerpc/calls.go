@@ -274,21 +274,21 @@ func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, err
 	}
 	err := b.call(ctx, &smart, "estimatesmartfee", target)
 	var perKB float64
-	switch code, isRPC := rpcCode(err); {
+	_, isRPC := rpcCode(err)
+	switch {
 	case err == nil:
 		if smart.FeeRate == nil {
 			return 0, false, nil
 		}
 		perKB = *smart.FeeRate
-	case isRPC && code == codeMethodNotFound:
+	case isRPC:
+		// btcd has no estimatesmartfee (and Core no estimatefee).
 		if err := b.call(ctx, &perKB, "estimatefee", target); err != nil {
 			if _, ok := rpcCode(err); ok {
 				return 0, false, nil
 			}
 			return 0, false, err
 		}
-	case isRPC:
-		return 0, false, nil
 	default:
 		return 0, false, err
 	}

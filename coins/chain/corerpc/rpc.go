@@ -31,11 +31,8 @@ func (e *RPCError) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Cod
 // Node error codes (Bitcoin Core's rpc/protocol.h; btcd uses the same
 // numbers for these).
 const (
-	codeMethodNotFound  = -32601
 	codeInvalidAddrType = -5 // RPC_INVALID_ADDRESS_OR_KEY: unknown block or tx
-	codeOutOfRange      = -8 // RPC_INVALID_PARAMETER: height out of range
 	codeInWarmup        = -28
-	codeMiscError       = -1
 )
 
 // errAuth is returned when the node refuses the credentials.
