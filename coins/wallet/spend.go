@@ -1346,10 +1346,11 @@ func (e *Engine) RemoveLocalTransaction(ctx context.Context, txid chainhash.Hash
 }
 
 // messageHash is Electrum's (and Bitcoin Core's) signed-message digest:
-// double SHA-256 of "\x18Bitcoin Signed Message:\n", varint(len), message.
-func messageHash(message string) []byte {
+// double SHA-256 of the network's magic ("\x18Bitcoin Signed Message:\n"),
+// varint(len), message.
+func messageHash(n *params.Network, message string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString("\x18Bitcoin Signed Message:\n")
+	buf.WriteString(n.MessageMagic)
 	_ = wire.WriteVarInt(&buf, 0, uint64(len(message)))
 	buf.WriteString(message)
 	first := sha256.Sum256(buf.Bytes())
@@ -1389,7 +1390,7 @@ func (w *Wallet) SignMessage(ctx context.Context, addr, message string) (string,
 	if txscript.IsPayToPubKeyHash(script) {
 		compressed = bytes.Equal(script[3:23], address.Hash160(key.PubKey().SerializeCompressed()))
 	}
-	sig := ecdsa.SignCompact(key, messageHash(message), compressed)
+	sig := ecdsa.SignCompact(key, messageHash(w.e.cfg.Net, message), compressed)
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
 
@@ -1419,7 +1420,7 @@ func VerifyMessage(n *params.Network, addr, signature, message string) bool {
 	default:
 		return false
 	}
-	pub, compressed, err := ecdsa.RecoverCompact(sig, messageHash(message))
+	pub, compressed, err := ecdsa.RecoverCompact(sig, messageHash(n, message))
 	if err != nil {
 		return false
 	}

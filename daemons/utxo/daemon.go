@@ -58,6 +58,8 @@ type Config struct {
 	// FiatCurrency is the default of the `currency` config key, as
 	// Bitcart sets Electrum's.
 	FiatCurrency string `split_words:"true" default:"USD"`
+	// CoreBackend configures an http(s):// server (Core JSON-RPC).
+	CoreBackend
 
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`
