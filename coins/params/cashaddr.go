@@ -197,7 +197,7 @@ func (c *CashAddr) parseCash(s string) (CashAddress, error) {
 	if data[len(data)-1]&(1<<extra-1) != 0 {
 		return CashAddress{}, errors.New("non-zero padding")
 	}
-	decoded := convert5to8(data)
+	decoded := regroup(data, 5, 8, false)
 	if len(decoded) == 0 {
 		return CashAddress{}, errors.New("empty payload")
 	}
@@ -225,19 +225,24 @@ func (c *CashAddr) parseCash(s string) (CashAddress, error) {
 	return a, nil
 }
 
-// convert5to8 regroups 5-bit values into bytes, dropping the (checked)
-// padding bits, as cashaddr._convertbits(data, 5, 8, False).
-func convert5to8(data []byte) []byte {
-	out := make([]byte, 0, len(data)*5/8)
+// regroup is cashaddr._convertbits: values of from bits regrouped into
+// values of to bits; with pad a last partial group is zero-padded, without
+// it the leftover bits are dropped (the decoder checks them first).
+func regroup(data []byte, from, to uint, pad bool) []byte {
+	out := make([]byte, 0, (len(data)*int(from)+int(to)-1)/int(to))
+	mask := uint32(1)<<to - 1
 	var acc uint32
 	var bits uint
 	for _, v := range data {
-		acc = acc<<5 | uint32(v)
-		bits += 5
-		for bits >= 8 {
-			bits -= 8
-			out = append(out, byte(acc>>bits))
+		acc = acc<<from | uint32(v)
+		bits += from
+		for bits >= to {
+			bits -= to
+			out = append(out, byte(acc>>bits&mask))
 		}
+	}
+	if pad && bits > 0 {
+		out = append(out, byte(acc<<(to-bits)&mask))
 	}
 	return out
 }
@@ -388,21 +393,7 @@ func cashAddrEncode(prefix string, typ byte, hash []byte) string {
 		offset, sizeBits = 2, 0x04
 	}
 	sizeBits |= byte((len(hash) - 20*offset) / (4 * offset))
-	data := append([]byte{typ<<3 | sizeBits}, hash...)
-	var five []byte
-	var acc uint32
-	var bits uint
-	for _, b := range data {
-		acc = acc<<8 | uint32(b)
-		bits += 8
-		for bits >= 5 {
-			bits -= 5
-			five = append(five, byte(acc>>bits)&31)
-		}
-	}
-	if bits > 0 {
-		five = append(five, byte(acc<<(5-bits))&31)
-	}
+	five := regroup(append([]byte{typ<<3 | sizeBits}, hash...), 8, 5, true)
 	values := make([]byte, 0, len(prefix)+1+len(five)+8)
 	for i := 0; i < len(prefix); i++ {
 		values = append(values, prefix[i]&0x1f)

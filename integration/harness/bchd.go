@@ -7,19 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -30,10 +24,12 @@ import (
 	"github.com/walletd/walletd/coins/params"
 )
 
-// This file starts bchd (Bitcoin Cash) nodes. It is self-contained: BCHNode
-// shares only the package's helpers with Node (ports, binaries, RPC errors).
-// The family refactor can make bchd a flavor of Node once Node's wallet signs
-// through a per-coin signer (docs/family.md).
+// This file starts bchd (Bitcoin Cash) nodes. BCHNode shares Node's process
+// state and its chain-level RPC helpers (the *node inside, used through a
+// Node view); what differs is bchd's flags and the funding wallet, which
+// signs with coins/bch (SIGHASH_FORKID). The family refactor can make bchd a
+// flavor of Node once Node's wallet signs through a per-coin signer
+// (docs/family.md).
 
 // bchCoinbaseMaturity is Bitcoin Cash's coinbase maturity on regtest.
 const bchCoinbaseMaturity = 100
@@ -44,32 +40,21 @@ const bchCoinbaseMaturity = 100
 // coinbases with coins/bch's signer. Its methods fail the test on error and
 // must be called from the test's goroutine (use For in a subtest); the ones
 // returning an error may be called from any goroutine.
+//
+// bchd on regtest has CashTokens inactive (its Upgrade9ForkHeight is 10^8),
+// so token outputs cannot be made on it.
 type BCHNode struct {
 	t TB
 	*bchNode
 }
 
 type bchNode struct {
-	owner TB
-	cfg   config
-	bin   string
-	dir   string
-	net   *params.BCHNetwork
+	*node // process, ports, log, HTTP client (params and wallet unused)
 
-	rpcPort int
-	p2pPort int
-
+	net          *params.BCHNetwork
 	key          *btcec.PrivateKey
 	miningScript []byte
 	miningAddr   string
-
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	exitErr error
-	logFile *os.File
-	httpc   *http.Client
-	reqID   atomic.Uint64
 
 	// spent holds the coinbases the harness spent since the node last
 	// started (the mempool does not survive a restart; the chain says
@@ -79,6 +64,12 @@ type bchNode struct {
 	spent  map[chainhash.Hash]bool
 	next   int32
 }
+
+// view returns a Node over the same process for Node's generic RPC helpers
+// (Call, Generate, Height, SendRaw, …), failing t on error. Node's wallet
+// and start methods must not be called on it: they sign as Bitcoin and pass
+// btcd's flags.
+func (n *bchNode) view(t TB) *Node { return &Node{t: t, node: n.node} }
 
 // StartBchd starts a fresh bchd on regtest (--regtestnoreset) with
 // --txindex --addrindex, RPC user/password auth without TLS, on free
@@ -108,8 +99,8 @@ func StartBchd(t TB, opts ...Option) *BCHNode {
 		t.Fatalf("harness: mining address: %v", err)
 	}
 	n := &BCHNode{t: t, bchNode: &bchNode{
-		owner: t, cfg: cfg, bin: binary(t, "bchd"), dir: t.TempDir(), net: net,
-		key: key, miningScript: script, miningAddr: addr,
+		node: &node{owner: t, cfg: cfg, bin: binary(t, "bchd"), dir: t.TempDir()},
+		net:  net, key: key, miningScript: script, miningAddr: addr,
 		spent: map[chainhash.Hash]bool{}, next: 1,
 	}}
 	t.Cleanup(n.cleanup)
@@ -153,7 +144,7 @@ func (n *bchNode) args() []string {
 	return append(a, n.cfg.args...)
 }
 
-// start launches the process and waits until RPC answers.
+// start launches the process and waits until RPC answers (Node.waitReady).
 func (n *bchNode) start() error {
 	lf, err := os.OpenFile(filepath.Join(n.dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -175,7 +166,6 @@ func (n *bchNode) start() error {
 	exited := make(chan struct{})
 	n.mu.Lock()
 	n.cmd, n.exited, n.logFile, n.exitErr = cmd, exited, lf, nil
-	n.httpc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	n.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
@@ -184,109 +174,17 @@ func (n *bchNode) start() error {
 		n.mu.Unlock()
 		close(exited)
 	}()
-	deadline := time.Now().Add(n.cfg.startTimeout)
-	var lastErr error
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := n.Call(ctx, "getblockcount")
-		cancel()
-		if err == nil {
-			n.fundMu.Lock()
-			n.spent, n.next = map[chainhash.Hash]bool{}, 1
-			n.fundMu.Unlock()
-			return nil
+	if err := n.view(n.owner).waitReady(exited); err != nil {
+		n.stopProcess()
+		if strings.Contains(n.logSince(offset), "address already in use") {
+			return fmt.Errorf("%w: %v", errAddrInUse, err)
 		}
-		lastErr = err
-		select {
-		case <-exited:
-			n.stopProcess()
-			if strings.Contains(n.logSince(offset), "address already in use") {
-				return fmt.Errorf("%w: bchd exited", errAddrInUse)
-			}
-			return fmt.Errorf("bchd exited during startup: %v", n.exitError())
-		case <-time.After(delay):
-		}
-		if time.Now().After(deadline) {
-			n.stopProcess()
-			return fmt.Errorf("RPC not ready after %v: %v", n.cfg.startTimeout, lastErr)
-		}
+		return err
 	}
-}
-
-func (n *bchNode) exitError() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.exitErr
-}
-
-// stopProcess sends SIGINT, waits up to stopTimeout, then kills the process
-// group, and waits for it to exit. A no-op when it is not running.
-func (n *bchNode) stopProcess() {
-	n.mu.Lock()
-	cmd, exited, lf, hc := n.cmd, n.exited, n.logFile, n.httpc
-	n.mu.Unlock()
-	if cmd == nil || exited == nil {
-		return
-	}
-	if hc != nil {
-		hc.CloseIdleConnections()
-	}
-	select {
-	case <-exited:
-	default:
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(stopTimeout):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	}
-	if lf != nil {
-		lf.Close()
-	}
-}
-
-func (n *bchNode) running() bool {
-	n.mu.Lock()
-	ch := n.exited
-	n.mu.Unlock()
-	if ch == nil {
-		return false
-	}
-	select {
-	case <-ch:
-		return false
-	default:
-		return true
-	}
-}
-
-func (n *bchNode) cleanup() {
-	n.stopProcess()
-	if n.owner.Failed() {
-		n.owner.Logf("harness: tail of %s:\n%s", filepath.Join(n.dir, "node.log"), n.logTail())
-	}
-}
-
-func (n *bchNode) logSince(offset int64) string {
-	b, err := os.ReadFile(filepath.Join(n.dir, "node.log"))
-	if err != nil || int64(len(b)) < offset {
-		return ""
-	}
-	return string(b[offset:])
-}
-
-func (n *bchNode) logTail() string {
-	b, err := os.ReadFile(filepath.Join(n.dir, "node.log"))
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > logTailLines {
-		lines = lines[len(lines)-logTailLines:]
-	}
-	return strings.Join(lines, "\n")
+	n.fundMu.Lock()
+	n.spent, n.next = map[chainhash.Hash]bool{}, 1
+	n.fundMu.Unlock()
+	return nil
 }
 
 // For returns a view of the node that fails t instead of the test that
@@ -326,110 +224,41 @@ func (n *BCHNode) Network() *params.BCHNetwork { return n.net }
 // Dir returns the node's folder (data, logs, node.log).
 func (n *BCHNode) Dir() string { return n.dir }
 
+// RPCAddr returns the RPC listen address, host:port.
+func (n *BCHNode) RPCAddr() string { return n.view(n.t).RPCAddr() }
+
 // P2PAddr returns the peer-to-peer listen address, host:port.
-func (n *BCHNode) P2PAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.p2pPort)) }
+func (n *BCHNode) P2PAddr() string { return n.view(n.t).P2PAddr() }
 
 // WSURL returns the websocket RPC URL with credentials,
 // ws://user:pass@127.0.0.1:port, the form BCH_SERVER takes.
-func (n *BCHNode) WSURL() string {
-	u := url.URL{Scheme: "ws", User: url.UserPassword(rpcUser, rpcPass), Host: n.RPCAddr()}
-	return u.String()
-}
+func (n *BCHNode) WSURL() string { return n.view(n.t).WSURL() }
 
 // MiningAddress returns the cashaddr the node mines to.
 func (n *BCHNode) MiningAddress() string { return n.miningAddr }
 
-// Call performs one JSON-RPC call over HTTP and returns the raw result;
-// node errors are *RPCError. Safe from any goroutine.
-func (n *bchNode) Call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
-	if params == nil {
-		params = []any{}
-	}
-	body, err := json.Marshal(map[string]any{"jsonrpc": "1.0", "id": n.reqID.Add(1), "method": method, "params": params})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+n.RPCAddr(), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(rpcUser, rpcPass)
-	req.Header.Set("Content-Type", "application/json")
-	n.mu.Lock()
-	hc := n.httpc
-	n.mu.Unlock()
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	var r struct {
-		Result json.RawMessage `json:"result"`
-		Error  *RPCError       `json:"error"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: HTTP %d: %q", method, resp.StatusCode, truncate(b, 200))
-	}
-	if r.Error != nil {
-		return nil, r.Error
-	}
-	return r.Result, nil
-}
-
-// RPCAddr returns the RPC listen address, host:port.
-func (n *bchNode) RPCAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.rpcPort)) }
-
-// call is Call with the default timeout, decoding into out when non-nil.
-func (n *bchNode) call(out any, method string, params ...any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	res, err := n.Call(ctx, method, params...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", method, err)
-	}
-	if out != nil {
-		if err := json.Unmarshal(res, out); err != nil {
-			return fmt.Errorf("%s: decode result: %w", method, err)
-		}
-	}
-	return nil
-}
-
-func (n *BCHNode) mustCall(out any, method string, params ...any) {
-	n.t.Helper()
-	if err := n.call(out, method, params...); err != nil {
-		n.t.Fatalf("harness: %v", err)
-	}
+// Call performs one JSON-RPC call and returns the raw result; node errors
+// are *RPCError. Safe from any goroutine.
+func (n *BCHNode) Call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
+	return n.view(n.t).Call(ctx, method, params...)
 }
 
 // Generate mines count blocks to the mining address and returns their
 // hashes.
 func (n *BCHNode) Generate(count int) []chainhash.Hash {
 	n.t.Helper()
-	var res []string
-	n.mustCall(&res, "generate", count)
-	out := make([]chainhash.Hash, len(res))
-	for i, s := range res {
-		h, err := chainhash.NewHashFromStr(s)
-		if err != nil {
-			n.t.Fatalf("harness: %v", err)
-		}
-		out[i] = *h
-	}
-	return out
+	return n.view(n.t).Generate(count)
 }
 
 // Height returns the best block height.
 func (n *BCHNode) Height() int32 {
 	n.t.Helper()
-	var h int32
-	n.mustCall(&h, "getblockcount")
-	return h
+	return n.view(n.t).Height()
 }
+
+// SendRaw submits tx with sendrawtransaction and returns its txid; the
+// node's refusal is an *RPCError. Safe from any goroutine.
+func (n *BCHNode) SendRaw(tx *wire.MsgTx) (chainhash.Hash, error) { return n.view(n.t).SendRaw(tx) }
 
 // RawTransaction returns a transaction the node knows (mempool or, with
 // --txindex, chain) and its confirmations (0 in the mempool).
@@ -438,7 +267,7 @@ func (n *bchNode) RawTransaction(txid chainhash.Hash) (*wire.MsgTx, int64, error
 		Hex           string `json:"hex"`
 		Confirmations int64  `json:"confirmations"`
 	}
-	if err := n.call(&res, "getrawtransaction", txid.String(), 1); err != nil {
+	if err := n.view(n.owner).call(&res, "getrawtransaction", txid.String(), 1); err != nil {
 		return nil, 0, err
 	}
 	raw, err := hex.DecodeString(res.Hex)
@@ -461,24 +290,6 @@ func (n *BCHNode) Confirmations(txid chainhash.Hash) int64 {
 		n.t.Fatalf("harness: %v", err)
 	}
 	return c
-}
-
-// SendRaw submits tx with sendrawtransaction and returns its txid; the
-// node's refusal is an *RPCError.
-func (n *bchNode) SendRaw(tx *wire.MsgTx) (chainhash.Hash, error) {
-	var buf bytes.Buffer
-	if err := tx.SerializeNoWitness(&buf); err != nil {
-		return chainhash.Hash{}, err
-	}
-	var s string
-	if err := n.call(&s, "sendrawtransaction", hex.EncodeToString(buf.Bytes())); err != nil {
-		return chainhash.Hash{}, err
-	}
-	h, err := chainhash.NewHashFromStr(s)
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	return *h, nil
 }
 
 // FundScript sends amount satoshis to pkScript from one of the node's
@@ -532,7 +343,7 @@ func (n *bchNode) fundTx(pkScript []byte, amount int64) (*wire.MsgTx, error) {
 	if err := signer.SignInputs(tx, []*wire.TxOut{prev}, []*btcec.PrivateKey{n.key}); err != nil {
 		return nil, err
 	}
-	if _, err := n.SendRaw(tx); err != nil {
+	if _, err := n.view(n.owner).SendRaw(tx); err != nil {
 		return nil, err
 	}
 	n.spent[op.Hash] = true
@@ -545,18 +356,18 @@ func (n *bchNode) fundTx(pkScript []byte, amount int64) (*wire.MsgTx, error) {
 func (n *bchNode) nextCoinbase() (wire.OutPoint, *wire.TxOut, error) {
 	for mined := false; ; mined = true {
 		var tip int32
-		if err := n.call(&tip, "getblockcount"); err != nil {
+		if err := n.view(n.owner).call(&tip, "getblockcount"); err != nil {
 			return wire.OutPoint{}, nil, err
 		}
 		for ; n.next <= tip-bchCoinbaseMaturity; n.next++ {
 			var hash string
-			if err := n.call(&hash, "getblockhash", n.next); err != nil {
+			if err := n.view(n.owner).call(&hash, "getblockhash", n.next); err != nil {
 				return wire.OutPoint{}, nil, err
 			}
 			var blk struct {
 				Tx []string `json:"tx"`
 			}
-			if err := n.call(&blk, "getblock", hash, true); err != nil {
+			if err := n.view(n.owner).call(&blk, "getblock", hash, true); err != nil {
 				return wire.OutPoint{}, nil, err
 			}
 			if len(blk.Tx) == 0 {
@@ -567,7 +378,7 @@ func (n *bchNode) nextCoinbase() (wire.OutPoint, *wire.TxOut, error) {
 				continue
 			}
 			var out json.RawMessage
-			if err := n.call(&out, "gettxout", txid.String(), 0, false); err != nil {
+			if err := n.view(n.owner).call(&out, "gettxout", txid.String(), 0, false); err != nil {
 				return wire.OutPoint{}, nil, err
 			}
 			if string(out) == "null" { // spent on chain
@@ -591,7 +402,7 @@ func (n *bchNode) nextCoinbase() (wire.OutPoint, *wire.TxOut, error) {
 			need = 1
 		}
 		var res []string
-		if err := n.call(&res, "generate", need); err != nil {
+		if err := n.view(n.owner).call(&res, "generate", need); err != nil {
 			return wire.OutPoint{}, nil, err
 		}
 	}
