@@ -16,6 +16,9 @@ const (
 	// MaxFeePerKB is Electron Cash's MAX_FEE_RATE, the top of its fee
 	// slider (satoshis per kB).
 	MaxFeePerKB = 20000
+	// MaxFeeSatPerByte is the rate above which Electron Cash refuses to
+	// build a transaction (make_unsigned_transaction raises ExcessiveFee).
+	MaxFeeSatPerByte = 50
 	// MinTxSize is the smallest transaction BCH accepts (bytes, since the
 	// November 2018 upgrade): a smaller one is rejected by the network.
 	MinTxSize = 100
