@@ -48,18 +48,21 @@ func ecOldFromSeed(text string, n *params.Network) (*ecOldKeys, error) {
 		return nil, fmt.Errorf("%w: invalid old seed", ErrUnrecognized)
 	}
 	seed := []byte(seedHex)
-	buf := make([]byte, 0, 32+len(seed))
-	buf = append(append(buf, seed...), seed...)
-	x := sha256.Sum256(buf)
+	h := sha256.New()
+	h.Write(seed)
+	h.Write(seed)
+	x := h.Sum(make([]byte, 0, sha256.Size))
 	for i := 1; i < 100000; i++ {
-		buf = append(append(buf[:0], x[:]...), seed...)
-		x = sha256.Sum256(buf)
+		h.Reset()
+		h.Write(x)
+		h.Write(seed)
+		x = h.Sum(x[:0])
 	}
-	clear(buf)
+	h.Reset()
 	clear(seed)
 	sec := &ecOldSecret{}
-	overflow := sec.k.SetByteSlice(x[:])
-	clear(x[:])
+	overflow := sec.k.SetByteSlice(x)
+	clear(x)
 	if overflow || sec.k.IsZero() {
 		return nil, fmt.Errorf("%w: old seed stretches to an invalid secret", ErrUnsupportedKey)
 	}
