@@ -199,7 +199,6 @@ func TestSignatureCommitsToAmountAndForkID(t *testing.T) {
 // prevouts, witness transactions and length mismatches are errors, and the
 // transaction is left unchanged.
 func TestSignRefusals(t *testing.T) {
-	f := newFixture(t)
 	token := tokenPrefix(t, 1000)
 	cases := map[string]func(*fixture){
 		"wrong key":  func(f *fixture) { f.keys[0], f.keys[1] = f.keys[1], f.keys[0] },
@@ -240,7 +239,6 @@ func TestSignRefusals(t *testing.T) {
 	if len(g.tx.TxIn[0].SignatureScript) == 0 || len(g.tx.TxIn[1].SignatureScript) != 0 {
 		t.Error("nil key: wrong inputs signed")
 	}
-	_ = f
 }
 
 // tokenPrefix returns a CashTokens prefix: category, fungible amount.

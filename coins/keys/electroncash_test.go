@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	bip39 "github.com/tyler-smith/go-bip39"
 
 	"github.com/walletd/walletd/coins/params"
@@ -234,11 +233,14 @@ func checkECImported(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vector
 			t.Errorf("%s not among the imported keys", imp.Address)
 		}
 	}
-	other := mustBCH(t, "mainnet").Codec
-	if _, err := e.ImportedPrivKey("bitcoincash:qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawu"); !errors.Is(err, ErrUnknownAddress) {
+	// An address of the right network that is not among the imported ones.
+	foreign, _ := b.Codec.Encode(append(append([]byte{0x76, 0xa9, 20}, bytes.Repeat([]byte{7}, 20)...), 0x88, 0xac))
+	if _, err := e.ImportedPrivKey(foreign); !errors.Is(err, ErrUnknownAddress) {
 		t.Errorf("ImportedPrivKey(foreign) = %v", err)
 	}
-	_ = other
+	if _, err := e.ImportedPrivKey("not an address"); !errors.Is(err, ErrUnknownAddress) {
+		t.Errorf("ImportedPrivKey(garbage) = %v", err)
+	}
 }
 
 // checkECSeedBytes checks the intermediate values the vectors record: the
@@ -582,5 +584,4 @@ func TestECOldKeystoreKnownKey(t *testing.T) {
 	if _, err := mpk.PrivKey(false, 0); !errors.Is(err, ErrNoPrivateKey) {
 		t.Errorf("PrivKey on old mpk: %v", err)
 	}
-	var _ *btcec.PrivateKey
 }
