@@ -198,16 +198,14 @@ func payout(t *testing.T, node *harness.Node, d *daemon.Proc, seed, fundAddr, de
 		left := parseSats(t, bal["confirmed"])
 		return left < 90_000_000 && left > 89_000_000 && bal["unconfirmed"] == ""
 	})
-	var hist struct {
-		Transactions []map[string]any `json:"transactions"`
-	}
+	var hist []map[string]any // Electrum 4.6's onchain_history: a list
 	d.Must(&hist, seed, "onchain_history")
 	found := false
-	for _, h := range hist.Transactions {
+	for _, h := range hist {
 		found = found || h["txid"] == txid
 	}
 	if !found {
-		t.Fatalf("%s payout %s not in onchain_history: %v", ticker, txid, hist.Transactions)
+		t.Fatalf("%s payout %s not in onchain_history: %v", ticker, txid, hist)
 	}
 }
 
