@@ -85,7 +85,8 @@ func newEnv(t *testing.T, path string, fc *fakeChain) *env {
 	}
 	ev := &env{t: t, chain: fc, store: st, rec: &recorder{}, net: net, path: path, now: time.Unix(1.7e9, 0)}
 	ev.eng, err = wallet.New(context.Background(), wallet.Config{Net: net, Store: st, Backend: fc,
-		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second})
+		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second,
+		PollingCap: wallet.DefaultPollingCap})
 	if err != nil {
 		t.Fatal(err)
 	}
