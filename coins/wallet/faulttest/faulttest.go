@@ -139,9 +139,10 @@ type fault struct {
 // wait or block.
 type Backend struct {
 	chain.Backend
-	mu     sync.Mutex
-	faults []*fault
-	calls  map[string]int
+	mu      sync.Mutex
+	faults  []*fault
+	calls   map[string]int
+	blocked int
 }
 
 // NewBackend wraps b.
@@ -166,6 +167,13 @@ func (b *Backend) Calls(method string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.calls[method]
+}
+
+// Blocked returns how many calls are waiting on a Block fault now.
+func (b *Backend) Blocked() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.blocked
 }
 
 // Pending reports whether a fault with Nth > 0 has not fired yet.
@@ -222,6 +230,14 @@ func (b *Backend) apply(ctx context.Context, method string, scripts [][]byte) (c
 		}
 	}
 	if hit.Block != nil {
+		b.mu.Lock()
+		b.blocked++
+		b.mu.Unlock()
+		defer func() {
+			b.mu.Lock()
+			b.blocked--
+			b.mu.Unlock()
+		}()
 		select {
 		case <-hit.Block:
 		case <-ctx.Done():
