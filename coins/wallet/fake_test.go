@@ -82,6 +82,7 @@ func (f *fakeChain) BlockAt(ctx context.Context, h int32) (chain.BlockRef, error
 	}
 	return f.blocks[h].BlockRef, nil
 }
+
 // relevant reports whether the node-side filter matches tx (an output to
 // a watched script, or an input spending a learned outpoint), learning the
 // outpoints of its matching outputs as btcd's filter does. Caller holds mu.
