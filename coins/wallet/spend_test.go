@@ -5,7 +5,9 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil/v2"
@@ -393,11 +395,118 @@ func TestMessageSigning(t *testing.T) {
 	if _, err := s.w.SignMessage(ctx, regtestWallet(t, "p2wpkh-account-xpub").Receiving[0], "x"); err == nil {
 		t.Fatal("signed for a foreign address")
 	}
+	// The watch-only handle of the same wallet, opened while the seed is
+	// loaded: the engine itself refuses to sign with it.
 	watch, err := s.eng.Open(ctx, vw.MPK)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = watch
+	if watch.CanSign() {
+		t.Fatal("a call made with the xpub may sign")
+	}
+	if _, err := watch.SignMessage(ctx, vw.Receiving[2], "x"); !errors.Is(err, wallet.ErrWatchOnly) {
+		t.Fatalf("SignMessage with the xpub while the seed is loaded: %v, want ErrWatchOnly", err)
+	}
+}
+
+// TestWatchOnlyCallNeverSigns: with the seed loaded by another call, a
+// call made with the xpub builds an unsigned PSBT, and signtransaction and
+// bumpfee with it sign nothing, whatever the daemon asks.
+func TestWatchOnlyCallNeverSigns(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial) // loads the seed
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	watch, err := s.eng.Open(ctx, vw.MPK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	b, err := watch.CreateTransaction(ctx, wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000), RBF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Complete || b.Packet == nil {
+		t.Fatal("a transaction built with the xpub was signed")
+	}
+	psbt, _ := b.Serialize()
+	out, err := watch.SignTransaction(ctx, psbt)
+	if err != nil || out != psbt {
+		t.Fatalf("signtransaction with the xpub changed the PSBT (%v)", err)
+	}
+	signed, err := s.w.CreateTransaction(ctx, wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000), RBF: true})
+	if err != nil || !signed.Complete {
+		t.Fatalf("the seed call: %v", err)
+	}
+	if err := s.eng.AddTransaction(ctx, signed.Tx); err != nil {
+		t.Fatal(err)
+	}
+	bumped, err := watch.BumpFee(ctx, signed.Tx, 5000, wallet.BumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bumped.Complete {
+		t.Fatal("bumpfee with the xpub signed")
+	}
+}
+
+// TestCloseWalletRacingPayto: close_wallet and idle eviction while payto
+// calls of the same wallet run: no race, no panic, and a call that carried
+// the seed signs whatever happens meanwhile.
+func TestCloseWalletRacingPayto(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	stop := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				w, err := s.eng.Open(ctx, vw.KeyMaterial)
+				if err != nil {
+					errs <- err
+					return
+				}
+				time.Sleep(time.Millisecond) // let close_wallet run in between
+				if !w.CanSign() {
+					errs <- errors.New("a seed call cannot sign")
+					return
+				}
+				b, err := w.CreateTransaction(ctx, wallet.SpendRequest{
+					Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !b.Complete {
+					errs <- errors.New("a seed call got an unsigned transaction")
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 10; i++ {
+		s.eng.CloseWallet(vw.KeyMaterial)
+		_ = s.eng.Maintain(ctx)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 func TestAddRemoveLocalAndBump(t *testing.T) {
