@@ -90,7 +90,7 @@ func ParseAmount(s string) (Amount, error) {
 		return Amount{}, fmt.Errorf("%w: %q is too large", ErrInvalidAmount, s)
 	}
 	v, err := strconv.ParseInt(all, 10, 64)
-	if err != nil || v > 21e6*1e8*100 {
+	if err != nil || v > MaxAmount {
 		return Amount{}, fmt.Errorf("%w: %q is too large", ErrInvalidAmount, s)
 	}
 	return Amount{Sats: v, Set: true}, nil
@@ -111,7 +111,7 @@ func FormatFixed(sats int64) string {
 	if neg {
 		sats = -sats
 	}
-	s := fmt.Sprintf("%d.%08d", sats/1e8, sats%1e8)
+	s := fmt.Sprintf("%d.%08d", sats/coin, sats%coin)
 	if neg {
 		s = "-" + s
 	}

@@ -126,3 +126,11 @@ func (e *Engine) InjectOwner(op wire.OutPoint, id string) {
 	defer e.mu.Unlock()
 	e.owned[op] = append(e.owned[op], id)
 }
+
+// SetBumpAttempts changes how many fee rates BumpFee tries; the returned
+// function restores it.
+func SetBumpAttempts(n int) func() {
+	old := bumpAttempts
+	bumpAttempts = n
+	return func() { bumpAttempts = old }
+}

@@ -83,7 +83,10 @@ type payment struct {
 
 // MaxAmount is the largest amount the engine accepts, in satoshis (the
 // bound ParseAmount enforces: 21 million coins times 100, room for forks).
-const MaxAmount = 21e6 * 1e8 * 100
+const MaxAmount = 21_000_000 * coin * 100
+
+// coin is one coin in satoshis.
+const coin = 100_000_000
 
 // ErrInvalidExpiry is returned for a negative request expiry.
 var ErrInvalidExpiry = errors.New("invalid expiry: it must be a number of seconds, 0 for never")

@@ -415,14 +415,15 @@ func estimateVSize(scripts [][]byte, outs []*wire.TxOut, changeSize int) int {
 const (
 	// MaxFeeRate is the largest fee rate accepted, in sat/kvB (1 BTC per
 	// virtual byte).
-	MaxFeeRate = 1e11
+	MaxFeeRate = 100_000_000_000
 	// MaxTxVSize is the largest virtual size of a transaction (a whole
 	// block's weight).
 	MaxTxVSize = 1_000_000
 )
 
-// bumpAttempts is how many fee rates BumpFee tries.
-const bumpAttempts = 4
+// bumpAttempts is how many fee rates BumpFee tries (a variable for
+// tests).
+var bumpAttempts = 4
 
 // checkFeeRate range-checks a fee rate (sat/kvB).
 func checkFeeRate(rate int64) error {

@@ -630,3 +630,69 @@ func TestMessageSigningCoreVector(t *testing.T) {
 		t.Fatal("Core's signature does not verify")
 	}
 }
+
+// TestBumpFeeNeverSignsARejectedReplacement: when the fee rates BumpFee
+// tries never pay BIP125 rule 4 (the old fee plus the relay fee of the
+// replacement), it fails instead of signing a replacement the node would
+// reject.
+func TestBumpFeeNeverSignsARejectedReplacement(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	b, err := s.w.CreateTransaction(ctx, wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000), RBF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.eng.AddTransaction(ctx, b.Tx); err != nil {
+		t.Fatal(err)
+	}
+	// One attempt at 1001 sat/kvB: higher than the old rate, far from
+	// the old fee plus 1 sat/vB.
+	restore := wallet.SetBumpAttempts(1)
+	_, err = s.w.BumpFee(ctx, b.Tx, 1001, wallet.BumpOptions{})
+	restore()
+	if !errors.Is(err, wallet.ErrCannotBump) {
+		t.Fatalf("bump that cannot meet rule 4: %v, want ErrCannotBump", err)
+	}
+	bumped, err := s.w.BumpFee(ctx, b.Tx, 1001, wallet.BumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := wallet.VSize(bumped.Tx)
+	if !bumped.Complete || bumped.Fee < b.Fee+int64(vs) {
+		t.Fatalf("bump fee %d for %d vB, old fee %d: rule 4 not met", bumped.Fee, vs, b.Fee)
+	}
+}
+
+// TestSendArithmeticRanges: fee rates, fees and output totals beyond what
+// int64 arithmetic holds are refused with ErrInvalidAmount, never wrapped.
+func TestSendArithmeticRanges(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	out := []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}
+	for _, req := range []wallet.SpendRequest{
+		{Outputs: out, FeeRate: i64(wallet.MaxFeeRate + 1)},
+		{Outputs: out, FeeRate: i64(-1)},
+		{Outputs: out, Fee: i64(wallet.MaxAmount + 1)},
+		{Outputs: append(out, wallet.Payment{Address: dest, Amount: wallet.Amount{Sats: wallet.MaxAmount, Set: true}}), FeeRate: i64(1000)},
+	} {
+		if _, err := s.w.CreateTransaction(ctx, req); !errors.Is(err, wallet.ErrInvalidAmount) {
+			t.Errorf("%+v: %v, want ErrInvalidAmount", req, err)
+		}
+	}
+	if _, err := wallet.FeeForVSize(1000, wallet.MaxTxVSize+1); !errors.Is(err, wallet.ErrInvalidAmount) {
+		t.Errorf("fee for an impossible size: %v", err)
+	}
+	if fee, err := wallet.FeeForVSize(wallet.MaxFeeRate, wallet.MaxTxVSize); err != nil || fee != wallet.MaxFeeRate*wallet.MaxTxVSize/1000 {
+		t.Errorf("largest fee: %d %v", fee, err)
+	}
+	if _, err := s.w.BumpFee(ctx, wire.NewMsgTx(2), wallet.MaxFeeRate+1, wallet.BumpOptions{}); !errors.Is(err, wallet.ErrInvalidAmount) {
+		t.Errorf("bumpfee at an absurd rate: %v", err)
+	}
+}
