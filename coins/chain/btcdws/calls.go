@@ -224,6 +224,7 @@ func (b *Backend) rescan(ctx context.Context, conn *rpcConn, blocks []chain.Bloc
 			txs = append(txs, tx)
 		}
 		b.learn(txs...)
+		b.spentIn(blocks[i].Height, txs)
 		blocks[i].Txs = txs
 	}
 	return nil
