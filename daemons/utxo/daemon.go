@@ -278,6 +278,9 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
 		{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},
 		{Target: wallet.ErrDisklessUnsupported, Code: spec.LoadingWallet},
+		{Target: wallet.ErrInvalidExpiry, Code: spec.InvalidParams},
+		{Target: wallet.ErrTooManyWallets, Code: spec.LoadingWallet},
+		{Target: wallet.ErrStoreVersion, Code: spec.WalletVersionMism},
 		// A node's refusal: uncataloged, so the SDK shows the node's reason.
 		{Target: chain.ErrRejected, Code: spec.Internal},
 		{Target: wallet.ErrNotSynced, Code: spec.Internal},
