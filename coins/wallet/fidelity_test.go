@@ -203,9 +203,7 @@ func TestEventWalletKeyIsNeverASecret(t *testing.T) {
 	script, _ := ev.net.PkScript(r.Address)
 	fc.mempoolAdd(payTx(script, 1000, 1))
 	waitFor(t, func() bool { ev.rec.mu.Lock(); defer ev.rec.mu.Unlock(); return len(ev.rec.evs) >= 2 })
-	ev.rec.mu.Lock()
-	defer ev.rec.mu.Unlock()
-	for _, e := range ev.rec.evs {
+	for _, e := range ev.rec.snapshot() {
 		if e.WalletKey != vw.MPK || e.WalletID != w.ID {
 			t.Fatalf("event named %q (id %s), want the mpk", e.WalletKey, e.WalletID)
 		}

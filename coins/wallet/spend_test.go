@@ -610,6 +610,28 @@ func TestDecodeAndVSize(t *testing.T) {
 	if _, _, err := wallet.DecodeTransaction("00"); !errors.Is(err, wallet.ErrInvalidTx) {
 		t.Fatal(err)
 	}
+	// A signed 1-input, 2-output P2WPKH transaction is 141 vbytes (base
+	// 113 bytes, witness 107 or 108), whatever its signature's length.
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	b, err := s.w.CreateTransaction(context.Background(), wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: regtestWallet(t, "p2wpkh-account-xpub").Receiving[0],
+			Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000)})
+	if err != nil || !b.Complete || len(b.Tx.TxIn) != 1 || len(b.Tx.TxOut) != 2 {
+		t.Fatalf("built %+v %v", b, err)
+	}
+	raw, _ := b.Serialize()
+	tx, p, err := wallet.DecodeTransaction(raw)
+	if err != nil || p != nil || tx.TxHash() != b.Tx.TxHash() {
+		t.Fatalf("decode of the built tx: %v", err)
+	}
+	if vs := wallet.VSize(tx); vs != 141 {
+		t.Fatalf("vsize %d, want 141", vs)
+	}
+	if b.Fee != 141 {
+		t.Fatalf("fee %d at 1 sat/vB for 141 vbytes", b.Fee)
+	}
 }
 
 // TestMessageSigningCoreVector checks SignMessage against Bitcoin Core's
