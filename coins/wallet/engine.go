@@ -151,6 +151,7 @@ type Engine struct {
 	wallets map[string]*tracked
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
+	moved   chan struct{} // closed and replaced whenever the cursor moves
 	synced  bool
 	syncCh  chan struct{} // closed when first synced
 
@@ -316,10 +317,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}),
+		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
+	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
 	err = cfg.Store.View(ctx, func(kv KV) error {
 		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
 			return err
@@ -367,15 +369,37 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			if err := json.Unmarshal(v, &u); err != nil {
 				return err
 			}
+			id := string(k[:walletIDLen])
 			if u.SpentHeight == 0 {
 				op := outpointFromKey(k[walletIDLen:])
-				e.owned[op] = append(e.owned[op], string(k[:walletIDLen]))
+				e.owned[op] = append(e.owned[op], id)
+			}
+			if t := e.wallets[id]; t != nil {
+				g := used[t]
+				if u.Change {
+					g.change = max(g.change, u.Index+1)
+				} else {
+					g.recv = max(g.recv, u.Index+1)
+				}
+				used[t] = g
 			}
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("wallet: loading store: %w", err)
+	}
+	// A crash between a batch and its gap-limit extension leaves used
+	// addresses too close to the end of a chain: extend them at start.
+	lagging := map[*tracked]gapUse{}
+	for t, g := range used {
+		if t.deterministic() && (g.recv > 0 && g.recv+GapReceiving > t.rec.NextRecv || g.change > 0 && g.change+GapChange > t.rec.NextChange) {
+			lagging[t] = g
+		}
+	}
+	if len(lagging) > 0 {
+		cfg.Log.Info("extending gap limits left behind by an interrupted run", "wallets", len(lagging))
+		e.bg.retryExtensions(lagging)
 	}
 	for t := range e.windows {
 		t.dirty.Store(true)
@@ -477,6 +501,36 @@ func (e *Engine) Synced() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.synced
+}
+
+// setCursorLocked moves the in-memory cursor and wakes those waiting for
+// it. Caller holds mu.
+func (e *Engine) setCursorLocked(ref chain.BlockRef) {
+	e.cursor = ref
+	close(e.moved)
+	e.moved = make(chan struct{})
+}
+
+// waitHeight waits until the cursor reaches height h (true), ctx ends or
+// limit passes (false).
+func (e *Engine) waitHeight(ctx context.Context, h int32, limit time.Duration) bool {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		e.mu.RLock()
+		reached, moved := e.cursor.Height >= h, e.moved
+		e.mu.RUnlock()
+		if reached {
+			return true
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return false
+		}
+	}
 }
 
 // Height returns the height of the last applied block.

@@ -558,3 +558,64 @@ func TestDebitHandlesEveryInput(t *testing.T) {
 	fc.mine(spend)
 	waitFor(t, func() bool { bal, _ := w.Balance(context.Background()); return bal.Confirmed == 4_000 })
 }
+
+// TestGapExtensionRepairedAtStart: a block's payments commit first and its
+// gap-limit extension in a second transaction; when that one fails and the
+// process stops before retrying, the next start extends the gap, and a
+// payment to an address it reveals is found.
+func TestGapExtensionRepairedAtStart(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	fc := newFakeChain()
+	st := faulttest.NewStore(memstore.New())
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	start := func(backoff time.Duration) *wallet.Engine {
+		eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: st, Backend: fc, Now: fixedNow, RetryBackoff: backoff})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return eng
+	}
+	eng := start(time.Hour) // no retry before the "crash"
+	w, err := eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The block commits; its extension fails, and so does the immediate
+	// retry (the next one would wait an hour).
+	st.FailCommit(2)
+	st.FailCommit(3)
+	fc.mine(payTx(deriveScript(t, vw.KeyMaterial, false, 15), 10_000, 1))
+	waitFor(t, func() bool { return !st.Pending() })
+	waitFor(t, func() bool { b, _ := w.Balance(ctx); return b.Confirmed == 10_000 })
+	if n, _ := countReceiving(ctx, w); n != wallet.GapReceiving {
+		t.Fatalf("%d receiving addresses before the restart, want the extension lost", n)
+	}
+	eng.Close()
+	eng = start(time.Millisecond)
+	defer eng.Close()
+	w, err = eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { n, _ := countReceiving(ctx, w); return n == 16+wallet.GapReceiving })
+	fc.mine(payTx(deriveScript(t, vw.KeyMaterial, false, 33), 3_000, 2))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := w.Balance(ctx)
+		if b.Confirmed == 13_000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			h, _ := w.History(ctx)
+			t.Fatalf("a payment to an address the repair revealed: balance %+v, %d txs, height %d", b, len(h), eng.Height())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

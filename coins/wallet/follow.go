@@ -238,7 +238,7 @@ func (e *Engine) setCursor(ctx context.Context, ref chain.BlockRef) error {
 	})
 	if err == nil {
 		e.mu.Lock()
-		e.cursor = ref
+		e.setCursorLocked(ref)
 		e.mu.Unlock()
 	}
 	return err
@@ -353,7 +353,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	a.installOwned()
-	e.cursor = prev
+	e.setCursorLocked(prev)
 	e.mu.Unlock()
 	e.windowsRolledBack(prev.Height)
 	e.log.Info("rolled back block", "height", cur.Height, "hash", cur.Hash)

@@ -208,6 +208,7 @@ func (e *Engine) backfillOnce(ctx context.Context, t *tracked) (bool, error) {
 		if hist, err = e.fetchHistory(ctx, scripts); err != nil {
 			return false, err
 		}
+		e.awaitBlocksOf(ctx, hist)
 	}
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
@@ -294,6 +295,25 @@ func (e *Engine) fetchHistory(ctx context.Context, scripts [][]byte) ([]txAt, er
 	return txs, nil
 }
 
+// historyLag bounds how long a backfill waits for the engine to reach the
+// blocks its history names.
+const historyLag = 30 * time.Second
+
+// awaitBlocksOf waits (at most historyLag) until the engine has applied
+// the highest block hist names: a transaction the node reports in a block
+// the engine has not reached yet (it is about to apply it, filtered before
+// the addresses were watched, so without the transaction) is then applied
+// in that block, not as unconfirmed.
+func (e *Engine) awaitBlocksOf(ctx context.Context, hist []txAt) {
+	var top int32
+	for _, t := range hist {
+		top = max(top, t.height)
+	}
+	if top > e.cursorRef().Height {
+		e.waitHeight(ctx, top, historyLag)
+	}
+}
+
 // rescanOpenRequests fetches the history of every address with a request
 // that is not paid and did not expire more than ExpiredRescanWindow ago
 // (late payments to recently expired ones still count), and applies what
@@ -332,6 +352,7 @@ func (e *Engine) rescanOpenRequests(ctx context.Context) error {
 	if err != nil || len(hist) == 0 {
 		return err
 	}
+	e.awaitBlocksOf(ctx, hist)
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
 	return e.applyBatch(ctx, batch{txs: hist, history: true})
@@ -555,15 +576,21 @@ func (e *Engine) promote(ctx context.Context, t *tracked) error {
 	return nil
 }
 
-// worker runs the engine's background chores that talk to the node:
-// watching outpoints of new coins and rescanning open requests after a
-// (re)connection, retrying with backoff.
+// worker runs the engine's background chores, retrying with backoff:
+// watching outpoints of new coins, rescanning open requests after a
+// (re)connection, and gap-limit extensions that failed (or that a crash
+// left undone).
 type worker struct {
 	e      *Engine
 	mu     sync.Mutex
 	rescan bool
 	ops    []wire.OutPoint
-	wake   chan struct{}
+	gaps   map[*tracked]gapUse // gap-limit extensions to (re)do
+	// gapsAfter delays the extensions after a failure until the backoff
+	// has passed (a wake-up for other work does not retry them early).
+	gapsAfter time.Time
+	backoff   time.Duration
+	wake      chan struct{}
 }
 
 func newWorker(e *Engine) *worker { return &worker{e: e, wake: make(chan struct{}, 1)} }
@@ -581,6 +608,25 @@ func (w *worker) requestRescan() {
 	w.rescan = true
 	w.mu.Unlock()
 	w.poke()
+}
+
+// retryExtensions asks for gap-limit extensions to be done (again).
+func (w *worker) retryExtensions(needs map[*tracked]gapUse) {
+	w.addGaps(needs)
+	w.poke()
+}
+
+// addGaps records extensions to do at the next round.
+func (w *worker) addGaps(needs map[*tracked]gapUse) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.gaps == nil {
+		w.gaps = map[*tracked]gapUse{}
+	}
+	for t, u := range needs {
+		g := w.gaps[t]
+		w.gaps[t] = gapUse{recv: max(g.recv, u.recv), change: max(g.change, u.change)}
+	}
 }
 
 // watchOutpoints asks for ops to be added to the backend's filter.
@@ -603,6 +649,9 @@ func (w *worker) run() {
 		case <-retry:
 		}
 		retry = nil
+		w.mu.Lock()
+		w.backoff = backoff
+		w.mu.Unlock()
 		if err := w.round(e.bgCtx); err != nil {
 			if e.bgCtx.Err() != nil {
 				return
@@ -618,11 +667,30 @@ func (w *worker) run() {
 
 // round runs the pending chores once; what fails stays pending.
 func (w *worker) round(ctx context.Context) error {
+	var errs []error
 	w.mu.Lock()
 	ops, rescan := w.ops, w.rescan
 	w.ops, w.rescan = nil, false
+	var gaps map[*tracked]gapUse
+	if !time.Now().Before(w.gapsAfter) {
+		gaps, w.gaps = w.gaps, nil
+	} else if len(w.gaps) > 0 {
+		errs = append(errs, errors.New("gap-limit extensions wait for their retry"))
+	}
+	backoff := w.backoff
 	w.mu.Unlock()
-	var errs []error
+	if len(gaps) > 0 {
+		w.e.chainMu.Lock()
+		err := w.e.extendGaps(ctx, gaps, nil)
+		w.e.chainMu.Unlock()
+		if err != nil {
+			w.addGaps(gaps)
+			w.mu.Lock()
+			w.gapsAfter = time.Now().Add(backoff)
+			w.mu.Unlock()
+			errs = append(errs, fmt.Errorf("extending gap limits: %w", err))
+		}
+	}
 	if err := w.e.watch(ctx, nil, ops); err != nil {
 		w.mu.Lock()
 		w.ops = append(ops, w.ops...)

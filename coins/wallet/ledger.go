@@ -48,7 +48,8 @@ type batch struct {
 	// is not (or no longer) the engine's block at its height is applied as
 	// unconfirmed (the block will confirm it when the engine reaches it).
 	history bool
-	// lock lists wallets whose record done changes (their reqMu is held).
+	// lock lists wallets whose record done changes (their reqMu is held
+	// during the transaction).
 	lock []*tracked
 	// done runs inside the store transaction, after the txs.
 	done func(a *applier) error
@@ -56,35 +57,18 @@ type batch struct {
 	after func()
 }
 
-// extension is a gap-limit extension prepared before a batch: the keys to
-// store and the wallet's new counters.
-type extension struct {
-	t   *tracked
-	rec *walletRecord
-	ks  []newKey
-}
-
-// applyBatch applies b atomically, then publishes the events it logged.
-// Caller holds chainMu.
+// applyBatch applies b atomically, then publishes the events it logged and
+// extends the gap limit of the wallets whose addresses the txs use (a
+// second transaction: deriving addresses costs CPU, and payments must not
+// wait for it; a crash in between is repaired at start-up). Caller holds
+// chainMu.
 func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	txs := slices.Clone(b.txs)
-	// Addresses these txs use may push the gap limit: derive the new keys
-	// (CPU) before the store transaction, under the wallets' reqMu.
-	locked, exts, err := e.prepareExtensions(txs, b.lock)
-	defer func() {
-		for _, t := range locked {
-			t.reqMu.Unlock()
-		}
-	}()
-	if err != nil {
-		return err
-	}
+	locked := lockSorted(b.lock)
+	defer func() { unlockAll(locked) }()
 	var a *applier
-	err = e.update(ctx, func(s kvs) error {
+	err := e.update(ctx, func(s kvs) error {
 		a = newApplier(e, s)
-		for _, x := range exts {
-			a.recs[x.t] = x.rec
-		}
 		if b.history {
 			if err := a.placeHistory(txs); err != nil {
 				return err
@@ -110,15 +94,6 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 				return err
 			}
 		}
-		for _, x := range exts {
-			kv := a.kv(x.t.rec.ID)
-			if err := storeKeys(kv, x.t.rec.ID, x.ks); err != nil {
-				return err
-			}
-			if err := addBackfill(kv, x.t.rec.ID, x.ks); err != nil {
-				return err
-			}
-		}
 		if b.done != nil {
 			if err := b.done(a); err != nil {
 				return err
@@ -138,91 +113,107 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 		return err
 	}
 	// Committed: install the changes in memory.
-	var backfill []*tracked
 	e.mu.Lock()
 	a.installOwned()
-	for _, x := range exts {
-		if len(x.ks) > 0 {
-			e.indexLocked(x.t.rec.ID, x.ks)
-			backfill = append(backfill, x.t)
-		}
-	}
 	if b.block != nil {
-		e.cursor = *b.block
+		e.setCursorLocked(*b.block)
 	}
 	e.mu.Unlock()
 	a.installRecords()
-	e.windowsApplied(txs, backfill)
+	e.windowsApplied(txs, nil)
 	if b.after != nil {
 		b.after()
 	}
+	unlockAll(locked)
+	locked = nil
 	e.publish(a.logged)
-	for _, t := range backfill {
-		e.kick(t)
-	}
 	if len(a.newOwned) > 0 {
 		e.bg.watchOutpoints(a.newOwned)
+	}
+	if needs := e.gapNeeds(txs); len(needs) > 0 {
+		if err := e.extendGaps(ctx, needs, txs); err != nil {
+			// The payments are recorded; the extension is retried (and
+			// redone at start-up if the process dies first).
+			e.log.Warn("extending gap limits; retrying", "err", err)
+			e.bg.retryExtensions(needs)
+		}
 	}
 	return nil
 }
 
-// prepareExtensions locks the reqMu of the wallets whose addresses txs use
-// (and of extra), in id order, and derives the keys their gap limits need.
-func (e *Engine) prepareExtensions(txs []txAt, extra []*tracked) ([]*tracked, []extension, error) {
-	type used struct{ recv, change uint32 }
-	need := map[string]*used{}
+// lockSorted locks the reqMu of ts in wallet id order (the lock order).
+func lockSorted(ts []*tracked) []*tracked {
+	seen := map[*tracked]bool{}
+	var out []*tracked
+	for _, t := range ts {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rec.ID < out[j].rec.ID })
+	for _, t := range out {
+		t.reqMu.Lock()
+	}
+	return out
+}
+
+func unlockAll(ts []*tracked) {
+	for _, t := range ts {
+		t.reqMu.Unlock()
+	}
+}
+
+// gapUse is how far a wallet's chains are used: one past the highest
+// receiving and change index (0: none).
+type gapUse struct{ recv, change uint32 }
+
+// gapNeeds returns how far txs use the addresses of deterministic wallets.
+func (e *Engine) gapNeeds(txs []txAt) map[*tracked]gapUse {
 	e.mu.RLock()
+	defer e.mu.RUnlock()
+	needs := map[*tracked]gapUse{}
 	for _, t := range txs {
 		for _, out := range t.tx.TxOut {
 			for _, ref := range e.index[string(out.PkScript)] {
-				u := need[ref.Wallet]
-				if u == nil {
-					u = &used{}
-					need[ref.Wallet] = u
+				w := e.wallets[ref.Wallet]
+				if w == nil || !w.deterministic() {
+					continue
 				}
+				u := needs[w]
 				if ref.Change {
 					u.change = max(u.change, ref.Index+1)
 				} else {
 					u.recv = max(u.recv, ref.Index+1)
 				}
+				needs[w] = u
 			}
 		}
 	}
-	lockSet := map[*tracked]bool{}
-	for id := range need {
-		if t := e.wallets[id]; t != nil && t.deterministic() {
-			lockSet[t] = true
+	return needs
+}
+
+// extendGaps keeps the gap limit beyond the used addresses of wallets: it
+// derives the missing addresses (CPU) under their reqMu, stores them with
+// backfill rows and the new counters in one transaction, indexes them, and
+// starts their backfill (watch and history) in the background, with seed
+// (transactions just applied) in their windows. Caller holds chainMu.
+func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt) error {
+	ts := make([]*tracked, 0, len(needs))
+	for t := range needs {
+		if !t.gone.Load() {
+			ts = append(ts, t)
 		}
 	}
-	e.mu.RUnlock()
-	for _, t := range extra {
-		lockSet[t] = true
-	}
-	locked := make([]*tracked, 0, len(lockSet))
-	for t := range lockSet {
-		locked = append(locked, t)
-	}
-	sort.Slice(locked, func(i, j int) bool { return locked[i].rec.ID < locked[j].rec.ID })
-	for _, t := range locked {
-		t.reqMu.Lock()
-	}
+	locked := lockSorted(ts)
+	defer func() { unlockAll(locked) }()
 	var exts []extension
 	for _, t := range locked {
-		u := need[t.rec.ID]
-		if u == nil || !t.deterministic() {
-			if slices.Contains(extra, t) {
-				r := t.rec
-				exts = append(exts, extension{t: t, rec: &r})
-			}
-			continue
-		}
+		u := needs[t]
 		r := t.rec
 		var ks []newKey
 		var mat *keys.Material
 		derive := func(change bool, n uint32) error {
-			if n == 0 {
-				return nil
-			}
 			if mat == nil {
 				var err error
 				if mat, err = e.publicOf(t); err != nil {
@@ -236,19 +227,71 @@ func (e *Engine) prepareExtensions(txs []txAt, extra []*tracked) ([]*tracked, []
 		if upto := u.recv + GapReceiving; u.recv > 0 {
 			if d := r.derivedRecv(); upto > d {
 				if err := derive(false, upto-d); err != nil {
-					return locked, nil, err
+					return err
 				}
 			}
 			r.NextRecv = max(r.NextRecv, upto)
 		}
 		if upto := u.change + GapChange; u.change > 0 && upto > r.NextChange {
 			if err := derive(true, upto-r.NextChange); err != nil {
-				return locked, nil, err
+				return err
 			}
 		}
-		exts = append(exts, extension{t: t, rec: &r, ks: ks})
+		if !sameCounters(&r, &t.rec) {
+			exts = append(exts, extension{t: t, rec: &r, ks: ks})
+		}
 	}
-	return locked, exts, nil
+	if len(exts) == 0 {
+		return nil
+	}
+	err := e.update(ctx, func(s kvs) error {
+		for _, x := range exts {
+			kv := s.of(x.t.rec.ID)
+			if err := storeKeys(kv, x.t.rec.ID, x.ks); err != nil {
+				return err
+			}
+			if err := addBackfill(kv, x.t.rec.ID, x.ks); err != nil {
+				return err
+			}
+			if err := putJSON(kv, bWallets, []byte(x.t.rec.ID), x.rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var backfill []*tracked
+	e.mu.Lock()
+	for _, x := range exts {
+		x.t.rec.NextRecv, x.t.rec.NextChange, x.t.rec.DerivedRecv = x.rec.NextRecv, x.rec.NextChange, x.rec.DerivedRecv
+		if len(x.ks) > 0 {
+			e.indexLocked(x.t.rec.ID, x.ks)
+			backfill = append(backfill, x.t)
+		}
+	}
+	e.mu.Unlock()
+	for _, t := range backfill {
+		if _, open := e.windows[t]; !open {
+			e.windows[t] = struct{}{}
+			t.win = slices.Clone(seed)
+		}
+	}
+	unlockAll(locked)
+	locked = nil
+	for _, t := range backfill {
+		e.kick(t)
+	}
+	return nil
+}
+
+// extension is a gap-limit extension: the keys to store and the wallet's
+// new counters.
+type extension struct {
+	t   *tracked
+	rec *walletRecord
+	ks  []newKey
 }
 
 // applier accumulates one store transaction's wallet changes.
