@@ -20,6 +20,7 @@ type fakeChain struct {
 	mempool []*wire.MsgTx
 	scripts map[string]bool
 	ops     map[wire.OutPoint]bool // outpoints the filter learned, as btcd's does
+	nonce   int
 	events  chan chain.Event
 }
 
@@ -37,6 +38,7 @@ func (f *fakeChain) clone() *fakeChain {
 	c := newFakeChain()
 	c.blocks = append([]chain.Block(nil), f.blocks...)
 	c.mempool = append([]*wire.MsgTx(nil), f.mempool...)
+	c.nonce = f.nonce
 	return c
 }
 
@@ -214,7 +216,10 @@ func (f *fakeChain) mineQuiet(extra ...*wire.MsgTx) (chain.BlockRef, *chain.Bloc
 		Time: prev.Time.Add(10 * time.Minute)}}
 	b.Txs = append(append([]*wire.MsgTx{}, f.mempool...), extra...)
 	f.mempool = nil
-	b.Hash = chainhash.DoubleHashH(append(prev.Hash[:], byte(len(f.blocks)), byte(len(b.Txs)), byte(time.Now().UnixNano())))
+	// Deterministic (the same operations make the same chain), and never
+	// the hash of a block a reorg removed.
+	f.nonce++
+	b.Hash = chainhash.DoubleHashH(append(prev.Hash[:], byte(f.nonce), byte(f.nonce>>8), byte(len(b.Txs))))
 	f.blocks = append(f.blocks, b)
 	fb := chain.Block{BlockRef: b.BlockRef}
 	for _, tx := range b.Txs {
