@@ -432,9 +432,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		pending = append(pending, t)
 	}
 	e.chainMu.Unlock()
-	for _, t := range pending {
-		e.kick(t)
-	}
+	e.kick(pending...)
 	return nil
 }
 

@@ -107,18 +107,28 @@ func relevantWindow(win, hist []txAt, scripts [][]byte) []txAt {
 	return out
 }
 
-// kick makes sure t's pending backfill runs: in a background job with
-// retries, unless someone holds t's backfill slot (it looks again when it
-// releases the slot).
-func (e *Engine) kick(t *tracked) {
-	t.dirty.Store(true)
-	select {
-	case t.job <- struct{}{}:
-	default:
+// kick makes sure the pending backfills of ts run: in one background job
+// for those whose slot it gets (with retries), while whoever holds the
+// slot of another looks again when it releases it. A group job that fails
+// falls back to one job per wallet, so that a wallet whose lookups fail or
+// hang does not hold the others.
+func (e *Engine) kick(ts ...*tracked) {
+	var held []*tracked
+	for _, t := range ts {
+		t.dirty.Store(true)
+		select {
+		case t.job <- struct{}{}:
+			held = append(held, t)
+		default:
+		}
+	}
+	if len(held) == 0 {
 		return
 	}
-	if !e.spawn(func() { e.jobLoop(t) }) {
-		<-t.job
+	if !e.spawn(func() { e.jobLoop(held) }) {
+		for _, t := range held {
+			<-t.job
+		}
 	}
 }
 
@@ -131,9 +141,29 @@ func (e *Engine) release(t *tracked) {
 	}
 }
 
-// jobLoop runs t's backfill (holding its slot) until it succeeds or the
-// engine closes, with exponential backoff between attempts.
-func (e *Engine) jobLoop(t *tracked) {
+// jobLoop runs the backfill of ts (holding their slots) until it succeeds
+// or the engine closes, with exponential backoff between attempts; a group
+// that fails once splits into one job per wallet.
+func (e *Engine) jobLoop(ts []*tracked) {
+	if len(ts) > 1 {
+		for _, t := range ts {
+			t.dirty.Store(false)
+		}
+		if _, err := e.backfillGroup(e.bgCtx, ts); err == nil {
+			for _, t := range ts {
+				e.release(t)
+			}
+			return
+		}
+		for _, t := range ts {
+			t := t
+			if !e.spawn(func() { e.jobLoop([]*tracked{t}) }) {
+				<-t.job
+			}
+		}
+		return
+	}
+	t := ts[0]
 	backoff := e.cfg.RetryBackoff
 	for {
 		err := e.backfillLoop(e.bgCtx, t)
@@ -182,29 +212,40 @@ func (e *Engine) backfillLoop(ctx context.Context, t *tracked) error {
 // its start). It reports whether there were any. Once none is left, t's
 // window closes and its first load is complete.
 func (e *Engine) backfillOnce(ctx context.Context, t *tracked) (bool, error) {
-	if t.gone.Load() {
-		return false, nil
-	}
-	id := t.rec.ID
-	rows := map[string][]byte{}
-	err := e.storeOf(t).View(ctx, func(kv KV) error {
-		return kv.Scan(bBackfill, []byte(id), nil, func(k, v []byte) error {
-			rows[string(k)] = append([]byte(nil), v...)
-			return nil
+	return e.backfillGroup(ctx, []*tracked{t})
+}
+
+// backfillGroup is backfillOnce for several wallets at once (those whose
+// addresses one block revealed): one watch, one history lookup and one
+// transaction for all. Caller holds their slots.
+func (e *Engine) backfillGroup(ctx context.Context, ts []*tracked) (bool, error) {
+	rows := map[*tracked]map[string][]byte{}
+	var scripts [][]byte
+	for _, t := range ts {
+		if t.gone.Load() {
+			continue
+		}
+		r := map[string][]byte{}
+		err := e.storeOf(t).View(ctx, func(kv KV) error {
+			return kv.Scan(bBackfill, []byte(t.rec.ID), nil, func(k, v []byte) error {
+				r[string(k)] = append([]byte(nil), v...)
+				return nil
+			})
 		})
-	})
-	if err != nil {
-		return false, err
-	}
-	scripts := make([][]byte, 0, len(rows))
-	for _, s := range rows {
-		scripts = append(scripts, s)
+		if err != nil {
+			return false, err
+		}
+		rows[t] = r
+		for _, s := range r {
+			scripts = append(scripts, s)
+		}
 	}
 	var hist []txAt
-	if len(rows) > 0 {
+	if len(scripts) > 0 {
 		if err := e.watch(ctx, scripts, nil); err != nil {
 			return false, fmt.Errorf("watching: %w", err)
 		}
+		var err error
 		if hist, err = e.fetchHistory(ctx, scripts); err != nil {
 			return false, err
 		}
@@ -212,40 +253,53 @@ func (e *Engine) backfillOnce(ctx context.Context, t *tracked) (bool, error) {
 	}
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
-	if t.gone.Load() {
+	var live []*tracked
+	var win []txAt
+	seen := map[*wire.MsgTx]bool{}
+	for t := range rows {
+		_, open := e.windows[t]
+		if t.gone.Load() || len(rows[t]) == 0 && !open && t.isReady() {
+			continue
+		}
+		live = append(live, t)
+		for _, x := range relevantWindow(t.win, hist, scripts) {
+			if !seen[x.tx] {
+				seen[x.tx] = true
+				win = append(win, x)
+			}
+		}
+	}
+	if len(live) == 0 {
 		return false, nil
 	}
-	_, open := e.windows[t]
-	if len(rows) == 0 && !open && t.isReady() {
-		return false, nil
-	}
-	txs := append(hist, relevantWindow(t.win, hist, scripts)...)
-	complete := false
-	err = e.applyBatch(ctx, batch{txs: txs, history: true, lock: []*tracked{t},
+	complete := map[*tracked]bool{}
+	err := e.applyBatch(ctx, batch{txs: append(hist, win...), history: true, lock: live,
 		done: func(a *applier) error {
-			kv := a.kv(id)
-			for k := range rows {
-				if err := kv.Delete(bBackfill, []byte(k)); err != nil {
+			for _, t := range live {
+				kv := a.kv(t.rec.ID)
+				for k := range rows[t] {
+					if err := kv.Delete(bBackfill, []byte(k)); err != nil {
+						return err
+					}
+				}
+				left := false
+				if err := kv.Scan(bBackfill, []byte(t.rec.ID), nil, func(_, _ []byte) error {
+					left = true
+					return ErrStopScan
+				}); err != nil {
 					return err
 				}
-			}
-			left := false
-			if err := kv.Scan(bBackfill, []byte(id), nil, func(_, _ []byte) error {
-				left = true
-				return ErrStopScan
-			}); err != nil {
-				return err
-			}
-			if !left {
-				complete = true
-				if t.rec.Pending {
-					a.rec(t).Pending = false
+				if !left {
+					complete[t] = true
+					if t.rec.Pending {
+						a.rec(t).Pending = false
+					}
 				}
 			}
 			return nil
 		},
 		after: func() {
-			if complete {
+			for t := range complete {
 				delete(e.windows, t)
 				t.win = nil
 				t.markReady()
@@ -255,7 +309,7 @@ func (e *Engine) backfillOnce(ctx context.Context, t *tracked) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return len(rows) > 0, nil
+	return len(scripts) > 0, nil
 }
 
 // fetchHistory asks the backend for the history of scripts and returns the

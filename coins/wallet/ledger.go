@@ -280,9 +280,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	}
 	unlockAll(locked)
 	locked = nil
-	for _, t := range backfill {
-		e.kick(t)
-	}
+	e.kick(backfill...)
 	return nil
 }
 
