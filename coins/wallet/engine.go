@@ -322,6 +322,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
+	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
 	err = cfg.Store.View(ctx, func(kv KV) error {
 		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
 			return err
@@ -331,7 +332,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
-			e.wallets[rec.ID] = newTracked(rec)
+			t := newTracked(rec)
+			e.wallets[rec.ID] = t
+			gaps[t] = storedGap(kv, rec.ID)
 			return nil
 		}); err != nil {
 			return err
@@ -393,7 +396,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	// addresses too close to the end of a chain: extend them at start.
 	lagging := map[*tracked]gapUse{}
 	for t, g := range used {
-		if t.deterministic() && (g.recv > 0 && g.recv+GapReceiving > t.rec.NextRecv || g.change > 0 && g.change+GapChange > t.rec.NextChange) {
+		if t.deterministic() && (g.recv > 0 && g.recv+gaps[t] > t.rec.NextRecv || g.change > 0 && g.change+GapChange > t.rec.NextChange) {
 			lagging[t] = g
 		}
 	}

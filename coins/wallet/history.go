@@ -488,7 +488,7 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 }
 
 // walletBuckets are the buckets whose keys start with a wallet id.
-var walletBuckets = []string{bAddrs, bUTXOs, bRequests, bReqAddr, bBackfill, bWalletTxs, bWEvents}
+var walletBuckets = []string{bAddrs, bUTXOs, bRequests, bReqAddr, bBackfill, bWalletTxs, bWEvents, bFrozen, bLabels}
 
 // deleteWallet removes every record of wallet id from one store: its
 // record, addresses, coins, history (and the transactions no other wallet
@@ -547,8 +547,10 @@ func deleteWallet(kv KV, id string) error {
 			return err
 		}
 	}
-	if err := kv.Delete(bPolls, prefix); err != nil {
-		return err
+	for _, b := range []string{bPolls, bGapLimit} {
+		if err := kv.Delete(b, prefix); err != nil {
+			return err
+		}
 	}
 	return kv.Delete(bWallets, prefix)
 }
@@ -563,7 +565,7 @@ func copyWallet(from, to KV, id string) error {
 			return err
 		}
 	}
-	for _, b := range []string{bWallets, bPolls} {
+	for _, b := range []string{bWallets, bPolls, bGapLimit} {
 		if v := from.Get(b, prefix); v != nil {
 			if err := put(b, prefix, v); err != nil {
 				return err

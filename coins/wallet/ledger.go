@@ -193,7 +193,8 @@ func (e *Engine) gapNeeds(txs []txAt) map[*tracked]gapUse {
 	return needs
 }
 
-// extendGaps keeps the gap limit beyond the used addresses of wallets: it
+// extendGaps keeps the gap limit (the wallet's own receiving gap limit,
+// GapChange for change) beyond the used addresses of wallets: it
 // derives the missing addresses (CPU) under their reqMu, stores them with
 // backfill rows and the new counters in one transaction, indexes them, and
 // starts their backfill (watch and history) in the background, with seed
@@ -224,15 +225,15 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 			ks = append(ks, more...)
 			return err
 		}
-		if upto := u.recv + GapReceiving; u.recv > 0 {
+		if upto := u.recv + e.gapLimit(ctx, t, false); upto > r.NextRecv {
 			if d := r.derivedRecv(); upto > d {
 				if err := derive(false, upto-d); err != nil {
 					return err
 				}
 			}
-			r.NextRecv = max(r.NextRecv, upto)
+			r.NextRecv = upto
 		}
-		if upto := u.change + GapChange; u.change > 0 && upto > r.NextChange {
+		if upto := u.change + GapChange; upto > r.NextChange {
 			if err := derive(true, upto-r.NextChange); err != nil {
 				return err
 			}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/amount"
 )
 
 // Request statuses (Electrum's codes).
@@ -82,8 +84,9 @@ type payment struct {
 }
 
 // MaxAmount is the largest amount the engine accepts, in satoshis (the
-// bound ParseAmount enforces: 21 million coins times 100, room for forks).
-const MaxAmount = 21_000_000 * coin * 100
+// bound ParseAmount enforces, amount.MaxSats: 21 million coins times 100,
+// room for forks).
+const MaxAmount = amount.MaxSats
 
 // coin is one coin in satoshis.
 const coin = 100_000_000

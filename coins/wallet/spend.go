@@ -180,6 +180,10 @@ func (w *Wallet) spendableCoins(ctx context.Context, req *SpendRequest, exclude 
 	if err != nil {
 		return nil, err
 	}
+	frozen, err := w.frozen(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tip := w.e.Height()
 	var fromScripts map[string]bool
 	if len(req.FromAddrs) > 0 {
@@ -205,7 +209,7 @@ func (w *Wallet) spendableCoins(ctx context.Context, req *SpendRequest, exclude 
 	conflicted := map[chainhash.Hash]bool{}
 	var out []UTXO
 	for _, u := range utxos {
-		if !Spendable(u, tip) || exclude[u.OutPoint] {
+		if !Spendable(u, tip) || exclude[u.OutPoint] || frozen.has(u) {
 			continue
 		}
 		if excludeParent != nil && u.OutPoint.Hash == *excludeParent {
@@ -1399,10 +1403,11 @@ func (e *Engine) RemoveLocalTransaction(ctx context.Context, txid chainhash.Hash
 }
 
 // messageHash is Electrum's (and Bitcoin Core's) signed-message digest:
-// double SHA-256 of "\x18Bitcoin Signed Message:\n", varint(len), message.
-func messageHash(message string) []byte {
+// double SHA-256 of the network's magic ("\x18Bitcoin Signed Message:\n"),
+// varint(len), message.
+func messageHash(n *params.Network, message string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString("\x18Bitcoin Signed Message:\n")
+	buf.WriteString(n.MessageMagic)
 	_ = wire.WriteVarInt(&buf, 0, uint64(len(message)))
 	buf.WriteString(message)
 	first := sha256.Sum256(buf.Bytes())
@@ -1442,7 +1447,7 @@ func (w *Wallet) SignMessage(ctx context.Context, addr, message string) (string,
 	if txscript.IsPayToPubKeyHash(script) {
 		compressed = bytes.Equal(script[3:23], address.Hash160(key.PubKey().SerializeCompressed()))
 	}
-	sig := ecdsa.SignCompact(key, messageHash(message), compressed)
+	sig := ecdsa.SignCompact(key, messageHash(w.e.cfg.Net, message), compressed)
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
 
@@ -1472,7 +1477,7 @@ func VerifyMessage(n *params.Network, addr, signature, message string) bool {
 	default:
 		return false
 	}
-	pub, compressed, err := ecdsa.RecoverCompact(sig, messageHash(message))
+	pub, compressed, err := ecdsa.RecoverCompact(sig, messageHash(n, message))
 	if err != nil {
 		return false
 	}

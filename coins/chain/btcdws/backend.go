@@ -38,6 +38,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/chain/ltcwire"
 )
 
 // errClosed is returned by Start and Watch after Close, and recorded on
@@ -694,14 +695,12 @@ func decodeHeaderParams(rawHeight, rawHeader json.RawMessage) (chain.BlockRef, e
 	return chain.BlockRef{Height: height, Hash: h.BlockHash(), Prev: h.PrevBlock, Time: h.Timestamp}, nil
 }
 
+// decodeTx decodes a node's hex transaction; ltcwire reads Litecoin's MWEB
+// serialization (ltcd) as well as Bitcoin's.
 func decodeTx(s string) (*wire.MsgTx, error) {
 	raw, err := hex.DecodeString(s)
 	if err != nil {
 		return nil, err
 	}
-	var tx wire.MsgTx
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
-		return nil, err
-	}
-	return &tx, nil
+	return ltcwire.DecodeTx(raw)
 }

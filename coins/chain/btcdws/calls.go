@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/chain"
 )
 
@@ -434,16 +433,16 @@ func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, err
 	if target < 1 {
 		return 0, false, fmt.Errorf("btcdws: fee target %d, want >= 1", target)
 	}
-	var raw json.RawMessage
-	if err := b.call(ctx, &raw, "estimatefee", target); err != nil {
+	var perKB json.Number // read exactly, never through float64
+	if err := b.call(ctx, &perKB, "estimatefee", target); err != nil {
 		if _, ok := rpcCode(err); ok {
 			return 0, false, nil
 		}
 		return 0, false, err
 	}
-	rate, err := satPerKvB(raw)
+	rate, err := amount.ParseRounded(perKB.String())
 	if err != nil || rate <= 0 || rate > MaxFeeRate {
-		return 0, false, nil
+		return 0, false, nil // -1, 0, nonsense or absurd: no estimate
 	}
 	return rate, true, nil
 }
@@ -451,57 +450,3 @@ func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, err
 // MaxFeeRate is the largest estimate EstimateFee passes on, in sat/kvB (1
 // BTC per virtual byte); beyond it the node's answer is treated as none.
 const MaxFeeRate = 100_000_000_000
-
-// satPerKvB converts a JSON number of coins per kB ("0.0001", 1e-05) to
-// satoshis per kvB exactly, rounding half up; negative numbers give a
-// negative result, numbers too large to convert an error.
-func satPerKvB(raw json.RawMessage) (int64, error) {
-	s := strings.TrimSpace(string(raw))
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-		if err != nil || e > 40 || e < -40 {
-			return 0, fmt.Errorf("btcdws: fee rate %q", s)
-		}
-		mant, exp = s[:i], e
-	}
-	intPart, frac, _ := strings.Cut(mant, ".")
-	digits := intPart + frac
-	if digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return 0, fmt.Errorf("btcdws: fee rate %q", s)
-	}
-	// value = digits × 10^(exp − len(frac)) coins = digits × 10^(shift) sats
-	shift := exp - len(frac) + 8
-	digits = strings.TrimLeft(digits, "0")
-	var roundUp bool
-	if shift < 0 {
-		cut := -shift
-		if cut > len(digits) {
-			digits = strings.Repeat("0", cut-len(digits)) + digits
-		}
-		roundUp = digits[len(digits)-cut] >= '5'
-		digits = digits[:len(digits)-cut]
-	} else {
-		digits += strings.Repeat("0", shift)
-	}
-	digits = strings.TrimLeft(digits, "0")
-	if len(digits) > 18 {
-		return 0, fmt.Errorf("btcdws: fee rate %q is too large", s)
-	}
-	var v int64
-	if digits != "" {
-		var err error
-		if v, err = strconv.ParseInt(digits, 10, 64); err != nil {
-			return 0, err
-		}
-	}
-	if roundUp {
-		v++
-	}
-	if neg {
-		v = -v
-	}
-	return v, nil
-}

@@ -437,8 +437,11 @@ func (s *suite) blockDisconnected(t *testing.T) {
 	}
 	s.node.Generate(t, 1) // flush
 	tx := s.node.Fund(t, sc, 45_000)
-	h := s.node.Generate(t, 1)[0]
 	mark := s.rec.len()
+	h := s.node.Generate(t, 1)[0]
+	// A polling backend reports only blocks it saw: wait until it has.
+	s.rec.waitFor(t, mark, "EventBlockConnected of the block to invalidate", isBlockWith(h))
+	mark = s.rec.len()
 	inv.InvalidateBlock(t, h)
 	ev := s.rec.waitFor(t, mark, "EventBlockDisconnected", func(e chain.Event) bool {
 		return e.Kind == chain.EventBlockDisconnected && e.Block != nil && e.Block.Hash == h
