@@ -72,6 +72,10 @@ type Config struct {
 	EventMaxAge    time.Duration `split_words:"true" default:"720h"`
 	// IdleEvict drops an idle wallet's key material from memory.
 	IdleEvict time.Duration `split_words:"true" default:"10m"`
+	// MaxWallets bounds the tracked wallets (wallet.Config.MaxWallets);
+	// ExpiredRescanWindow bounds the reconnect rescan of expired requests.
+	MaxWallets          int           `split_words:"true" default:"1000000"`
+	ExpiredRescanWindow time.Duration `split_words:"true" default:"168h"`
 	// PprofAddr, when set, serves net/http/pprof on this separate address
 	// (for profiling; cmd/daemon refuses an address off loopback).
 	PprofAddr string `split_words:"true"`
@@ -149,7 +153,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
-		IdleEvict: cfg.IdleEvict})
+		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow})
 	if err != nil {
 		_ = d.store.Close()
 		return nil, err
@@ -316,6 +320,9 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
 		{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},
 		{Target: wallet.ErrDisklessUnsupported, Code: spec.LoadingWallet},
+		{Target: wallet.ErrInvalidExpiry, Code: spec.InvalidParams},
+		{Target: wallet.ErrTooManyWallets, Code: spec.LoadingWallet},
+		{Target: wallet.ErrStoreVersion, Code: spec.WalletVersionMism},
 		// A node's refusal: uncataloged, so the SDK shows the node's reason.
 		{Target: chain.ErrRejected, Code: spec.Internal},
 		{Target: wallet.ErrNotSynced, Code: spec.Internal},
