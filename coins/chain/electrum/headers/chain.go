@@ -149,13 +149,21 @@ func (c *Chain) At(h int32) (chain.BlockRef, wire.BlockHeader, error) {
 	return chain.BlockRef{}, wire.BlockHeader{}, fmt.Errorf("%w: %d", ErrUnknownHeight, h)
 }
 
-// HeightOf returns the height of hash in the kept window.
+// HeightOf returns the height of hash in the kept window or in a cached
+// old chunk.
 func (c *Chain) HeightOf(hash chainhash.Hash) (int32, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for i := len(c.hdrs) - 1; i >= 0; i-- {
 		if c.hdrs[i].hash == hash {
 			return c.base + int32(i), true
+		}
+	}
+	for idx, es := range c.old {
+		for i := range es {
+			if es[i].hash == hash {
+				return idx*ChunkSize + int32(i), true
+			}
 		}
 	}
 	return 0, false
