@@ -335,3 +335,34 @@ func ScriptHash(script []byte) string {
 	h := chainhash.HashH(script)
 	return h.String() // chainhash prints byte-reversed
 }
+
+// WatchScript opens a session of its own subscribed to script's status;
+// the channel receives the arrival time of each status notification (the
+// server's own notification delay, for latency measurements). The session
+// closes when the test ends.
+func (s *Server) WatchScript(script []byte) <-chan time.Time {
+	s.t.Helper()
+	ch := make(chan time.Time, 64)
+	nc, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		s.t.Fatalf("electrumx: watch: %v", err)
+	}
+	conn := rpc.New(nc, rpc.Options{OnNotify: func(n rpc.Notification) {
+		if n.Method == "blockchain.scripthash.subscribe" {
+			select {
+			case ch <- time.Now():
+			default:
+			}
+		}
+	}})
+	s.t.Cleanup(func() { conn.Close(nil) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.Call(ctx, nil, "server.version", "walletd-test", "1.4"); err != nil {
+		s.t.Fatalf("electrumx: watch: %v", err)
+	}
+	if err := conn.Call(ctx, nil, "blockchain.scripthash.subscribe", ScriptHash(script)); err != nil {
+		s.t.Fatalf("electrumx: watch: %v", err)
+	}
+	return ch
+}

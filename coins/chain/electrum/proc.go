@@ -166,6 +166,10 @@ func (b *Backend) fetchHeaders(ctx context.Context, l *link, from, to int32) ([]
 func (b *Backend) loop(ctx context.Context, l *link) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// What arrived during the handshake (a Watch recorded meanwhile).
+	if err := b.step(ctx, l); err != nil {
+		return err
+	}
 	for {
 		if !timer.Stop() {
 			select {
