@@ -43,6 +43,8 @@ type Proxy struct {
 	// Lies counts the messages hooks changed (set by hooks through
 	// Conn.Lied).
 	Lies atomic.Int64
+	// Accepted counts the client connections ever accepted.
+	Accepted atomic.Int64
 }
 
 // Start listens on a free loopback port and forwards to upstream
@@ -102,6 +104,7 @@ func (p *Proxy) accept() {
 			cl.Close()
 			continue
 		}
+		p.Accepted.Add(1)
 		c := &Conn{p: p, client: cl, up: up, pending: map[string]call{}}
 		p.mu.Lock()
 		p.conns[c] = true
