@@ -68,7 +68,7 @@ func testLogger(t testing.TB) *slog.Logger {
 }
 
 // startStack starts btcd (regtest, 101 blocks) and ElectrumX over it.
-func startStack(t *testing.T, opts ...electrumx.Option) (*harness.Node, *electrumx.Server) {
+func startStack(t testing.TB, opts ...electrumx.Option) (*harness.Node, *electrumx.Server) {
 	n := harness.StartBtcd(t)
 	n.Generate(101)
 	x := electrumx.Start(t, electrumx.BtcdURL(n), opts...)

@@ -47,7 +47,7 @@ func (e *events) find(match func(chain.Event) bool) (chain.Event, bool) {
 	return chain.Event{}, false
 }
 
-func (e *events) wait(t *testing.T, what string, match func(chain.Event) bool) chain.Event {
+func (e *events) wait(t testing.TB, what string, match func(chain.Event) bool) chain.Event {
 	t.Helper()
 	var got chain.Event
 	harness.WaitFor(t, chaintest.Timeout, what, func() bool {

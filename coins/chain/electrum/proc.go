@@ -281,10 +281,7 @@ func (b *Backend) takeNotes(l *link) {
 				continue
 			}
 			if ss := b.st.scripts[h]; ss != nil && ss.sub == l.id {
-				ss.announced, ss.hasAnn = deref(st), true
-				if !ss.hasSynced || ss.announced != ss.synced {
-					b.st.dirty[h] = true
-				}
+				b.announceLocked(h, ss, deref(st))
 			}
 		}
 	}
@@ -563,15 +560,28 @@ func (b *Backend) statusJob(l *link, s *session, h shash) job {
 				return nil
 			}
 			ss.sub, ss.sess = l.id, s.idx
-			ss.announced, ss.hasAnn = deref(st), true
-			if !ss.hasSynced || ss.announced != ss.synced {
-				b.st.dirty[h] = true
-			} else {
-				ss.checked = time.Now()
-				ss.mismatch = time.Time{}
-			}
+			b.announceLocked(h, ss, deref(st))
 			return nil
 		}}
+}
+
+// announceLocked records the status the server announced for h: the same
+// as the synced history's confirms it; an empty one is an empty history,
+// applied at once; any other makes the script dirty (its history is
+// fetched and checked against it).
+func (b *Backend) announceLocked(h shash, ss *scriptState, st string) {
+	ss.announced, ss.hasAnn = st, true
+	switch {
+	case ss.hasSynced && st == ss.synced:
+	case st == "":
+		b.st.setHist(ss, nil)
+		ss.synced, ss.hasSynced = "", true
+	default:
+		b.st.dirty[h] = true
+		return
+	}
+	ss.checked, ss.mismatch = time.Now(), time.Time{}
+	delete(b.st.dirty, h)
 }
 
 // subscribe subscribes every script not yet subscribed on l, opening
