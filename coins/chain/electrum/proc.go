@@ -599,12 +599,29 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 		return nil
 	}
 	t0 := time.Now()
-	var jobs []job
-	for _, h := range todo {
-		s, err := b.sessionWithRoom(ctx, l)
-		if err != nil {
+	// Enough sessions for all, the new scripts spread over them so that
+	// every session has requests in flight.
+	total := len(todo)
+	for i := 0; i < l.count(); i++ {
+		total += l.session(i).scripts
+	}
+	for l.count() < (total+b.cfg.SessionScripts-1)/b.cfg.SessionScripts {
+		if err := b.openSession(ctx, l); err != nil {
 			return err
 		}
+	}
+	ss := make([]*session, l.count())
+	for i := range ss {
+		ss[i] = l.session(i)
+	}
+	var jobs []job
+	next := 0
+	for _, h := range todo {
+		for ss[next].scripts >= b.cfg.SessionScripts {
+			next = (next + 1) % len(ss)
+		}
+		s := ss[next]
+		next = (next + 1) % len(ss)
 		s.scripts++
 		jobs = append(jobs, b.statusJob(l, s, h))
 	}
@@ -615,23 +632,19 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 	return err
 }
 
-// sessionWithRoom returns the last session if it has room for a script,
-// else opens one more.
-func (b *Backend) sessionWithRoom(ctx context.Context, l *link) (*session, error) {
+// openSession opens one more session on l.
+func (b *Backend) openSession(ctx context.Context, l *link) error {
 	n := l.count()
-	if s := l.session(n - 1); s != nil && s.scripts < b.cfg.SessionScripts {
-		return s, nil
-	}
-	s, tip, err := l.open(ctx)
+	_, tip, err := l.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open session %d: %w", n, err)
+		return fmt.Errorf("open session %d: %w", n, err)
 	}
 	b.mu.Lock()
 	if tip.Height > b.lastTip.Height {
 		b.lastTip = tip
 	}
 	b.mu.Unlock()
-	return s, nil
+	return nil
 }
 
 // resolveOps finds the scripts of watched outpoints whose script is not
