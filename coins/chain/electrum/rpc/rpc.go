@@ -305,10 +305,10 @@ func (c *Conn) readLoop() {
 		if long != nil {
 			long = append(long, chunk...)
 			line, long = long, nil
-			if len(line) > c.opts.MaxMessage {
-				c.fail(fmt.Errorf("message longer than %d bytes", c.opts.MaxMessage))
-				return
-			}
+		}
+		if len(line) > c.opts.MaxMessage {
+			c.fail(fmt.Errorf("message longer than %d bytes", c.opts.MaxMessage))
+			return
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
