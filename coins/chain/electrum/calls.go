@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -365,7 +366,7 @@ func (b *Backend) historyOnce(ctx context.Context, l *link, script []byte, top i
 			return nil, b.callErr(l, err)
 		}
 		if e.Height > 0 && e.Height <= top {
-			p, err := v.parent(ctx, *id, 0)
+			p, err := v.parent(ctx, wire.OutPoint{Hash: *id, Index: outputTo(tx, script)}, 0)
 			if err != nil {
 				return nil, b.callErr(l, err)
 			}
@@ -388,6 +389,17 @@ func (b *Backend) historyOnce(ctx context.Context, l *link, script []byte, top i
 		}
 	}
 	return out, nil
+}
+
+// outputTo returns the index of tx's first output paying script (0 when
+// none: the tx spends from it).
+func outputTo(tx *wire.MsgTx, script []byte) uint32 {
+	for i, o := range tx.TxOut {
+		if bytes.Equal(o.PkScript, script) {
+			return uint32(i)
+		}
+	}
+	return 0
 }
 
 // callErr turns an error of a call made outside the processor into the
@@ -459,7 +471,7 @@ func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.
 	if vt.BlockHash != "" && vt.Confirmations > 0 {
 		if height, ok := v.blockHeight(ctx, vt.BlockHash, vt.Confirmations); ok && height <= top {
 			v.parents = map[chainhash.Hash]*parent{}
-			p, err := v.parent(ctx, txid, 0)
+			p, err := v.parent(ctx, wire.OutPoint{Hash: txid}, 0)
 			if err != nil {
 				return nil, b.callErr(l, err)
 			}
@@ -491,7 +503,10 @@ func (b *Backend) Broadcast(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash
 	err = l.call(ctx, l.any(), &id, "blockchain.transaction.broadcast", hex.EncodeToString(buf.Bytes()))
 	var rpcErr *rpc.Error
 	if errors.As(err, &rpcErr) {
-		return chainhash.Hash{}, fmt.Errorf("%w: %s", chain.ErrRejected, rpcErr.Message)
+		// ElectrumX appends the raw transaction: keep the reason.
+		msg, _, _ := strings.Cut(rpcErr.Message, "\n[")
+		msg = strings.Join(strings.Fields(msg), " ")
+		return chainhash.Hash{}, fmt.Errorf("%w: %s", chain.ErrRejected, msg)
 	}
 	if err != nil {
 		return chainhash.Hash{}, err

@@ -264,9 +264,14 @@ func (b *Backend) takeNotes(l *link) {
 				b.log.Warn("electrum: bad header notification", "err", err)
 				continue
 			}
-			b.lastTip = p[0]
+			// The main session's notifications are the server's tip, in
+			// order; the others only tell that their session has seen
+			// it (a slow session may announce a tip already passed).
+			if n.sess == 0 {
+				b.lastTip = p[0]
+			}
 			if s := l.session(n.sess); s != nil {
-				s.tipSeen = p[0].Height
+				s.tipSeen = max(s.tipSeen, p[0].Height)
 			}
 		case "blockchain.scripthash.subscribe":
 			var p []json.RawMessage
@@ -635,15 +640,9 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 // openSession opens one more session on l.
 func (b *Backend) openSession(ctx context.Context, l *link) error {
 	n := l.count()
-	_, tip, err := l.open(ctx)
-	if err != nil {
+	if _, _, err := l.open(ctx); err != nil {
 		return fmt.Errorf("open session %d: %w", n, err)
 	}
-	b.mu.Lock()
-	if tip.Height > b.lastTip.Height {
-		b.lastTip = tip
-	}
-	b.mu.Unlock()
 	return nil
 }
 

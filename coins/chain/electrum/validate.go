@@ -97,7 +97,7 @@ func (v *validator) check(ctx context.Context, tx *wire.MsgTx, depth int) (bool,
 		if _, dup := prevs[op]; dup {
 			return false, lie("transaction %v spends %v twice", tx.TxHash(), op)
 		}
-		p, err := v.parent(ctx, op.Hash, depth)
+		p, err := v.parent(ctx, op, depth)
 		if err != nil || p == nil {
 			return false, err
 		}
@@ -149,10 +149,12 @@ type verboseTx struct {
 	Confirmations int32  `json:"confirmations"`
 }
 
-// parent resolves the transaction id an input spends: known and proven,
-// known and valid, or fetched (with the block the server places it in,
-// which is then proven) and, if unconfirmed, validated in turn.
-func (v *validator) parent(ctx context.Context, id chainhash.Hash, depth int) (*parent, error) {
+// parent resolves the transaction an input spends (op.Hash): known and
+// proven, known and valid, or fetched with the block the server places it
+// in (from the node's verbose form, or else from the history of the output
+// spent), which is then proven; an unconfirmed one is validated in turn.
+func (v *validator) parent(ctx context.Context, op wire.OutPoint, depth int) (*parent, error) {
+	id := op.Hash
 	if p, ok := v.parents[id]; ok {
 		return p, nil
 	}
@@ -166,29 +168,11 @@ func (v *validator) parent(ctx context.Context, id chainhash.Hash, depth int) (*
 	v.b.mu.Unlock()
 	v.parents[id] = nil // also guards against cycles
 
-	var raw json.RawMessage
-	err := v.l.call(ctx, v.l.any(), &raw, "blockchain.transaction.get", id.String(), true)
-	var rpcErr *rpc.Error
-	if errors.As(err, &rpcErr) {
-		return nil, nil // unknown to the server, or no verbose form: cannot tell now
-	}
-	if err != nil {
+	tx, height, known, err := v.locate(ctx, op)
+	if err != nil || !known {
 		return nil, err
 	}
-	var vt verboseTx
-	if len(raw) > 0 && raw[0] == '"' {
-		err = json.Unmarshal(raw, &vt.Hex)
-	} else {
-		err = json.Unmarshal(raw, &vt)
-	}
-	if err != nil {
-		return nil, lie("transaction.get %v: %v", id, err)
-	}
-	tx, err := decodeTx(id, vt.Hex)
-	if err != nil {
-		return nil, err
-	}
-	if vt.BlockHash == "" || vt.Confirmations <= 0 {
+	if height == 0 {
 		ok, err := v.check(ctx, tx, depth+1)
 		if err != nil || !ok {
 			return nil, err
@@ -197,12 +181,9 @@ func (v *validator) parent(ctx context.Context, id chainhash.Hash, depth int) (*
 		v.parents[id] = p
 		return p, nil
 	}
-	height, ok := v.blockHeight(ctx, vt.BlockHash, vt.Confirmations)
-	if !ok {
-		return nil, nil // a block we have not verified (yet)
-	}
 	var mp merkleProof
 	if err := v.l.call(ctx, v.l.any(), &mp, "blockchain.transaction.get_merkle", id.String(), height); err != nil {
+		var rpcErr *rpc.Error
 		if errors.As(err, &rpcErr) {
 			return nil, nil
 		}
@@ -229,6 +210,60 @@ func (v *validator) parent(ctx context.Context, id chainhash.Hash, depth int) (*
 	p := &parent{tx: tx, height: height}
 	v.parents[id] = p
 	return p, nil
+}
+
+// locate fetches the transaction op spends and the height of the verified
+// block the server places it in (0: unconfirmed). known is false when the
+// server cannot show it (or its block is not in the verified chain).
+func (v *validator) locate(ctx context.Context, op wire.OutPoint) (tx *wire.MsgTx, height int32, known bool, err error) {
+	id := op.Hash
+	var raw json.RawMessage
+	err = v.l.call(ctx, v.l.any(), &raw, "blockchain.transaction.get", id.String(), true)
+	var rpcErr *rpc.Error
+	if err == nil {
+		var vt verboseTx
+		if len(raw) > 0 && raw[0] == '"' {
+			err = json.Unmarshal(raw, &vt.Hex)
+		} else {
+			err = json.Unmarshal(raw, &vt)
+		}
+		if err != nil {
+			return nil, 0, false, lie("transaction.get %v: %v", id, err)
+		}
+		if tx, err = decodeTx(id, vt.Hex); err != nil {
+			return nil, 0, false, err
+		}
+		if vt.BlockHash != "" && vt.Confirmations > 0 {
+			h, ok := v.blockHeight(ctx, vt.BlockHash, vt.Confirmations)
+			return tx, h, ok, nil
+		}
+		if len(raw) > 0 && raw[0] != '"' {
+			return tx, 0, true, nil // the node says: in its mempool
+		}
+	} else if !errors.As(err, &rpcErr) {
+		return nil, 0, false, err
+	} else if tx, err = v.b.getTx(ctx, v.l, id); errors.As(err, &rpcErr) {
+		return nil, 0, false, nil // unknown to the server
+	} else if err != nil {
+		return nil, 0, false, err
+	}
+	// No verbose form: the history of the output spent places the tx.
+	if int(op.Index) >= len(tx.TxOut) {
+		return tx, 0, true, nil // the caller finds the output missing
+	}
+	var es []histEntry
+	if err := v.l.call(ctx, v.l.any(), &es, "blockchain.scripthash.get_history", hashScript(tx.TxOut[op.Index].PkScript).String()); err != nil {
+		if errors.As(err, &rpcErr) {
+			return nil, 0, false, nil
+		}
+		return nil, 0, false, err
+	}
+	for _, e := range es {
+		if e.TxHash == id.String() {
+			return tx, max(e.Height, 0), true, nil
+		}
+	}
+	return nil, 0, false, nil
 }
 
 // blockHeight finds the height of a block the server names, in the
