@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/walletd/walletd/coins/chain"
@@ -75,8 +76,10 @@ type Backend struct {
 	st       *state
 	banned   map[servers.Server]time.Time
 	linkSeq  uint64
-	lastTip  tipNote   // the last tip a session announced
+	lastTip  tipNote   // the last tip the main session announced
 	tipSince time.Time // when the verified tip last changed
+
+	nSubs, nHist, nTxs, nProofs, nLies atomic.Int64
 }
 
 var _ chain.Backend = (*Backend)(nil)
@@ -184,6 +187,26 @@ func (b *Backend) Server() string {
 	return l.srv.String()
 }
 
+// Stats counts the backend's work since it was made.
+type Stats struct {
+	// Subscriptions: blockchain.scripthash.subscribe requests answered.
+	Subscriptions int64
+	// Histories: histories fetched (a status changed or was new).
+	Histories int64
+	// Transactions: transactions fetched (each checked against its id).
+	Transactions int64
+	// Proofs: merkle proofs checked against verified headers.
+	Proofs int64
+	// Lies: servers dropped for lying.
+	Lies int64
+}
+
+// Stats returns the counters.
+func (b *Backend) Stats() Stats {
+	return Stats{Subscriptions: b.nSubs.Load(), Histories: b.nHist.Load(), Transactions: b.nTxs.Load(),
+		Proofs: b.nProofs.Load(), Lies: b.nLies.Load()}
+}
+
 // Watched returns how many scripthashes are subscribed (or to be) and how
 // many sessions the current link has.
 func (b *Backend) Watched() (scripts, sessions int) {
@@ -245,6 +268,7 @@ func (b *Backend) run(ctx context.Context) {
 			served = served || ready
 			switch {
 			case errors.Is(err, errLie):
+				b.nLies.Add(1)
 				b.log.Error("electrum: server lied; dropping it", "server", srv.String(), "err", err)
 				b.mu.Lock()
 				b.banned[srv] = time.Now().Add(b.cfg.BanTime)

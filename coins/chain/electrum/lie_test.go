@@ -2,6 +2,9 @@ package electrum_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,6 +207,84 @@ func TestLyingServer(t *testing.T) {
 		}
 		if _, ok := ev.find(func(e chain.Event) bool { return e.Kind == chain.EventBlockConnected && e.Block.Height == int32(from) }); ok {
 			t.Fatal("a block was reported from the bad headers")
+		}
+	})
+
+	// Not a lie: the status notification of a confirmation comes after the
+	// block was reported (a slow server). The block is disconnected and
+	// connected again with the transaction, so the consumer never misses
+	// a confirmation.
+	t.Run("LateConfirmation", func(t *testing.T) {
+		sc, _ := n.NewScript(harness.P2WPKH)
+		sh := electrumx.ScriptHash(sc)
+		var mu sync.Mutex
+		holding := false
+		var held *electrumproxy.Conn
+		var heldParams json.RawMessage
+		p, err := electrumproxy.Start(x.Addr(), electrumproxy.Hooks{Notify: func(c *electrumproxy.Conn, method string, params json.RawMessage) json.RawMessage {
+			var ps []json.RawMessage
+			mu.Lock()
+			defer mu.Unlock()
+			if holding && method == "blockchain.scripthash.subscribe" && json.Unmarshal(params, &ps) == nil && electrumproxy.Str(ps[0]) == sh {
+				held, heldParams = c, params
+				return nil
+			}
+			return params
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		list, _ := servers.Parse(p.TCP())
+		b := newBackend(t, n, list, nil)
+		if err := b.Watch(ctx, [][]byte{sc}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := b.Start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := record(ch)
+		ev.wait(t, "connected", isKind(chain.EventConnected))
+		tx := n.FundTx(sc, 20_000)
+		ev.wait(t, "the payment", accepted(tx.TxHash()))
+		mu.Lock()
+		holding = true
+		mu.Unlock()
+		h := n.Generate(1)[0]
+		first := ev.wait(t, "the block, reported without the late confirmation", func(e chain.Event) bool {
+			return e.Kind == chain.EventBlockConnected && e.Block.Hash == h
+		})
+		if len(first.Block.Txs) != 0 {
+			t.Fatal("the status was not held back: the test proves nothing")
+		}
+		mu.Lock()
+		holding = false
+		c, params := held, heldParams
+		mu.Unlock()
+		if c == nil {
+			t.Fatal("no status notification held")
+		}
+		var ps []json.RawMessage
+		_ = json.Unmarshal(params, &ps)
+		if err := c.Inject("blockchain.scripthash.subscribe", ps); err != nil {
+			t.Fatal(err)
+		}
+		again := ev.wait(t, "the block again, with the transaction", blockWith(tx.TxHash()))
+		if again.Block.Hash != h {
+			t.Fatalf("reported in %v, mined in %v", again.Block.Hash, h)
+		}
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		var seq []string
+		for _, e := range ev.all {
+			if e.Block != nil && e.Block.Hash == h {
+				seq = append(seq, fmt.Sprintf("%d:%d", e.Kind, len(e.Block.Txs)))
+			}
+		}
+		want := fmt.Sprintf("%d:0 %d:0 %d:1", chain.EventBlockConnected, chain.EventBlockDisconnected, chain.EventBlockConnected)
+		if strings.Join(seq, " ") != want {
+			t.Fatalf("events of the block (kind:txs): %v, want %s", seq, want)
 		}
 	})
 

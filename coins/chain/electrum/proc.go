@@ -554,6 +554,7 @@ func (b *Backend) statusJob(l *link, s *session, h shash) job {
 			if err != nil {
 				return fmt.Errorf("scripthash.subscribe: %w", err)
 			}
+			b.nSubs.Add(1)
 			var st *string
 			if err := json.Unmarshal(raw, &st); err != nil {
 				return lie("scripthash.subscribe: %v", err)

@@ -94,6 +94,7 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 				if err != nil {
 					return err
 				}
+				b.nHist.Add(1)
 				var es []histEntry
 				if err := json.Unmarshal(raw, &es); err != nil {
 					return lie("get_history: %v", err)
@@ -249,6 +250,7 @@ func (b *Backend) fetchTxs(ctx context.Context, l *link, ids map[chainhash.Hash]
 				if err != nil {
 					return err
 				}
+				b.nTxs.Add(1)
 				got[id] = tx
 				return nil
 			}})
@@ -337,6 +339,7 @@ func (b *Backend) prove(ctx context.Context, l *link) error {
 				if err := headers.VerifyMerkle(w.id, branch, p.Pos, &hdr); err != nil {
 					return lie("%v", err)
 				}
+				b.nProofs.Add(1)
 				proven[w.id] = p.Pos
 				return nil
 			}})

@@ -60,12 +60,20 @@ func manyScripts(t testing.TB, count, perSession int) {
 	tx := n.FundTx(last, 10_000)
 	ev.wait(t, "payment to the last script", accepted(tx.TxHash()))
 
+	before := b.Stats()
 	x.Stop()
 	ev.wait(t, "disconnected", isKind(chain.EventDisconnected))
 	x.Start()
 	mark := time.Now()
 	harness.WaitFor(t, 5*time.Minute, "reconnected", b.Connected)
 	t.Logf("ElectrumX back → reconnected with %d scripts resubscribed (statuses compared, none refetched): %v", count+1, time.Since(mark))
+	after := b.Stats()
+	if subs := after.Subscriptions - before.Subscriptions; subs != int64(count+1) {
+		t.Fatalf("%d scripts resubscribed, want %d", subs, count+1)
+	}
+	if h := after.Histories - before.Histories; h != 0 {
+		t.Fatalf("the reconnect refetched %d histories; no status changed", h)
+	}
 	tx2 := n.FundTx(last, 11_000)
 	ev.wait(t, "payment after the reconnect", accepted(tx2.TxHash()))
 }
