@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,4 +144,63 @@ func isKind(k chain.EventKind) func(chain.Event) bool {
 	return func(e chain.Event) bool { return e.Kind == k }
 }
 
-var _ = context.Background
+// TestSSL connects to ElectrumX's SSL port (a self-signed certificate):
+// pinned on first use in the pin directory; a backend whose pin names
+// another certificate refuses the server.
+func TestSSL(t *testing.T) {
+	n, x := startStack(t, electrumx.WithSSL())
+	list, err := servers.Parse(x.SSL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := newBackend(t, n, list, func(c *electrum.Config) { c.Pins = servers.NewPins(dir, nil) })
+	ch, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, isKind(chain.EventConnected), "connected over SSL")
+	pins, _ := filepath.Glob(filepath.Join(dir, "*.pin"))
+	if len(pins) != 1 {
+		t.Fatalf("pins %v", pins)
+	}
+	// Another certificate pinned for this server: refused.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, filepath.Base(pins[0])), []byte(strings.Repeat("00", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuf
+	rules, _ := headers.ForNetwork("BTC", "regtest", n.Params())
+	refused, err := electrum.New(electrum.Config{Servers: list, Rules: rules, Pins: servers.NewPins(other, nil),
+		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refused.Close()
+	if _, err := refused.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	harness.WaitFor(t, chaintest.Timeout, "the changed certificate refused", func() bool {
+		return strings.Contains(logs.String(), "certificate changed")
+	})
+	if refused.Connected() {
+		t.Fatal("connected to a server whose certificate is not the pinned one")
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncBuf) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuf) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
