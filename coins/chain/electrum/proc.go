@@ -332,42 +332,60 @@ func (b *Backend) syncHeaders(ctx context.Context, l *link, tip tipNote) error {
 			return nil
 		}
 	}
+	// Find where the server's chain attaches to ours: try the next
+	// height, then further back (doubling), never below the anchor.
 	anchor := b.cfg.Rules.Anchor().Height
 	from := min(tip.Height, ours.Height+1)
 	back := int32(1)
+	var gone []chain.BlockRef
 	for {
-		hdrs, err := b.fetchHeaders(ctx, l, from, tip.Height)
+		hdrs, err := b.fetchHeaders(ctx, l, from, min(tip.Height, from+headers.ChunkSize-1))
 		if err != nil {
 			return err
 		}
 		if len(hdrs) == 0 {
 			return nil // the server's chain moved back meanwhile: its next tip tells
 		}
-		var gone []chain.BlockRef
-		for i := 0; i < len(hdrs); i += headers.ChunkSize {
-			g, err := b.hc.Extend(from+int32(i), hdrs[i:min(i+headers.ChunkSize, len(hdrs))])
-			if errors.Is(err, headers.ErrDisconnected) && i == 0 {
-				if from <= anchor+1 {
-					return lie("its chain does not connect to %s's anchor", b.cfg.Rules.Name)
-				}
-				from = max(anchor+1, from-back)
-				back *= 2
-				gone = nil
-				break
+		g, err := b.hc.Extend(from, hdrs)
+		if errors.Is(err, headers.ErrDisconnected) {
+			if from <= anchor+1 {
+				return lie("its chain does not connect to %s's anchor", b.cfg.Rules.Name)
 			}
-			if err != nil {
-				return lie("%v", err)
-			}
-			gone = append(gone, g...)
-			if i+headers.ChunkSize >= len(hdrs) {
-				b.disconnected(gone)
-				b.mu.Lock()
-				b.tipSince = time.Now()
-				b.mu.Unlock()
-				return nil
-			}
+			from = max(anchor+1, from-back)
+			back *= 2
+			continue
 		}
+		if err != nil {
+			return lie("%v", err)
+		}
+		gone = g
+		from += int32(len(hdrs))
+		break
 	}
+	// Then follow it up to its tip, a chunk at a time.
+	for from <= tip.Height {
+		hdrs, err := b.fetchHeaders(ctx, l, from, min(tip.Height, from+headers.ChunkSize-1))
+		if err != nil {
+			return err
+		}
+		if len(hdrs) == 0 {
+			break
+		}
+		g, err := b.hc.Extend(from, hdrs)
+		if errors.Is(err, headers.ErrDisconnected) {
+			break // the server's chain moved meanwhile: its next tip tells
+		}
+		if err != nil {
+			return lie("%v", err)
+		}
+		gone = append(gone, g...)
+		from += int32(len(hdrs))
+	}
+	b.disconnected(gone)
+	b.mu.Lock()
+	b.tipSince = time.Now()
+	b.mu.Unlock()
+	return nil
 }
 
 // disconnected handles blocks that left the verified chain: their
