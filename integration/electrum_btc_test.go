@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -100,6 +102,32 @@ func TestElectrumBTC(t *testing.T) {
 		}
 	})
 
+	// Detection latency over ten payments: payment → ElectrumX's own
+	// notification to a subscriber, and → walletd's new_payment.
+	t.Run("DetectionLatency", func(t *testing.T) {
+		vw := vectorWallet(t, "electrum-standard-seed")
+		ws := d.Dial("")
+		ws.Filter(vw.KeyMaterial)
+		var server, daemonLat []time.Duration
+		for i := 0; i < 10; i++ {
+			var r request
+			d.Must(&r, vw.KeyMaterial, "add_request", "0.01")
+			note := x.WatchScript(regtestScript(t, r.Address))
+			sent := time.Now()
+			node.Fund(r.Address, 1_000_000)
+			f := ws.Next(20*time.Second, "new_payment 7", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
+			select {
+			case at := <-note:
+				server = append(server, at.Sub(sent))
+			case <-time.After(10 * time.Second):
+				t.Fatal("ElectrumX never notified its own subscriber")
+			}
+			daemonLat = append(daemonLat, f.At.Sub(sent))
+		}
+		t.Logf("payment → ElectrumX notification: %s", spread(server))
+		t.Logf("payment → walletd new_payment:    %s", spread(daemonLat))
+	})
+
 	// A payout from a seed wallet: payto, broadcast through ElectrumX,
 	// confirmed.
 	t.Run("Payout", func(t *testing.T) {
@@ -185,4 +213,12 @@ func TestElectrumBTC(t *testing.T) {
 		ws.Next(20*time.Second, "new_payment 3 after the block",
 			daemon.IsEvent("new_payment", map[string]any{"address": r1.RequestID, "status": 3}))
 	})
+}
+
+// spread formats min / median / max.
+func spread(ds []time.Duration) string {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("min %v, median %v, max %v (%d payments)", r(s[0]), r(s[len(s)/2]), r(s[len(s)-1]), len(s))
 }

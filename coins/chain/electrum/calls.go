@@ -18,10 +18,6 @@ import (
 	"github.com/walletd/walletd/coins/chain/electrum/rpc"
 )
 
-// freshFor is how recent a script's status check must be for History to
-// answer from memory without asking the server again.
-const freshFor = 2 * time.Second
-
 // unknownBlockWait is how long FilterBlocks waits for a block it does not
 // know yet (the server may not have announced it) before ErrNotFound.
 const unknownBlockWait = 2 * time.Second
@@ -230,10 +226,10 @@ func maxTime(a, b time.Time) time.Time {
 // History returns the transactions paying to or spending from scripts:
 // those proven in a block up to Tip as confirmed, the validated
 // unconfirmed ones as mempool (a transaction mined above Tip but not
-// validated while unconfirmed comes with its block event instead). Watched
-// scripts are answered from memory after their status is checked with the
-// server (unless it was within the last two seconds); others are fetched
-// and verified on the spot.
+// validated while unconfirmed comes with its block event instead), as the
+// server knows them at the call. Watched scripts are answered from memory
+// once their status is asked again (a changed one is synced first);
+// others are fetched and verified on the spot.
 func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
 	for _, s := range scripts {
 		if !watchable(s) {
@@ -258,7 +254,7 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 		switch {
 		case ss == nil:
 			unwatched = append(unwatched, s)
-		case ss.sub != l.id || time.Since(ss.checked) > freshFor || b.st.dirty[h]:
+		default:
 			stale = append(stale, h)
 		}
 	}

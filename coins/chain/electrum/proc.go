@@ -604,7 +604,7 @@ func (b *Backend) announceLocked(h shash, ss *scriptState, st string) {
 		b.st.dirty[h] = true
 		return
 	}
-	ss.checked, ss.mismatch = time.Now(), time.Time{}
+	ss.mismatch = time.Time{}
 	delete(b.st.dirty, h)
 }
 

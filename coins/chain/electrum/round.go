@@ -203,7 +203,7 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			b.notePendingLocked(t)
 		}
 		ss.synced, ss.hasSynced = ss.announced, true
-		ss.checked, ss.mismatch = now, time.Time{}
+		ss.mismatch = time.Time{}
 		delete(b.st.dirty, it.h)
 	}
 	return nil

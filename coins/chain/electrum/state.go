@@ -77,7 +77,6 @@ type scriptState struct {
 	synced    string // the status of hist
 	hasSynced bool
 	hist      []histItem
-	checked   time.Time // when the server last confirmed synced
 	// mismatch: since when the history fetched disagrees with announced.
 	mismatch time.Time
 }
