@@ -276,6 +276,10 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 		if ss == nil {
 			continue
 		}
+		if ss.refused {
+			b.mu.Unlock()
+			return nil, fmt.Errorf("electrum: the server refuses the history of scripthash %s (too large for it)", h)
+		}
 		for _, it := range ss.hist {
 			t := b.st.txs[it.txid]
 			if got[it.txid] || t == nil || t.tx == nil {

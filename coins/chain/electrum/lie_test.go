@@ -288,6 +288,41 @@ func TestLyingServer(t *testing.T) {
 		}
 	})
 
+	// Not a lie either: a server may refuse a history (ElectrumX's
+	// "history too large"). The backend still connects, does not retry
+	// in a loop, and History says so.
+	t.Run("RefusedHistory", func(t *testing.T) {
+		sc, _ := n.NewScript(harness.P2WPKH)
+		sh := electrumx.ScriptHash(sc)
+		x.WaitTx(n.FundTx(sc, 10_000).TxHash())
+		p, err := electrumproxy.Start(x.Addr(), electrumproxy.Hooks{Reply: func(c *electrumproxy.Conn, method string, params []json.RawMessage, r electrumproxy.Reply) electrumproxy.Reply {
+			if method == "blockchain.scripthash.get_history" && len(params) > 0 && electrumproxy.Str(params[0]) == sh {
+				return electrumproxy.Reply{Error: json.RawMessage(`{"code":1,"message":"history too large"}`)}
+			}
+			return r
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		list, _ := servers.Parse(p.TCP())
+		b := newBackend(t, n, list, nil)
+		if err := b.Watch(ctx, [][]byte{sc}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ch, err := b.Start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		record(ch).wait(t, "connected despite the refusal", isKind(chain.EventConnected))
+		if _, err := b.History(ctx, [][]byte{sc}); err == nil || !strings.Contains(err.Error(), "refuses") {
+			t.Fatalf("History of a refused script: %v", err)
+		}
+		if st := b.Stats(); st.Lies != 0 || st.Histories != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+
 	t.Run("TransactionThatIsNotItsID", func(t *testing.T) {
 		sc, _ := n.NewScript(harness.P2WPKH)
 		other := n.FundTx(sc, 10_000) // known before the backend starts

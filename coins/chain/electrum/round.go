@@ -65,9 +65,10 @@ func (b *Backend) round(ctx context.Context, l *link) error {
 // those that match their status.
 func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 	type item struct {
-		h    shash
-		hist []histItem
-		ok   bool
+		h       shash
+		hist    []histItem
+		ok      bool
+		refused bool
 	}
 	b.mu.Lock()
 	var items []*item
@@ -88,7 +89,10 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			done: func(raw json.RawMessage, err error) error {
 				var rpcErr *rpc.Error
 				if errors.As(err, &rpcErr) {
+					// ElectrumX refuses histories beyond MAX_SEND
+					// ("history too large").
 					b.log.Warn("electrum: server refuses a history", "scripthash", it.h, "err", err)
+					it.refused = true
 					return nil
 				}
 				if err != nil {
@@ -159,9 +163,17 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 	now := time.Now()
 	for _, it := range items {
 		ss := b.st.scripts[it.h]
+		if ss != nil && it.refused {
+			// Not retried until its status changes again; History
+			// says so.
+			ss.refused = true
+			delete(b.st.dirty, it.h)
+			continue
+		}
 		if ss == nil || !it.ok {
 			continue
 		}
+		ss.refused = false
 		if status(it.hist) != ss.announced {
 			if ss.mismatch.IsZero() {
 				ss.mismatch = now

@@ -79,6 +79,8 @@ type scriptState struct {
 	hist      []histItem
 	// mismatch: since when the history fetched disagrees with announced.
 	mismatch time.Time
+	// refused: the server would not give the history (too large).
+	refused bool
 }
 
 // txState is a transaction of some subscribed history.
