@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -313,8 +312,4 @@ func (l *link) bulk(ctx context.Context, jobs []job) error {
 type tipNote struct {
 	Height int32  `json:"height"`
 	Hex    string `json:"hex"`
-}
-
-func (l *link) String() string {
-	return strings.TrimSpace(l.srv.String())
 }

@@ -36,6 +36,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// Error formats the server's code and message.
 func (e *Error) Error() string { return fmt.Sprintf("server error %d: %s", e.Code, e.Message) }
 
 // Notification is a message from the server that answers no request
