@@ -177,6 +177,7 @@ func (b *Backend) FilterBlocks(ctx context.Context, hashes []chainhash.Hash) ([]
 				t.emittedAt = height
 			}
 		}
+		b.giveLocked(ref)
 		b.mu.Unlock()
 		out = append(out, chain.Block{BlockRef: ref, Txs: txs})
 	}

@@ -93,7 +93,7 @@ func (b *Backend) handshake(ctx context.Context, l *link) error {
 		}
 	}
 	st.emitted, st.hasEmitted = tipRef, true
-	st.refs[tipRef.Height] = tipRef
+	b.giveLocked(tipRef)
 	b.markDeliveredLocked(tipRef.Height)
 	b.tipSince = time.Now()
 	b.ready = true
@@ -407,25 +407,36 @@ func (b *Backend) disconnected(gone []chain.BlockRef) {
 		}
 	}
 	if b.st.hasEmitted && b.st.emitted.Height >= fork {
-		b.rewindLocked(fork)
+		b.rewindLocked(fork, gone...)
 	}
 	b.log.Info("electrum: chain reorganised", "fork", fork, "disconnected", len(gone))
 }
 
 // rewindLocked disconnects the consumer's blocks from the last given down
-// to height, so that the consumer's cursor is the block below it.
-func (b *Backend) rewindLocked(height int32) {
+// to height, so that the consumer's cursor is the block below it. A block
+// is named as the consumer got it: from the blocks given (events,
+// FilterBlocks), else from gone (the blocks a reorganisation removed),
+// else the verified chain's (unchanged there).
+func (b *Backend) rewindLocked(height int32, gone ...chain.BlockRef) {
 	st := b.st
+	old := make(map[int32]chain.BlockRef, len(gone))
+	for _, g := range gone {
+		old[g.Height] = g
+	}
 	for h := st.emitted.Height; h >= height; h-- {
 		ref, ok := st.refs[h]
 		if !ok {
-			// The first tip given has no parent record; its parent
-			// is in the (unchanged) chain below.
-			if h == st.emitted.Height {
-				ref = st.emitted
-			} else {
-				break
+			ref, ok = old[h]
+		}
+		if !ok && h == st.emitted.Height {
+			ref, ok = st.emitted, true
+		}
+		if !ok {
+			cur, _, err := b.hc.At(h)
+			if err != nil {
+				break // deeper than anything kept: the consumer's catch-up sorts it out
 			}
+			ref = cur
 		}
 		b.q.push(chain.Event{Kind: chain.EventBlockDisconnected, Block: &chain.Block{BlockRef: ref}})
 		delete(st.refs, h)
@@ -441,6 +452,14 @@ func (b *Backend) rewindLocked(height int32) {
 			t.emittedAt = 0
 		}
 	}
+}
+
+// giveLocked records that the consumer got block ref (an event or
+// FilterBlocks), forgetting records older than two retarget periods.
+func (b *Backend) giveLocked(ref chain.BlockRef) {
+	b.st.refs[ref.Height] = ref
+	keep := int32(b.cfg.Rules.Params.TargetTimespan/b.cfg.Rules.Params.TargetTimePerBlock) * 2
+	delete(b.st.refs, ref.Height-keep)
 }
 
 // staleLocked returns the lowest height at or below the last block given
@@ -536,9 +555,8 @@ func (b *Backend) advanceLocked(l *link) {
 			}
 		}
 		b.q.push(chain.Event{Kind: chain.EventBlockConnected, Block: &chain.Block{BlockRef: ref, Txs: txs}})
-		st.refs[h] = ref
+		b.giveLocked(ref)
 		st.emitted = ref
-		delete(st.refs, h-int32(b.cfg.Rules.Params.TargetTimespan/b.cfg.Rules.Params.TargetTimePerBlock)*2)
 	}
 }
 
