@@ -13,7 +13,7 @@ const (
 	DefaultReconnectMin   = 500 * time.Millisecond
 	DefaultReconnectMax   = 30 * time.Second
 	DefaultCallTimeout    = 30 * time.Second
-	DefaultPingInterval   = 60 * time.Second
+	DefaultPingInterval   = 30 * time.Second
 	DefaultSessionScripts = 25_000
 	DefaultWindow         = 1_000
 	DefaultSettle         = 250 * time.Millisecond
@@ -44,7 +44,7 @@ type Config struct {
 	// CallTimeout bounds every request (default 30 s).
 	CallTimeout time.Duration
 	// PingInterval is how often each session is pinged; a server that
-	// does not answer within CallTimeout is dropped (default 60 s).
+	// does not answer within CallTimeout is dropped (default 30 s).
 	PingInterval time.Duration
 	// SessionScripts is the most scripts subscribed on one session; more
 	// scripts open more sessions to the same server (default 25,000).

@@ -22,6 +22,10 @@ const protocolVersion = "1.4"
 // clientName is sent in server.version.
 const clientName = "walletd"
 
+// dialTimeout bounds connecting, the TLS handshake and the first requests
+// of a session.
+const dialTimeout = 10 * time.Second
+
 // errLie wraps every proof that the server lied; the link is dropped and
 // the server banned.
 var errLie = errors.New("server lied")
@@ -109,7 +113,9 @@ func (l *link) err() error {
 // open dials one more session: TCP or TLS (with the pin policy),
 // server.version, then headers.subscribe.
 func (l *link) open(ctx context.Context) (*session, tipNote, error) {
-	dctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
+	// A server that does not accept within dialTimeout is skipped: with
+	// dozens of public servers, one round must not take hours.
+	dctx, cancel := context.WithTimeout(ctx, min(l.cfg.CallTimeout, dialTimeout))
 	defer cancel()
 	var d net.Dialer
 	nc, err := d.DialContext(dctx, "tcp", l.srv.Addr())
