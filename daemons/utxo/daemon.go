@@ -44,14 +44,20 @@ type Coin struct {
 // names map to variables through split_words (DataPath → <COIN>_DATA_PATH);
 // no field has an unprefixed fallback.
 type Config struct {
-	Host               string
-	Port               int
-	Login              string `default:"electrum"`
-	Password           string `default:"electrumz"`
-	Network            string `default:"mainnet"`
-	DataPath           string `split_words:"true"`
-	Debug              base.Bool
-	Server             string
+	Host     string
+	Port     int
+	Login    string `default:"electrum"`
+	Password string `default:"electrumz"`
+	Network  string `default:"mainnet"`
+	DataPath string `split_words:"true"`
+	Debug    base.Bool
+	// Server picks the chain backend (see OpenBackend): a btcd websocket
+	// URL, or Electrum servers (host:port:s|t, tcp://, ssl://; several
+	// separated by commas; empty: the public ones on mainnet/testnet).
+	Server string
+	// Oneserver keeps the Electrum backend on the first server of Server
+	// (Bitcart's <COIN>_ONESERVER): no failover.
+	Oneserver          base.Bool
 	ExperimentalNosync base.Bool `split_words:"true"`
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
