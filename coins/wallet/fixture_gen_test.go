@@ -54,8 +54,8 @@ func TestWriteV1Fixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	type golden struct {
-		Seq      uint64          `json:"seq"`
-		WalletID string          `json:"wallet_id"`
+		Seq      uint64 `json:"seq"`
+		WalletID string `json:"wallet_id"`
 		Payload  string `json:"payload"` // the exact bytes
 	}
 	var out []golden
