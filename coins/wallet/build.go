@@ -11,7 +11,6 @@ import (
 	"github.com/btcsuite/btcd/btcutil/v2/txsort"
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/btcsuite/btcwallet/wallet/txrules"
 
 	"github.com/walletd/walletd/coins/keys"
 )
@@ -43,20 +42,10 @@ var (
 	ErrWatchOnly = errors.New("This is a watching-only wallet")
 	// ErrIncomplete: a transaction to broadcast or add is not fully signed.
 	ErrIncomplete = errors.New("transaction is not complete (not all inputs are signed)")
-)
-
-// nSequence values of new transactions: BIP125 opt-in replace-by-fee, or
-// final but with nLockTime enabled (Electrum's choice when rbf is off).
-const (
-	SequenceRBF   = wire.MaxTxInSequenceNum - 2 // 0xfffffffd
-	SequenceNoRBF = wire.MaxTxInSequenceNum - 1 // 0xfffffffe
-)
-
-// Fee policy constants (sat/kvB).
-const (
-	// MinRelayFeeRate is the default minimum relay fee rate of nodes, which
-	// is also BIP125's incremental relay fee rate.
-	MinRelayFeeRate = int64(txrules.DefaultRelayFeePerKb)
+	// ErrRBFUnsupported: bumpfee on a coin without replace-by-fee (BCH).
+	ErrRBFUnsupported = errors.New("this coin has no replace-by-fee: a transaction cannot be bumped")
+	// ErrPSBTUnsupported: a PSBT was given to a coin without BIP174.
+	ErrPSBTUnsupported = errors.New("this coin has no PSBT: give a raw transaction in hex")
 )
 
 // Payment is one output of a transaction to build.
@@ -85,11 +74,13 @@ type SpendRequest struct {
 	// ChangeToInput sends change back to the first input's address
 	// (Electrum's use_change=false) instead of the change chain.
 	ChangeToInput bool
-	// RBF signals BIP125 replaceability (nSequence 0xfffffffd).
+	// RBF signals BIP125 replaceability (nSequence 0xfffffffd) on a coin
+	// with Caps.RBF; elsewhere it is ignored.
 	RBF bool
 	// LockTime overrides nLockTime (default: the current height).
 	LockTime *uint32
-	// Unsigned asks for an unsigned PSBT even when the wallet can sign.
+	// Unsigned asks for an unsigned transaction (a PSBT on a coin with
+	// Caps.PSBT) even when the wallet can sign.
 	Unsigned bool
 	// ConfirmedOnly spends only confirmed coins.
 	ConfirmedOnly bool
@@ -99,8 +90,13 @@ type SpendRequest struct {
 type BuiltTx struct {
 	// Tx is the transaction: signed when Complete, else unsigned.
 	Tx *wire.MsgTx
-	// Packet is the PSBT of an incomplete transaction (nil when Complete).
+	// Packet is the PSBT of an incomplete transaction on a coin with
+	// Caps.PSBT (nil when Complete).
 	Packet *psbt.Packet
+	// Inputs say, on a coin without Caps.PSBT, what spends each input of
+	// an incomplete transaction (nil when Complete), for the coin's own
+	// unsigned-transaction format.
+	Inputs []InputOrigin
 	// Fee is the fee in satoshis.
 	Fee int64
 	// Complete reports whether every input is signed.
@@ -109,10 +105,31 @@ type BuiltTx struct {
 	ChangeIndex int
 }
 
+// InputOrigin is one input of an unsigned transaction: the output it spends
+// and the wallet key that will sign it.
+type InputOrigin struct {
+	// Prev is the output the input spends.
+	Prev *wire.TxOut
+	// PubKey is the public key that signs it (nil for an imported address
+	// without keys).
+	PubKey []byte
+	// Derived is true for a key of a deterministic wallet, at Change/Index
+	// below the account key (MPK).
+	Derived bool
+	Change  bool
+	Index   uint32
+	// MPK is the wallet's master public key (xpub, or an old wallet's
+	// 128 hex digits); Old is true for an Electrum 1.x wallet.
+	MPK string
+	Old bool
+}
+
 // Serialize renders the transaction as Electrum does: the raw transaction
-// in hex when it is complete, else the PSBT in base64.
+// in hex when it is complete, else the PSBT in base64. On a coin without
+// PSBT an incomplete transaction is its unsigned raw transaction in hex (the
+// daemon renders the coin's own format from Inputs).
 func (b *BuiltTx) Serialize() (string, error) {
-	if b.Complete {
+	if b.Complete || b.Packet == nil {
 		return txHex(b.Tx)
 	}
 	return b.Packet.B64Encode()
@@ -130,6 +147,24 @@ func txHex(tx *wire.MsgTx) (string, error) {
 // it only when the call's own key string held private keys (see Wallet).
 func (w *Wallet) material() (*keys.Material, error) { return w.mat, nil }
 
+// origins says what signs each input of an unsigned transaction.
+func (w *Wallet) origins(mat *keys.Material, prevs []*wire.TxOut) []InputOrigin {
+	out := make([]InputOrigin, len(prevs))
+	for i, p := range prevs {
+		o := InputOrigin{Prev: p, MPK: mat.MasterPublicKey(), Old: mat.Old()}
+		if p != nil {
+			if pub, path, ok := w.keyInfo(mat, p.PkScript); ok {
+				o.PubKey = pub
+				if path != nil {
+					o.Derived, o.Change, o.Index = true, path[0] == 1, path[1]
+				}
+			}
+		}
+		out[i] = o
+	}
+	return out
+}
+
 // ref returns the wallet's script reference for pkScript.
 func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) {
 	w.e.mu.RLock()
@@ -142,12 +177,13 @@ func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) {
 	return scriptRef{}, false
 }
 
-// finish sets version, locktime and sequences, sorts the transaction as
-// BIP69 says (tracking the change output), and signs it or makes a PSBT.
+// finish sets the coin's version, locktime and sequences, sorts the
+// transaction as BIP69 says (tracking the change output), and signs it, or
+// makes a PSBT (Caps.PSBT) or lists its inputs' origins.
 func (w *Wallet) finish(ctx context.Context, mat *keys.Material, s *selected, seq uint32, lockTime uint32,
 	sortIt, unsigned bool) (*BuiltTx, error) {
 	tx := s.tx
-	tx.Version = 2
+	tx.Version = w.e.cfg.Coin.Policy.TxVersion
 	tx.LockTime = lockTime
 	for _, in := range tx.TxIn {
 		in.Sequence = seq
@@ -184,6 +220,10 @@ func (w *Wallet) finish(ctx context.Context, mat *keys.Material, s *selected, se
 		b.Complete = true
 		return b, nil
 	}
+	if !w.e.cfg.Coin.Caps.PSBT {
+		b.Inputs = w.origins(mat, prevs)
+		return b, nil
+	}
 	p, err := w.makePSBT(ctx, tx, prevs, mat)
 	if err != nil {
 		return nil, err
@@ -196,9 +236,10 @@ func (w *Wallet) finish(ctx context.Context, mat *keys.Material, s *selected, se
 // wallet's spendable coins (never an immature coinbase output nor a coin
 // spent in the mempool), with change to the wallet's first unused change
 // address, BIP69 order, nLockTime at the current height and BIP125
-// signalling when req.RBF. A wallet with private keys signs it (unless
-// req.Unsigned); otherwise the result is an unsigned PSBT with UTXO and
-// BIP32 derivation information. Errors: ErrFeeAndFeerate, ErrNoFee,
+// signalling when req.RBF on a coin with RBF. A wallet with private keys
+// signs it (unless req.Unsigned); otherwise the result is an unsigned PSBT
+// with UTXO and BIP32 derivation information (on a coin without PSBT, the
+// unsigned transaction and its inputs' origins). Errors: ErrFeeAndFeerate, ErrNoFee,
 // ErrNoOutputs, params.ErrInvalidAddress (a bad destination), ErrDustOutput,
 // ErrNotEnoughFunds.
 func (w *Wallet) CreateTransaction(ctx context.Context, req SpendRequest) (*BuiltTx, error) {
@@ -221,7 +262,12 @@ func (w *Wallet) CreateTransaction(ctx context.Context, req SpendRequest) (*Buil
 	if len(req.Outputs) == 0 {
 		return nil, ErrNoOutputs
 	}
-	p := &buildPlan{fee: req.Fee, rate: req.FeeRate}
+	mat, err := w.material()
+	if err != nil {
+		return nil, err
+	}
+	p := w.newPlan(mat)
+	p.fee, p.rate = req.Fee, req.FeeRate
 	var total int64
 	for i, o := range req.Outputs {
 		if o.Amount.Sats < 0 || o.Amount.Sats > MaxAmount || total+o.Amount.Sats > MaxAmount {
@@ -236,14 +282,10 @@ func (w *Wallet) CreateTransaction(ctx context.Context, req SpendRequest) (*Buil
 		if o.Amount.Max {
 			out.Value = 0
 			p.maxIdx = append(p.maxIdx, i)
-		} else if txrules.IsDustOutput(out, txrules.DefaultRelayFeePerKb) {
+		} else if w.e.cfg.Coin.Policy.Dust(out) {
 			return nil, fmt.Errorf("%w: %s to %s", ErrDustOutput, FormatFixed(o.Amount.Sats), o.Address)
 		}
 		p.outputs = append(p.outputs, out)
-	}
-	mat, err := w.material()
-	if err != nil {
-		return nil, err
 	}
 	if p.candidates, err = w.spendableCoins(ctx, &req, nil, nil); err != nil {
 		return nil, err
@@ -261,8 +303,8 @@ func (w *Wallet) CreateTransaction(ctx context.Context, req SpendRequest) (*Buil
 	if err != nil {
 		return nil, err
 	}
-	seq := uint32(SequenceNoRBF)
-	if req.RBF {
+	seq := w.e.cfg.Coin.Policy.Sequence
+	if req.RBF && w.e.cfg.Coin.Caps.RBF {
 		seq = SequenceRBF
 	}
 	lock := uint32(max(w.e.Height(), 0))

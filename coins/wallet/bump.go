@@ -25,8 +25,12 @@ type BumpOptions struct {
 // inputs and non-change outputs, the change recomputed (more coins added
 // when it is not enough), and at least the old fee plus the incremental
 // relay fee for the new size. Errors wrap ErrCannotBump (mined, final,
-// foreign inputs, rate not higher) or are ErrNotEnoughFunds.
+// foreign inputs, rate not higher) or are ErrNotEnoughFunds; a coin
+// without RBF answers ErrRBFUnsupported.
 func (w *Wallet) BumpFee(ctx context.Context, tx *wire.MsgTx, feeRate int64, opt BumpOptions) (*BuiltTx, error) {
+	if !w.e.cfg.Coin.Caps.RBF {
+		return nil, ErrRBFUnsupported
+	}
 	if err := checkFeeRate(feeRate); err != nil {
 		return nil, err
 	}
@@ -53,7 +57,8 @@ func (w *Wallet) BumpFee(ctx context.Context, tx *wire.MsgTx, feeRate int64, opt
 	for _, u := range utxos {
 		byOp[u.OutPoint] = u
 	}
-	p := &buildPlan{rate: &feeRate}
+	p := w.newPlan(mat)
+	p.rate = &feeRate
 	exclude := map[wire.OutPoint]bool{}
 	var oldIn int64
 	for _, in := range tx.TxIn {
@@ -95,8 +100,8 @@ func (w *Wallet) BumpFee(ctx context.Context, tx *wire.MsgTx, feeRate int64, opt
 			return nil, err
 		}
 		// BIP125 rule 4: pay for the replacement's own bandwidth.
-		vs := int64(estimateVSize(scriptsOf(s.inputs), s.tx.TxOut, 0))
-		minFee := oldFee + MinRelayFeeRate*vs/1000
+		vs := int64(p.size(scriptsOf(s.inputs), s.tx.TxOut, 0))
+		minFee := oldFee + w.e.cfg.Coin.Policy.MinRelayPerKB*vs/1000
 		if s.fee >= minFee {
 			break
 		}

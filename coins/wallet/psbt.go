@@ -15,6 +15,7 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/btc"
 	"github.com/walletd/walletd/coins/keys"
 )
 
@@ -164,7 +165,9 @@ func FinalTx(tx *wire.MsgTx, p *psbt.Packet) (*wire.MsgTx, error) {
 	return psbt.Extract(p)
 }
 
-// signPSBT signs and finalizes every input of p the wallet can sign.
+// signPSBT signs and finalizes every input of p the wallet can sign (a
+// key of the wallet that matches the input's script, found by the script or
+// by a BIP32 derivation from the account key), with the coin's signer.
 func (w *Wallet) signPSBT(ctx context.Context, p *psbt.Packet, mat *keys.Material) error {
 	tx := p.UnsignedTx.Copy()
 	prevs := make([]*wire.TxOut, len(tx.TxIn))
@@ -174,9 +177,15 @@ func (w *Wallet) signPSBT(ctx context.Context, p *psbt.Packet, mat *keys.Materia
 			prevs[i] = w.e.prevOut(ctx, in.PreviousOutPoint)
 		}
 	}
-	fetcher := prevFetcher(tx, prevs)
-	hashes := txscript.NewTxSigHashes(tx, fetcher)
 	fp, haveFP := accountFingerprint(w.t.rec.MPK)
+	keys := make([]*btcec.PrivateKey, len(tx.TxIn))
+	defer func() {
+		for _, k := range keys {
+			if k != nil {
+				k.Zero()
+			}
+		}
+	}()
 	for i := range tx.TxIn {
 		pin := &p.Inputs[i]
 		if prevs[i] == nil || len(pin.FinalScriptSig) > 0 || len(pin.FinalScriptWitness) > 0 {
@@ -192,23 +201,21 @@ func (w *Wallet) signPSBT(ctx context.Context, p *psbt.Packet, mat *keys.Materia
 		if key == nil {
 			continue
 		}
-		sig, wit, ok, err := signInput(tx, i, prevs[i], key, hashes)
-		key.Zero()
-		if err != nil {
-			return fmt.Errorf("signing input %d: %w", i, err)
-		}
-		if !ok {
+		if !btc.KeyMatches(key.PubKey(), prevs[i].PkScript) {
+			key.Zero()
 			continue
 		}
-		tx.TxIn[i].SignatureScript, tx.TxIn[i].Witness = sig, wit
-		vm, err := txscript.NewEngine(prevs[i].PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes,
-			prevs[i].Value, fetcher)
-		if err == nil {
-			err = vm.Execute()
+		keys[i] = key
+	}
+	if err := w.e.cfg.Coin.Signer.SignInputs(tx, prevs, keys); err != nil {
+		return err
+	}
+	for i, key := range keys {
+		if key == nil {
+			continue
 		}
-		if err != nil {
-			return fmt.Errorf("signing input %d: signature does not verify: %w", i, err)
-		}
+		pin := &p.Inputs[i]
+		sig, wit := tx.TxIn[i].SignatureScript, tx.TxIn[i].Witness
 		pin.FinalScriptSig = sig
 		if len(wit) > 0 {
 			var buf bytes.Buffer

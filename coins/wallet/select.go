@@ -3,16 +3,12 @@ package wallet
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
-	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/btcsuite/btcwallet/wallet/txauthor"
-	"github.com/btcsuite/btcwallet/wallet/txrules"
 
 	"github.com/walletd/walletd/coins/keys"
 )
@@ -256,6 +252,35 @@ type buildPlan struct {
 	fee        *int64
 	rate       *int64
 	change     []byte
+
+	coin      *Coin
+	pubKeyLen func(pkScript []byte) int // the signing key's length (0: compressed)
+}
+
+// newPlan starts a build with the wallet's coin and key material.
+func (w *Wallet) newPlan(mat *keys.Material) *buildPlan {
+	return &buildPlan{coin: &w.e.cfg.Coin, pubKeyLen: func(pkScript []byte) int { return w.pubKeyLen(mat, pkScript) }}
+}
+
+// pubKeyLen returns the length of the public key that signs pkScript in
+// the wallet: 65 for an Electrum 1.x wallet and uncompressed imported keys,
+// else 0 (compressed).
+func (w *Wallet) pubKeyLen(mat *keys.Material, pkScript []byte) int {
+	if mat == nil {
+		return 0
+	}
+	if mat.Old() {
+		return 65
+	}
+	if mat.Deterministic() {
+		return 0
+	}
+	if r, ok := w.ref(pkScript); ok {
+		if imp := mat.Imported(); int(r.Index) < len(imp) && bytes.Equal(imp[r.Index].PkScript, pkScript) {
+			return len(imp[r.Index].PubKey)
+		}
+	}
+	return 0
 }
 
 // selected is the result of selection.
@@ -266,19 +291,39 @@ type selected struct {
 	changeIndex int
 }
 
-// run runs coin selection with txauthor (fee rate or absolute fee), or
-// spends every candidate for Max outputs.
+// size is the coin's estimate of the signed size of a transaction spending
+// scripts (nil: a script of the coin's usual kind) and paying outs, plus a
+// change output of changeLen script bytes when changeLen > 0.
+func (p *buildPlan) size(scripts [][]byte, outs []*wire.TxOut, changeLen int) int {
+	tx := &wire.MsgTx{Version: 1, TxIn: make([]*wire.TxIn, len(scripts)), TxOut: outs}
+	prevs := make([]*wire.TxOut, len(scripts))
+	lens := make([]int, len(scripts))
+	for i, s := range scripts {
+		tx.TxIn[i] = &wire.TxIn{}
+		if s != nil {
+			prevs[i] = &wire.TxOut{PkScript: s}
+			lens[i] = p.pubKeyLen(s)
+		}
+	}
+	if changeLen > 0 {
+		tx.TxOut = append(outs[:len(outs):len(outs)], &wire.TxOut{PkScript: make([]byte, changeLen)})
+	}
+	return p.coin.Signer.EstimateSize(tx, prevs, lens)
+}
+
+// run selects coins for a fee rate or an absolute fee, or spends every
+// candidate for Max outputs. The selection is btcwallet's txauthor with
+// the coin's size, fee and dust rules: take coins in order until they pay
+// the outputs and the fee of a transaction spending them (with a change
+// output), and add the change unless it is zero or dust (then it goes to
+// the fee). For Bitcoin it gives exactly what txauthor gives.
 func (p *buildPlan) run() (*selected, error) {
 	if len(p.maxIdx) > 0 {
 		return p.runMax()
 	}
-	byOp := map[wire.OutPoint]UTXO{}
 	all := append(append([]UTXO{}, p.must...), p.candidates...)
-	for _, u := range all {
-		byOp[u.OutPoint] = u
-	}
-	// An absolute fee runs txauthor at rate 0 with the fee taken out of
-	// the inputs' value, so its change (and dust rule) already net it.
+	// An absolute fee runs at rate 0 with the fee taken out of the
+	// inputs' value, so its change (and dust rule) already net it.
 	var extra int64
 	rate := int64(0)
 	if p.fee != nil {
@@ -286,52 +331,56 @@ func (p *buildPlan) run() (*selected, error) {
 	} else {
 		rate = *p.rate
 	}
-	source := func(target btcutil.Amount) (btcutil.Amount, []*wire.TxIn, []btcutil.Amount, [][]byte, error) {
-		var total btcutil.Amount
-		var ins []*wire.TxIn
-		var vals []btcutil.Amount
-		var scripts [][]byte
-		need := target + btcutil.Amount(extra)
-		for i, u := range all {
-			if i >= len(p.must) && total >= need {
-				break
-			}
-			op := u.OutPoint
-			ins = append(ins, wire.NewTxIn(&op, nil, nil))
-			vals = append(vals, btcutil.Amount(u.Value))
-			scripts = append(scripts, u.PkScript)
-			total += btcutil.Amount(u.Value)
-		}
-		return total - btcutil.Amount(extra), ins, vals, scripts, nil
-	}
-	change := &txauthor.ChangeSource{
-		NewScript:  func() ([]byte, error) { return p.change, nil },
-		ScriptSize: len(p.change),
-	}
 	outs := make([]*wire.TxOut, len(p.outputs))
+	var target int64
 	for i, o := range p.outputs {
 		outs[i] = wire.NewTxOut(o.Value, o.PkScript)
+		target += o.Value
 	}
-	atx, err := txauthor.NewUnsignedTransaction(outs, btcutil.Amount(rate), source, change)
-	if err != nil {
-		var ise txauthor.InputSourceError
-		if errors.As(err, &ise) {
+	feeFor := p.coin.Policy.FeeFor
+	targetFee := feeFor(rate, p.size([][]byte{nil}, outs, len(p.change)))
+	for {
+		var total int64
+		n := 0
+		for i, u := range all {
+			if i >= len(p.must) && total >= target+targetFee+extra {
+				break
+			}
+			total += u.Value
+			n++
+		}
+		inputAmount := total - extra
+		if inputAmount < target+targetFee {
 			return nil, ErrNotEnoughFunds
 		}
-		return nil, err
+		scripts := make([][]byte, n)
+		for i, u := range all[:n] {
+			scripts[i] = u.PkScript
+		}
+		required := feeFor(rate, p.size(scripts, outs, len(p.change)))
+		if inputAmount-target < required {
+			targetFee = required
+			continue
+		}
+		tx := &wire.MsgTx{Version: wire.TxVersion, TxOut: outs}
+		s := &selected{tx: tx, changeIndex: -1, inputs: all[:n:n]}
+		for _, u := range s.inputs {
+			op := u.OutPoint
+			tx.TxIn = append(tx.TxIn, wire.NewTxIn(&op, nil, nil))
+		}
+		changeAmount := inputAmount - target - required
+		change := wire.NewTxOut(changeAmount, p.change)
+		if changeAmount != 0 && !p.coin.Policy.Dust(change) {
+			tx.TxOut = append(outs[:len(outs):len(outs)], change)
+			s.changeIndex = len(outs)
+		}
+		var out int64
+		for _, o := range tx.TxOut {
+			out += o.Value
+		}
+		s.fee = total - out
+		return s, nil
 	}
-	s := &selected{tx: atx.Tx, changeIndex: atx.ChangeIndex}
-	var in, out int64
-	for _, txin := range atx.Tx.TxIn {
-		u := byOp[txin.PreviousOutPoint]
-		s.inputs = append(s.inputs, u)
-		in += u.Value
-	}
-	for _, o := range atx.Tx.TxOut {
-		out += o.Value
-	}
-	s.fee = in - out
-	return s, nil
 }
 
 // runMax spends every candidate (and must input): the Max outputs share
@@ -341,7 +390,7 @@ func (p *buildPlan) runMax() (*selected, error) {
 	if len(inputs) == 0 {
 		return nil, ErrNotEnoughFunds
 	}
-	tx := wire.NewMsgTx(2)
+	tx := wire.NewMsgTx(p.coin.Policy.TxVersion)
 	var total int64
 	scripts := make([][]byte, 0, len(inputs))
 	for _, u := range inputs {
@@ -359,7 +408,7 @@ func (p *buildPlan) runMax() (*selected, error) {
 	if p.fee != nil {
 		fee = *p.fee
 	} else {
-		fee = feeFor(*p.rate, estimateVSize(scripts, tx.TxOut, 0))
+		fee = p.coin.Policy.FeeFor(*p.rate, p.size(scripts, tx.TxOut, 0))
 	}
 	left := total - fixed - fee
 	n := int64(len(p.maxIdx))
@@ -373,7 +422,7 @@ func (p *buildPlan) runMax() (*selected, error) {
 			v += left - share*n
 		}
 		tx.TxOut[i].Value = v
-		if txrules.IsDustOutput(tx.TxOut[i], txrules.DefaultRelayFeePerKb) {
+		if p.coin.Policy.Dust(tx.TxOut[i]) {
 			return nil, ErrNotEnoughFunds
 		}
 	}

@@ -1,14 +1,11 @@
 package wallet
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
-	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/psbt/v2"
-	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/keys"
@@ -16,7 +13,7 @@ import (
 
 // keyForScript returns the private key that spends pkScript in this
 // wallet (the caller zeroes it), or nil when the script is not the
-// wallet's. Only p2pkh, p2wpkh-p2sh and p2wpkh scripts are signed.
+// wallet's.
 func (w *Wallet) keyForScript(mat *keys.Material, pkScript []byte) (*btcec.PrivateKey, error) {
 	r, ok := w.ref(pkScript)
 	if !ok {
@@ -32,65 +29,20 @@ func (w *Wallet) keyForScript(mat *keys.Material, pkScript []byte) (*btcec.Priva
 	return mat.ImportedPrivKey(addr)
 }
 
-// signInput signs input idx spending prev with key, for p2pkh (compressed
-// or not), p2wpkh-p2sh and p2wpkh. It returns the sigScript and witness,
-// or ok=false when key does not match the script.
-func signInput(tx *wire.MsgTx, idx int, prev *wire.TxOut, key *btcec.PrivateKey,
-	hashes *txscript.TxSigHashes) (sigScript []byte, witness wire.TxWitness, ok bool, err error) {
-	pub := key.PubKey()
-	comp := address.Hash160(pub.SerializeCompressed())
-	script := prev.PkScript
-	switch txscript.GetScriptClass(script) {
-	case txscript.PubKeyHashTy:
-		h := script[3:23]
-		compressed := bytes.Equal(h, comp)
-		if !compressed && !bytes.Equal(h, address.Hash160(pub.SerializeUncompressed())) {
-			return nil, nil, false, nil
-		}
-		sigScript, err = txscript.SignatureScript(tx, idx, script, txscript.SigHashAll, key, compressed)
-		return sigScript, nil, err == nil, err
-	case txscript.WitnessV0PubKeyHashTy:
-		if !bytes.Equal(script[2:22], comp) {
-			return nil, nil, false, nil
-		}
-		witness, err = txscript.WitnessSignature(tx, hashes, idx, prev.Value, script, txscript.SigHashAll, key, true)
-		return nil, witness, err == nil, err
-	case txscript.ScriptHashTy:
-		program := append([]byte{txscript.OP_0, txscript.OP_DATA_20}, comp...)
-		if !bytes.Equal(script[2:22], address.Hash160(program)) {
-			return nil, nil, false, nil
-		}
-		witness, err = txscript.WitnessSignature(tx, hashes, idx, prev.Value, program, txscript.SigHashAll, key, true)
-		if err != nil {
-			return nil, nil, false, err
-		}
-		sigScript, err = txscript.NewScriptBuilder().AddData(program).Script()
-		return sigScript, witness, err == nil, err
-	}
-	return nil, nil, false, nil
-}
-
-// prevFetcher builds a prevout fetcher; unknown prevouts become empty
-// outputs (segwit v0 and legacy sighashes only need the input's own).
-func prevFetcher(tx *wire.MsgTx, prevs []*wire.TxOut) *txscript.MultiPrevOutFetcher {
-	f := txscript.NewMultiPrevOutFetcher(nil)
-	for i, in := range tx.TxIn {
-		p := prevs[i]
-		if p == nil {
-			p = &wire.TxOut{}
-		}
-		f.AddPrevOut(in.PreviousOutPoint, p)
-	}
-	return f
-}
-
 // signInputs signs every input of tx whose prevout (prevs[i], nil when
-// unknown) is the wallet's and, when only is non-nil, only[i] is true. Every
-// signed input is verified with the script engine. It returns an error when
-// an input of the wallet cannot be signed.
+// unknown) is the wallet's and, when only is non-nil, only[i] is true, with
+// the coin's signer, which verifies every signed input with its script
+// engine. It returns an error when an input of the wallet cannot be signed
+// (with only nil: when an input is not the wallet's).
 func (w *Wallet) signInputs(tx *wire.MsgTx, prevs []*wire.TxOut, mat *keys.Material, only []bool) error {
-	fetcher := prevFetcher(tx, prevs)
-	hashes := txscript.NewTxSigHashes(tx, fetcher)
+	keys := make([]*btcec.PrivateKey, len(tx.TxIn))
+	defer func() {
+		for _, k := range keys {
+			if k != nil {
+				k.Zero()
+			}
+		}
+	}()
 	for i := range tx.TxIn {
 		if prevs[i] == nil || only != nil && !only[i] {
 			continue
@@ -105,25 +57,9 @@ func (w *Wallet) signInputs(tx *wire.MsgTx, prevs []*wire.TxOut, mat *keys.Mater
 			}
 			return fmt.Errorf("signing input %d: not a key of the wallet", i)
 		}
-		sig, wit, ok, err := signInput(tx, i, prevs[i], key, hashes)
-		key.Zero()
-		if err != nil {
-			return fmt.Errorf("signing input %d: %w", i, err)
-		}
-		if !ok {
-			return fmt.Errorf("signing input %d: unsupported script type", i)
-		}
-		tx.TxIn[i].SignatureScript, tx.TxIn[i].Witness = sig, wit
-		vm, err := txscript.NewEngine(prevs[i].PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes,
-			prevs[i].Value, fetcher)
-		if err == nil {
-			err = vm.Execute()
-		}
-		if err != nil {
-			return fmt.Errorf("signing input %d: signature does not verify: %w", i, err)
-		}
+		keys[i] = key
 	}
-	return nil
+	return w.e.cfg.Coin.Signer.SignInputs(tx, prevs, keys)
 }
 
 // SignTransaction signs what it can of a PSBT (base64 or hex) or a raw
@@ -138,6 +74,9 @@ func (w *Wallet) SignTransaction(ctx context.Context, s string) (string, error) 
 	tx, p, err := DecodeTransaction(s)
 	if err != nil {
 		return "", err
+	}
+	if p != nil && !w.e.cfg.Coin.Caps.PSBT {
+		return "", ErrPSBTUnsupported
 	}
 	mat, err := w.material()
 	if err != nil {

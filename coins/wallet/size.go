@@ -4,39 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/psbt/v2"
-	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/btcsuite/btcwallet/wallet/txrules"
-	"github.com/btcsuite/btcwallet/wallet/txsizes"
+
+	"github.com/walletd/walletd/coins/btc"
 )
-
-// inputCounts classifies input scripts as txsizes counts them.
-func inputCounts(scripts [][]byte) (p2pkh, p2tr, p2wpkh, nested int) {
-	for _, s := range scripts {
-		switch {
-		case txscript.IsPayToScriptHash(s):
-			nested++
-		case txscript.IsPayToWitnessPubKeyHash(s):
-			p2wpkh++
-		case txscript.IsPayToTaproot(s):
-			p2tr++
-		default:
-			p2pkh++
-		}
-	}
-	return
-}
-
-// estimateVSize is txsizes' worst-case virtual size of a signed transaction
-// spending scripts and paying outs (plus a change output of changeSize
-// script bytes when changeSize > 0).
-func estimateVSize(scripts [][]byte, outs []*wire.TxOut, changeSize int) int {
-	a, b, c, d := inputCounts(scripts)
-	return txsizes.EstimateVirtualSize(a, b, c, d, outs, changeSize)
-}
 
 // Bounds of the send side's arithmetic. Policy caps (a maximum fee, a
 // maximum fee rate a client may ask without confirming) belong to the
@@ -67,8 +40,8 @@ func checkFee(fee int64) error {
 	return nil
 }
 
-// FeeForVSize returns the fee of vsize virtual bytes at rate sat/kvB,
-// rounded down as txrules does (never zero for a positive rate), or
+// FeeForVSize returns the fee of vsize virtual bytes at rate sat/kvB with
+// the Bitcoin family's rounding: down, as txrules does (never zero for a positive rate), or
 // ErrInvalidAmount when rate or vsize is out of range (so the product
 // cannot overflow).
 func FeeForVSize(rate int64, vsize int64) (int64, error) {
@@ -78,31 +51,24 @@ func FeeForVSize(rate int64, vsize int64) (int64, error) {
 	if vsize < 0 || vsize > MaxTxVSize {
 		return 0, fmt.Errorf("%w: size %d vbytes is out of range (0 to %d)", ErrInvalidAmount, vsize, MaxTxVSize)
 	}
-	return feeFor(rate, int(vsize)), nil
+	return btc.FeeForSize(rate, int(vsize)), nil
 }
 
-// feeFor returns the fee of vsize virtual bytes at rate sat/kvB, rounded
-// down as txrules does (never zero for a positive rate). rate is checked
-// (checkFeeRate) and vsize is a built transaction's: the product fits.
-func feeFor(rate int64, vsize int) int64 {
-	return int64(txrules.FeeForSerializeSize(btcutil.Amount(rate), vsize))
-}
-
-// VSize returns the virtual size of a signed transaction.
-func VSize(tx *wire.MsgTx) int {
-	weight := tx.SerializeSizeStripped()*3 + tx.SerializeSize()
-	return (weight + 3) / 4
-}
+// VSize returns the virtual size of a signed transaction (its size on a
+// coin without segwit).
+func VSize(tx *wire.MsgTx) int { return btc.VSize(tx) }
 
 // inputSigned reports whether an input carries signature data.
 func inputSigned(in *wire.TxIn) bool { return len(in.SignatureScript) > 0 || len(in.Witness) > 0 }
 
-// EstimateVSize returns the virtual size of a transaction as Electrum's
-// estimated_size does: the real size when every input is signed, else
-// txsizes' estimate of the signed transaction, classifying each input by
-// its previous output script (from the PSBT, the engine's stored
-// transactions, or the node; p2wpkh when unknown).
+// EstimateVSize returns the size a transaction pays fees on (its virtual
+// size; bytes on a coin without segwit) as Electrum's estimated_size does:
+// the real size when every input is signed, else the coin's estimate of the
+// signed transaction, each input counted by its previous output script
+// (from the PSBT, the engine's stored transactions, or the node; the
+// coin's usual kind when unknown).
 func (e *Engine) EstimateVSize(ctx context.Context, tx *wire.MsgTx, p *psbt.Packet) int {
+	signer := e.cfg.Coin.Signer
 	if p != nil {
 		if p.IsComplete() {
 			if ftx, err := psbt.Extract(p); err == nil {
@@ -116,24 +82,26 @@ func (e *Engine) EstimateVSize(ctx context.Context, tx *wire.MsgTx, p *psbt.Pack
 		all = all && inputSigned(in)
 	}
 	if all && p == nil {
-		return VSize(tx)
+		return signer.EstimateSize(tx, nil, nil)
 	}
-	p2wpkh := wire.NewTxOut(0, append([]byte{txscript.OP_0, txscript.OP_DATA_20}, make([]byte, 20)...))
-	scripts := make([][]byte, len(tx.TxIn))
+	prevs := make([]*wire.TxOut, len(tx.TxIn))
 	for i, in := range tx.TxIn {
-		var prev *wire.TxOut
 		if p != nil {
-			prev = psbtPrevOut(p, i)
+			prevs[i] = psbtPrevOut(p, i)
 		}
-		if prev == nil {
-			prev = e.prevOut(ctx, in.PreviousOutPoint)
+		if prevs[i] == nil {
+			prevs[i] = e.prevOut(ctx, in.PreviousOutPoint)
 		}
-		if prev == nil {
-			prev = p2wpkh
-		}
-		scripts[i] = prev.PkScript
 	}
-	return estimateVSize(scripts, tx.TxOut, 0)
+	if p != nil {
+		// The estimate is of the signed transaction: the PSBT's unsigned
+		// one carries no signatures to count as they are.
+		tx = tx.Copy()
+		for _, in := range tx.TxIn {
+			in.SignatureScript, in.Witness = nil, nil
+		}
+	}
+	return signer.EstimateSize(tx, prevs, nil)
 }
 
 // psbtPrevOut returns the previous output of PSBT input i, if given.

@@ -37,6 +37,10 @@ type Coin struct {
 	Network func(name string) (*params.Network, error)
 	// CatalogName selects the spec overlay ("btc", "bch").
 	CatalogName string
+	// Engine describes the coin on a network to the wallet engine (key
+	// material, signer, capabilities, policy); nil means
+	// wallet.Bitcoin.
+	Engine func(n *params.Network) wallet.Coin
 }
 
 // Config is the environment-facing configuration shared by every
@@ -150,7 +154,11 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if d.store, err = boltstore.Open(storePath); err != nil {
 		return nil, err
 	}
-	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
+	wcoin := wallet.Bitcoin(net)
+	if coin.Engine != nil {
+		wcoin = coin.Engine(net)
+	}
+	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
 		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow})

@@ -270,7 +270,7 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 // selection fails before it asks for a fee; a bad destination…), else the
 // no-estimate error.
 func (s *sendSide) noEstimateFor(ctx context.Context, w *wallet.Wallet, req wallet.SpendRequest, p feePolicy) error {
-	rate := wallet.MinRelayFeeRate
+	rate := s.d.engine.Coin().Policy.MinRelayPerKB
 	req.FeeRate, req.Unsigned = &rate, true
 	if _, err := w.CreateTransaction(ctx, req); err != nil {
 		return err
@@ -463,7 +463,7 @@ type verifyMessageArgs struct {
 }
 
 func (s *sendSide) verifymessage(_ context.Context, _ *base.Call, a verifyMessageArgs) (any, error) {
-	return wallet.VerifyMessage(s.d.net, a.Address, a.Signature, a.Message), nil
+	return s.d.engine.VerifyMessage(a.Address, a.Signature, a.Message), nil
 }
 
 func (s *sendSide) broadcast(ctx context.Context, _ *base.Call, a txArg) (any, error) {
