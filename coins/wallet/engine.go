@@ -134,8 +134,8 @@ type Event struct {
 	// public key string or master public key (an imported wallet's
 	// addresses). Never a seed or private key.
 	WalletKey string
-	// Payload is the event object, with "seq".
-	Payload json.RawMessage
+	// Record is what happened; the daemon renders it on the wire.
+	Record EventRecord
 }
 
 // Engine tracks wallets. It is safe for concurrent use.

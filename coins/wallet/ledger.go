@@ -514,7 +514,7 @@ func (a *applier) newBlock(b chain.BlockRef) error {
 	if uint32(b.Height) <= notified {
 		return nil
 	}
-	ev, err := a.e.logEvent(a.s, "", eventPayload{"event": "new_block", "height": b.Height})
+	ev, err := a.e.logEvent(a.s, "", EventRecord{Kind: EventBlock, Height: b.Height})
 	if err != nil {
 		return err
 	}
@@ -890,7 +890,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 			}
 			notifiedKey := key([]byte("seen:"), k)
 			if kv.Get(bMeta, notifiedKey) == nil {
-				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "new_transaction", "tx": id.String()})
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
 				if err != nil {
 					return nil, err
 				}
@@ -900,7 +900,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				}
 			}
 			if wt.Height > 0 && !wt.Verified {
-				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "verified_tx", "tx": id.String(), "height": wt.Height})
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventVerified, TxID: id.String(), Height: wt.Height})
 				if err != nil {
 					return nil, err
 				}

@@ -109,10 +109,13 @@ type blockRecord struct {
 	Txs  []string `json:"txs,omitempty"`
 }
 
+// eventRecord is one stored event. Schema 2 stores the typed record (Rec);
+// schema 1 stored the wire JSON (Payload), which migration 2 converts.
 type eventRecord struct {
 	Wallet  string          `json:"w,omitempty"`
 	Time    int64           `json:"t"`
-	Payload json.RawMessage `json:"p"`
+	Payload json.RawMessage `json:"p,omitempty"`
+	Rec     *EventRecord    `json:"r,omitempty"`
 }
 
 func u32(v uint32) []byte {

@@ -41,6 +41,9 @@ type Coin struct {
 	// material, signer, capabilities, policy); nil means
 	// wallet.Bitcoin.
 	Engine func(n *params.Network) wallet.Coin
+	// Flavor is the reference wallet the daemon reproduces (Electrum, the
+	// zero value, or ElectronCash).
+	Flavor Flavor
 }
 
 // Config is the environment-facing configuration shared by every
@@ -166,7 +169,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 		_ = d.store.Close()
 		return nil, err
 	}
-	hub.SetSource(eventSource{d.engine})
+	hub.SetSource(eventSource{d})
 	d.srv, err = base.New(base.Config{
 		Currency:     coin.Ticker,
 		Login:        cfg.Login,
@@ -232,17 +235,17 @@ func (d *Daemon) Start(ctx context.Context) error {
 
 // publish forwards a logged engine event to websocket clients.
 func (d *Daemon) publish(ev wallet.Event) {
-	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload})
+	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)})
 }
 
 // eventSource adapts the engine's event log to the hub's replay.
-type eventSource struct{ e *wallet.Engine }
+type eventSource struct{ d *Daemon }
 
 func (s eventSource) EventsAfter(ctx context.Context, after uint64, limit int) ([]base.Event, error) {
-	evs, err := s.e.EventsAfter(ctx, after, limit)
+	evs, err := s.d.engine.EventsAfter(ctx, after, limit)
 	out := make([]base.Event, len(evs))
 	for i, ev := range evs {
-		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload}
+		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: s.d.renderEvent(ev)}
 	}
 	return out, err
 }

@@ -428,7 +428,11 @@ func (d *Daemon) getUpdates(ctx context.Context, c *base.Call, _ base.NoArgs) (a
 	if err != nil {
 		return nil, err
 	}
-	return w.Updates(ctx)
+	evs, err := w.Updates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.renderEvents(evs), nil
 }
 
 type closeWalletArgs struct {
@@ -490,7 +494,7 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 // coin: amount_BTC, amount_LTC…).
 func (d *Daemon) requestJSON(r *wallet.RequestView) requestReply {
 	body := requestBody{RequestID: r.ID, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
-		Status: r.Status, StatusStr: r.StatusStr, Address: r.Address, URI: r.URI, TxHashes: r.TxHashes,
+		Status: r.Status, StatusStr: electrumStatusStr(r), Address: r.Address, URI: electrumURI(d.net, r), TxHashes: r.TxHashes,
 		Confirmations: r.Confirmations}
 	sent := wallet.FormatFixed(r.Sent)
 	body.SentAmount = &sent
