@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/keys"
 )
 
@@ -283,7 +284,7 @@ func (w *Wallet) CreateTransaction(ctx context.Context, req SpendRequest) (*Buil
 			out.Value = 0
 			p.maxIdx = append(p.maxIdx, i)
 		} else if w.e.cfg.Coin.Policy.Dust(out) {
-			return nil, fmt.Errorf("%w: %s to %s", ErrDustOutput, FormatFixed(o.Amount.Sats), o.Address)
+			return nil, fmt.Errorf("%w: %s to %s", ErrDustOutput, amount.Fixed(o.Amount.Sats), o.Address)
 		}
 		p.outputs = append(p.outputs, out)
 	}

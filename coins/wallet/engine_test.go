@@ -11,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -62,7 +63,7 @@ func bodyOf(ev wallet.Event) evBody {
 	case wallet.EventVerified:
 		b.Event = "verified_tx"
 	case wallet.EventPayment:
-		b.Event, b.Address, b.Status, b.TxHashes, b.Sent = "new_payment", r.RequestID, r.Status, r.TxHashes, wallet.FormatFixed(r.Sent)
+		b.Event, b.Address, b.Status, b.TxHashes, b.Sent = "new_payment", r.RequestID, r.Status, r.TxHashes, amount.Fixed(r.Sent)
 	}
 	return b
 }

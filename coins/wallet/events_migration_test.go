@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -84,7 +85,7 @@ func TestSchemaOneEventsBecomeRecords(t *testing.T) {
 			req, err := w.GetRequest(ctx, p.Address)
 			ok = ok && err == nil && p.Event == "new_payment" && r.RequestID == p.Address &&
 				bytes.Equal(r.Script, req.PkScript) && r.Status == p.Status && slices.Equal(r.TxHashes, p.TxHashes) &&
-				wallet.FormatFixed(r.Sent) == p.Sent
+				amount.Fixed(r.Sent) == p.Sent
 		default:
 			ok = false
 		}

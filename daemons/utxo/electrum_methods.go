@@ -556,8 +556,8 @@ func (d *Daemon) getaddressbalanceWallet(ctx context.Context, c *base.Call, a ad
 			}
 		}
 	}
-	return map[string]string{"confirmed": wallet.FormatFixed(b.Confirmed), "unconfirmed": wallet.FormatFixed(b.Unconfirmed),
-		"unmatured": wallet.FormatFixed(b.Unmatured)}, nil
+	return map[string]string{"confirmed": FormatFixed(b.Confirmed), "unconfirmed": FormatFixed(b.Unconfirmed),
+		"unmatured": FormatFixed(b.Unmatured)}, nil
 }
 
 type psbtArgs struct {

@@ -130,7 +130,7 @@ func electrumURI(n *params.Network, v *wallet.RequestView) string {
 	}
 	var q []string
 	if v.Amount > 0 {
-		q = append(q, "amount="+wallet.FormatElectrum(v.Amount))
+		q = append(q, "amount="+FormatElectrum(v.Amount))
 	}
 	if v.Memo != "" {
 		q = append(q, "message="+pyQuote(v.Memo))

@@ -262,7 +262,7 @@ func (s *sendSide) checkFeeRate(rate int64, allow bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: a fee rate of %s %s/kvB is above the cap of %s (%s_MAX_FEE_RATE); pass allow_high_fee=true to pay it",
-		errFeeTooHigh, wallet.FormatFixed(rate), s.d.coin.Ticker, wallet.FormatFixed(s.caps.maxRate), s.caps.prefix)
+		errFeeTooHigh, FormatFixed(rate), s.d.coin.Ticker, FormatFixed(s.caps.maxRate), s.caps.prefix)
 }
 
 // checkFee refuses an absolute fee above the cap unless allowed.
@@ -271,7 +271,7 @@ func (s *sendSide) checkFee(fee int64, allow bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: a fee of %s %s is above the cap of %s (%s_MAX_TX_FEE); pass allow_high_fee=true to pay it",
-		errFeeTooHigh, wallet.FormatFixed(fee), s.d.coin.Ticker, wallet.FormatFixed(s.caps.maxFee), s.caps.prefix)
+		errFeeTooHigh, FormatFixed(fee), s.d.coin.Ticker, FormatFixed(s.caps.maxFee), s.caps.prefix)
 }
 
 // checkBuilt applies both caps to a built transaction: its fee, and its
@@ -317,7 +317,7 @@ func (s *sendSide) getDefaultFee(ctx context.Context, _ *base.Call, a defaultFee
 	if err != nil {
 		return nil, err
 	}
-	return wallet.FormatFixed(fee), nil
+	return FormatFixed(fee), nil
 }
 
 // sizeOf reads get_default_fee's argument: a vsize (JSON integer, or a

@@ -61,7 +61,7 @@ func (d *Daemon) renderEvent(ev wallet.Event) json.RawMessage {
 		if d.coin.Flavor == ElectronCash {
 			addr, status = d.printedAddress(r.Script), ecTooltip(r.Status)
 		}
-		v = paymentEvent{Address: addr, Event: "new_payment", SentAmount: wallet.FormatFixed(r.Sent), Seq: ev.Seq,
+		v = paymentEvent{Address: addr, Event: "new_payment", SentAmount: FormatFixed(r.Sent), Seq: ev.Seq,
 			Status: r.Status, StatusStr: status, TxHashes: hashes}
 	default:
 		v = struct {

@@ -60,12 +60,12 @@ func (d *Daemon) getbalance(ctx context.Context, c *base.Call, _ base.NoArgs) (a
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{"confirmed": wallet.FormatFixed(b.Confirmed)}
+	out := map[string]string{"confirmed": FormatFixed(b.Confirmed)}
 	if b.Unconfirmed != 0 {
-		out["unconfirmed"] = wallet.FormatFixed(b.Unconfirmed)
+		out["unconfirmed"] = FormatFixed(b.Unconfirmed)
 	}
 	if b.Unmatured != 0 {
-		out["unmatured"] = wallet.FormatFixed(b.Unmatured)
+		out["unmatured"] = FormatFixed(b.Unmatured)
 	}
 	return out, nil
 }
@@ -456,11 +456,11 @@ func (d *Daemon) closeWallet(_ context.Context, c *base.Call, a closeWalletArgs)
 const maxRequestExpiry = 10 * 365 * 24 * 3600
 
 type addRequestArgs struct {
-	Amount    wallet.Amount `rpc:"amount"`
-	Memo      string        `rpc:"memo" default:"\"\""`
-	Expiry    *json.Number  `rpc:"expiry,nullable" default:"3600"`
-	Lightning bool          `rpc:"lightning"`
-	Force     bool          `rpc:"force"`
+	Amount    Amount       `rpc:"amount"`
+	Memo      string       `rpc:"memo" default:"\"\""`
+	Expiry    *json.Number `rpc:"expiry,nullable" default:"3600"`
+	Lightning bool         `rpc:"lightning"`
+	Force     bool         `rpc:"force"`
 }
 
 // addRequest is Electrum's add_request: amount null or 0 makes a request
@@ -496,7 +496,7 @@ func (d *Daemon) requestJSON(r *wallet.RequestView) requestReply {
 	body := requestBody{RequestID: r.ID, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
 		Status: r.Status, StatusStr: electrumStatusStr(r), Address: r.Address, URI: electrumURI(d.net, r), TxHashes: r.TxHashes,
 		Confirmations: r.Confirmations}
-	sent := wallet.FormatFixed(r.Sent)
+	sent := FormatFixed(r.Sent)
 	body.SentAmount = &sent
 	if r.Amount != 0 {
 		amount := r.Amount
@@ -746,5 +746,5 @@ func (d *Daemon) getaddressbalance(ctx context.Context, _ *base.Call, a addressA
 			unconf += u.value
 		}
 	}
-	return map[string]string{"confirmed": wallet.FormatFixed(conf), "unconfirmed": wallet.FormatFixed(unconf)}, nil
+	return map[string]string{"confirmed": FormatFixed(conf), "unconfirmed": FormatFixed(unconf)}, nil
 }
