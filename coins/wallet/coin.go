@@ -158,3 +158,20 @@ func coinOf(cfg Config) Coin {
 func (e *Engine) Coin() Coin { return e.cfg.Coin }
 
 var _ Signer = btc.Signer{}
+
+// locking returns the script that says who spends an output (the output
+// script itself, or the locking script after its token prefix on a coin
+// with SplitToken) and whether the output carries tokens.
+func (e *Engine) locking(pkScript []byte) (script []byte, token bool) {
+	if e.cfg.Coin.SplitToken == nil {
+		return pkScript, false
+	}
+	token, script = e.cfg.Coin.SplitToken(pkScript)
+	return script, token
+}
+
+// lockingScript is locking's script.
+func (e *Engine) lockingScript(pkScript []byte) []byte {
+	s, _ := e.locking(pkScript)
+	return s
+}

@@ -100,6 +100,9 @@ type utxoRecord struct {
 	Index       uint32 `json:"i"`
 	SpentBy     string `json:"sb,omitempty"`
 	SpentHeight int32  `json:"sh,omitempty"`
+	// Token: the output carries tokens (BCH's CashTokens); PkScript is its
+	// locking script. Never spent as plain coin.
+	Token bool `json:"tk,omitempty"`
 }
 
 type blockRecord struct {

@@ -13,10 +13,11 @@ import (
 	"github.com/walletd/walletd/coins/keys"
 )
 
-// Spendable reports whether u can be spent in the next block: not spent in
-// the mempool, and not an immature coinbase (Balance's maturity rule).
+// Spendable reports whether u can be spent in the next block as plain
+// coin: not spent in the mempool, not an immature coinbase (Balance's
+// maturity rule), and carrying no tokens.
 func Spendable(u UTXO, tip int32) bool {
-	if u.SpentBy != "" {
+	if u.SpentBy != "" || u.Token {
 		return false
 	}
 	if u.Coinbase && (u.Height <= 0 || u.Height+CoinbaseMaturity > tip+1) {
