@@ -114,3 +114,33 @@ func (w *Wallet) SignTransaction(ctx context.Context, s string) (string, error) 
 	}
 	return p.B64Encode()
 }
+
+// SignInputs signs the inputs of tx that spend prevs[i] (nil: leave input
+// i as it is) when the script they spend is the wallet's, for a coin whose
+// own unsigned format carries the previous outputs (Electron Cash's). It
+// reports whether every input of tx is signed afterwards. A watch-only
+// call signs nothing.
+func (w *Wallet) SignInputs(ctx context.Context, tx *wire.MsgTx, prevs []*wire.TxOut) (bool, error) {
+	if len(prevs) != len(tx.TxIn) {
+		return false, fmt.Errorf("%w: %d previous outputs for %d inputs", ErrInvalidTx, len(prevs), len(tx.TxIn))
+	}
+	mat, err := w.material()
+	if err != nil {
+		return false, err
+	}
+	if mat.HasPrivateKeys() {
+		only := make([]bool, len(tx.TxIn))
+		for i, in := range tx.TxIn {
+			only[i] = prevs[i] != nil && !inputSigned(in)
+		}
+		if err := w.signInputs(tx, prevs, mat, only); err != nil {
+			return false, err
+		}
+	}
+	for _, in := range tx.TxIn {
+		if !inputSigned(in) {
+			return false, nil
+		}
+	}
+	return true, nil
+}

@@ -41,14 +41,5 @@ func Engine(n *params.Network) wallet.Coin {
 // cfg.Server's scheme (see utxo.OpenBackend): ws:// for ltcd, http:// for
 // Litecoin Core.
 func New(ctx context.Context, cfg utxo.Config, log *slog.Logger) (*utxo.Daemon, error) {
-	coin := Coin()
-	net, err := coin.Network(cfg.Network)
-	if err != nil {
-		return nil, err
-	}
-	backend, err := utxo.OpenBackend(cfg, net, log)
-	if err != nil {
-		return nil, err
-	}
-	return utxo.New(ctx, coin, cfg, backend, log)
+	return utxo.NewFor(ctx, Coin(), cfg, log)
 }

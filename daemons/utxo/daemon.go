@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/walletd/walletd/coins/bch"
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/coins/params"
@@ -297,7 +298,10 @@ func redactedServer(s string) string {
 const (
 	msgLoadingWallet  = "Seed or key not recognized"
 	msgInvalidAddress = "Invalid address"
-	msgTxNotFound     = "No such mempool or blockchain transaction"
+	// msgAddressChecksum is Electron Cash's text for a cashaddr with a bad
+	// checksum (Bitcart's BCH spec maps it to -32004).
+	msgAddressChecksum = "invalid checksum in address"
+	msgTxNotFound      = "No such mempool or blockchain transaction"
 )
 
 // ErrorTable is the one place where errors of the coins packages become
@@ -306,6 +310,7 @@ func ErrorTable() base.ErrorTable {
 	return base.ErrorTable{
 		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet, Message: msgLoadingWallet},
 		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: params.ErrAddressChecksum, Code: spec.InvalidAddress, Message: msgAddressChecksum},
 		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
 		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
 		{Target: chain.ErrNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
@@ -327,6 +332,9 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrDustOutput, Code: spec.InvalidParams},
 		{Target: wallet.ErrNoOutputs, Code: spec.InvalidParams},
 		{Target: wallet.ErrCannotBump, Code: spec.InvalidParams},
+		{Target: wallet.ErrRBFUnsupported, Code: spec.InvalidParams},
+		{Target: wallet.ErrPSBTUnsupported, Code: spec.InvalidParams},
+		{Target: bch.ErrTokenCoin, Code: spec.InvalidParams},
 		{Target: wallet.ErrNotLocal, Code: spec.InvalidParams},
 		{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
 		{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},

@@ -155,7 +155,8 @@ func (s *sendSide) staticFallback() bool {
 // ok is false without a backend, on an error, or for an answer that is not
 // a sane positive rate.
 func (s *sendSide) nodeEstimate(ctx context.Context, target int64) (int64, bool) {
-	if s.d.backend == nil || target < 1 || target > math.MaxInt32 {
+	// Electron Cash has no fee estimates: it never asks.
+	if s.d.backend == nil || target < 1 || target > math.MaxInt32 || s.d.coin.Flavor == ElectronCash {
 		return 0, false
 	}
 	rate, ok, err := s.d.backend.EstimateFee(ctx, int(target))
@@ -221,6 +222,13 @@ func (s *sendSide) defaultFee(ctx context.Context, size int64) (int64, error) {
 	rate, ok := s.policyRate(ctx, p)
 	if !ok {
 		return 0, noEstimate(p)
+	}
+	if s.d.coin.Flavor == ElectronCash {
+		// estimate_fee_for_feerate: int(fee_per_kb * size / 1000).
+		if size > maxTxVSize {
+			return 0, fmt.Errorf("%w: size %d is out of range", wallet.ErrInvalidAmount, size)
+		}
+		return s.d.engine.Coin().Policy.FeeFor(rate, int(size)), nil
 	}
 	return feeForFeerate(rate, size)
 }

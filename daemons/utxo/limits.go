@@ -62,5 +62,10 @@ func (d *Daemon) configDefaults() map[string]string {
 	if c := d.cfg.FiatCurrency; c != "" {
 		out["currency"] = str(c) // Bitcart's <COIN>_FIAT_CURRENCY
 	}
+	if d.coin.Flavor == ElectronCash {
+		// Electron Cash: a static 1 sat/byte, no replace-by-fee.
+		out[cfgFeePolicy] = str(feePolicy{method: feeFeerate, value: ecDefaultFeePerKB}.String())
+		out["use_rbf"] = "false"
+	}
 	return out
 }

@@ -255,7 +255,17 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 	if err := s.checkBuilt(ctx, built, o.AllowHighFee); err != nil {
 		return nil, err
 	}
-	out, err := built.Serialize()
+	if s.d.coin.Flavor == ElectronCash {
+		if err := s.ecCheckExcessive(ctx, built, o.AllowHighFee); err != nil {
+			return nil, err
+		}
+	}
+	var out string
+	if !built.Complete && built.Packet == nil {
+		out, err = ecUnsigned(built)
+	} else {
+		out, err = built.Serialize()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -511,6 +521,17 @@ const maxLookupInputs = 1000
 // txVSize decodes a raw transaction or PSBT and estimates its signed
 // virtual size; more than maxLookupInputs inputs to look up is refused.
 func (s *sendSide) txVSize(ctx context.Context, str string) (int, error) {
+	if s.d.coin.Flavor == ElectronCash {
+		// Electron Cash's unsigned format, or a plain transaction.
+		tx, _, err := ecDecode(str)
+		if err != nil {
+			return 0, err
+		}
+		if n := lookupsNeeded(tx, nil); n > maxLookupInputs {
+			return 0, base.Errorf(spec.InvalidParams, "the transaction has %d unsigned inputs; at most %d per call", n, maxLookupInputs)
+		}
+		return s.d.engine.EstimateVSize(ctx, tx, nil), nil
+	}
 	tx, p, err := wallet.DecodeTransaction(str)
 	if err != nil {
 		return 0, err

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/daemons/base"
 	"github.com/walletd/walletd/spec"
@@ -657,18 +658,23 @@ type transactionJSON struct {
 }
 
 func (d *Daemon) getTransaction(ctx context.Context, _ *base.Call, a getTransactionArgs) (any, error) {
-	id, err := parseTxid(a.TxHash)
+	info, err := d.nodeTransaction(ctx, a.TxHash)
+	if err != nil {
+		return nil, err
+	}
+	return transactionJSON{txJSON: toTxJSON(info.Tx, d.net), Confirmations: info.Confirmations}, nil
+}
+
+// nodeTransaction asks the node for a transaction by its hash argument.
+func (d *Daemon) nodeTransaction(ctx context.Context, txHash string) (*chain.TxInfo, error) {
+	id, err := parseTxid(txHash)
 	if err != nil {
 		return nil, err
 	}
 	if d.backend == nil {
 		return nil, wallet.ErrNoBackend
 	}
-	info, err := d.backend.Transaction(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return transactionJSON{txJSON: toTxJSON(info.Tx, d.net), Confirmations: info.Confirmations}, nil
+	return d.backend.Transaction(ctx, id)
 }
 
 // defaultMaxAddressHistory is Fulcrum's max_history default.
