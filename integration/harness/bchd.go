@@ -432,3 +432,17 @@ func (n *BCHNode) NewKey(uncompressed bool) (*btcec.PrivateKey, []byte, string) 
 	}
 	return key, script, addr
 }
+
+// InvalidateBlock marks a block and its descendants invalid (bchd's
+// invalidateblock): the node falls back to the best valid chain, a
+// one-node reorg. Mining afterwards builds a competing branch.
+func (n *BCHNode) InvalidateBlock(hash chainhash.Hash) {
+	n.t.Helper()
+	n.view(n.t).InvalidateBlock(hash)
+}
+
+// InMempool reports whether txid is in the node's mempool.
+func (n *BCHNode) InMempool(txid chainhash.Hash) bool {
+	n.t.Helper()
+	return n.view(n.t).InMempool(txid)
+}
