@@ -169,8 +169,28 @@ type ecRequest struct {
 	Status        string   `json:"status"`
 	TxHashes      []string `json:"tx_hashes"`
 	Confirmations *int64   `json:"confirmations,omitempty"`
-	AmountBCH     string   `json:"amount (BCH)"`
-	SentAmount    string   `json:"sent_amount"`
+	// AmountCoin is "amount (BCH)" (the coin's ticker in parentheses),
+	// written after the members above, then SentAmount.
+	AmountCoin string `json:"-"`
+	SentAmount string `json:"-"`
+	amountKey  string // pre-encoded `,"amount (BCH)":`
+}
+
+// MarshalJSON writes the members in Electron Cash's order, the amount
+// under the coin's key.
+func (r ecRequest) MarshalJSON() ([]byte, error) {
+	type plain ecRequest
+	head, err := json.Marshal(plain(r))
+	if err != nil {
+		return nil, err
+	}
+	amt, _ := json.Marshal(r.AmountCoin)
+	sent, _ := json.Marshal(r.SentAmount)
+	out := append(head[:len(head)-1:len(head)-1], r.amountKey...)
+	out = append(out, amt...)
+	out = append(out, `,"sent_amount":`...)
+	out = append(out, sent...)
+	return append(out, '}'), nil
 }
 
 // ecRequestJSON renders a request view. An amount-less request is Electron
@@ -178,13 +198,14 @@ type ecRequest struct {
 // the amount as format_satoshis prints it; confirmations appear once paid.
 func (d *Daemon) ecRequestJSON(r *wallet.RequestView) ecRequest {
 	out := ecRequest{Time: r.Timestamp, Address: r.Address, Memo: r.Memo, ID: r.ID, URI: d.net.URIScheme + ":" + r.Address,
-		Status: ecTooltip(r.Status), TxHashes: r.TxHashes, AmountBCH: "Unknown", SentAmount: FormatFixed(r.Sent)}
+		Status: ecTooltip(r.Status), TxHashes: r.TxHashes, AmountCoin: "Unknown", SentAmount: FormatFixed(r.Sent),
+		amountKey: `,"amount (` + d.coin.Ticker + `)":`}
 	if out.TxHashes == nil {
 		out.TxHashes = []string{}
 	}
 	if r.Amount != 0 {
 		amt := r.Amount
-		out.Amount, out.AmountBCH = &amt, formatSatoshis(amt)
+		out.Amount, out.AmountCoin = &amt, formatSatoshis(amt)
 		out.URI += "?amount=" + formatSatoshis(amt)
 	}
 	if r.Expiry != 0 {

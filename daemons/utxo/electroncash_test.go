@@ -37,7 +37,7 @@ func TestElectronCashRequestShape(t *testing.T) {
 		view := &wallet.RequestView{Request: wallet.Request{ID: coin.RequestID(script, addr, at), Address: addr,
 			PkScript: script, Amount: 50_000_000, Memo: "memo", Timestamp: ex.Clock, Expiry: 900},
 			Status: wallet.StatusUnpaid, At: at, TxHashes: []string{}}
-		d := &Daemon{net: net, coin: Coin{Flavor: ElectronCash}}
+		d := &Daemon{net: net, coin: Coin{Ticker: "BCH", Flavor: ElectronCash}}
 		raw, err := json.Marshal(d.ecRequestJSON(view))
 		if err != nil {
 			t.Fatal(err)
@@ -60,7 +60,7 @@ func TestElectronCashRequestShape(t *testing.T) {
 	}
 	// Paid: confirmations appear (after tx_hashes), the status is a word.
 	net, _ := params.BCH("regtest")
-	d := &Daemon{net: net, coin: Coin{Flavor: ElectronCash}}
+	d := &Daemon{net: net, coin: Coin{Ticker: "BCH", Flavor: ElectronCash}}
 	paid := d.ecRequestJSON(&wallet.RequestView{Request: wallet.Request{Address: "q", Amount: 100_000_000},
 		Status: wallet.StatusPaid, Paid: true, Confirmations: 2, TxHashes: []string{"ab"}, Sent: 100_000_000})
 	raw, _ := json.Marshal(paid)
