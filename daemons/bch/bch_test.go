@@ -3,12 +3,15 @@ package bch_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2"
 
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/coins/params"
@@ -237,5 +240,33 @@ func TestElectronCashSurface(t *testing.T) {
 	}
 	if sp.ElectrumMap["invalid checksum in address"] != -32004 || sp.Capabilities["lightning"] {
 		t.Errorf("/spec: %s", raw)
+	}
+}
+
+// TestVerifyMessage: verifymessage takes Electron Cash 4.4.2's signature
+// (coins/bch's vectors) for the key's address in every form, and refuses
+// another message.
+func TestVerifyMessage(t *testing.T) {
+	c := start(t, "mainnet")
+	secret, _ := hex.DecodeString("621b8a5c8f3c8df720b7e724dc5e5f24d0aa13343577610783d36fc6ad459167")
+	key, _ := btcec.PrivKeyFromBytes(secret)
+	net, _ := params.BCH("mainnet")
+	addr, script, err := net.PubKeyAddress(params.P2PKH, key.PubKey().SerializeCompressed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, _ := net.CashAddr().Legacy(script)
+	const sig = "IM/QrVjKwedMGBM602k3BvHQIpJnwLJy+95S3TJJdGr0IG5NapEF7AYasBgt6MJAo3hEcWDwtSDg+K14kyjMrzo="
+	for _, a := range []string{addr, "bitcoincash:" + addr, legacy} {
+		var ok bool
+		c.result(&ok, "verifymessage", a, sig, "walletd")
+		if !ok {
+			t.Errorf("verifymessage(%s) = false", a)
+		}
+	}
+	var ok bool
+	c.result(&ok, "verifymessage", addr, sig, "walletd!")
+	if ok {
+		t.Error("a signature verifies another message")
 	}
 }
