@@ -75,3 +75,23 @@ func TestEvaluateExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateMinConfirmations: with Electron Cash's rule a paid request
+// has the confirmations of its least confirmed payment (a later mempool
+// payment to a paid address makes it Unconfirmed again), where Electrum
+// 4.6 stops at the payments needed for the amount.
+func TestEvaluateMinConfirmations(t *testing.T) {
+	now := time.Unix(1.7e9, 0)
+	r := Request{Amount: 100, Timestamp: now.Unix()}
+	pays := []payment{{txid: "a", value: 150, height: 100}, {txid: "b", value: 5}}
+	if v := evaluate(r, pays, 110, now, false); v.Status != StatusPaid || v.Confirmations != 11 {
+		t.Fatalf("Electrum: %+v", v)
+	}
+	if v := evaluate(r, pays, 110, now, true); v.Status != StatusUnconfirmed || v.Confirmations != 0 || !v.Paid {
+		t.Fatalf("Electron Cash: %+v", v)
+	}
+	pays[1].height = 105
+	if v := evaluate(r, pays, 110, now, true); v.Status != StatusPaid || v.Confirmations != 6 {
+		t.Fatalf("Electron Cash, both mined: %+v", v)
+	}
+}
