@@ -93,6 +93,21 @@ func TestBCHBchd(t *testing.T) {
 		}
 	})
 
+	// Private keys come back as Electron Cash exports them: plain WIF.
+	t.Run("ExportedKeys", func(t *testing.T) {
+		vw := ecVector(t, "imported-wif")
+		if len(vw.Imports) == 0 {
+			t.Fatal("no imported keys in the vectors")
+		}
+		for _, imp := range vw.Imports {
+			var wif string
+			d.Must(&wif, vw.KeyMaterial, "getprivatekeys", imp.Address)
+			if wif != imp.WIF {
+				t.Fatalf("getprivatekeys(%s) = %s…, Electron Cash %s…", imp.Address, wif[:4], imp.WIF[:4])
+			}
+		}
+	})
+
 	// The acceptance check: a request paid from outside (bchd's harness
 	// wallet) yields new_payment with the bare cashaddr, status 7
 	// (Unconfirmed) then 3 (Paid).

@@ -693,6 +693,9 @@ func (d *Daemon) exportKey(k *btcec.PrivateKey, st params.ScriptType, compressed
 	if err != nil {
 		return "", err
 	}
+	if d.coin.Flavor == ElectronCash {
+		return wif.String(), nil // serialize_privkey(…, 'p2pkh'): no type prefix
+	}
 	return st.String() + ":" + wif.String(), nil
 }
 
