@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,56 @@ func TestLTCCore(t *testing.T) {
 		var dest string
 		mustCallNode(t, node, &dest, "getnewaddress")
 		payout(t, node, d, seed.KeyMaterial, seed.Receiving[0], dest, "LTC")
+	})
+
+	// Litecoin Core's dust rule (-dustrelayfee 0.0003 LTC/kvB, ten times
+	// Bitcoin's) is walletd's: litecoind refuses a p2wpkh output of 2939
+	// litoshis as dust and walletd refuses to build it; 2940 is relayed.
+	t.Run("Dust", func(t *testing.T) {
+		node := node.For(t)
+		var dest string
+		mustCallNode(t, node, &dest, "getnewaddress", "", "bech32")
+		// The node wallet's own checks refuse the output first
+		// ("Transaction amount too small"): build the spend by hand.
+		var coins []struct {
+			TxID   string      `json:"txid"`
+			Vout   int         `json:"vout"`
+			Amount json.Number `json:"amount"`
+		}
+		mustCallNode(t, node, &coins, "listunspent", 1)
+		if len(coins) == 0 {
+			t.Fatal("the node wallet has no coins")
+		}
+		var change string
+		mustCallNode(t, node, &change, "getrawchangeaddress", "bech32")
+		left := parseSats(t, coins[0].Amount.String()) - 2939 - 10_000
+		var raw string
+		mustCallNode(t, node, &raw, "createrawtransaction",
+			[]any{map[string]any{"txid": coins[0].TxID, "vout": coins[0].Vout}},
+			map[string]any{dest: "0.00002939", change: fmt.Sprintf("%d.%08d", left/1e8, left%1e8)})
+		var signed struct {
+			Hex string `json:"hex"`
+		}
+		mustCallNode(t, node, &signed, "signrawtransactionwithwallet", raw)
+		var accept []struct {
+			Allowed bool   `json:"allowed"`
+			Reason  string `json:"reject-reason"`
+		}
+		mustCallNode(t, node, &accept, "testmempoolaccept", []string{signed.Hex})
+		if len(accept) != 1 || accept[0].Allowed || accept[0].Reason != "dust" {
+			t.Fatalf("litecoind on a 2939-litoshi output: %+v", accept)
+		}
+		re := rpcErr(t, d, seed.KeyMaterial, "payto", dest, "0.00002939")
+		if re.Code != -32602 || !strings.Contains(re.Message, "dust") {
+			t.Fatalf("payto 2939 litoshis = %d %q", re.Code, re.Message)
+		}
+		var tx string
+		d.Must(&tx, seed.KeyMaterial, "payto", dest, "0.0000294")
+		var txid string
+		d.Must(&txid, seed.KeyMaterial, "broadcast", tx)
+		if !node.InMempool(decodeHexTx(t, tx).TxHash()) {
+			t.Fatalf("the 2940-litoshi payout %s is not in litecoind's mempool", txid)
+		}
 	})
 
 	t.Run("ReorgByInvalidate", func(t *testing.T) {

@@ -29,6 +29,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/walletd/walletd/daemons/base"
+	"github.com/walletd/walletd/daemons/bch"
 	"github.com/walletd/walletd/daemons/btc"
 	"github.com/walletd/walletd/daemons/ltc"
 	"github.com/walletd/walletd/daemons/utxo"
@@ -48,6 +49,7 @@ type coinDef struct {
 func coins() map[string]coinDef {
 	return map[string]coinDef{
 		"btc": {prefix: btc.EnvPrefix, defaultPort: btc.DefaultPort, build: btc.New},
+		"bch": {prefix: bch.EnvPrefix, defaultPort: bch.DefaultPort, build: bch.New},
 		"ltc": {prefix: ltc.EnvPrefix, defaultPort: ltc.DefaultPort, build: ltc.New},
 	}
 }

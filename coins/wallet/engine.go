@@ -78,6 +78,10 @@ const (
 
 // Config configures an Engine.
 type Config struct {
+	// Coin describes the coin (network, key material, signing, policy).
+	Coin Coin
+	// Net alone (Coin left zero) means Bitcoin(Net): a Bitcoin-family
+	// coin. With Coin set, New sets Net to Coin.Net.
 	Net   *params.Network
 	Store Store
 	// Volatile holds diskless wallets (nothing about them is written to
@@ -130,8 +134,8 @@ type Event struct {
 	// public key string or master public key (an imported wallet's
 	// addresses). Never a seed or private key.
 	WalletKey string
-	// Payload is the event object, with "seq".
-	Payload json.RawMessage
+	// Record is what happened; the daemon renders it on the wire.
+	Record EventRecord
 }
 
 // Engine tracks wallets. It is safe for concurrent use.
@@ -281,6 +285,15 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Publish == nil {
 		cfg.Publish = func(Event) {}
+	}
+	if cfg.Coin.Net == nil && cfg.Net == nil {
+		return nil, errors.New("wallet: no coin or network configured")
+	}
+	cfg.Coin = coinOf(cfg)
+	cfg.Net = cfg.Coin.Net
+	if cfg.Coin.Parse == nil || cfg.Coin.Signer == nil || cfg.Coin.RequestID == nil ||
+		cfg.Coin.Policy.Dust == nil || cfg.Coin.Policy.FeeFor == nil {
+		return nil, errors.New("wallet: the coin description is incomplete (Parse, Signer, RequestID, Policy.Dust, Policy.FeeFor)")
 	}
 	if cfg.PollingCap < 0 {
 		return nil, fmt.Errorf("wallet: PollingCap %d is negative (0 disables get_updates)", cfg.PollingCap)
@@ -624,7 +637,7 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 			return w, err
 		}
 	}
-	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	mat, err := e.cfg.Coin.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return nil, err
 	}
@@ -936,11 +949,11 @@ func addBackfill(kv KV, id string, ks []newKey) error {
 func (e *Engine) publicMaterial(t *tracked) (*keys.Material, error) {
 	switch {
 	case t.rec.PublicKey != "":
-		return keys.Parse(t.rec.PublicKey, e.cfg.Net)
+		return e.cfg.Coin.Parse(t.rec.PublicKey, e.cfg.Net)
 	case t.rec.MPK != "":
-		return keys.Parse(t.rec.MPK, e.cfg.Net)
+		return e.cfg.Coin.Parse(t.rec.MPK, e.cfg.Net)
 	case len(t.rec.Imported) > 0:
-		return keys.Parse(strings.Join(t.rec.Imported, " "), e.cfg.Net)
+		return e.cfg.Coin.Parse(strings.Join(t.rec.Imported, " "), e.cfg.Net)
 	}
 	return nil, fmt.Errorf("wallet %s: no public key material stored", t.rec.ID)
 }
@@ -989,7 +1002,7 @@ func (e *Engine) wireKey(id string) string {
 // wallet (a later open loads it afresh). It reports whether the wallet
 // was loaded.
 func (e *Engine) CloseWallet(keyStr string) bool {
-	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	mat, err := e.cfg.Coin.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return false
 	}

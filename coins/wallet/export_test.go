@@ -20,8 +20,7 @@ func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestV
 		if err != nil {
 			return err
 		}
-		v = evaluate(r.Request, pays, w.e.Height(), w.e.cfg.Now())
-		v.URI = w.e.requestURI(v)
+		v = evaluate(r.Request, pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
 		return nil
 	})
 	return &v, err

@@ -175,7 +175,8 @@ func (e *Engine) gapNeeds(txs []txAt) map[*tracked]gapUse {
 	needs := map[*tracked]gapUse{}
 	for _, t := range txs {
 		for _, out := range t.tx.TxOut {
-			for _, ref := range e.index[string(out.PkScript)] {
+			script, _ := e.locking(out.PkScript)
+			for _, ref := range e.index[string(script)] {
 				w := e.wallets[ref.Wallet]
 				if w == nil || !w.deterministic() {
 					continue
@@ -514,7 +515,7 @@ func (a *applier) newBlock(b chain.BlockRef) error {
 	if uint32(b.Height) <= notified {
 		return nil
 	}
-	ev, err := a.e.logEvent(a.s, "", eventPayload{"event": "new_block", "height": b.Height})
+	ev, err := a.e.logEvent(a.s, "", EventRecord{Kind: EventBlock, Height: b.Height})
 	if err != nil {
 		return err
 	}
@@ -599,8 +600,9 @@ func isCoinbase(tx *wire.MsgTx) bool {
 func (a *applier) credit(t txAt) error {
 	id := t.tx.TxHash()
 	for i, out := range t.tx.TxOut {
+		script, token := a.e.locking(out.PkScript)
 		a.e.mu.RLock()
-		refs := a.e.index[string(out.PkScript)]
+		refs := a.e.index[string(script)]
 		a.e.mu.RUnlock()
 		for _, ref := range refs {
 			if err := a.putTx(ref.Wallet, t); err != nil {
@@ -615,8 +617,8 @@ func (a *applier) credit(t txAt) error {
 				return err
 			}
 			if !found {
-				u = utxoRecord{Value: out.Value, PkScript: out.PkScript, Coinbase: isCoinbase(t.tx),
-					Change: ref.Change, Index: ref.Index}
+				u = utxoRecord{Value: out.Value, PkScript: script, Coinbase: isCoinbase(t.tx),
+					Change: ref.Change, Index: ref.Index, Token: token}
 				a.newOwned = append(a.newOwned, op)
 				a.addOwner(op, ref.Wallet)
 			}
@@ -629,7 +631,7 @@ func (a *applier) credit(t txAt) error {
 			if err := a.walletTx(ref.Wallet, t); err != nil {
 				return err
 			}
-			if err := a.markRequests(ref.Wallet, out.PkScript); err != nil {
+			if err := a.markRequests(ref.Wallet, script); err != nil {
 				return err
 			}
 		}
@@ -825,7 +827,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 					return err
 				}
 			}
-			if err := a.markRequests(w, out.PkScript); err != nil {
+			if err := a.markRequests(w, a.e.lockingScript(out.PkScript)); err != nil {
 				return err
 			}
 		}
@@ -890,7 +892,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 			}
 			notifiedKey := key([]byte("seen:"), k)
 			if kv.Get(bMeta, notifiedKey) == nil {
-				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "new_transaction", "tx": id.String()})
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
 				if err != nil {
 					return nil, err
 				}
@@ -900,7 +902,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				}
 			}
 			if wt.Height > 0 && !wt.Verified {
-				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "verified_tx", "tx": id.String(), "height": wt.Height})
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventVerified, TxID: id.String(), Height: wt.Height})
 				if err != nil {
 					return nil, err
 				}
@@ -998,7 +1000,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 					return known, err
 				}
 				a.removeOwner(op, w)
-				if err := a.markRequests(w, out.PkScript); err != nil {
+				if err := a.markRequests(w, a.e.lockingScript(out.PkScript)); err != nil {
 					return known, err
 				}
 			}

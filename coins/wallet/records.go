@@ -100,6 +100,9 @@ type utxoRecord struct {
 	Index       uint32 `json:"i"`
 	SpentBy     string `json:"sb,omitempty"`
 	SpentHeight int32  `json:"sh,omitempty"`
+	// Token: the output carries tokens (BCH's CashTokens); PkScript is its
+	// locking script. Never spent as plain coin.
+	Token bool `json:"tk,omitempty"`
 }
 
 type blockRecord struct {
@@ -109,10 +112,13 @@ type blockRecord struct {
 	Txs  []string `json:"txs,omitempty"`
 }
 
+// eventRecord is one stored event. Schema 2 stores the typed record (Rec);
+// schema 1 stored the wire JSON (Payload), which migration 2 converts.
 type eventRecord struct {
 	Wallet  string          `json:"w,omitempty"`
 	Time    int64           `json:"t"`
-	Payload json.RawMessage `json:"p"`
+	Payload json.RawMessage `json:"p,omitempty"`
+	Rec     *EventRecord    `json:"r,omitempty"`
 }
 
 func u32(v uint32) []byte {

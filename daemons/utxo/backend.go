@@ -1,6 +1,7 @@
 package utxo
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -50,7 +51,11 @@ func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backe
 			if _, err := url.Parse(server); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrBadServer, redactErr(err))
 			}
-			return btcdws.New(btcdws.Config{URL: server, Params: net.Chain}, log)
+			bc := btcdws.Config{URL: server, Params: net.Chain}
+			if c := net.CashAddr(); c != nil {
+				bc.AddressOf = c.Encode // bchd's filter and address index take cashaddrs
+			}
+			return btcdws.New(bc, log)
 		case "http", "https":
 			return openCore(server, cfg, log)
 		case "tcp", "ssl", "tls":
@@ -98,4 +103,18 @@ func redactErr(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// NewFor builds coin's daemon for cfg with the chain backend cfg.Server
+// names (OpenBackend): what each coin package's New does.
+func NewFor(ctx context.Context, coin Coin, cfg Config, log *slog.Logger) (*Daemon, error) {
+	net, err := coin.Network(cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	backend, err := OpenBackend(cfg, net, log)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, coin, cfg, backend, log)
 }
