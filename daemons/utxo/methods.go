@@ -72,6 +72,9 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 		FeeEstimates:   map[string]int64{},
 		AutoConnect:    d.conf.boolean("auto_connect", true),
 	}
+	if s, ok := d.backend.(serverNamer); ok {
+		info.Server = s.ServerHost()
+	}
 	info.BlockchainHeight = d.engine.Height()
 	info.TotalWallets = d.engine.TotalWallets()
 	info.Synchronized = d.engine.Synced()
@@ -93,6 +96,10 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 	}
 	return info, nil
 }
+
+// serverNamer is a backend with several servers (Electrum) that names the
+// one in use.
+type serverNamer interface{ ServerHost() string }
 
 // serverHost is the host of the backend URL, as Electrum's getinfo shows
 // its server's host (no scheme, port or credentials).
