@@ -5,7 +5,8 @@
 //
 //   - Headers: every header the server sends is checked (links, the coin's
 //     difficulty rules, proof of work) from a built-in checkpoint or the
-//     genesis block (package headers).
+//     genesis block (package headers), or from the chain verified on an
+//     earlier run and kept in Config.HeadersPath.
 //   - Confirmations: a transaction counts as confirmed at a height only
 //     once its merkle proof (blockchain.transaction.get_merkle) matches the
 //     verified header there; the transaction's bytes must hash to its id.
@@ -22,6 +23,11 @@
 // reported. What SPV cannot prevent: a server may hide transactions or new
 // blocks (delaying, never faking, a payment), and mining a block with a
 // fake payment at the network's difficulty.
+//
+// On Litecoin, transactions the server serves with MWEB data (a block's
+// HogEx, whose outputs carry peg-outs; a peg-in in the mempool) are read
+// through coins/chain/ltcwire as their canonical part, whose hash is the
+// txid.
 //
 // Every watched script is subscribed (blockchain.scripthash.subscribe);
 // statuses are kept, so a reconnect or a failover refetches only the
