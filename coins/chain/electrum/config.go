@@ -71,8 +71,8 @@ type Config struct {
 	// (default headers.DefaultKeep).
 	KeepHeaders int
 	// HeadersPath is the file where the verified header chain (the kept
-	// headers and the hashes ending older retarget periods, about 340 kB)
-	// is kept between runs, so that a restart resumes from its tip instead
+	// headers and the hashes ending older retarget periods, about 400 kB
+	// on LTC mainnet) is kept between runs, so that a restart resumes from its tip instead
 	// of verifying the chain again from the built-in checkpoint; "" keeps
 	// nothing. It is written atomically, at most every SaveEvery while the
 	// chain changes, and at Close.
