@@ -26,9 +26,16 @@ func startElectrumBTC(t *testing.T, env ...string) (*harness.Node, *electrumx.Se
 	return node, x, d
 }
 
-func regtestScript(t *testing.T, addr string) []byte {
+// regtestScript returns the output script of a Bitcoin regtest address.
+func regtestScript(t *testing.T, addr string) []byte { return netScript(t, params.BTC, addr) }
+
+// netScript returns the output script of an address of a coin's regtest.
+func netScript(t *testing.T, coin func(string) (*params.Network, error), addr string) []byte {
 	t.Helper()
-	net, _ := params.BTC("regtest")
+	net, err := coin("regtest")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := net.PkScript(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -106,26 +113,9 @@ func TestElectrumBTC(t *testing.T) {
 	// notification to a subscriber, and → walletd's new_payment.
 	t.Run("DetectionLatency", func(t *testing.T) {
 		vw := vectorWallet(t, "electrum-standard-seed")
-		ws := d.Dial("")
-		ws.Filter(vw.KeyMaterial)
-		var server, daemonLat []time.Duration
-		for i := 0; i < 10; i++ {
-			var r request
-			d.Must(&r, vw.KeyMaterial, "add_request", "0.01")
-			note := x.WatchScript(regtestScript(t, r.Address))
-			sent := time.Now()
-			node.Fund(r.Address, 1_000_000)
-			f := ws.Next(20*time.Second, "new_payment 7", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
-			select {
-			case at := <-note:
-				server = append(server, at.Sub(sent))
-			case <-time.After(10 * time.Second):
-				t.Fatal("ElectrumX never notified its own subscriber")
-			}
-			daemonLat = append(daemonLat, f.At.Sub(sent))
-		}
-		t.Logf("payment → ElectrumX notification: %s", spread(server))
-		t.Logf("payment → walletd new_payment:    %s", spread(daemonLat))
+		// A seed wallet's events carry its master public key.
+		detectionLatency(t, d, x, vw.KeyMaterial, vw.MPK, func(a string) []byte { return regtestScript(t, a) },
+			func(a string) { node.Fund(a, 1_000_000) })
 	})
 
 	// A payout from a seed wallet: payto, broadcast through ElectrumX,
@@ -156,32 +146,7 @@ func TestElectrumBTC(t *testing.T) {
 	// The block holding a payment is replaced: the payment goes back to
 	// unconfirmed, then is paid again in the new chain.
 	t.Run("Reorg", func(t *testing.T) {
-		vw := vectorWallet(t, "standard-account-xpub")
-		ws := d.Dial("")
-		ws.Filter(vw.KeyMaterial)
-		var r request
-		d.Must(&r, vw.KeyMaterial, "add_request", "0.3")
-		tx := node.FundTx(regtestScript(t, r.Address), 30_000_000)
-		ws.Next(20*time.Second, "new_payment 7", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
-		h := node.Generate(1)[0]
-		ws.Next(20*time.Second, "new_payment 3", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 3}))
-		node.InvalidateBlock(h)
-		if !node.InMempool(tx.TxHash()) {
-			if _, err := node.SendRaw(tx); err != nil {
-				t.Fatalf("resubmitting the payment: %v", err)
-			}
-		}
-		// ElectrumX notices once btcd's chain is longer than its own.
-		hs := node.Generate(2)
-		ws.Next(20*time.Second, "new_payment 7 (confirmation lost)", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 7}))
-		ws.Next(20*time.Second, "new_payment 3 (mined again)", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 3}))
-		waitSynced(t, d, node.Height())
-		if got := getRequest(t, d, vw.KeyMaterial, r.RequestID); got.Status != 3 || got.Confirmations != 2 {
-			t.Fatalf("get_request after the reorg: %+v (new blocks %v)", got, hs)
-		}
-		if c := txConfirmations(t, d, tx.TxHash().String()); c != 2 {
-			t.Fatalf("get_transaction after the reorg: %d confirmations", c)
-		}
+		electrumReorg(t, node, d, vectorWallet(t, "standard-account-xpub").KeyMaterial, func(a string) []byte { return regtestScript(t, a) })
 	})
 
 	// ElectrumX goes down; one request is paid (mempool) and another paid

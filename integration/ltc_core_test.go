@@ -140,7 +140,7 @@ func TestLTCCore(t *testing.T) {
 		// An MWEB peg-out paying a request: invisible in the mempool
 		// (an MWEB-only transaction), an output of the block's HogEx.
 		r = addCoinRequest(t, d, vw.KeyMaterial, "0.5")
-		pegOutTo(t, node, r.Address, "0.5")
+		node.PegOutTo(r.Address, "0.5")
 		node.Generate(1)
 		ws.Next(10*time.Second, "the peg-out paid the request", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 3}))
 		waitSynced(t, d, node.Height())
@@ -154,35 +154,4 @@ func TestLTCCore(t *testing.T) {
 			t.Fatal("validateaddress accepts an MWEB address (Electrum-LTC's is_address does not)")
 		}
 	})
-}
-
-// pegOutTo sends amount from the node wallet's MWEB coins (its canonical
-// coins locked) to addr: an MWEB peg-out.
-func pegOutTo(t *testing.T, node *harness.Node, addr, amount string) {
-	t.Helper()
-	var utxos []struct {
-		TxID    string `json:"txid"`
-		Vout    int    `json:"vout"`
-		Address string `json:"address"`
-	}
-	mustCallNode(t, node, &utxos, "listunspent", 1, 9999999)
-	type op struct {
-		TxID string `json:"txid"`
-		Vout int    `json:"vout"`
-	}
-	var lock []op
-	mwebCoins := 0
-	for _, u := range utxos {
-		if strings.HasPrefix(u.Address, "tmweb") {
-			mwebCoins++
-		} else {
-			lock = append(lock, op{u.TxID, u.Vout})
-		}
-	}
-	if mwebCoins == 0 {
-		t.Fatal("the node wallet has no MWEB coins")
-	}
-	mustCallNode(t, node, nil, "lockunspent", false, lock)
-	defer mustCallNode(t, node, nil, "lockunspent", true)
-	node.SendFromNodeWallet(addr, amount)
 }

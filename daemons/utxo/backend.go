@@ -78,21 +78,24 @@ func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backe
 
 // openElectrum builds the Electrum backend for list. Certificates of SSL
 // servers that are not CA-signed are pinned on first use in the data
-// directory (electrum-certs/).
+// directory (electrum-certs/); the verified header chain is kept there
+// (electrum-headers) so that a restart resumes from it.
 func openElectrum(cfg Config, net *params.Network, list []servers.Server, log *slog.Logger) (chain.Backend, error) {
-	rules, err := headers.ForNetwork(net.Coin, net.Name, net.Chain)
+	rules, err := headers.ForNetwork(net)
 	if err != nil {
 		return nil, err
 	}
-	var pinDir string
+	var pinDir, headersPath string
 	if cfg.DataPath != "" {
 		pinDir = filepath.Join(cfg.DataPath, "electrum-certs")
+		headersPath = filepath.Join(cfg.DataPath, "electrum-headers")
 	}
 	return electrum.New(electrum.Config{
-		Servers:   list,
-		OneServer: bool(cfg.Oneserver),
-		Rules:     rules,
-		Pins:      servers.NewPins(pinDir, nil),
+		Servers:     list,
+		OneServer:   bool(cfg.Oneserver),
+		Rules:       rules,
+		Pins:        servers.NewPins(pinDir, nil),
+		HeadersPath: headersPath,
 	}, log)
 }
 

@@ -84,6 +84,9 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 		rate, _ := d.conf.getLegacy("fee_per_kb").(int64)
 		info.FeePerKB = &rate
 	}
+	if s, ok := d.backend.(serverNamer); ok {
+		info.Server = s.ServerHost()
+	}
 	info.BlockchainHeight = d.engine.Height()
 	info.TotalWallets = d.engine.TotalWallets()
 	info.Synchronized = d.engine.Synced()
@@ -105,6 +108,10 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 	}
 	return info, nil
 }
+
+// serverNamer is a backend with several servers (Electrum) that names the
+// one in use.
+type serverNamer interface{ ServerHost() string }
 
 // serverHost is the host of the backend URL, as Electrum's getinfo shows
 // its server's host (no scheme, port or credentials).

@@ -1,6 +1,7 @@
 // Package electrumx runs a real ElectrumX server (../shared/electrumx,
 // through its start.sh and stop.sh) for tests, over a node started by the
-// harness: btcd (through the BitcoinBtcd shim) or litecoind. It also gives
+// harness: btcd (through the BitcoinBtcd shim, BtcdURL) or litecoind
+// (harness.StartLitecoind, its HTTPURL, WithCoin("Litecoin")). It also gives
 // tests a probe connection to ask the server what it knows (its tip, a
 // transaction), so a test can wait until ElectrumX, which polls its node,
 // has caught up.
@@ -27,6 +28,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/chain/electrum/rpc"
+	"github.com/walletd/walletd/coins/chain/ltcwire"
 	"github.com/walletd/walletd/integration/harness"
 	"github.com/walletd/walletd/internal/repo"
 )
@@ -280,9 +282,7 @@ func (s *Server) Tip(ctx context.Context) (int32, chainhash.Hash, error) {
 // WaitTip waits until the server's tip is hash.
 func (s *Server) WaitTip(hash chainhash.Hash) {
 	s.t.Helper()
-	harness.WaitFor(s.t, 30*time.Second, "ElectrumX at block "+hash.String(), func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
+	s.waitFor("ElectrumX at block "+hash.String(), func(ctx context.Context) bool {
 		_, h, err := s.Tip(ctx)
 		return err == nil && h == hash
 	})
@@ -292,10 +292,16 @@ func (s *Server) WaitTip(hash chainhash.Hash) {
 // chain).
 func (s *Server) WaitTx(txid chainhash.Hash) {
 	s.t.Helper()
-	harness.WaitFor(s.t, 30*time.Second, "ElectrumX to know tx "+txid.String(), func() bool {
+	s.waitFor("ElectrumX to know tx "+txid.String(), func(ctx context.Context) bool { return s.inMempoolOrChain(ctx, txid) })
+}
+
+// waitFor polls cond (each try bounded to 5 s) for up to 30 s.
+func (s *Server) waitFor(what string, cond func(ctx context.Context) bool) {
+	s.t.Helper()
+	harness.WaitFor(s.t, 30*time.Second, what, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return s.inMempoolOrChain(ctx, txid)
+		return cond(ctx)
 	})
 }
 
@@ -311,8 +317,8 @@ func (s *Server) inMempoolOrChain(ctx context.Context, txid chainhash.Hash) bool
 	if err != nil {
 		return false
 	}
-	var tx wire.MsgTx
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil || len(tx.TxOut) == 0 {
+	tx, err := ltcwire.DecodeTx(raw) // Bitcoin's, or Litecoin's with MWEB data
+	if err != nil || len(tx.TxOut) == 0 {
 		return false
 	}
 	var hist []struct {

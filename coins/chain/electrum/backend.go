@@ -5,7 +5,8 @@
 //
 //   - Headers: every header the server sends is checked (links, the coin's
 //     difficulty rules, proof of work) from a built-in checkpoint or the
-//     genesis block (package headers).
+//     genesis block (package headers), or from the chain verified on an
+//     earlier run and kept in Config.HeadersPath.
 //   - Confirmations: a transaction counts as confirmed at a height only
 //     once its merkle proof (blockchain.transaction.get_merkle) matches the
 //     verified header there; the transaction's bytes must hash to its id.
@@ -22,6 +23,11 @@
 // reported. What SPV cannot prevent: a server may hide transactions or new
 // blocks (delaying, never faking, a payment), and mining a block with a
 // fake payment at the network's difficulty.
+//
+// On Litecoin, transactions the server serves with MWEB data (a block's
+// HogEx, whose outputs carry peg-outs; a peg-in in the mempool) are read
+// through coins/chain/ltcwire as their canonical part, whose hash is the
+// txid.
 //
 // Every watched script is subscribed (blockchain.scripthash.subscribe);
 // statuses are kept, so a reconnect or a failover refetches only the
@@ -48,6 +54,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/btcsuite/btcd/chainhash/v2"
+
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/chain/electrum/headers"
 	"github.com/walletd/walletd/coins/chain/electrum/servers"
@@ -61,6 +69,7 @@ var errClosed = fmt.Errorf("electrum: backend closed: %w", chain.ErrNotConnected
 type Backend struct {
 	cfg    Config
 	log    *slog.Logger
+	mweb   bool // the coin's transactions may carry MWEB data (Litecoin)
 	hc     *headers.Chain
 	q      *fifo
 	events chan chain.Event
@@ -76,8 +85,14 @@ type Backend struct {
 	st       *state
 	banned   map[servers.Server]time.Time
 	linkSeq  uint64
+	lastHost string    // the host of the last link (ServerHost)
 	lastTip  tipNote   // the last tip the main session announced
 	tipSince time.Time // when the verified tip last changed
+
+	// The header chain as last written to Config.HeadersPath.
+	saveMu    sync.Mutex // one write at a time
+	savedHash chainhash.Hash
+	savedAt   time.Time
 
 	nSubs, nHist, nTxs, nProofs, nLies atomic.Int64
 }
@@ -99,6 +114,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	return &Backend{
 		cfg:    cfg,
 		log:    log,
+		mweb:   cfg.Rules.Net != nil && cfg.Rules.Net.MWEBHRP != "",
 		hc:     headers.NewChain(cfg.Rules, cfg.KeepHeaders),
 		q:      newFIFO(),
 		events: make(chan chain.Event, cfg.EventBuffer),
@@ -164,6 +180,7 @@ func (b *Backend) Close() error {
 		l.fail(errClosed)
 	}
 	b.wg.Wait()
+	b.saveHeaders(true)
 	close(b.events)
 	return nil
 }
@@ -187,6 +204,18 @@ func (b *Backend) Server() string {
 	return l.srv.String()
 }
 
+// ServerHost returns the host of the server in use, or being tried while
+// none is ("" before the first attempt): what Electrum's getinfo shows as
+// its server.
+func (b *Backend) ServerHost() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.link != nil {
+		b.lastHost = b.link.srv.Host
+	}
+	return b.lastHost
+}
+
 // Stats counts the backend's work since it was made.
 type Stats struct {
 	// Subscriptions: blockchain.scripthash.subscribe requests answered.
@@ -199,12 +228,15 @@ type Stats struct {
 	Proofs int64
 	// Lies: servers dropped for lying.
 	Lies int64
+	// HeadersVerified: headers whose difficulty and proof of work were
+	// checked (those resumed from Config.HeadersPath are not).
+	HeadersVerified int64
 }
 
 // Stats returns the counters.
 func (b *Backend) Stats() Stats {
 	return Stats{Subscriptions: b.nSubs.Load(), Histories: b.nHist.Load(), Transactions: b.nTxs.Load(),
-		Proofs: b.nProofs.Load(), Lies: b.nLies.Load()}
+		Proofs: b.nProofs.Load(), Lies: b.nLies.Load(), HeadersVerified: b.hc.Verified()}
 }
 
 // Watched returns how many scripthashes are subscribed (or to be) and how
@@ -253,6 +285,7 @@ func (b *Backend) candidates() []servers.Server {
 
 // run is the connection loop.
 func (b *Backend) run(ctx context.Context) {
+	b.restoreHeaders()
 	backoff := b.cfg.ReconnectMin
 	for ctx.Err() == nil {
 		served := false

@@ -465,7 +465,7 @@ func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.
 	if err != nil {
 		return nil, b.callErr(l, lie("transaction.get: %v", err))
 	}
-	tx, err := decodeTx(txid, vt.Hex)
+	tx, err := b.decodeTx(txid, vt.Hex)
 	if err != nil {
 		return nil, b.callErr(l, err)
 	}

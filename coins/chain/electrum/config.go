@@ -70,6 +70,16 @@ type Config struct {
 	// KeepHeaders is how many recent headers are kept in memory
 	// (default headers.DefaultKeep).
 	KeepHeaders int
+	// HeadersPath is the file where the verified header chain (the kept
+	// headers and the hashes ending older retarget periods, about 400 kB
+	// on LTC mainnet) is kept between runs, so that a restart resumes from its tip instead
+	// of verifying the chain again from the built-in checkpoint; "" keeps
+	// nothing. It is written atomically, at most every SaveEvery while the
+	// chain changes, and at Close.
+	HeadersPath string
+	// SaveEvery bounds how often HeadersPath is written (default
+	// DefaultSaveEvery).
+	SaveEvery time.Duration
 }
 
 func (c *Config) applyDefaults() error {
@@ -98,6 +108,7 @@ func (c *Config) applyDefaults() error {
 	def(&c.MaxSettle, DefaultMaxSettle)
 	def(&c.StatusGrace, DefaultStatusGrace)
 	def(&c.BanTime, DefaultBanTime)
+	def(&c.SaveEvery, DefaultSaveEvery)
 	if c.SessionScripts <= 0 {
 		c.SessionScripts = DefaultSessionScripts
 	}

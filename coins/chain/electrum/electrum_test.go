@@ -18,6 +18,7 @@ import (
 	"github.com/walletd/walletd/coins/chain/electrum"
 	"github.com/walletd/walletd/coins/chain/electrum/headers"
 	"github.com/walletd/walletd/coins/chain/electrum/servers"
+	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/integration/electrumx"
 	"github.com/walletd/walletd/integration/harness"
 )
@@ -79,11 +80,22 @@ func startStack(t testing.TB, opts ...electrumx.Option) (*harness.Node, *electru
 	return n, x
 }
 
-func newBackend(t testing.TB, n *harness.Node, list []servers.Server, mod func(*electrum.Config)) *electrum.Backend {
-	rules, err := headers.ForNetwork("BTC", "regtest", n.Params())
+// netRules returns the header rules of a coin's network.
+func netRules(t testing.TB, coin func(string) (*params.Network, error), network string) *headers.Rules {
+	t.Helper()
+	net, err := coin(network)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rules, err := headers.ForNetwork(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
+func newBackend(t testing.TB, n *harness.Node, list []servers.Server, mod func(*electrum.Config)) *electrum.Backend {
+	rules := netRules(t, params.BTC, "regtest")
 	cfg := electrum.Config{
 		Servers:      list,
 		Rules:        rules,
@@ -170,7 +182,7 @@ func TestSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuf
-	rules, _ := headers.ForNetwork("BTC", "regtest", n.Params())
+	rules := netRules(t, params.BTC, "regtest")
 	refused, err := electrum.New(electrum.Config{Servers: list, Rules: rules, Pins: servers.NewPins(other, nil),
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {

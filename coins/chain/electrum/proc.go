@@ -15,6 +15,7 @@ import (
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/chain/electrum/headers"
 	"github.com/walletd/walletd/coins/chain/electrum/rpc"
+	"github.com/walletd/walletd/coins/chain/ltcwire"
 )
 
 // request asks the processor of the live link for a step.
@@ -380,8 +381,10 @@ func (b *Backend) syncHeaders(ctx context.Context, l *link, tip tipNote) error {
 		}
 		gone = append(gone, g...)
 		from += int32(len(hdrs))
+		b.saveHeaders(false) // a long catch-up is kept as it goes
 	}
 	b.disconnected(gone)
+	b.saveHeaders(false)
 	b.mu.Lock()
 	b.tipSince = time.Now()
 	b.mu.Unlock()
@@ -733,16 +736,28 @@ func (b *Backend) getTx(ctx context.Context, l *link, txid chainhash.Hash) (*wir
 	if err := l.call(ctx, l.any(), &s, "blockchain.transaction.get", txid.String()); err != nil {
 		return nil, err
 	}
-	return decodeTx(txid, s)
+	return b.decodeTx(txid, s)
 }
 
-func decodeTx(txid chainhash.Hash, s string) (*wire.MsgTx, error) {
+// decodeTx decodes a transaction the server gave for txid and checks that
+// it hashes to txid. On a coin with MWEB (Litecoin), a transaction
+// serialized with MWEB data (a block's HogEx, whose outputs carry peg-outs;
+// a peg-in still in the mempool) is read through ltcwire, keeping its
+// canonical part, whose hash is the txid; a pure MWEB transaction cannot be
+// in a script's history, so serving one is a lie.
+func (b *Backend) decodeTx(txid chainhash.Hash, s string) (*wire.MsgTx, error) {
 	raw, err := hex.DecodeString(s)
 	if err != nil {
 		return nil, lie("transaction %v: %v", txid, err)
 	}
-	tx := wire.NewMsgTx(0)
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+	var tx *wire.MsgTx
+	if b.mweb {
+		tx, err = ltcwire.DecodeTx(raw)
+	} else {
+		tx = wire.NewMsgTx(0)
+		err = tx.Deserialize(bytes.NewReader(raw))
+	}
+	if err != nil {
 		return nil, lie("transaction %v: %v", txid, err)
 	}
 	if got := tx.TxHash(); got != txid {

@@ -258,7 +258,7 @@ func (b *Backend) fetchTxs(ctx context.Context, l *link, ids map[chainhash.Hash]
 				if err := json.Unmarshal(raw, &s); err != nil {
 					return lie("transaction.get: %v", err)
 				}
-				tx, err := decodeTx(id, s)
+				tx, err := b.decodeTx(id, s)
 				if err != nil {
 					return err
 				}

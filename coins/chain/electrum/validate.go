@@ -230,7 +230,7 @@ func (v *validator) locate(ctx context.Context, op wire.OutPoint) (tx *wire.MsgT
 		if err != nil {
 			return nil, 0, false, lie("transaction.get %v: %v", id, err)
 		}
-		if tx, err = decodeTx(id, vt.Hex); err != nil {
+		if tx, err = v.b.decodeTx(id, vt.Hex); err != nil {
 			return nil, 0, false, err
 		}
 		if vt.BlockHash != "" && vt.Confirmations > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -35,6 +36,9 @@ type entry struct {
 type Chain struct {
 	rules *Rules
 	keep  int32
+	// verified counts the headers whose bits and proof of work were
+	// checked.
+	verified atomic.Int64
 
 	mu     sync.RWMutex
 	base   int32   // height of hdrs[0]; -1 before Init
@@ -57,6 +61,11 @@ func NewChain(rules *Rules, keep int) *Chain {
 	}
 	return c
 }
+
+// Verified returns how many headers Extend has checked (their bits and
+// proof of work) since the chain was made; headers taken on trust from an
+// anchor or a snapshot are not counted.
+func (c *Chain) Verified() int64 { return c.verified.Load() }
 
 // Rules returns the chain's rules.
 func (c *Chain) Rules() *Rules { return c.rules }
@@ -179,10 +188,23 @@ func (c *Chain) OldChunk(h int32) (start, count int32, ok bool) {
 	if c.base < 0 || h < 0 || h >= c.base {
 		return 0, 0, false
 	}
-	if _, ok := c.ends[h/ChunkSize]; !ok {
+	if _, ok := c.endLocked(h / ChunkSize); !ok {
 		return 0, 0, false
 	}
 	return h / ChunkSize * ChunkSize, ChunkSize, true
+}
+
+// endLocked returns the verified hash of the last block of chunk idx: kept
+// when the chunk was pruned (or a checkpoint), or in the window.
+func (c *Chain) endLocked(idx int32) (chainhash.Hash, bool) {
+	if h, ok := c.ends[idx]; ok {
+		return h, true
+	}
+	end := (idx+1)*ChunkSize - 1
+	if c.base >= 0 && end >= c.base && end < c.base+int32(len(c.hdrs)) {
+		return c.hdrs[end-c.base].hash, true
+	}
+	return chainhash.Hash{}, false
 }
 
 // VerifyOldChunk checks a chunk fetched for OldChunk: its headers link and
@@ -202,7 +224,7 @@ func (c *Chain) VerifyOldChunk(start int32, hdrs []wire.BlockHeader) error {
 	idx := start / ChunkSize
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	end, ok := c.ends[idx]
+	end, ok := c.endLocked(idx)
 	if !ok {
 		return fmt.Errorf("%w: no verified end for chunk %d", ErrUnknownHeight, idx)
 	}
@@ -297,6 +319,7 @@ func (c *Chain) Extend(start int32, hdrs []wire.BlockHeader) ([]chain.BlockRef, 
 			return nil, fmt.Errorf("%s header %d: %w", c.rules.Name, h, err)
 		}
 	}
+	c.verified.Add(int64(len(es)))
 	var gone []chain.BlockRef
 	for h := tip; h >= start; h-- {
 		gone = append(gone, c.refLocked(h))

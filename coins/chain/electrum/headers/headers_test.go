@@ -10,7 +10,12 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/params"
 )
+
+// blockHash is sha256d proof of work without serializing (fast tests).
+func blockHash(h *wire.BlockHeader) chainhash.Hash { return h.BlockHash() }
 
 // testParams is a network with Bitcoin's retarget rules (2016 blocks, 4x
 // clamp) but regtest's easy proof-of-work limit, so that tests mine
@@ -93,7 +98,7 @@ func (m *miner) mine(n int, gap time.Duration, gapAt map[int]time.Duration) {
 
 func testRules(t *testing.T, fullPeriod bool) *Rules {
 	p := testParams()
-	r := &Rules{Name: "test", Params: p, Pow: SHA256d, FullPeriodRetarget: fullPeriod}
+	r := &Rules{Name: "test", Params: p, Pow: blockHash, FullPeriodRetarget: fullPeriod}
 	return r
 }
 
@@ -303,12 +308,17 @@ func TestCheckpointAnchorAndOldChunks(t *testing.T) {
 }
 
 func TestGenesisProofOfWork(t *testing.T) {
+	btcNet, _ := params.BTC("mainnet")
 	btc := chaincfg.MainNetParams.GenesisBlock.Header
-	if h := SHA256d(&btc); h != *chaincfg.MainNetParams.GenesisHash {
+	sha := PowOf(btcNet)
+	if h := sha(&btc); h != *chaincfg.MainNetParams.GenesisHash {
 		t.Fatalf("BTC genesis %v", h)
 	}
-	r := &Rules{Params: &chaincfg.MainNetParams, Pow: SHA256d}
-	if err := r.checkPow(&btc, SHA256d(&btc)); err != nil {
+	r, err := ForNetwork(btcNet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.checkPow(&btc, r.Pow(&btc)); err != nil {
 		t.Fatalf("BTC genesis PoW: %v", err)
 	}
 	// Litecoin's genesis block (litecoin/src/chainparams.cpp).
@@ -318,13 +328,15 @@ func TestGenesisProofOfWork(t *testing.T) {
 	if ltc.BlockHash() != *want {
 		t.Fatalf("LTC genesis hash %v", ltc.BlockHash())
 	}
-	lp := chaincfg.MainNetParams
-	lp.PowLimit = blockchain.CompactToBig(0x1e0fffff)
-	lr := &Rules{Params: &lp, Pow: Scrypt}
-	if err := lr.checkPow(&ltc, Scrypt(&ltc)); err != nil {
+	ltcNet, _ := params.LTC("mainnet")
+	lr, err := ForNetwork(ltcNet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lr.checkPow(&ltc, lr.Pow(&ltc)); err != nil {
 		t.Fatalf("LTC genesis scrypt PoW: %v", err)
 	}
-	if err := lr.checkPow(&ltc, SHA256d(&ltc)); !errors.Is(err, ErrInvalid) {
+	if err := lr.checkPow(&ltc, sha(&ltc)); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("LTC genesis checked with sha256d: %v, want ErrInvalid", err)
 	}
 }
@@ -399,23 +411,40 @@ type sliceWriter struct{ b []byte }
 func (w *sliceWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
 func TestForNetwork(t *testing.T) {
-	r, err := ForNetwork("BTC", "mainnet", &chaincfg.MainNetParams)
+	net := func(f func(string) (*params.Network, error), name string) *params.Network {
+		n, err := f(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	r, err := ForNetwork(net(params.BTC, "mainnet"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := r.Anchor()
-	if len(r.Checkpoints) < 400 || a.Height != int32(len(r.Checkpoints)*ChunkSize-1) {
+	if len(r.Checkpoints) < 400 || a.Height != int32(len(r.Checkpoints)*ChunkSize-1) || r.Name != "BTC mainnet" {
 		t.Fatalf("mainnet anchor %+v with %d checkpoints", a, len(r.Checkpoints))
 	}
 	// Electrum's first checkpoint is block 2015.
 	if r.Checkpoints[0].String() != "00000000693067b0e6b440bc51450b9f3850561b07f6d3c021c54fbd6abb9763" {
 		t.Fatalf("first checkpoint %v", r.Checkpoints[0])
 	}
-	r, err = ForNetwork("BTC", "regtest", &chaincfg.RegressionNetParams)
+	r, err = ForNetwork(net(params.BTC, "regtest"))
 	if err != nil || len(r.Checkpoints) != 0 || r.Anchor().Hash != *chaincfg.RegressionNetParams.GenesisHash {
 		t.Fatalf("regtest: %+v %v", r, err)
 	}
-	if _, err := ForNetwork("DOGE", "mainnet", &chaincfg.MainNetParams); err == nil {
-		t.Fatal("unknown coin accepted")
+	// Litecoin: its own chain parameters, the full-period retarget,
+	// Electrum-LTC's checkpoints on mainnet (the newest is block 1,959,551,
+	// from 2021).
+	r, err = ForNetwork(net(params.LTC, "mainnet"))
+	if err != nil || !r.FullPeriodRetarget || r.interval() != ChunkSize || r.Params.PowLimitBits != 0x1e0fffff ||
+		r.Anchor().Height != 1_959_551 || r.Name != "LTC mainnet" {
+		t.Fatalf("LTC mainnet: %+v %v", r, err)
+	}
+	bch := *net(params.BTC, "regtest")
+	bch.Coin = "BCH"
+	if _, err := ForNetwork(&bch); err == nil {
+		t.Fatal("a coin without header rules accepted")
 	}
 }

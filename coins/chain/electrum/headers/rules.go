@@ -4,12 +4,14 @@
 // rules demand (btcd's consensus code computes them: retargeting, testnet's
 // minimum-difficulty blocks, regtest's fixed target, median time past), and
 // hashes below its target with the coin's proof-of-work function (sha256d
-// for Bitcoin, scrypt for Litecoin). The chain starts at a trusted anchor:
-// the genesis block, or the last of the built-in checkpoints (Electrum's
-// list of every 2016th block hash). Merkle proofs of transactions are
-// checked against the headers of this chain.
+// for Bitcoin, scrypt for Litecoin, as coins/params computes them). The
+// chain starts at a trusted anchor: the genesis block, the last of the
+// built-in checkpoints (Electrum's list of every 2016th block hash), or a
+// snapshot of a chain verified before (Snapshot, Restore). Merkle proofs of
+// transactions are checked against the headers of this chain.
 //
-// The package does no I/O: the caller fetches headers and hands them in.
+// The package does no I/O: the caller fetches headers and hands them in,
+// and stores snapshots where it likes.
 package headers
 
 import (
@@ -25,7 +27,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"golang.org/x/crypto/scrypt"
+
+	"github.com/walletd/walletd/coins/params"
 )
 
 // Sentinel errors. ErrInvalid marks a header (or proof) that no honest
@@ -52,23 +55,16 @@ const ChunkSize = 2016
 // target as a little-endian number, like a block hash).
 type PowFunc func(h *wire.BlockHeader) chainhash.Hash
 
-// SHA256d is Bitcoin's proof-of-work hash: the block hash itself.
-func SHA256d(h *wire.BlockHeader) chainhash.Hash { return h.BlockHash() }
-
-// Scrypt is Litecoin's proof-of-work hash: scrypt (N=1024, r=1, p=1, 32
-// bytes) of the 80-byte header with the header as its own salt.
-func Scrypt(h *wire.BlockHeader) chainhash.Hash {
-	var buf bytes.Buffer
-	buf.Grow(wire.MaxBlockHeaderPayload)
-	_ = h.Serialize(&buf)
-	b := buf.Bytes()
-	out, err := scrypt.Key(b, b, 1024, 1, 1, 32)
-	if err != nil {
-		panic(err) // constant, valid parameters
+// PowOf returns the proof-of-work hash of net's headers, as
+// params.Network.PoWHash computes it over the 80-byte header (sha256d, the
+// block hash, for Bitcoin; scrypt for Litecoin).
+func PowOf(net *params.Network) PowFunc {
+	return func(h *wire.BlockHeader) chainhash.Hash {
+		var buf bytes.Buffer
+		buf.Grow(wire.MaxBlockHeaderPayload)
+		_ = h.Serialize(&buf)
+		return net.PoWHash(buf.Bytes())
 	}
-	var hash chainhash.Hash
-	copy(hash[:], out)
-	return hash
 }
 
 // Checkpoint is a block the chain must contain.
@@ -81,11 +77,13 @@ type Checkpoint struct {
 type Rules struct {
 	// Name names the network in errors ("BTC mainnet").
 	Name string
-	// Params are the network's consensus parameters (genesis, proof-of-work
-	// limit, retarget interval and timespan, testnet and regtest rules,
-	// soft-fork heights for the header version checks).
+	// Net is the coin's network the rules are for.
+	Net *params.Network
+	// Params are the network's consensus parameters (Net.Chain: genesis,
+	// proof-of-work limit, retarget interval and timespan, testnet and
+	// regtest rules, soft-fork heights for the header version checks).
 	Params *chaincfg.Params
-	// Pow is the proof-of-work hash.
+	// Pow is the proof-of-work hash (PowOf(Net)).
 	Pow PowFunc
 	// FullPeriodRetarget is Litecoin's retarget: the timespan is measured
 	// over the full interval (back to the last block of the previous
@@ -103,25 +101,24 @@ type Rules struct {
 //go:embed checkpoints/*.txt
 var checkpointFiles embed.FS
 
-// ForNetwork returns the rules of a coin ("BTC", "LTC") on a network
-// ("mainnet", "testnet", "regtest", "signet", "simnet") with its chaincfg
-// parameters. Networks with Electrum checkpoints (BTC mainnet, testnet,
+// ForNetwork returns the rules of a coin's network (params.BTC or
+// params.LTC; its Chain carries the consensus parameters, its PoWHash the
+// proof of work). Networks with Electrum checkpoints (BTC mainnet, testnet,
 // signet; LTC mainnet, testnet) get them; the others start at genesis.
-func ForNetwork(coin, network string, params *chaincfg.Params) (*Rules, error) {
-	if params == nil || params.GenesisHash == nil || params.PowLimit == nil {
+// Other coins are an error: their difficulty rules are not implemented.
+func ForNetwork(net *params.Network) (*Rules, error) {
+	if net == nil || net.Chain == nil || net.Chain.GenesisHash == nil || net.Chain.PowLimit == nil {
 		return nil, errors.New("headers: incomplete chain parameters")
 	}
-	r := &Rules{Name: strings.ToUpper(coin) + " " + network, Params: params}
-	switch strings.ToUpper(coin) {
+	r := &Rules{Name: net.String(), Net: net, Params: net.Chain, Pow: PowOf(net)}
+	switch net.Coin {
 	case "BTC":
-		r.Pow = SHA256d
 	case "LTC":
-		r.Pow = Scrypt
 		r.FullPeriodRetarget = true
 	default:
-		return nil, fmt.Errorf("headers: no header rules for coin %q", coin)
+		return nil, fmt.Errorf("headers: no header rules for coin %q", net.Coin)
 	}
-	file := strings.ToLower(coin) + "-" + network + ".txt"
+	file := strings.ToLower(net.Coin) + "-" + net.Name + ".txt"
 	raw, err := checkpointFiles.ReadFile("checkpoints/" + file)
 	if err == nil {
 		if r.Checkpoints, err = parseCheckpoints(raw); err != nil {
