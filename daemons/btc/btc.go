@@ -30,7 +30,7 @@ func New(ctx context.Context, cfg utxo.Config, log *slog.Logger) (*utxo.Daemon, 
 	if err != nil {
 		return nil, err
 	}
-	backend, err := utxo.OpenBackend(cfg.Server, net, log)
+	backend, err := utxo.OpenBackend(cfg, net, log)
 	if err != nil {
 		return nil, err
 	}

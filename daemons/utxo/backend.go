@@ -13,9 +13,10 @@ import (
 // ErrBadServer is returned for a <COIN>_SERVER value walletd cannot use.
 var ErrBadServer = fmt.Errorf("unsupported server URL")
 
-// OpenBackend builds the chain backend named by server, whose scheme picks
-// the kind: "" means none. The backend is not started.
-func OpenBackend(server string, net *params.Network, log *slog.Logger) (chain.Backend, error) {
+// OpenBackend builds the chain backend named by cfg.Server, whose scheme
+// picks the kind: "" means none. The backend is not started.
+func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backend, error) {
+	server := cfg.Server
 	if server == "" {
 		return nil, nil
 	}
@@ -25,7 +26,8 @@ func OpenBackend(server string, net *params.Network, log *slog.Logger) (chain.Ba
 	}
 	switch u.Scheme {
 	case "ws", "wss":
-		return btcdws.New(btcdws.Config{URL: server, Params: net.Chain}, log)
+		return btcdws.New(btcdws.Config{URL: server, Params: net.Chain,
+			TLS: btcdws.TLSOptions{RootCAsFile: cfg.ServerCert}}, log)
 	default:
 		return nil, fmt.Errorf("%w: scheme %q (supported: ws://, wss://)", ErrBadServer, u.Scheme)
 	}

@@ -56,6 +56,15 @@ type Config struct {
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
 
+	// ServerCert is a PEM file of the certificates trusted for the node's
+	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
+	// is read at every connection attempt, so it may appear after start.
+	ServerCert string `split_words:"true"`
+	// Version is the version version(), getinfo and GET /spec report: the
+	// build's stamp, set by cmd/daemon (never from the environment); empty
+	// means the package's Version.
+	Version string `ignored:"true"`
+
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`
 	MaxBodyBytes int64         `split_words:"true" default:"1048576"`
@@ -109,6 +118,10 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Version == "" {
+		cfg.Version = Version
+	}
+	cat.Version = cfg.Version
 	if cfg.DataPath == "" {
 		return nil, errors.New("no data path configured")
 	}

@@ -23,7 +23,7 @@ func (d *Daemon) methods() (*base.Table, error) {
 }
 
 func (d *Daemon) version(context.Context, *base.Call, base.NoArgs) (any, error) {
-	return Version, nil
+	return d.cfg.Version, nil
 }
 
 // Info is getinfo's reply.
@@ -47,7 +47,7 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 		Network: d.net.Name,
 		Path:    d.cfg.DataPath,
 		Server:  redactedServer(d.cfg.Server),
-		Version: Version,
+		Version: d.cfg.Version,
 	}
 	info.BlockchainHeight = d.engine.Height()
 	info.TotalWallets = d.engine.TotalWallets()
