@@ -17,8 +17,10 @@ COPY . .
 # VERSION is stamped into the binary: `walletd version`, the version() and
 # getinfo methods and GET /spec report it (empty: the built-in version).
 ARG VERSION=
+# The compile cache is dropped: a later build never reuses this layer's, and
+# keeping it would leave hundreds of MB behind in every build's layer.
 RUN go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/walletd ./cmd/daemon \
-	&& /out/walletd version
+	&& /out/walletd version && go clean -cache
 
 FROM debian:bookworm-slim
 ARG VERSION=

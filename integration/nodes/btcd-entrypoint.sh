@@ -74,6 +74,8 @@ mine)
 	[ "$network" = regtest ] || [ "$network" = simnet ] || die "mine: only on regtest or simnet (BTCD_NETWORK=$network)"
 	initial=${BTCD_MINE_INITIAL:-101}
 	interval=${BTCD_MINE_INTERVAL:-10}
+	# PID 1 of its container: stop at once on docker stop.
+	trap 'exit 0' TERM INT
 	until h=$(ctl getblockcount 2>/dev/null); do sleep 1; done
 	while :; do
 		# btcd wipes regtest at every start: catch up again after a restart.
@@ -84,7 +86,8 @@ mine)
 		fi
 		h=$(ctl getblockcount)
 		echo "mined: height $h"
-		sleep "$interval"
+		sleep "$interval" &
+		wait $!
 		until h=$(ctl getblockcount 2>/dev/null); do sleep 1; done
 	done
 	;;

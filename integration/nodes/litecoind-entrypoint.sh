@@ -60,6 +60,8 @@ mine)
 	interval=${LITECOIND_MINE_INTERVAL:-10}
 	# Litecoin's regtest refuses blocks past 431 until MWEB is used.
 	last=431
+	# PID 1 of its container: stop at once on docker stop.
+	trap 'exit 0' TERM INT
 	until h=$(ctl getblockcount 2>/dev/null); do sleep 1; done
 	while [ "$h" -lt "$last" ]; do
 		if [ "$h" -lt "$initial" ]; then
@@ -69,7 +71,8 @@ mine)
 		fi
 		h=$(ctl getblockcount)
 		echo "mined: height $h"
-		sleep "$interval"
+		sleep "$interval" &
+		wait $!
 		until h=$(ctl getblockcount 2>/dev/null); do sleep 1; done
 	done
 	echo "mine: height $h: litecoin regtest mines no further without MWEB; stopping"

@@ -10,8 +10,10 @@
 //	go run ./integration/stack -coin btc          (reads ./.env like docker-compose)
 //	go run ./integration/stack -coin ltc -env-file my.env
 //
-// The customer wallet is a public Electrum test seed (worthless regtest
-// coins); the merchant wallet is a fresh seed from make_seed.
+// The customer and merchant wallets are public Electrum test seeds
+// (worthless regtest coins). With -request-file the paid request's id is
+// written to a file; -check-request-file then only checks that the request
+// is still there and paid (after a new container: the store survived).
 package main
 
 import (
@@ -38,6 +40,10 @@ import (
 // It is a test vector of ../shared/testdata/electrum: public, regtest only.
 const customerSeed = "dove yard flock tower palace loop tragic region inner hover list minute"
 
+// merchantSeed is the wallet that creates the requests (another public
+// test vector).
+const merchantSeed = "crouch cherry obtain snake soccer wolf movie parent please economy stone anchor"
+
 // defaultPorts are Bitcart's ports, the compose files' published defaults.
 var defaultPorts = map[string]int{"btc": 5000, "ltc": 5001}
 
@@ -48,10 +54,16 @@ func main() {
 	version := flag.String("version", "", "when set, the version walletd must report (version(), getinfo, /spec)")
 	amount := flag.String("amount", "0.01", "amount of the request, in coin units")
 	wait := flag.Duration("wait", 5*time.Minute, "how long to wait for readiness, the customer's funds and each event")
+	requestFile := flag.String("request-file", "", "write the paid request's id to this file")
+	checkFile := flag.String("check-request-file", "", "only check that the request whose id this file holds is paid")
 	flag.Parse()
 	c, err := newClient(*coin, *envFile, *url)
-	if err == nil {
-		err = c.run(*version, *amount, *wait)
+	switch {
+	case err != nil:
+	case *checkFile != "":
+		err = c.checkPaid(*checkFile, *wait)
+	default:
+		err = c.run(*version, *amount, *wait, *requestFile)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stack: FAIL: %v\n", err)
@@ -133,20 +145,54 @@ func show(what string, v any) {
 	fmt.Printf("   %s: %s\n", what, b)
 }
 
-func (c *client) run(wantVersion, amount string, wait time.Duration) error {
+// waitReady waits for GET /readyz to answer 200.
+func (c *client) waitReady(wait time.Duration) error {
 	step("waiting for %s/readyz", c.url)
-	if err := poll(wait, func() (bool, error) {
+	last := ""
+	err := poll(wait, func() (bool, error) {
 		code, body, err := c.get("/readyz", false)
 		if err != nil {
+			last = err.Error()
 			return false, nil
 		}
+		last = body
 		if code == http.StatusOK {
 			fmt.Printf("   %s\n", body)
 			return true, nil
 		}
 		return false, nil
-	}); err != nil {
-		return fmt.Errorf("/readyz: %w", err)
+	})
+	if err != nil {
+		return fmt.Errorf("/readyz: %w (last: %s)", err, last)
+	}
+	return nil
+}
+
+// checkPaid checks that the request whose id file holds is paid.
+func (c *client) checkPaid(file string, wait time.Duration) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	id := strings.TrimSpace(string(b))
+	if err := c.waitReady(wait); err != nil {
+		return err
+	}
+	step("request %s is still there, paid", id)
+	var req map[string]any
+	if err := c.call(&req, "get_request", []any{id}, merchantSeed); err != nil {
+		return err
+	}
+	show("get_request", req)
+	if s, _ := req["status"].(float64); s != 3 {
+		return fmt.Errorf("get_request: status %v, want 3 (paid)", req["status"])
+	}
+	return nil
+}
+
+func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile string) error {
+	if err := c.waitReady(wait); err != nil {
+		return err
 	}
 
 	var info struct {
@@ -195,10 +241,7 @@ func (c *client) run(wantVersion, amount string, wait time.Duration) error {
 	show("getbalance", bal)
 
 	step("a merchant creates a request for %s %s and listens on /ws", amount, c.ticker)
-	var merchant string
-	if err := c.call(&merchant, "make_seed", nil); err != nil {
-		return err
-	}
+	merchant := merchantSeed
 	ws, err := c.dial(merchant)
 	if err != nil {
 		return err
@@ -250,6 +293,9 @@ func (c *client) run(wantVersion, amount string, wait time.Duration) error {
 	show("get_request", req)
 	if s, _ := req["status"].(float64); s != 3 {
 		return fmt.Errorf("get_request: status %v, want 3 (paid)", req["status"])
+	}
+	if requestFile != "" {
+		return os.WriteFile(requestFile, []byte(id+"\n"), 0o644)
 	}
 	return nil
 }
