@@ -82,4 +82,4 @@ esac
 
 exec /usr/lib/litecoin/litecoind -conf="$conf" -datadir=/data -chain="$chain" \
 	-rpcbind=127.0.0.1 -rpcallowip=127.0.0.1 -rpcport=9332 \
-	-txindex=1 -printtoconsole=1 -upnp=0 "$@"
+	-txindex=1 -blockfilterindex=1 -printtoconsole=1 -upnp=0 "$@"
