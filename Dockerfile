@@ -14,8 +14,9 @@ ENV CGO_ENABLED=0
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# VERSION is stamped into the binary: `walletd version`, the version() and
-# getinfo methods and GET /spec report it (empty: the built-in version).
+# VERSION is stamped into the binary: `walletd version`, getinfo's
+# walletd_version, version_info and GET /spec report it (empty: the built-in
+# version).
 ARG VERSION=
 # The compile cache is dropped: a later build never reuses this layer's, and
 # keeping it would leave hundreds of MB behind in every build's layer.

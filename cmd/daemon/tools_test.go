@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/walletd/walletd/daemons/utxo"
 	"github.com/walletd/walletd/integration/daemon"
 	"github.com/walletd/walletd/integration/harness"
 	"github.com/walletd/walletd/internal/repo"
@@ -48,8 +49,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// exitCode runs cmd and returns its exit code and combined output.
-func exitCode(t *testing.T, cmd *exec.Cmd) (int, string) {
+// runExit runs cmd and returns its exit code and combined output.
+func runExit(t *testing.T, cmd *exec.Cmd) (int, string) {
 	t.Helper()
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
@@ -65,14 +66,15 @@ func exitCode(t *testing.T, cmd *exec.Cmd) (int, string) {
 }
 
 // TestVersionStampAndHealthcheck: a version stamped at build time is what
-// `walletd version`, version(), getinfo and GET /spec report, and `walletd
+// `walletd version`, getinfo's walletd_version, version_info and GET /spec
+// report (version() stays Electrum's, as in Bitcart), and `walletd
 // healthcheck` (the image's HEALTHCHECK) answers 0 for a serving daemon
 // (found by its coin, WALLETD_COIN, or by trying every coin), 1 when
 // /readyz is not ready or nothing listens, 2 on bad usage.
 func TestVersionStampAndHealthcheck(t *testing.T) {
 	const stamp = "9.8.7-test+abcdef"
 	bin := stampedBinary(t, stamp)
-	if code, out := exitCode(t, exec.Command(bin, "version")); code != 0 || out != stamp+"\n" {
+	if code, out := runExit(t, exec.Command(bin, "version")); code != 0 || out != stamp+"\n" {
 		t.Fatalf("walletd version: %d %q", code, out)
 	}
 
@@ -113,12 +115,22 @@ func TestVersionStampAndHealthcheck(t *testing.T) {
 		}
 		return r.Result
 	}
-	if v := string(call("version")); v != `"`+stamp+`"` {
+	// version() and getinfo's version are Electrum's, as in Bitcart; the
+	// stamp is walletd's own version.
+	if v := string(call("version")); v != `"`+utxo.ElectrumVersion+`"` {
 		t.Errorf("version() = %s", v)
 	}
-	var info struct{ Version string }
-	if err := json.Unmarshal(call("getinfo"), &info); err != nil || info.Version != stamp {
-		t.Errorf("getinfo version %q (%v)", info.Version, err)
+	var info struct {
+		Version        string
+		WalletdVersion string `json:"walletd_version"`
+	}
+	if err := json.Unmarshal(call("getinfo"), &info); err != nil || info.WalletdVersion != stamp ||
+		info.Version != utxo.ElectrumVersion {
+		t.Errorf("getinfo version %q, walletd_version %q (%v)", info.Version, info.WalletdVersion, err)
+	}
+	var vi map[string]string
+	if err := json.Unmarshal(call("version_info"), &vi); err != nil || vi["walletd.version"] != stamp {
+		t.Errorf("version_info %v (%v)", vi, err)
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/spec", nil)
 	req.SetBasicAuth("electrum", "electrumz")
@@ -137,7 +149,7 @@ func TestVersionStampAndHealthcheck(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"healthcheck"}, args...)...)
 		cmd.Env = append(append([]string{}, env...), extraEnv...)
-		return exitCode(t, cmd)
+		return runExit(t, cmd)
 	}
 	if code, out := hc(nil, "btc"); code != 0 || !strings.Contains(out, `{"status":"ok"}`) {
 		t.Errorf("healthcheck btc: %d %q", code, out)

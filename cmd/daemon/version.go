@@ -11,8 +11,8 @@ import "github.com/walletd/walletd/daemons/utxo"
 // read, never assigned, by the program.
 var version string
 
-// daemonVersion is the version the daemon reports: version(), getinfo,
-// GET /spec and `walletd version`.
+// daemonVersion is walletd's version as the daemon reports it: getinfo's
+// walletd_version, version_info, GET /spec and `walletd version`.
 func daemonVersion() string {
 	if version != "" {
 		return version

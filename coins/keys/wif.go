@@ -61,6 +61,9 @@ func isMinikey(s string) bool {
 // 34th byte must be 0x01, meaning compressed); segwit types need a compressed
 // key; the secret is reduced modulo the curve order and must not be zero.
 func deserializePrivKey(s string, n *params.Network) (*wifKey, bool) {
+	if len(s) > MaxPartBytes {
+		return nil, false
+	}
 	if isMinikey(s) {
 		h := sha256.Sum256([]byte(s))
 		priv, ok := privFromBytesMod(h[:])
@@ -82,7 +85,7 @@ func deserializePrivKey(s string, n *params.Network) (*wifKey, bool) {
 		}
 		s = rest
 	}
-	vch, ok := decodeBase58Check(s)
+	vch, ok := decodeBase58Check(s, maxWIFLen)
 	if !ok || len(vch) == 0 {
 		return nil, false
 	}

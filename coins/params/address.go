@@ -38,17 +38,33 @@ type decodedAddr struct {
 	program []byte // hash160 for base58 kinds, witness program otherwise
 }
 
+// Longest addresses: a bech32 string is at most 90 characters (BIP173); a
+// base58check address (25 bytes) at most 35. Longer strings are refused
+// before any decoding: btcd's base58 decoding is quadratic in the length of
+// its input.
+const (
+	MaxBech32AddressLen = 90
+	MaxBase58AddressLen = 35
+)
+
 // decode parses s with exactly Electrum 4.3.4's is_address rules for this
 // network: a segwit address whose (case-insensitive, but not mixed-case) HRP
 // is the network's, witness version 0..16, program 2..40 bytes (20 or 32 for
 // version 0), bech32 for version 0 and bech32m otherwise, at most 90
 // characters; or a base58check string of 21 bytes whose version byte is the
-// network's P2PKH or P2SH byte. Nothing is trimmed.
+// network's P2PKH or P2SH byte. Nothing is trimmed. A string longer than
+// MaxBech32AddressLen is refused at once.
 func (n *Network) decode(s string) (decodedAddr, bool) {
+	if len(s) > MaxBech32AddressLen {
+		return decodedAddr{}, false
+	}
 	if n.Bech32HRP != "" {
 		if d, ok := n.decodeSegwit(s); ok {
 			return d, true
 		}
+	}
+	if len(s) > MaxBase58AddressLen {
+		return decodedAddr{}, false
 	}
 	payload, version, err := base58.CheckDecode(s)
 	if err != nil || len(payload) != 20 {

@@ -1,7 +1,8 @@
 // Command stack drives a running regtest compose stack (docker-compose.<coin>.yml
 // with the regtest profile) through its published port only, as a merchant
 // would: it waits for /readyz, checks getinfo (and, with -version, the
-// stamped version in version(), getinfo and /spec), then pays a request
+// stamped version in getinfo's walletd_version, version_info and /spec),
+// then pays a request
 // from the customer wallet the stack's miner pays and prints what arrives on
 // /ws: new_payment "Unconfirmed", then "Paid" once the miner's next block
 // confirms it. It exits 1 when any step fails, so the container suite
@@ -51,7 +52,7 @@ func main() {
 	coin := flag.String("coin", "btc", "coin of the stack: btc or ltc")
 	envFile := flag.String("env-file", ".env", "file of KEY=VALUE defaults, as docker-compose reads (ignored when missing)")
 	url := flag.String("url", "", "walletd's published URL (default http://<COIN>_PUBLISH, else http://127.0.0.1:<Bitcart's port>)")
-	version := flag.String("version", "", "when set, the version walletd must report (version(), getinfo, /spec)")
+	version := flag.String("version", "", "when set, the version walletd must report (getinfo's walletd_version, version_info, /spec)")
 	amount := flag.String("amount", "0.01", "amount of the request, in coin units")
 	wait := flag.Duration("wait", 5*time.Minute, "how long to wait for readiness, the customer's funds and each event")
 	requestFile := flag.String("request-file", "", "write the paid request's id to this file")
@@ -199,7 +200,7 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 		Network         string `json:"network"`
 		Connected       bool   `json:"connected"`
 		Synchronized    bool   `json:"synchronized"`
-		Version         string `json:"version"`
+		WalletdVersion  string `json:"walletd_version"`
 		BlockchainHeigh int32  `json:"blockchain_height"`
 	}
 	if err := c.call(&info, "getinfo", nil); err != nil {
@@ -210,10 +211,11 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 		return fmt.Errorf("getinfo: want a connected, synchronized regtest daemon, got %+v", info)
 	}
 	if wantVersion != "" {
-		var v string
-		if err := c.call(&v, "version", nil); err != nil {
+		var vi map[string]string
+		if err := c.call(&vi, "version_info", nil); err != nil {
 			return err
 		}
+		v := vi["walletd.version"]
 		_, body, err := c.get("/spec", true)
 		if err != nil {
 			return err
@@ -222,10 +224,10 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 		if err := json.Unmarshal([]byte(body), &spec); err != nil {
 			return fmt.Errorf("/spec: %w", err)
 		}
-		if v != wantVersion || info.Version != wantVersion || spec.Version != wantVersion {
-			return fmt.Errorf("version: want %q; version() %q, getinfo %q, /spec %q", wantVersion, v, info.Version, spec.Version)
+		if v != wantVersion || info.WalletdVersion != wantVersion || spec.Version != wantVersion {
+			return fmt.Errorf("version: want %q; version_info %q, getinfo %q, /spec %q", wantVersion, v, info.WalletdVersion, spec.Version)
 		}
-		fmt.Printf("   version %s (version(), getinfo, /spec)\n", v)
+		fmt.Printf("   version %s (getinfo's walletd_version, version_info, /spec)\n", v)
 	}
 
 	step("the customer wallet (paid by the stack's miner) has mature coins")
