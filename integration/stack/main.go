@@ -180,13 +180,31 @@ func (c *client) checkPaid(file string, wait time.Duration) error {
 		return err
 	}
 	step("request %s is still there, paid", id)
-	var req map[string]any
-	if err := c.call(&req, "get_request", []any{id}, merchantSeed); err != nil {
+	return c.wantPaid(id, merchantSeed)
+}
+
+// request is the part of a payment request (add_request, get_request) or
+// of a new_payment event that the checks read.
+type request struct {
+	Event     string `json:"event"`
+	RequestID string `json:"request_id"`
+	Address   string `json:"address"`
+	Status    int    `json:"status"`
+}
+
+// wantPaid checks that get_request says the request is paid (3).
+func (c *client) wantPaid(id, wallet string) error {
+	var raw json.RawMessage
+	if err := c.call(&raw, "get_request", []any{id}, wallet); err != nil {
 		return err
 	}
-	show("get_request", req)
-	if s, _ := req["status"].(float64); s != 3 {
-		return fmt.Errorf("get_request: status %v, want 3 (paid)", req["status"])
+	fmt.Printf("   get_request: %s\n", raw)
+	var req request
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return fmt.Errorf("get_request: %w", err)
+	}
+	if req.Status != 3 {
+		return fmt.Errorf("get_request: status %d, want 3 (paid)", req.Status)
 	}
 	return nil
 }
@@ -249,32 +267,31 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 		return err
 	}
 	defer ws.close()
-	var req map[string]any
-	if err := c.call(&req, "add_request", []any{amount, "stack test", 3600}, merchant); err != nil {
+	var raw json.RawMessage
+	if err := c.call(&raw, "add_request", []any{amount, "stack test", 3600}, merchant); err != nil {
 		return err
 	}
-	show("add_request", req)
-	id, _ := req["request_id"].(string)
-	addr, _ := req["address"].(string)
-	if id == "" || addr == "" {
-		return fmt.Errorf("add_request: no request_id or address in %v", req)
+	fmt.Printf("   add_request: %s\n", raw)
+	var req request
+	if err := json.Unmarshal(raw, &req); err != nil || req.RequestID == "" || req.Address == "" {
+		return fmt.Errorf("add_request: no request_id or address in %s (%v)", raw, err)
 	}
+	id, addr := req.RequestID, req.Address
 
 	step("the customer pays it")
-	var raw string
-	if err := c.call(&raw, "payto", []any{addr, amount}, customerSeed); err != nil {
+	var tx string
+	if err := c.call(&tx, "payto", []any{addr, amount}, customerSeed); err != nil {
 		return err
 	}
 	var txid string
-	if err := c.call(&txid, "broadcast", []any{raw}); err != nil {
+	if err := c.call(&txid, "broadcast", []any{tx}); err != nil {
 		return err
 	}
 	sent := time.Now()
 	fmt.Printf("   broadcast %s\n", txid)
-	payment := func(status int) func(map[string]any) bool {
-		return func(ev map[string]any) bool {
-			s, _ := ev["status"].(float64)
-			return ev["event"] == "new_payment" && ev["address"] == id && int(s) == status
+	payment := func(status int) func(request) bool {
+		return func(ev request) bool {
+			return ev.Event == "new_payment" && ev.Address == id && ev.Status == status
 		}
 	}
 	ev, err := ws.next(wait, "new_payment Unconfirmed", payment(7))
@@ -289,12 +306,8 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 		return err
 	}
 	fmt.Printf("   /ws: %s\n", ev)
-	if err := c.call(&req, "get_request", []any{id}, merchant); err != nil {
+	if err := c.wantPaid(id, merchant); err != nil {
 		return err
-	}
-	show("get_request", req)
-	if s, _ := req["status"].(float64); s != 3 {
-		return fmt.Errorf("get_request: status %v, want 3 (paid)", req["status"])
 	}
 	if requestFile != "" {
 		return os.WriteFile(requestFile, []byte(id+"\n"), 0o644)
@@ -384,7 +397,7 @@ func (c *client) call(out any, method string, params []any, wallet ...string) er
 // socket is a /ws connection narrowed to one wallet.
 type socket struct {
 	conn   *websocket.Conn
-	events chan map[string]any
+	events chan json.RawMessage
 }
 
 func (c *client) dial(wallet string) (*socket, error) {
@@ -398,7 +411,7 @@ func (c *client) dial(wallet string) (*socket, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &socket{conn: conn, events: make(chan map[string]any, 1000)}
+	s := &socket{conn: conn, events: make(chan json.RawMessage, 1000)}
 	go func() {
 		defer close(s.events)
 		for {
@@ -407,8 +420,8 @@ func (c *client) dial(wallet string) (*socket, error) {
 				return
 			}
 			var f struct {
-				Updates  []map[string]any `json:"updates"`
-				Currency string           `json:"currency"`
+				Updates  []json.RawMessage `json:"updates"`
+				Currency string            `json:"currency"`
 			}
 			if json.Unmarshal(msg, &f) == nil && f.Currency == strings.ToUpper(c.coin) {
 				for _, ev := range f.Updates {
@@ -421,7 +434,7 @@ func (c *client) dial(wallet string) (*socket, error) {
 }
 
 // next waits for the next event that matches and returns it as JSON.
-func (s *socket) next(timeout time.Duration, what string, match func(map[string]any) bool) (string, error) {
+func (s *socket) next(timeout time.Duration, what string, match func(request) bool) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for {
@@ -430,9 +443,9 @@ func (s *socket) next(timeout time.Duration, what string, match func(map[string]
 			if !ok {
 				return "", fmt.Errorf("/ws closed while waiting for %s", what)
 			}
-			if match(ev) {
-				b, _ := json.Marshal(ev)
-				return string(b), nil
+			var r request
+			if json.Unmarshal(ev, &r) == nil && match(r) {
+				return string(ev), nil
 			}
 		case <-ctx.Done():
 			return "", fmt.Errorf("/ws: no %s within %v", what, timeout)
