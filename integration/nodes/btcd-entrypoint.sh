@@ -110,6 +110,12 @@ writeconf "$tmp/btcd.conf" <<-CONF
 	$netopt
 	$mining
 CONF
+# btcd generates a certificate and key only when both are missing, and
+# fails to start when one of them is: a volume removed alone (the key is in
+# /data, the certificate in /tls) regenerates the pair instead.
+if [ ! -e /tls/rpc.cert ] || [ ! -e /data/rpc.key ]; then
+	rm -f /tls/rpc.cert /data/rpc.key
+fi
 # The certificate must be readable by walletd (another user); btcd writes
 # the key 0600 itself.
 umask 022
