@@ -34,6 +34,36 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/walletd-containers.XXXXXX")
 project="walletdci$$"
+svc=""
+env_file="$work/ci.env"
+files=()
+compose() { docker-compose -p "$project" --env-file "$env_file" "${files[@]}" --profile regtest "$@"; }
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [ "$rc" -ne 0 ] && [ "${#files[@]}" -gt 0 ]; then
+		compose ps
+		compose logs --no-color --tail=40
+	fi
+	if [ "${#files[@]}" -gt 0 ]; then
+		# docker-compose removes containers in parallel; podman refuses to
+		# remove a container whose network namespace another one still
+		# uses (network_mode: service:…), so a second pass finishes.
+		compose down -v --remove-orphans >/dev/null 2>&1
+		compose down -v --remove-orphans >/dev/null 2>&1
+	fi
+	podman ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r podman rm -f -t 5 >/dev/null 2>&1
+	podman volume ls -q --filter "label=com.docker.compose.project=$project" | xargs -r podman volume rm -f >/dev/null 2>&1
+	podman network rm "${project}_default" >/dev/null 2>&1
+	if [ -n "$svc" ]; then
+		kill "$svc" 2>/dev/null
+		wait "$svc" 2>/dev/null
+	fi
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
 
 # --- engine configuration (this run's own file: the machine's is untouched)
 # No CAP_SYS_RESOURCE here, so podman's default rlimits (1048576) are
@@ -108,7 +138,6 @@ secret() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 inputs=(go.mod go.sum cmd coins daemons internal spec Dockerfile .dockerignore)
 version="ci-$(git log -1 --format=%h -- "${inputs[@]}" 2>/dev/null || true)"
 git diff --quiet HEAD -- "${inputs[@]}" 2>/dev/null || version+="-dirty"
-env_file="$work/ci.env"
 btc_port=$(free_port)
 ltc_port=$(free_port)
 btcd_pass=$(secret)
@@ -133,32 +162,6 @@ LTC_REGTEST_BLOCK_INTERVAL=2
 LTC_BIRTHDAY=0
 EOF
 
-files=()
-compose() { docker-compose -p "$project" --env-file "$env_file" "${files[@]}" --profile regtest "$@"; }
-
-cleanup() {
-	local rc=$?
-	set +e
-	if [ "$rc" -ne 0 ] && [ "${#files[@]}" -gt 0 ]; then
-		compose ps
-		compose logs --no-color --tail=40
-	fi
-	if [ "${#files[@]}" -gt 0 ]; then
-		# docker-compose removes containers in parallel; podman refuses to
-		# remove a container whose network namespace another one still
-		# uses (network_mode: service:…), so a second pass finishes.
-		compose down -v --remove-orphans >/dev/null 2>&1
-		compose down -v --remove-orphans >/dev/null 2>&1
-	fi
-	podman ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r podman rm -f -t 5 >/dev/null 2>&1
-	podman volume ls -q --filter "label=com.docker.compose.project=$project" | xargs -r podman volume rm -f >/dev/null 2>&1
-	podman network rm "${project}_default" >/dev/null 2>&1
-	kill "$svc" 2>/dev/null
-	wait "$svc" 2>/dev/null
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
 
 # --- which coins: a compose file, and a daemon in the binary ---
 step "building images (docker-compose build through podman's API)"
@@ -250,4 +253,5 @@ left=$(podman volume ls -q --filter "label=com.docker.compose.project=$project")
 [ -z "$left" ] || fail "volumes left: $left"
 left=$(podman network ls -q --filter "name=^${project}_")
 [ -z "$left" ] || fail "networks left: $left"
+files=() # nothing left for cleanup to take down
 step "OK"
