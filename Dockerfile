@@ -24,10 +24,6 @@ RUN go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/walle
 	&& /out/walletd version && go clean -cache
 
 FROM debian:bookworm-slim
-ARG VERSION=
-LABEL org.opencontainers.image.title="walletd" \
-	org.opencontainers.image.description="Wallet daemons for payment processors (BitcartCC daemon contract)" \
-	org.opencontainers.image.version="${VERSION}"
 # A fixed, non-root uid/gid, so a store volume keeps its owner across
 # upgrades. /data is the only place walletd writes: the container can run
 # with a read-only root filesystem.
@@ -47,3 +43,8 @@ EXPOSE 5000 5001 5004
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["/usr/local/bin/walletd", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/walletd"]
 CMD ["btc"]
+# Last, so a new version only changes this layer.
+ARG VERSION=
+LABEL org.opencontainers.image.title="walletd" \
+	org.opencontainers.image.description="Wallet daemons for payment processors (BitcartCC daemon contract)" \
+	org.opencontainers.image.version="${VERSION}"
