@@ -30,6 +30,7 @@ import (
 
 	"github.com/walletd/walletd/daemons/base"
 	"github.com/walletd/walletd/daemons/btc"
+	"github.com/walletd/walletd/daemons/ltc"
 	"github.com/walletd/walletd/daemons/utxo"
 )
 
@@ -47,6 +48,7 @@ type coinDef struct {
 func coins() map[string]coinDef {
 	return map[string]coinDef{
 		"btc": {prefix: btc.EnvPrefix, defaultPort: btc.DefaultPort, build: btc.New},
+		"ltc": {prefix: ltc.EnvPrefix, defaultPort: ltc.DefaultPort, build: ltc.New},
 	}
 }
 

@@ -333,15 +333,24 @@ func IsMasterKey(s string, n *params.Network) bool {
 	return isOldMPK(s)
 }
 
-// ValidateKey is Bitcart's validatekey: IsMasterKey(s, n) or SeedType(s) != "".
-// Every key it accepts, Parse loads, except Electrum's 2fa seeds and
-// multisig (Y/Z/U/V) extended keys, which Electrum itself cannot open as a
-// wallet either (Parse: ErrUnsupportedKey).
+// ValidateKey is Bitcart's validatekey: IsMasterKey(s, n), or a seed of a
+// type Bitcart can restore a wallet from (2fa seeds are false, as
+// Electrum-LTC's vectors record Bitcart's answer). Every key it accepts,
+// Parse loads, except multisig (Y/Z/U/V) extended keys, which Electrum
+// itself cannot open as a single-signer wallet either (Parse:
+// ErrUnsupportedKey).
 func ValidateKey(s string, n *params.Network) bool {
 	if len(s) > MaxMaterialBytes {
 		return false
 	}
-	return IsMasterKey(s, n) || SeedType(s) != ""
+	if IsMasterKey(s, n) {
+		return true
+	}
+	switch SeedType(s) {
+	case "", SeedType2FA, SeedType2FASegwit:
+		return false
+	}
+	return true
 }
 
 // isOldMPK is Electrum's keystore.is_old_mpk: 128 hex characters that, after

@@ -124,7 +124,7 @@ func (n *Network) ValidAddress(s string) bool {
 func (n *Network) DecodeAddress(s string) (address.Address, error) {
 	d, ok := n.decode(s)
 	if !ok {
-		return nil, fmt.Errorf("%w for %s", ErrInvalidAddress, n)
+		return nil, n.invalidAddress(s)
 	}
 	var (
 		a   address.Address
@@ -171,7 +171,7 @@ func (n *Network) chainForBase58() *chaincfg.Params {
 func (n *Network) PkScript(addr string) ([]byte, error) {
 	d, ok := n.decode(addr)
 	if !ok {
-		return nil, fmt.Errorf("%w for %s", ErrInvalidAddress, n)
+		return nil, n.invalidAddress(addr)
 	}
 	return d.script(), nil
 }

@@ -64,7 +64,7 @@ func FormatFixed(sats int64) string {
 	if neg {
 		sats = -sats
 	}
-	s := fmt.Sprintf("%d.%08d", sats/1e8, sats%1e8)
+	s := fmt.Sprintf("%d.%08d", sats/coin, sats%coin)
 	if neg {
 		s = "-" + s
 	}

@@ -31,6 +31,13 @@ func (r *recorder) publish(ev wallet.Event) {
 	r.evs = append(r.evs, ev)
 }
 
+// snapshot returns a copy of the events received so far.
+func (r *recorder) snapshot() []wallet.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]wallet.Event(nil), r.evs...)
+}
+
 type evBody struct {
 	Event     string   `json:"event"`
 	Seq       uint64   `json:"seq"`
@@ -85,7 +92,8 @@ func newEnv(t *testing.T, path string, fc *fakeChain) *env {
 	}
 	ev := &env{t: t, chain: fc, store: st, rec: &recorder{}, net: net, path: path, now: time.Unix(1.7e9, 0)}
 	ev.eng, err = wallet.New(context.Background(), wallet.Config{Net: net, Store: st, Backend: fc,
-		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second})
+		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second,
+		PollingCap: wallet.DefaultPollingCap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +187,8 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if b.Status != wallet.StatusPaid {
 		t.Fatalf("re-mined: %+v", b)
 	}
-	lastSeq := ev.rec.evs[len(ev.rec.evs)-1].Seq
+	evs := ev.rec.snapshot()
+	lastSeq := evs[len(evs)-1].Seq
 	// Restart: the wallet is still tracked without any call, the cursor and
 	// seq survive, and a payment while down is found.
 	ev.close()
@@ -194,8 +203,8 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if b.Address != req2.ID || b.Status != wallet.StatusPaid || b.Seq <= lastSeq {
 		t.Fatalf("payment while down: %+v (last seq before restart %d)", b, lastSeq)
 	}
-	if ev2.rec.evs[0].WalletKey != vw.KeyMaterial {
-		t.Errorf("event wallet key %q, want the public key string", ev2.rec.evs[0].WalletKey)
+	if evs := ev2.rec.snapshot(); evs[0].WalletKey != vw.KeyMaterial {
+		t.Errorf("event wallet key %q, want the public key string", evs[0].WalletKey)
 	}
 	// Replay from the log.
 	all, err := ev2.eng.EventsAfter(ctx, 0, 1000)

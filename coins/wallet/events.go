@@ -1,24 +1,40 @@
 package wallet
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"sort"
 )
 
+// eventPayload is an event object; its members are written in key order.
+type eventPayload map[string]any
+
+// marshalPayload renders an event as JSON without HTML escaping ("&" stays
+// "&", as Python's json module writes it).
+func marshalPayload(p eventPayload) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // logEvent appends an event to the log of the wallet's store (and the
-// wallet's index) inside the caller's transaction. The seq always comes
-// from the durable store's sequence, so it is strictly increasing across
-// both stores and restarts (a counter names no wallet). The payload gets the
-// seq as its "seq" member.
-func (e *Engine) logEvent(s kvs, wallet string, payload map[string]any) (Event, error) {
+// wallet's index, or the global index) inside the caller's transaction.
+// The seq always comes from the durable store's sequence, so it is
+// strictly increasing across both stores and restarts (a counter names no
+// wallet). The payload gets the seq as its "seq" member.
+func (e *Engine) logEvent(s kvs, wallet string, payload eventPayload) (Event, error) {
 	seq, err := s.disk.NextSequence(bEvents)
 	if err != nil {
 		return Event{}, err
 	}
 	payload["seq"] = seq
-	raw, err := json.Marshal(payload)
+	raw, err := marshalPayload(payload)
 	if err != nil {
 		return Event{}, err
 	}
@@ -27,12 +43,28 @@ func (e *Engine) logEvent(s kvs, wallet string, payload map[string]any) (Event, 
 	if err := putJSON(kv, bEvents, u64(seq), rec); err != nil {
 		return Event{}, err
 	}
+	idx, k := bGEvents, u64(seq)
 	if wallet != "" {
-		if err := kv.Put(bWEvents, key([]byte(wallet), u64(seq)), []byte{}); err != nil {
-			return Event{}, err
-		}
+		idx, k = bWEvents, key([]byte(wallet), u64(seq))
+	}
+	if err := kv.Put(idx, k, []byte{}); err != nil {
+		return Event{}, err
 	}
 	return Event{Seq: seq, WalletID: wallet, WalletKey: e.wireKey(wallet), Payload: raw}, nil
+}
+
+// lastSeq returns the seq of the newest logged event (0 when none).
+func lastSeq(s kvs) (uint64, error) {
+	var last uint64
+	for _, kv := range s.all() {
+		if err := kv.ScanReverse(bEvents, nil, func(k, _ []byte) error {
+			last = max(last, binary.BigEndian.Uint64(k))
+			return ErrStopScan
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return last, nil
 }
 
 // EventsAfter returns up to limit logged events with seq > after, in
@@ -72,97 +104,155 @@ func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Ev
 	return out, err
 }
 
-// Updates drains the wallet's get_updates queue: the wallet's events since
-// the last drain, at most PollingCap of the newest, oldest first.
+// Updates drains the wallet's get_updates queue: the wallet's events and
+// the global ones (new_block) since the last drain, at most PollingCap of
+// the newest, oldest first. A PollingCap of 0 disables the queue. A poll
+// with nothing new writes nothing.
 func (w *Wallet) Updates(ctx context.Context) ([]json.RawMessage, error) {
 	out := []json.RawMessage{}
-	err := w.store().Update(ctx, func(kv KV) error {
-		out = out[:0]
-		var last uint64
-		if raw := kv.Get(bPolls, []byte(w.ID)); len(raw) == 8 {
-			last = binary.BigEndian.Uint64(raw)
-		}
-		var seqs []uint64
-		prefix := []byte(w.ID)
-		if err := kv.Scan(bWEvents, prefix, key(prefix, u64(last+1)), func(k, _ []byte) error {
-			seqs = append(seqs, binary.BigEndian.Uint64(k[len(prefix):]))
-			return nil
-		}); err != nil {
+	if w.e.cfg.PollingCap == 0 {
+		return out, nil
+	}
+	var last uint64
+	err := w.e.view(ctx, func(s kvs) error {
+		var err error
+		last, out, err = w.pending(s)
+		return err
+	})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	err = w.e.update(ctx, func(s kvs) error {
+		var err error
+		if last, out, err = w.pending(s); err != nil || len(out) == 0 {
 			return err
 		}
-		if len(seqs) == 0 {
-			return nil
-		}
-		if n := w.e.cfg.PollingCap; len(seqs) > n {
-			seqs = seqs[len(seqs)-n:]
-		}
-		for _, s := range seqs {
-			var rec eventRecord
-			if ok, err := getJSON(kv, bEvents, u64(s), &rec); err != nil {
-				return err
-			} else if ok {
-				out = append(out, rec.Payload)
-			}
-		}
-		return kv.Put(bPolls, []byte(w.ID), u64(seqs[len(seqs)-1]))
+		return s.of(w.ID).Put(bPolls, []byte(w.ID), u64(last))
 	})
 	return out, err
 }
 
+// pending returns the events get_updates would drain now and the seq of
+// the newest.
+func (w *Wallet) pending(s kvs) (uint64, []json.RawMessage, error) {
+	kv := s.of(w.ID)
+	var from uint64
+	if raw := kv.Get(bPolls, []byte(w.ID)); len(raw) == 8 {
+		from = binary.BigEndian.Uint64(raw)
+	}
+	type ref struct {
+		seq    uint64
+		global bool
+	}
+	var refs []ref
+	prefix := []byte(w.ID)
+	if err := kv.Scan(bWEvents, prefix, key(prefix, u64(from+1)), func(k, _ []byte) error {
+		refs = append(refs, ref{seq: binary.BigEndian.Uint64(k[len(prefix):])})
+		return nil
+	}); err != nil {
+		return 0, nil, err
+	}
+	if err := s.disk.Scan(bGEvents, nil, u64(from+1), func(k, _ []byte) error {
+		refs = append(refs, ref{seq: binary.BigEndian.Uint64(k), global: true})
+		return nil
+	}); err != nil {
+		return 0, nil, err
+	}
+	if len(refs) == 0 {
+		return from, []json.RawMessage{}, nil
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].seq < refs[j].seq })
+	if n := w.e.cfg.PollingCap; len(refs) > n {
+		refs = refs[len(refs)-n:]
+	}
+	out := make([]json.RawMessage, 0, len(refs))
+	for _, r := range refs {
+		src := kv
+		if r.global {
+			src = s.disk
+		}
+		var rec eventRecord
+		if ok, err := getJSON(src, bEvents, u64(r.seq), &rec); err != nil {
+			return 0, nil, err
+		} else if ok {
+			out = append(out, rec.Payload)
+		}
+	}
+	return refs[len(refs)-1].seq, out, nil
+}
+
+// pruneChunk bounds the events one pruning transaction deletes.
+const pruneChunk = 1000
+
 // pruneEvents drops the oldest events beyond EventRetention and those
-// older than EventMaxAge, with their per-wallet index entries.
+// older than EventMaxAge, with their index entries. The cut is found in
+// read transactions (which do not block writers) and the deletion runs in
+// transactions of at most pruneChunk events.
 func (e *Engine) pruneEvents(ctx context.Context) error {
 	cutTime := e.cfg.Now().Add(-e.cfg.EventMaxAge).Unix()
 	for _, st := range []Store{e.cfg.Store, e.cfg.Volatile} {
 		if st == nil {
 			continue
 		}
-		if err := st.Update(ctx, func(kv KV) error { return e.pruneIn(kv, cutTime) }); err != nil {
+		var cut uint64
+		if err := st.View(ctx, func(kv KV) error {
+			count := 0
+			return kv.ScanReverse(bEvents, nil, func(k, _ []byte) error {
+				count++
+				if count > e.cfg.EventRetention {
+					cut = binary.BigEndian.Uint64(k)
+					return ErrStopScan
+				}
+				return nil
+			})
+		}); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// pruneIn prunes one store's event log.
-func (e *Engine) pruneIn(kv KV, cutTime int64) error {
-	var count int
-	var cut uint64
-	if err := kv.ScanReverse(bEvents, nil, func(k, _ []byte) error {
-		count++
-		if count > e.cfg.EventRetention {
-			cut = binary.BigEndian.Uint64(k)
-			return ErrStopScan
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	var ks, wks [][]byte
-	if err := kv.Scan(bEvents, nil, nil, func(k, v []byte) error {
-		var rec eventRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return err
-		}
-		if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {
-			return ErrStopScan
-		}
-		ks = append(ks, append([]byte(nil), k...))
-		if rec.Wallet != "" {
-			wks = append(wks, key([]byte(rec.Wallet), k))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range ks {
-		if err := kv.Delete(bEvents, k); err != nil {
-			return err
-		}
-	}
-	for _, k := range wks {
-		if err := kv.Delete(bWEvents, k); err != nil {
-			return err
+		for {
+			var ks, idx [][]byte
+			var idxBucket []string
+			if err := st.View(ctx, func(kv KV) error {
+				return kv.Scan(bEvents, nil, nil, func(k, v []byte) error {
+					if len(ks) >= pruneChunk {
+						return ErrStopScan
+					}
+					var rec eventRecord
+					if err := json.Unmarshal(v, &rec); err != nil {
+						return err
+					}
+					if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {
+						return ErrStopScan
+					}
+					ks = append(ks, append([]byte(nil), k...))
+					if rec.Wallet != "" {
+						idx, idxBucket = append(idx, key([]byte(rec.Wallet), k)), append(idxBucket, bWEvents)
+					} else {
+						idx, idxBucket = append(idx, append([]byte(nil), k...)), append(idxBucket, bGEvents)
+					}
+					return nil
+				})
+			}); err != nil {
+				return err
+			}
+			if len(ks) == 0 {
+				break
+			}
+			if err := st.Update(ctx, func(kv KV) error {
+				for i, k := range ks {
+					if err := kv.Delete(bEvents, k); err != nil {
+						return err
+					}
+					if err := kv.Delete(idxBucket[i], idx[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if len(ks) < pruneChunk {
+				break
+			}
 		}
 	}
 	return nil

@@ -141,17 +141,9 @@ func txHex(tx *wire.MsgTx) (string, error) {
 	return hex.EncodeToString(buf.Bytes()), nil
 }
 
-// material returns the wallet's key material, rebuilding the public one if
-// the private material was evicted.
-func (w *Wallet) material() (*keys.Material, error) {
-	w.e.mu.RLock()
-	m := w.t.mat
-	w.e.mu.RUnlock()
-	if m != nil {
-		return m, nil
-	}
-	return w.e.publicMaterial(w.t)
-}
+// material returns the key material of this call: the engine signs with
+// it only when the call's own key string held private keys (see Wallet).
+func (w *Wallet) material() (*keys.Material, error) { return w.mat, nil }
 
 // ref returns the wallet's script reference for pkScript.
 func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) {
@@ -420,8 +412,56 @@ func estimateVSize(scripts [][]byte, outs []*wire.TxOut, changeSize int) int {
 	return txsizes.EstimateVirtualSize(a, b, c, d, outs, changeSize)
 }
 
+// Bounds of the send side's arithmetic. Policy caps (a maximum fee, a
+// maximum fee rate a client may ask without confirming) belong to the
+// daemon; these only keep every product in range: a fee rate times the
+// largest possible transaction (MaxTxVSize) stays far below MaxInt64.
+const (
+	// MaxFeeRate is the largest fee rate accepted, in sat/kvB (1 BTC per
+	// virtual byte).
+	MaxFeeRate = 100_000_000_000
+	// MaxTxVSize is the largest virtual size of a transaction (a whole
+	// block's weight).
+	MaxTxVSize = 1_000_000
+)
+
+// bumpAttempts is how many fee rates BumpFee tries (a variable for
+// tests).
+var bumpAttempts = 4
+
+// checkFeeRate range-checks a fee rate (sat/kvB).
+func checkFeeRate(rate int64) error {
+	if rate < 0 || rate > MaxFeeRate {
+		return fmt.Errorf("%w: fee rate %d sat/kvB is out of range (0 to %d)", ErrInvalidAmount, rate, int64(MaxFeeRate))
+	}
+	return nil
+}
+
+// checkFee range-checks an absolute fee (satoshis).
+func checkFee(fee int64) error {
+	if fee < 0 || fee > MaxAmount {
+		return fmt.Errorf("%w: fee %d sat is out of range (0 to %d)", ErrInvalidAmount, fee, int64(MaxAmount))
+	}
+	return nil
+}
+
+// FeeForVSize returns the fee of vsize virtual bytes at rate sat/kvB,
+// rounded down as txrules does (never zero for a positive rate), or
+// ErrInvalidAmount when rate or vsize is out of range (so the product
+// cannot overflow).
+func FeeForVSize(rate int64, vsize int64) (int64, error) {
+	if err := checkFeeRate(rate); err != nil {
+		return 0, err
+	}
+	if vsize < 0 || vsize > MaxTxVSize {
+		return 0, fmt.Errorf("%w: size %d vbytes is out of range (0 to %d)", ErrInvalidAmount, vsize, MaxTxVSize)
+	}
+	return feeFor(rate, int(vsize)), nil
+}
+
 // feeFor returns the fee of vsize virtual bytes at rate sat/kvB, rounded
-// down as txrules does (never zero for a positive rate).
+// down as txrules does (never zero for a positive rate). rate is checked
+// (checkFeeRate) and vsize is a built transaction's: the product fits.
 func feeFor(rate int64, vsize int) int64 {
 	return int64(txrules.FeeForSerializeSize(btcutil.Amount(rate), vsize))
 }
@@ -625,14 +665,26 @@ func (w *Wallet) CreateTransaction(ctx context.Context, req SpendRequest) (*Buil
 	if req.Fee == nil && req.FeeRate == nil {
 		return nil, ErrNoFee
 	}
-	if req.Fee != nil && *req.Fee < 0 || req.FeeRate != nil && *req.FeeRate < 0 {
-		return nil, fmt.Errorf("%w: negative fee", ErrInvalidAmount)
+	if req.Fee != nil {
+		if err := checkFee(*req.Fee); err != nil {
+			return nil, err
+		}
+	}
+	if req.FeeRate != nil {
+		if err := checkFeeRate(*req.FeeRate); err != nil {
+			return nil, err
+		}
 	}
 	if len(req.Outputs) == 0 {
 		return nil, ErrNoOutputs
 	}
 	p := &buildPlan{fee: req.Fee, rate: req.FeeRate}
+	var total int64
 	for i, o := range req.Outputs {
+		if o.Amount.Sats < 0 || o.Amount.Sats > MaxAmount || total+o.Amount.Sats > MaxAmount {
+			return nil, fmt.Errorf("%w: the outputs total more than %d satoshis", ErrInvalidAmount, int64(MaxAmount))
+		}
+		total += o.Amount.Sats
 		script, err := w.e.cfg.Net.PkScript(strings.TrimSpace(o.Address))
 		if err != nil {
 			return nil, err
@@ -1198,6 +1250,9 @@ type BumpOptions struct {
 // relay fee for the new size. Errors wrap ErrCannotBump (mined, final,
 // foreign inputs, rate not higher) or are ErrNotEnoughFunds.
 func (w *Wallet) BumpFee(ctx context.Context, tx *wire.MsgTx, feeRate int64, opt BumpOptions) (*BuiltTx, error) {
+	if err := checkFeeRate(feeRate); err != nil {
+		return nil, err
+	}
 	txid := tx.TxHash()
 	if conf, err := w.TxStatus(ctx, txid); err == nil && conf > 0 {
 		return nil, fmt.Errorf("%w: transaction is already mined", ErrCannotBump)
@@ -1258,19 +1313,26 @@ func (w *Wallet) BumpFee(ctx context.Context, tx *wire.MsgTx, feeRate int64, opt
 		return nil, err
 	}
 	var s *selected
-	for attempt := 0; attempt < 4; attempt++ {
+	for attempt := 0; ; attempt++ {
 		if s, err = p.run(); err != nil {
 			return nil, err
 		}
 		// BIP125 rule 4: pay for the replacement's own bandwidth.
-		vs := estimateVSize(scriptsOf(s.inputs), s.tx.TxOut, 0)
-		minFee := oldFee + MinRelayFeeRate*int64(vs)/1000
+		vs := int64(estimateVSize(scriptsOf(s.inputs), s.tx.TxOut, 0))
+		minFee := oldFee + MinRelayFeeRate*vs/1000
 		if s.fee >= minFee {
 			break
 		}
-		need := (minFee*1000 + int64(vs) - 1) / int64(vs)
+		if attempt == bumpAttempts-1 {
+			// Signing this would give a replacement the node rejects.
+			return nil, fmt.Errorf("%w: no fee rate tried pays the old fee plus the relay fee of the replacement (%d sat)", ErrCannotBump, minFee)
+		}
+		need := (minFee*1000 + vs - 1) / vs
 		if need <= *p.rate {
 			need = *p.rate + 1
+		}
+		if need > MaxFeeRate {
+			return nil, fmt.Errorf("%w: the replacement needs a fee rate above %d sat/kvB", ErrCannotBump, int64(MaxFeeRate))
 		}
 		p.rate = &need
 	}
@@ -1310,12 +1372,9 @@ func (e *Engine) RemoveLocalTransaction(ctx context.Context, txid chainhash.Hash
 	}
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
-	var logged []Event
-	var gone []wire.OutPoint
+	var ap *applier
 	err := e.update(ctx, func(s kvs) error {
-		logged, gone = nil, nil
-		ap := &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{}}
-		defer func() { gone = ap.gone }()
+		ap = newApplier(e, s)
 		known := false
 		// Each store (durable, and volatile for diskless wallets) holds its
 		// own copy of the transaction and its wallets' records.
@@ -1330,26 +1389,25 @@ func (e *Engine) RemoveLocalTransaction(ctx context.Context, txid chainhash.Hash
 			return ErrTxNotFound
 		}
 		var err error
-		logged, err = ap.finish(e.cursorRef().Height)
+		ap.logged, err = ap.finish(e.cursorRef().Height)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
-	for _, op := range gone {
-		delete(e.owned, op)
-	}
+	ap.installOwned()
 	e.mu.Unlock()
-	e.publish(logged)
+	e.publish(ap.logged)
 	return nil
 }
 
 // messageHash is Electrum's (and Bitcoin Core's) signed-message digest:
-// double SHA-256 of "\x18Bitcoin Signed Message:\n", varint(len), message.
-func messageHash(message string) []byte {
+// double SHA-256 of the network's magic ("\x18Bitcoin Signed Message:\n"),
+// varint(len), message.
+func messageHash(n *params.Network, message string) []byte {
 	var buf bytes.Buffer
-	buf.WriteString("\x18Bitcoin Signed Message:\n")
+	buf.WriteString(n.MessageMagic)
 	_ = wire.WriteVarInt(&buf, 0, uint64(len(message)))
 	buf.WriteString(message)
 	first := sha256.Sum256(buf.Bytes())
@@ -1389,7 +1447,7 @@ func (w *Wallet) SignMessage(ctx context.Context, addr, message string) (string,
 	if txscript.IsPayToPubKeyHash(script) {
 		compressed = bytes.Equal(script[3:23], address.Hash160(key.PubKey().SerializeCompressed()))
 	}
-	sig := ecdsa.SignCompact(key, messageHash(message), compressed)
+	sig := ecdsa.SignCompact(key, messageHash(w.e.cfg.Net, message), compressed)
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
 
@@ -1419,7 +1477,7 @@ func VerifyMessage(n *params.Network, addr, signature, message string) bool {
 	default:
 		return false
 	}
-	pub, compressed, err := ecdsa.RecoverCompact(sig, messageHash(message))
+	pub, compressed, err := ecdsa.RecoverCompact(sig, messageHash(n, message))
 	if err != nil {
 		return false
 	}

@@ -45,20 +45,28 @@ type Coin struct {
 // names map to variables through split_words (DataPath → <COIN>_DATA_PATH);
 // no field has an unprefixed fallback.
 type Config struct {
-	Host               string
-	Port               int
-	Login              string `default:"electrum"`
-	Password           string `default:"electrumz"`
-	Network            string `default:"mainnet"`
-	DataPath           string `split_words:"true"`
-	Debug              base.Bool
-	Server             string
+	Host     string
+	Port     int
+	Login    string `default:"electrum"`
+	Password string `default:"electrumz"`
+	Network  string `default:"mainnet"`
+	DataPath string `split_words:"true"`
+	Debug    base.Bool
+	// Server picks the chain backend (see OpenBackend): a btcd websocket
+	// URL, or Electrum servers (host:port:s|t, tcp://, ssl://; several
+	// separated by commas; empty: the public ones on mainnet/testnet).
+	Server string
+	// Oneserver keeps the Electrum backend on the first server of Server
+	// (Bitcart's <COIN>_ONESERVER): no failover.
+	Oneserver          base.Bool
 	ExperimentalNosync base.Bool `split_words:"true"`
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
 	// FiatCurrency is the default of the `currency` config key, as
 	// Bitcart sets Electrum's.
 	FiatCurrency string `split_words:"true" default:"USD"`
+	// CoreBackend configures an http(s):// server (Core JSON-RPC).
+	CoreBackend
 
 	// ServerCert is a PEM file of the certificates trusted for the node's
 	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
@@ -82,6 +90,10 @@ type Config struct {
 	EventMaxAge    time.Duration `split_words:"true" default:"720h"`
 	// IdleEvict drops an idle wallet's key material from memory.
 	IdleEvict time.Duration `split_words:"true" default:"10m"`
+	// MaxWallets bounds the tracked wallets (wallet.Config.MaxWallets);
+	// ExpiredRescanWindow bounds the reconnect rescan of expired requests.
+	MaxWallets          int           `split_words:"true" default:"1000000"`
+	ExpiredRescanWindow time.Duration `split_words:"true" default:"168h"`
 	// PprofAddr, when set, serves net/http/pprof on this separate address
 	// (for profiling; cmd/daemon refuses an address off loopback).
 	PprofAddr string `split_words:"true"`
@@ -163,7 +175,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
-		IdleEvict: cfg.IdleEvict})
+		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow})
 	if err != nil {
 		_ = d.store.Close()
 		return nil, err
@@ -330,6 +342,9 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
 		{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},
 		{Target: wallet.ErrDisklessUnsupported, Code: spec.LoadingWallet},
+		{Target: wallet.ErrInvalidExpiry, Code: spec.InvalidParams},
+		{Target: wallet.ErrTooManyWallets, Code: spec.LoadingWallet},
+		{Target: wallet.ErrStoreVersion, Code: spec.WalletVersionMism},
 		// A node's refusal: uncataloged, so the SDK shows the node's reason.
 		{Target: chain.ErrRejected, Code: spec.Internal},
 		{Target: wallet.ErrNotSynced, Code: spec.Internal},

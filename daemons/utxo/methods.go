@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/daemons/base"
 )
@@ -51,6 +52,9 @@ type Info struct {
 	Synchronized     bool             `json:"synchronized"`
 	TotalWallets     int              `json:"total_wallets"`
 	WalletdVersion   string           `json:"walletd_version"`
+	// Backfill (beyond Bitcart) is how a backend that scans the chain
+	// looks a new wallet's history up, and how far it came.
+	Backfill *chain.BackfillStatus `json:"backfill,omitempty"`
 }
 
 // getinfo is Electrum's getinfo with Bitcart's additions. server is the
@@ -82,6 +86,10 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 				info.FeeEstimates[strconv.FormatInt(target, 10)] = rate
 			}
 		}
+	}
+	if r, ok := d.backend.(chain.BackfillReporter); ok {
+		st := r.BackfillStatus()
+		info.Backfill = &st
 	}
 	return info, nil
 }

@@ -23,6 +23,7 @@ const (
 	DefaultPingInterval = 30 * time.Second
 	DefaultFilterChunk  = 10_000
 	DefaultEventBuffer  = 256
+	DefaultPruneDepth   = 100
 )
 
 // Config configures a Backend.
@@ -56,6 +57,11 @@ type Config struct {
 	// EventBuffer is the capacity of the events channel (default 256);
 	// events beyond it wait in the backend's unbounded queue.
 	EventBuffer int
+	// PruneDepth: an outpoint of the filter spent in a block this many
+	// blocks below the best one leaves the filter set re-sent on every
+	// reconnect (default 100; a reorg deeper than that would not report
+	// the coin's spend again).
+	PruneDepth int
 }
 
 // TLSOptions configures the TLS client of wss:// connections. The server

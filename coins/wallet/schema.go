@@ -1,0 +1,106 @@
+package wallet
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// SchemaVersion is the version of the record layout this engine reads and
+// writes (the "version" key of the meta bucket). A store without the key
+// is either new (it gets this version) or was written before versions
+// existed (schema 0) and is migrated.
+const SchemaVersion = 1
+
+// ErrStoreVersion is returned by New for a store written by a newer
+// engine (a schema version this one does not know): the store is left
+// untouched rather than misread. The daemon maps it to the contract's
+// WalletVersionMismatchError.
+var ErrStoreVersion = errors.New("wallet store was written by a newer version of walletd")
+
+// migration upgrades a store from schema to-1 to schema to, inside one
+// transaction that also records the new version.
+type migration struct {
+	to   uint32
+	name string
+	run  func(kv KV) error
+}
+
+// migrations are run in order at start-up, each in its own transaction,
+// from the store's version up to SchemaVersion. Append only.
+var migrations = []migration{
+	{to: 1, name: "index the global events for get_updates", run: indexGlobalEvents},
+}
+
+// indexGlobalEvents (schema 0 → 1) adds the bGEvents entry of every logged
+// global event (new_block), which get_updates merges into each queue.
+func indexGlobalEvents(kv KV) error {
+	var seqs [][]byte
+	if err := kv.Scan(bEvents, nil, nil, func(k, v []byte) error {
+		var rec eventRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		if rec.Wallet == "" {
+			seqs = append(seqs, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range seqs {
+		if err := kv.Put(bGEvents, k, []byte{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrate brings the durable store to SchemaVersion: a new store gets the
+// version key, an older one runs the missing migrations, a newer one is
+// ErrStoreVersion. It reports the version the store had.
+func migrate(ctx context.Context, st Store) (uint32, error) {
+	var version uint32
+	var versioned, empty bool
+	err := st.View(ctx, func(kv KV) error {
+		if raw := kv.Get(bMeta, []byte("version")); raw != nil {
+			if len(raw) != 4 {
+				return fmt.Errorf("wallet: store version key has %d bytes", len(raw))
+			}
+			version, versioned = binary.BigEndian.Uint32(raw), true
+			return nil
+		}
+		empty = kv.Get(bMeta, []byte("cursor")) == nil
+		return kv.Scan(bWallets, nil, nil, func(_, _ []byte) error {
+			empty = false
+			return ErrStopScan
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !versioned && empty {
+		return 0, st.Update(ctx, func(kv KV) error { return kv.Put(bMeta, []byte("version"), u32(SchemaVersion)) })
+	}
+	if version > SchemaVersion {
+		return version, fmt.Errorf("%w: schema %d, this walletd reads up to %d", ErrStoreVersion, version, SchemaVersion)
+	}
+	from := version
+	for _, m := range migrations {
+		if m.to <= version {
+			continue
+		}
+		if err := st.Update(ctx, func(kv KV) error {
+			if err := m.run(kv); err != nil {
+				return err
+			}
+			return kv.Put(bMeta, []byte("version"), u32(m.to))
+		}); err != nil {
+			return from, fmt.Errorf("wallet: migrating the store to schema %d (%s): %w", m.to, m.name, err)
+		}
+		version = m.to
+	}
+	return from, nil
+}
