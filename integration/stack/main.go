@@ -262,7 +262,7 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 
 	step("a merchant creates a request for %s %s and listens on /ws", amount, c.ticker)
 	merchant := merchantSeed
-	ws, err := c.dial(merchant)
+	ws, err := c.dial()
 	if err != nil {
 		return err
 	}
@@ -394,22 +394,19 @@ func (c *client) call(out any, method string, params []any, wallet ...string) er
 	return nil
 }
 
-// socket is a /ws connection narrowed to one wallet.
+// socket is a /ws connection.
 type socket struct {
 	conn   *websocket.Conn
 	events chan json.RawMessage
 }
 
-func (c *client) dial(wallet string) (*socket, error) {
+// dial opens /ws as Bitcart's merchant does: no wallet filter, every
+// event (it picks its requests' by request id).
+func (c *client) dial() (*socket, error) {
 	u := "ws" + strings.TrimPrefix(c.url, "http") + "/ws"
 	conn, _, err := websocket.DefaultDialer.Dial(u, http.Header{"Authorization": {c.auth()}})
 	if err != nil {
 		return nil, fmt.Errorf("/ws: %w", err)
-	}
-	filter, _ := json.Marshal(map[string]string{"xpub": wallet})
-	if err := conn.WriteMessage(websocket.TextMessage, filter); err != nil {
-		conn.Close()
-		return nil, err
 	}
 	s := &socket{conn: conn, events: make(chan json.RawMessage, 1000)}
 	go func() {
