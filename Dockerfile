@@ -31,6 +31,10 @@ RUN groupadd --system --gid 999 walletd \
 	&& useradd --system --uid 999 --gid walletd --home-dir /data --no-create-home --shell /usr/sbin/nologin walletd \
 	&& mkdir -p /data && chown walletd:walletd /data && chmod 0700 /data
 COPY --from=build /out/walletd /usr/local/bin/walletd
+# The CA roots of the build image (Debian's ca-certificates), so TLS to
+# CA-signed servers verifies (public Electrum servers; a node behind a
+# public certificate); a node's own certificate is <COIN>_SERVER_CERT.
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 USER 999:999
 # IN_DOCKER binds 0.0.0.0 (the published port); HOME puts the default data
 # path (<HOME>/.config/walletd/<coin>/<network>) in the volume.

@@ -99,8 +99,9 @@ if ! podman image exists docker.io/library/golang:1.26-bookworm; then
 	case "$gover" in go1.26*) ;; *) fail "the Dockerfiles build with Go 1.26; this machine has $gover" ;; esac
 	step "making golang:1.26-bookworm (debian:bookworm-slim + this machine's $gover)"
 	# The Dockerfiles build with CGO_ENABLED=0: no compiler needed. The
-	# egress here re-signs TLS with its own CA, so the build stage gets the
-	# host's bundle to reach the module proxy (never the final images).
+	# egress here re-signs TLS with its own CA, so the stand-in carries the
+	# host's bundle to reach the module proxy (walletd's image copies the
+	# build image's bundle: here, then, the host's).
 	mkdir -p "$work/empty"
 	podman build -q -t docker.io/library/golang:1.26-bookworm \
 		-v "$goroot:/hostgo:ro" -v /etc/ssl/certs/ca-certificates.crt:/hostca.crt:ro \
