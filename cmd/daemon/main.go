@@ -63,6 +63,9 @@ func main() {
 // run starts the daemon and blocks until ctx ends; it returns the exit
 // code. ready, if not nil, receives the listening address once serving.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) int {
+	if code, ok := tool(ctx, args, os.Stdout, stderr); ok {
+		return code
+	}
 	name := os.Getenv("WALLETD_COIN")
 	if len(args) > 0 {
 		name = args[0]
@@ -70,7 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	name = strings.ToLower(name)
 	def, ok := coins()[name]
 	if !ok {
-		fmt.Fprintf(stderr, "usage: daemon <coin>   (coins: %s)\n", strings.Join(coinNames(), ", "))
+		fmt.Fprintf(stderr, "usage: daemon <coin>   (coins: %s)\n       daemon version | healthcheck [-ready] [coin]\n", strings.Join(coinNames(), ", "))
 		return 2
 	}
 	cwd, err := os.Getwd()
@@ -93,6 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		fmt.Fprintf(stderr, "daemon %s: configuration: %v\n", name, err)
 		return 2
 	}
+	cfg.Version = daemonVersion()
 	if len(args) > 1 && args[1] == importCommand { // migration from Bitcart: import.go
 		return runImport(ctx, def, cfg, args[2:], os.Stdout, stderr)
 	}

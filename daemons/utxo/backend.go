@@ -51,7 +51,7 @@ func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backe
 			if _, err := url.Parse(server); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrBadServer, redactErr(err))
 			}
-			bc := btcdws.Config{URL: server, Params: net.Chain}
+			bc := btcdws.Config{URL: server, Params: net.Chain, TLS: btcdws.TLSOptions{RootCAsFile: cfg.ServerCert}}
 			if c := net.CashAddr(); c != nil {
 				bc.AddressOf = c.Encode // bchd's filter and address index take cashaddrs
 			}

@@ -27,7 +27,8 @@ import (
 	"github.com/walletd/walletd/spec"
 )
 
-// Version is walletd's version, reported by version() and getinfo.
+// Version is walletd's built-in version (Config.Version overrides it with
+// the build's stamp).
 const Version = "0.1.0"
 
 // Coin describes one BTC-family coin to the daemon.
@@ -74,6 +75,17 @@ type Config struct {
 	FiatCurrency string `split_words:"true" default:"USD"`
 	// CoreBackend configures an http(s):// server (Core JSON-RPC).
 	CoreBackend
+
+	// ServerCert is a PEM file of the certificates trusted for the node's
+	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
+	// is read at every connection attempt, so it may appear after start.
+	ServerCert string `split_words:"true"`
+	// Version is walletd's own version, reported by getinfo's
+	// walletd_version, version_info and GET /spec (version() and getinfo's
+	// version are Electrum's, as in Bitcart): the build's stamp, set by
+	// cmd/daemon (never from the environment); empty means the package's
+	// Version.
+	Version string `ignored:"true"`
 
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`
@@ -148,6 +160,10 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Version == "" {
+		cfg.Version = Version
+	}
+	cat.Version = cfg.Version
 	if cfg.DataPath == "" {
 		return nil, errors.New("no data path configured")
 	}

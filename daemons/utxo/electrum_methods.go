@@ -198,7 +198,7 @@ func (d *Daemon) loadWallet(ctx context.Context, c *base.Call, a loadWalletArgs)
 }
 
 func (d *Daemon) versionInfo(context.Context, *base.Call, base.NoArgs) (any, error) {
-	return map[string]string{"electrum.version": ElectrumVersion, "walletd.version": Version,
+	return map[string]string{"electrum.version": ElectrumVersion, "walletd.version": d.cfg.Version,
 		"go.version": runtime.Version()}, nil
 }
 

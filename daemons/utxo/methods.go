@@ -75,7 +75,7 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 		Path:           d.cfg.DataPath,
 		Server:         serverHost(d.cfg.Server),
 		Version:        ElectrumVersion,
-		WalletdVersion: Version,
+		WalletdVersion: d.cfg.Version,
 		FeeEstimates:   map[string]int64{},
 		AutoConnect:    d.conf.boolean("auto_connect", true),
 	}
