@@ -238,9 +238,16 @@ func waitMetric(t *testing.T, p *daemon.Proc, name string, ok func(float64) bool
 // start-up with exit code 2 and a message containing want.
 func runRefused(t *testing.T, dir string, env []string, want ...string) {
 	t.Helper()
-	cmd := exec.Command(daemon.Binary(t), "btc")
+	runCoinRefused(t, "btc", dir, env, want...)
+}
+
+// runCoinRefused is runRefused for coin's daemon.
+func runCoinRefused(t *testing.T, coin, dir string, env []string, want ...string) {
+	t.Helper()
+	p := strings.ToUpper(coin)
+	cmd := exec.Command(daemon.Binary(t), coin)
 	cmd.Dir = dir
-	cmd.Env = append([]string{"HOME=" + t.TempDir(), "BTC_PORT=1", "BTC_DATA_PATH=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), p + "_PORT=1", p + "_DATA_PATH=" + t.TempDir()}, env...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
@@ -251,6 +258,19 @@ func runRefused(t *testing.T, dir string, env []string, want ...string) {
 			t.Errorf("%v: output lacks %q: %s", env, w, out)
 		}
 	}
+}
+
+// TestBCHServerRefusals: a BCH daemon that could reach no chain is refused
+// at start-up with a message naming the backends it has, rather than
+// serving no wallet (an empty BCH_SERVER, Bitcart's default, means Electron
+// Cash's public servers there) or failing on header rules.
+func TestBCHServerRefusals(t *testing.T) {
+	dir := t.TempDir()
+	runCoinRefused(t, "bch", dir, []string{"BCH_NETWORK=mainnet", "BCH_SERVER="},
+		"BCH_SERVER is empty", "ws://", "http://")
+	runCoinRefused(t, "bch", dir, []string{"BCH_NETWORK=chipnet"}, "BCH_SERVER is empty")
+	runCoinRefused(t, "bch", dir, []string{"BCH_NETWORK=mainnet", "BCH_SERVER=electrum.example:50002:s"},
+		"Electrum-protocol servers are not supported for BCH", "ws://")
 }
 
 // TestDaemonStartupRefusals: settings that would expose or mislead stop
