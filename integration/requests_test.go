@@ -46,3 +46,28 @@ func TestTwoPartPaymentConfirmations(t *testing.T) {
 		t.Fatalf("get_tx_status(top-up): %v", st)
 	}
 }
+
+// TestAddRequestGapExhausted (fidelity review G8): with every address of
+// the gap limit taken by a request, add_request without force answers
+// false as Electrum does (the SDK always sends force=true, which derives
+// past the gap).
+func TestAddRequestGapExhausted(t *testing.T) {
+	_, d := startBTC(t)
+	vw := vectorWallet(t, "standard-account-xpub")
+	for i := range 20 {
+		var r request
+		d.Must(&r, vw.KeyMaterial, "add_request", "0.001")
+		if i < len(vw.Receiving) && r.Address != vw.Receiving[i] {
+			t.Fatalf("request %d on %s, want %s", i, r.Address, vw.Receiving[i])
+		}
+	}
+	raw, err := d.Call(vw.KeyMaterial, "add_request", "0.001")
+	if err != nil || string(raw) != "false" {
+		t.Fatalf("add_request past the gap: %s, %v; want false", raw, err)
+	}
+	var r request
+	d.Must(&r, "", "add_request", map[string]any{"amount": "0.001", "force": true, "xpub": vw.KeyMaterial})
+	if r.Address == "" || r.Status != 0 {
+		t.Fatalf("forced add_request: %+v", r)
+	}
+}
