@@ -439,22 +439,35 @@ func TestDefaultPasswordWarning(t *testing.T) {
 // place: each request allocates a few times its body, where decoding
 // allocated gigabytes.
 func TestDaemonHugeStrings(t *testing.T) {
-	p := daemon.Start(t, "btc", "BTC_NETWORK=regtest")
 	huge := strings.Repeat("z", 999_900)
-	for _, tc := range []struct{ method, want string }{
-		{"validateaddress", `"result":false`},
-		{"validatekey", `"result":false`},
+	for _, coin := range []struct {
+		name    string
+		methods []string
+	}{
+		{"btc", []string{"validateaddress", "validatekey"}},
+		// Cashaddr and legacy base58 (quadratic to decode): 7 s of CPU
+		// for one megabyte before the length check.
+		{"bch", []string{"validateaddress", "validatekey", "addressconvert"}},
 	} {
-		before := metricValue(scrape(t, p), "go_memstats_alloc_bytes_total")
-		_, reply := p.Post("electrum", "electrumz", []byte(`{"id":1,"method":"`+tc.method+`","params":["`+huge+`"]}`))
-		after := metricValue(scrape(t, p), "go_memstats_alloc_bytes_total")
-		if !strings.Contains(reply, tc.want) {
-			t.Errorf("%s(1 MB): %.300s", tc.method, reply)
+		p := daemon.Start(t, coin.name, strings.ToUpper(coin.name)+"_NETWORK=regtest")
+		for _, method := range coin.methods {
+			m := scrape(t, p)
+			before, cpu := metricValue(m, "go_memstats_alloc_bytes_total"), metricValue(m, "process_cpu_seconds_total")
+			_, reply := p.Post("electrum", "electrumz", []byte(`{"id":1,"method":"`+method+`","params":["`+huge+`"]}`))
+			m = scrape(t, p)
+			after, cpuAfter := metricValue(m, "go_memstats_alloc_bytes_total"), metricValue(m, "process_cpu_seconds_total")
+			if !strings.Contains(reply, `"result":false`) && !strings.Contains(reply, `"code":-32`) {
+				t.Errorf("%s %s(1 MB): %.300s", coin.name, method, reply)
+			}
+			if before < 0 || after-before > 64<<20 {
+				t.Errorf("%s %s(1 MB) allocated %.0f MB", coin.name, method, (after-before)/(1<<20))
+			}
+			// CPU, not wall time: a loaded machine does not change it.
+			if cpu < 0 || cpuAfter-cpu > 1.5 {
+				t.Errorf("%s %s(1 MB) used %.2f s of CPU", coin.name, method, cpuAfter-cpu)
+			}
+			t.Logf("%s %s(1 MB): %.1f MB allocated, %.2f s of CPU", coin.name, method, (after-before)/(1<<20), cpuAfter-cpu)
 		}
-		if before < 0 || after-before > 64<<20 {
-			t.Errorf("%s(1 MB) allocated %.0f MB", tc.method, (after-before)/(1<<20))
-		}
-		t.Logf("%s(1 MB): %.1f MB allocated", tc.method, (after-before)/(1<<20))
 	}
 }
 
