@@ -164,6 +164,8 @@ LTC_PASSWORD=$(secret)
 LTC_PUBLISH=127.0.0.1:$ltc_port
 LITECOIND_RPC_PASSWORD=$litecoind_pass
 LTC_REGTEST_BLOCK_INTERVAL=2
+# Past Litecoin's MWEB activation (432), which the miner pegs in for.
+LTC_REGTEST_INITIAL_BLOCKS=440
 LTC_BIRTHDAY=0
 BCH_NETWORK=regtest
 BCH_LOGIN=merchant-$(secret)
@@ -262,6 +264,14 @@ if [[ " ${coins[*]} " == *" bch "* ]]; then
 	for _ in $(seq 120); do ctl getblockcount >/dev/null 2>&1 && break; sleep 0.5; done
 	after=$(ctl getblockhash "$h" 2>&1) || true
 	[ "$after" = "$hash" ] || fail "bchd lost its regtest chain on restart: block $h was $hash, now: $after (height $(ctl getblockcount 2>&1))"
+fi
+
+if [[ " ${coins[*]} " == *" ltc "* ]]; then
+	step "ltc: the miner carries the chain past MWEB activation"
+	ctl() { compose exec -T litecoind litecoind-entrypoint ctl "$@"; }
+	for _ in $(seq 240); do [ "$(ctl getblockcount 2>/dev/null || echo 0)" -ge 433 ] && break; sleep 0.5; done
+	[ "$(ctl getblockcount)" -ge 433 ] || fail "litecoind stopped at height $(ctl getblockcount) (MWEB activates at 432)"
+	ctl getblock "$(ctl getblockhash 432)" 1 | grep -q '"mweb"' || fail "block 432 carries no MWEB block"
 fi
 
 for coin in "${coins[@]}"; do
