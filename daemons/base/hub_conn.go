@@ -1,0 +1,557 @@
+package base
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The hub writes its frames itself, on the raw connection, rather than
+// through gorilla's writer: it batches many frames into one write, and it
+// knows after a partial write exactly which frames reached the socket, so
+// that the seq named to a dropped client is exact and its close frame
+// follows its last whole frame. Gorilla still reads (register frames,
+// pings, pongs and close frames); its handlers hand anything to send back
+// to the hub's writer.
+
+const (
+	// maxBatchBytes bounds one write of a client's frames.
+	maxBatchBytes = 32 << 10
+	// poolWriteWait is how long a pool writer waits on a socket that
+	// does not take a batch at once before handing the rest to a
+	// goroutine of the client's own.
+	poolWriteWait = time.Millisecond
+)
+
+// Who writes to a client's socket: nobody, the writer pool (the client is
+// in the run queue or being written), or a goroutine of its own (a replay,
+// or the rest of a batch the socket did not take at once).
+const (
+	ownerNone uint8 = iota
+	ownerPool
+	ownerDedicated
+)
+
+// wsFrame is an encoded websocket frame (header and payload), shared by
+// every client it is queued for.
+type wsFrame struct{ b []byte }
+
+// qent is a queued frame and its event's seq.
+type qent struct {
+	f   *wsFrame
+	seq uint64
+}
+
+// closeReq is a close frame the hub decided to send.
+type closeReq struct {
+	code   int
+	reason string
+	resume bool // the reason names the seq to resume from
+	slow   bool // counted in SlowClientsDropped
+}
+
+// client is one websocket connection.
+type client struct {
+	h     *Hub
+	conn  *websocket.Conn // reads only
+	nc    net.Conn        // the hub's writes
+	first chan struct{}   // closed at the client's first frame; only while a replay waits for it
+
+	mu          sync.Mutex
+	idx         int     // index in h.clients (under h.mu)
+	filter      *filter // nil: every wallet
+	live        bool    // Publish queues for it (false during the first pass of a replay)
+	q           []qent  // frames not yet handed to a writer, from q[qh]
+	qh          int
+	owner       uint8
+	blocked     bool   // its socket did not take a write at once; a goroutine waits on it
+	pos         uint64 // every event up to this seq meant for it has been written whole
+	wantPing    bool
+	pingPending bool   // a ping went into a write and no pong came since
+	pong        []byte // payload of a pong to send
+	hasPong     bool
+	sawFirst    bool
+	closing     *closeReq
+	done        bool
+}
+
+// filter is a client's wallet filter: its events come only for wallet id,
+// named name. An empty id matches no wallet (only global events).
+type filter struct {
+	id   string
+	name string
+}
+
+// admits reports whether a client filtering on f wants ev.
+func (f *filter) admits(ev Event) bool {
+	id := ev.walletID()
+	return f == nil || id == "" || (f.id != "" && f.id == id)
+}
+
+// renderer encodes one event's frames, once per distinct wallet name.
+type renderer struct {
+	h      *Hub
+	ev     Event
+	public *wsFrame
+	named  map[string]*wsFrame
+}
+
+// frame returns the event's frame for a client filtering on f.
+func (r *renderer) frame(f *filter) *wsFrame {
+	if f == nil || r.ev.walletID() == "" || f.name == r.ev.Wallet {
+		if r.public == nil {
+			r.public = r.h.encode(r.ev, r.ev.Wallet)
+		}
+		return r.public
+	}
+	if fr := r.named[f.name]; fr != nil {
+		return fr
+	}
+	if r.named == nil {
+		r.named = map[string]*wsFrame{}
+	}
+	fr := r.h.encode(r.ev, f.name)
+	r.named[f.name] = fr
+	return fr
+}
+
+// encode renders the frame of contract.md §7 for ev, naming the wallet
+// name (null when "").
+func (h *Hub) encode(ev Event, name string) *wsFrame {
+	wallet := []byte("null")
+	if name != "" {
+		wallet, _ = json.Marshal(name)
+	}
+	n := len(`{"updates":[`) + len(ev.Payload) + len(`],"wallet":`) + len(wallet) + len(h.tail)
+	b := appendHeader(make([]byte, 0, n+10), websocket.TextMessage, n)
+	b = append(b, `{"updates":[`...)
+	b = append(b, ev.Payload...)
+	b = append(b, `],"wallet":`...)
+	b = append(b, wallet...)
+	b = append(b, h.tail...)
+	return &wsFrame{b: b}
+}
+
+// appendHeader appends an unmasked, final frame header (RFC 6455 §5.2).
+func appendHeader(b []byte, op, n int) []byte {
+	b = append(b, 0x80|byte(op))
+	switch {
+	case n <= 125:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		return binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+}
+
+// controlFrame encodes a control frame (payload at most 125 bytes).
+func controlFrame(op int, payload []byte) []byte {
+	return append(appendHeader(make([]byte, 0, 2+len(payload)), op, len(payload)), payload...)
+}
+
+var pingFrame = controlFrame(websocket.PingMessage, nil)
+
+// schedule hands the client to the writer pool if it has something to send
+// and nobody is writing to it. c.mu is held.
+func (c *client) schedule() {
+	if c.owner != ownerNone || c.done || !c.hasWork() {
+		return
+	}
+	c.owner = ownerPool
+	c.h.run.push(c)
+}
+
+func (c *client) hasWork() bool {
+	return c.qh < len(c.q) || c.hasPong || c.wantPing || c.closing != nil
+}
+
+// dropQueue forgets the waiting frames. c.mu is held.
+func (c *client) dropQueue() {
+	clear(c.q)
+	c.q, c.qh = nil, 0
+}
+
+// startClose decides to close the client with a close frame: waiting frames
+// are dropped, and the frame goes out after whatever write is under way,
+// naming (when resume) the last seq written whole. c.mu is held.
+func (c *client) startClose(code int, reason string, resume bool) {
+	if c.closing != nil || c.done {
+		return
+	}
+	c.closing = &closeReq{code: code, reason: reason, resume: resume}
+	c.dropQueue()
+	c.schedule()
+}
+
+// batch is one write to a client.
+type batch struct {
+	bufs  net.Buffers
+	last  uint64 // seq of its last event frame (0: none)
+	ping  bool   // it carries a ping
+	final bool   // it is the close frame: the connection ends after it
+}
+
+// takeControl moves pending control frames into b. c.mu is held.
+func (c *client) takeControl(b *batch) {
+	if c.hasPong {
+		b.bufs = append(b.bufs, controlFrame(websocket.PongMessage, c.pong))
+		c.hasPong, c.pong = false, nil
+	}
+	if c.wantPing {
+		b.bufs = append(b.bufs, pingFrame)
+		c.wantPing, c.pingPending, b.ping = false, true, true
+	}
+}
+
+// takeBatch takes the next write: the close frame if one was decided,
+// else pending control frames and up to maxBatchBytes of queued frames.
+// Frames of events already written (seq ≤ pos, after a replay) are skipped.
+// c.mu is held.
+func (c *client) takeBatch(into net.Buffers) batch {
+	b := batch{bufs: into[:0]}
+	if cr := c.closing; cr != nil {
+		c.dropQueue()
+		text := closeReason(cr.reason, cr.resume, c.pos)
+		b.bufs = append(b.bufs, controlFrame(websocket.CloseMessage, websocket.FormatCloseMessage(cr.code, text)))
+		b.final = true
+		return b
+	}
+	c.takeControl(&b)
+	size := 0
+	for c.qh < len(c.q) && size < maxBatchBytes {
+		e := c.q[c.qh]
+		c.q[c.qh] = qent{}
+		c.qh++
+		if e.seq != 0 && e.seq <= c.pos {
+			continue
+		}
+		b.bufs = append(b.bufs, e.f.b)
+		size += len(e.f.b)
+		if e.seq != 0 {
+			b.last = e.seq
+		}
+	}
+	if c.qh == len(c.q) {
+		// Drained: keep a small backing array, let a burst's go.
+		if cap(c.q) > 64 {
+			c.q = nil
+		} else {
+			c.q = c.q[:0]
+		}
+		c.qh = 0
+	}
+	return b
+}
+
+// written records a batch the socket took whole, and hands the client
+// back (to the pool if it has more to send).
+func (c *client) written(b batch) {
+	if b.final {
+		c.terminate()
+		return
+	}
+	c.mu.Lock()
+	if b.last > c.pos {
+		c.pos = b.last
+	}
+	c.owner = ownerNone
+	c.schedule()
+	c.mu.Unlock()
+}
+
+// terminate ends the connection at once (idempotent).
+func (c *client) terminate() {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.done = true
+	c.dropQueue()
+	if c.first != nil && !c.sawFirst {
+		c.sawFirst = true
+		close(c.first)
+	}
+	c.mu.Unlock()
+	_ = c.nc.Close()
+	c.h.remove(c)
+}
+
+var errStalled = errors.New("websocket client accepted nothing within the write timeout")
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// writeBlocking writes all of bufs, waiting as long as the socket keeps
+// taking bytes; it fails with errStalled when it took none for WriteTimeout.
+func (c *client) writeBlocking(bufs *net.Buffers) error {
+	for len(*bufs) > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
+		n, err := bufs.WriteTo(c.nc)
+		switch {
+		case err == nil:
+		case !isTimeout(err):
+			return err
+		case n == 0:
+			return errStalled
+		}
+	}
+	return nil
+}
+
+// writeOwned writes bufs from a goroutine that owns the client's socket:
+// at once if the socket takes them, else marked blocked while it waits.
+func (c *client) writeOwned(bufs *net.Buffers) error {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+	_, err := bufs.WriteTo(c.nc)
+	if err == nil || !isTimeout(err) {
+		return err
+	}
+	c.setBlocked(true)
+	defer c.setBlocked(false)
+	return c.writeBlocking(bufs)
+}
+
+func (c *client) setBlocked(v bool) {
+	c.mu.Lock()
+	c.blocked = v
+	c.mu.Unlock()
+}
+
+// failed ends a client whose write failed; a stalled one counts as
+// dropped for slowness (unless it already was).
+func (c *client) failed(err error) {
+	if errors.Is(err, errStalled) {
+		c.mu.Lock()
+		counted := c.closing != nil && c.closing.slow
+		pos := c.pos
+		c.mu.Unlock()
+		if !counted {
+			c.h.dropped.Add(1)
+		}
+		c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", pos)
+	}
+	c.terminate()
+}
+
+// writer is one goroutine of the writer pool.
+func (h *Hub) writer() {
+	defer h.workers.Done()
+	var scratch net.Buffers
+	for {
+		c, ok := h.run.pop()
+		if !ok {
+			return
+		}
+		h.service(c, &scratch)
+	}
+}
+
+// service makes one write to c: the socket takes it whole (the common
+// case), or the rest goes to a goroutine of c's own that waits on it.
+func (h *Hub) service(c *client, scratch *net.Buffers) {
+	c.mu.Lock()
+	if c.done {
+		c.owner = ownerNone
+		c.mu.Unlock()
+		return
+	}
+	b := c.takeBatch(*scratch)
+	c.mu.Unlock()
+	if len(b.bufs) == 0 {
+		c.written(b)
+		return
+	}
+	orig := b.bufs
+	_ = c.nc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+	_, err := b.bufs.WriteTo(c.nc)
+	if err != nil && isTimeout(err) {
+		// The rest (b.bufs shares orig's array) goes to a goroutine.
+		b.bufs = append(net.Buffers(nil), b.bufs...)
+	}
+	clear(orig)
+	*scratch = orig[:0]
+	switch {
+	case err == nil:
+		c.written(b)
+	case isTimeout(err):
+		c.mu.Lock()
+		c.owner, c.blocked = ownerDedicated, true
+		c.mu.Unlock()
+		h.conns.Add(1)
+		go c.flush(b)
+	default:
+		c.terminate()
+	}
+}
+
+// flush finishes a batch the socket did not take at once, then hands the
+// client back to the pool (which sends the close frame if one was decided
+// meanwhile).
+func (c *client) flush(b batch) {
+	defer c.h.conns.Done()
+	err := c.writeBlocking(&b.bufs)
+	c.setBlocked(false)
+	if err != nil {
+		c.failed(err)
+		return
+	}
+	c.written(b)
+}
+
+// runq is the writer pool's queue of clients with something to send; a
+// client is in it at most once (owner == ownerPool).
+type runq struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	items   []*client
+	stopped bool
+}
+
+func (q *runq) push(c *client) {
+	q.mu.Lock()
+	q.items = append(q.items, c)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *runq) pop() (*client, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 && !q.stopped {
+		q.cond.Wait()
+	}
+	if len(q.items) == 0 {
+		return nil, false
+	}
+	c := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	return c, true
+}
+
+func (q *runq) stop() {
+	q.mu.Lock()
+	q.stopped = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// readLoop reads the client's frames: register frames ({"xpub": …}), pings
+// and pongs, and its close frame, which is answered before the connection
+// ends. It ends the connection when reading fails.
+func (h *Hub) readLoop(c *client) {
+	defer h.conns.Done()
+	peerClosed := false
+	c.conn.SetReadLimit(readLimit)
+	c.conn.SetPingHandler(func(p string) error {
+		c.mu.Lock()
+		c.pong, c.hasPong = []byte(p), true
+		c.schedule()
+		c.mu.Unlock()
+		return nil
+	})
+	c.conn.SetPongHandler(func(string) error {
+		c.mu.Lock()
+		c.pingPending = false
+		c.mu.Unlock()
+		return nil
+	})
+	c.conn.SetCloseHandler(func(code int, _ string) error {
+		peerClosed = true
+		if code == websocket.CloseNoStatusReceived {
+			code = websocket.CloseNormalClosure
+		}
+		c.mu.Lock()
+		c.startClose(code, "", false)
+		c.mu.Unlock()
+		return nil
+	})
+	for {
+		typ, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			break
+		}
+		if typ == websocket.TextMessage {
+			h.register(c, msg)
+		}
+		c.mu.Lock()
+		if c.first != nil && !c.sawFirst {
+			c.sawFirst = true
+			close(c.first)
+		}
+		c.mu.Unlock()
+	}
+	if !peerClosed {
+		c.terminate()
+	}
+	// Otherwise the writer ends the connection after the close reply.
+}
+
+// replay writes the logged events after since, then lets the client go
+// live: Publish queues for it from the end of the first pass, a second pass
+// writes what was logged meanwhile, and queued frames already replayed are
+// skipped, so nothing is missed or repeated.
+func (h *Hub) replay(c *client, since uint64) {
+	defer h.conns.Done()
+	timer := time.NewTimer(replayGrace)
+	select {
+	case <-c.first:
+	case <-timer.C:
+	}
+	timer.Stop()
+	last := since
+	for pass := 0; pass < 2; {
+		evs, err := h.cfg.Source.EventsAfter(h.ctx, last, replayPage)
+		if err != nil {
+			h.cfg.Log.Error("ws replay", "err", err)
+			c.mu.Lock()
+			c.owner = ownerNone
+			c.startClose(websocket.CloseInternalServerErr, "replay failed", true)
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Lock()
+		if c.closing != nil || c.done {
+			c.owner = ownerNone
+			c.schedule()
+			c.mu.Unlock()
+			return
+		}
+		f := c.filter
+		var b batch
+		c.takeControl(&b)
+		c.mu.Unlock()
+		for _, ev := range evs {
+			if f.admits(ev) {
+				r := renderer{h: h, ev: ev}
+				b.bufs = append(b.bufs, r.frame(f).b)
+			}
+		}
+		if err := c.writeOwned(&b.bufs); err != nil {
+			c.failed(err)
+			return
+		}
+		if len(evs) > 0 {
+			last = evs[len(evs)-1].Seq
+		}
+		c.mu.Lock()
+		c.pos = max(c.pos, last)
+		if len(evs) < replayPage {
+			pass++
+			c.live = true
+		}
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	c.owner = ownerNone
+	c.schedule()
+	c.mu.Unlock()
+}
