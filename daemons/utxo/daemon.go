@@ -62,6 +62,10 @@ type Config struct {
 	MaxBatch     int           `split_words:"true" default:"100"`
 	SyncTimeout  time.Duration `split_words:"true" default:"30s"`
 	WSQueue      int           `split_words:"true" default:"1024"`
+	// WSMaxClients caps websocket clients; WSOrigins lists the browser
+	// origins allowed to open /ws (none by default; "*" any).
+	WSMaxClients int      `split_words:"true" default:"1000"`
+	WSOrigins    []string `split_words:"true"`
 	// EventRetention and EventMaxAge bound the event log.
 	EventRetention int           `split_words:"true" default:"1000000"`
 	EventMaxAge    time.Duration `split_words:"true" default:"720h"`
@@ -118,7 +122,8 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
-	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, Log: log})
+	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, MaxClients: cfg.WSMaxClients,
+		Origins: cfg.WSOrigins, Resolve: walletResolver(net), Log: log})
 	d.hub = hub
 	storePath := filepath.Join(cfg.DataPath, strings.ToLower(coin.Ticker)+"-"+net.Name+".db")
 	if d.store, err = boltstore.Open(storePath); err != nil {
@@ -197,7 +202,19 @@ func (d *Daemon) Start(ctx context.Context) error {
 
 // publish forwards a logged engine event to websocket clients.
 func (d *Daemon) publish(ev wallet.Event) {
-	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload})
+	d.hub.Publish(base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: ev.Payload})
+}
+
+// walletResolver maps a websocket register frame's key, in any form, to
+// the fingerprint the engine's events carry.
+func walletResolver(net *params.Network) base.Resolver {
+	return func(_ context.Context, key string) (string, bool) {
+		m, err := keys.Parse(key, net)
+		if err != nil {
+			return "", false
+		}
+		return m.Fingerprint(), true
+	}
 }
 
 // eventSource adapts the engine's event log to the hub's replay.
@@ -207,7 +224,7 @@ func (s eventSource) EventsAfter(ctx context.Context, after uint64, limit int) (
 	evs, err := s.e.EventsAfter(ctx, after, limit)
 	out := make([]base.Event, len(evs))
 	for i, ev := range evs {
-		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload}
+		out[i] = base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: ev.Payload}
 	}
 	return out, err
 }
