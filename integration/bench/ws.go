@@ -116,7 +116,7 @@ type WSPhase struct {
 	// IdleRPC: requests started in the Idle window before each block and
 	// finished before it; BurstRPC: requests started during a burst.
 	IdleRPC, BurstRPC Percentiles
-	RPCErrors         int         `json:"rpc_errors"`
+	RPCErrors         int `json:"rpc_errors"`
 	// DaemonCPU is the daemon's CPU time during the bursts.
 	DaemonCPU time.Duration `json:"daemon_cpu_ns"`
 }
