@@ -316,29 +316,13 @@ func (c *client) writeOwned(bufs *net.Buffers) error {
 	}
 	c.setBlocked(true)
 	defer c.setBlocked(false)
-	return c.writeBlocking(bufs)
+	return c.writeStalling(bufs, false)
 }
 
 func (c *client) setBlocked(v bool) {
 	c.mu.Lock()
 	c.blocked = v
 	c.mu.Unlock()
-}
-
-// failed ends a client whose write failed; a stalled one counts as
-// dropped for slowness (unless it already was).
-func (c *client) failed(err error) {
-	if errors.Is(err, errStalled) {
-		c.mu.Lock()
-		counted := c.closing != nil && c.closing.slow
-		pos := c.pos
-		c.mu.Unlock()
-		if !counted {
-			c.h.dropped.Add(1)
-		}
-		c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", pos)
-	}
-	c.terminate()
 }
 
 // writer is one goroutine of the writer pool.
@@ -397,13 +381,33 @@ func (h *Hub) service(c *client, scratch *net.Buffers) {
 // meanwhile).
 func (c *client) flush(b batch) {
 	defer c.h.conns.Done()
-	err := c.writeBlocking(&b.bufs)
+	err := c.writeStalling(&b.bufs, b.final)
 	c.setBlocked(false)
 	if err != nil {
-		c.failed(err)
+		c.terminate()
 		return
 	}
 	c.written(b)
+}
+
+// writeStalling is writeBlocking for a socket that is backed up. When it
+// stalls, the client is dropped, but its close frame (which must follow
+// the rest of bufs, to name the last whole frame) gets a deadline of its
+// own: a client that reads again soon sees it.
+func (c *client) writeStalling(bufs *net.Buffers, final bool) error {
+	err := c.writeBlocking(bufs)
+	if !errors.Is(err, errStalled) || final {
+		return err
+	}
+	c.mu.Lock()
+	if c.closing == nil || !c.closing.slow {
+		c.h.dropped.Add(1)
+		c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
+		c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
+		c.dropQueue()
+	}
+	c.mu.Unlock()
+	return c.writeBlocking(bufs)
 }
 
 // runq is the writer pool's queue of clients with something to send; a
@@ -536,7 +540,7 @@ func (h *Hub) replay(c *client, since uint64) {
 			}
 		}
 		if err := c.writeOwned(&b.bufs); err != nil {
-			c.failed(err)
+			c.terminate()
 			return
 		}
 		if len(evs) > 0 {

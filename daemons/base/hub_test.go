@@ -426,37 +426,51 @@ func TestWSStalledClientExactResume(t *testing.T) {
 	}
 	last := n - 1
 
-	// Now the stalled client reads: whole frames in order, then the close
-	// frame naming the last one.
+	got := readUntilClose(t, stalled)
+	if got >= dropAt {
+		t.Fatalf("the close names seq %d, but the client was dropped at %d", got, dropAt)
+	}
+	waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
+	checkResume(t, ts.URL, got, last, publish, fast)
+}
+
+// readUntilClose reads a client that was dropped: whole frames with
+// consecutive seqs from 1, then a 1008 close frame naming the last one as
+// the seq to resume from, which it returns.
+func readUntilClose(t *testing.T, c *websocket.Conn) uint64 {
+	t.Helper()
 	var got uint64
-	var ce *websocket.CloseError
 	for {
-		_ = stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, msg, err := stalled.ReadMessage()
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, msg, err := c.ReadMessage()
 		if err != nil {
+			var ce *websocket.CloseError
 			if !errors.As(err, &ce) {
-				t.Fatalf("stalled client's read ended with %v after seq %d, not a close frame", err, got)
+				t.Fatalf("the dropped client's read ended with %v after seq %d, not a close frame", err, got)
 			}
-			break
+			want := fmt.Sprintf("reconnect with ?since=%d", got)
+			if ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, want) || got == 0 {
+				t.Fatalf("close %d %q after seq %d, want 1008 naming since=%d", ce.Code, ce.Text, got, got)
+			}
+			return got
 		}
 		var f wireFrame
 		if err := json.Unmarshal(msg, &f); err != nil {
 			t.Fatalf("frame %q: %v", msg, err)
 		}
 		if f.seq() != got+1 {
-			t.Fatalf("stalled client got seq %d after %d", f.seq(), got)
+			t.Fatalf("dropped client got seq %d after %d", f.seq(), got)
 		}
 		got = f.seq()
 	}
-	want := fmt.Sprintf("reconnect with ?since=%d", got)
-	if ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, want) || got == 0 || got >= dropAt {
-		t.Fatalf("close %d %q after seq %d (dropped at %d), want 1008 naming since=%d", ce.Code, ce.Text, got, dropAt, got)
-	}
-	waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
+}
 
-	// Resuming replays exactly the rest, then goes live.
-	resumed := newTClient(t, ts.URL, fmt.Sprintf("?since=%d", got))
-	for want := got + 1; want <= last; want++ {
+// checkResume reconnects with ?since=from: the replay must be exactly
+// from+1..last, then live frames follow (for fast too).
+func checkResume(t *testing.T, url string, from, last uint64, publish func(Event), fast *tclient) {
+	t.Helper()
+	resumed := newTClient(t, url, fmt.Sprintf("?since=%d", from))
+	for want := from + 1; want <= last; want++ {
 		if f := resumed.next(); f.seq() != want {
 			t.Fatalf("resumed client got seq %d want %d", f.seq(), want)
 		}
@@ -468,6 +482,39 @@ func TestWSStalledClientExactResume(t *testing.T) {
 	if f := fast.next(); f.seq() != last+1 {
 		t.Fatalf("fast client got %d", f.seq())
 	}
+}
+
+// TestWSStalledClientDroppedByTimeout: a client that stops reading while
+// its queue stays under the bound is dropped when its socket has taken
+// nothing for WriteTimeout; its close frame still comes after its last
+// whole frame, with the exact resume seq, when it reads again.
+func TestWSStalledClientDroppedByTimeout(t *testing.T) {
+	src := &memSource{}
+	s, ts := newTestServer(t, func(c *Config) {
+		c.Hub = NewHub(HubConfig{Currency: "BTC", QueueSize: 100000, WriteTimeout: 500 * time.Millisecond, Source: src})
+	})
+	h := s.Hub()
+	publish := logged(h, src)
+	stalled := dialWS(t, ts.URL, "")
+	fast := newTClient(t, ts.URL, "")
+	fast.sync()
+	waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
+	// More than the kernel holds for the stalled client, then nothing.
+	var n uint64
+	for n = 1; n <= 2000; n++ {
+		publish(padded(n, "", 400))
+		if f := fast.next(); f.seq() != n {
+			t.Fatalf("fast client got seq %d want %d", f.seq(), n)
+		}
+	}
+	last := n - 1
+	waitFor(t, "the stalled client dropped", func() bool { return h.SlowClientsDropped() == 1 })
+	got := readUntilClose(t, stalled)
+	if got >= last {
+		t.Fatalf("the stalled client got everything (%d): nothing was held back", got)
+	}
+	waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
+	checkResume(t, ts.URL, got, last, publish, fast)
 }
 
 // TestWSFilteredClientSurvivesBurst: a client filtered on one wallet that
