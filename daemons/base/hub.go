@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -141,6 +142,9 @@ type Hub struct {
 
 	start   sync.Once
 	run     runq
+	poll    *poller // nil: a reading goroutine per client
+	noPoll  bool    // tests: force the reading goroutines
+	nextID  atomic.Uint64
 	conns   sync.WaitGroup // read loops and goroutines writing to one client
 	workers sync.WaitGroup // the writer pool and the keepalive ticker
 	dropped atomic.Uint64
@@ -175,11 +179,9 @@ func NewHub(cfg HubConfig) *Hub {
 		tail:    []byte(`,"currency":` + string(cur) + `}`),
 		origins: map[string]bool{},
 		upgrader: websocket.Upgrader{
-			// Frames are written by the hub itself (hub_conn.go), so
-			// gorilla's write buffer is never used: an empty pool keeps
-			// it from being allocated. Reads are register frames and
-			// pongs: a small buffer is enough.
-			ReadBufferSize:  512,
+			// After the upgrade the hub reads and writes the connection
+			// itself (hub_conn.go, hub_read.go): gorilla only answers
+			// the handshake, reusing net/http's buffers.
 			WriteBufferPool: &sync.Pool{},
 			// ServeWS applies the Origin policy before upgrading, to
 			// answer with a JSON error.
@@ -264,9 +266,14 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 
 	conn, err := h.upgrader.Upgrade(w, r, nil)
+	var raw syscall.RawConn
+	fd := -1
 	if err == nil {
 		if tc, ok := conn.NetConn().(*net.TCPConn); ok {
 			_ = tc.SetWriteBuffer(h.cfg.SendBuffer)
+			if raw, _ = tc.SyscallConn(); raw != nil {
+				_ = raw.Control(func(u uintptr) { fd = int(u) })
+			}
 		}
 	}
 	h.mu.Lock()
@@ -275,7 +282,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		h.mu.Unlock()
 		return // the upgrader has answered the client
 	}
-	c := &client{h: h, conn: conn, nc: conn.NetConn(), live: true, pos: h.lastSeq}
+	// From here the hub reads and writes the connection itself; gorilla's
+	// Conn (and its buffers) is dropped.
+	c := &client{h: h, id: h.nextID.Add(1), nc: conn.NetConn(), raw: raw, fd: fd, live: true, pos: h.lastSeq}
 	if replay {
 		c.pos = since
 		if h.cfg.Source != nil {
@@ -287,14 +296,16 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	replaying := !c.live
 	c.idx = len(h.clients)
 	h.clients = append(h.clients, c)
-	h.conns.Add(1)
-	if replaying {
-		h.conns.Add(1)
-	}
+	h.conns.Add(1) // until terminate
 	closed := h.closed
+	// In the hub before the poller can see it, so that its first read
+	// finds it in place. polled means "may be in the poller".
+	c.polled = h.poll != nil && fd >= 0
 	h.mu.Unlock()
 	h.cfg.Log.Debug("ws client connected", "remote", r.RemoteAddr, "since", since, "replay", replay)
-	go h.readLoop(c)
+	if !c.polled || h.poll.add(c) != nil {
+		go h.readLoop(c)
+	}
 	if replaying {
 		go h.replay(c, since)
 	}
@@ -305,8 +316,18 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// startWorkers starts the writer pool and the keepalive ticker.
+// startWorkers starts the writer pool, the keepalive ticker and (where
+// there is one) the poller.
 func (h *Hub) startWorkers() {
+	if !h.noPoll {
+		if p, err := newPoller(); err == nil {
+			h.poll = p
+			h.workers.Add(1)
+			go p.run(h)
+		} else {
+			h.cfg.Log.Debug("ws: a reading goroutine per client", "err", err)
+		}
+	}
 	for range h.cfg.Writers {
 		h.workers.Add(1)
 		go h.writer()
@@ -421,6 +442,9 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.cancel()
 	h.run.stop()
+	if h.poll != nil {
+		h.poll.stop()
+	}
 	h.workers.Wait()
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -58,10 +59,14 @@ type closeReq struct {
 
 // client is one websocket connection.
 type client struct {
-	h     *Hub
-	conn  *websocket.Conn // reads only
-	nc    net.Conn        // the hub's writes
-	first chan struct{}   // closed at the client's first frame; only while a replay waits for it
+	h      *Hub
+	id     uint64          // unique in the hub, never 0
+	nc     net.Conn        // the connection, after the upgrade
+	raw    syscall.RawConn // its descriptor, for the poller
+	fd     int             // the descriptor, while polled
+	polled bool            // the poller watches it (else a goroutine reads it)
+	first  chan struct{}   // closed at the client's first frame; only while a replay waits for it
+	rd     wsReader        // read side: used by one reader at a time
 
 	mu          sync.Mutex
 	idx         int     // index in h.clients (under h.mu)
@@ -77,6 +82,7 @@ type client struct {
 	pong        []byte // payload of a pong to send
 	hasPong     bool
 	sawFirst    bool
+	peerClosed  bool // the client sent its close frame
 	closing     *closeReq
 	done        bool
 }
@@ -281,8 +287,12 @@ func (c *client) terminate() {
 		close(c.first)
 	}
 	c.mu.Unlock()
+	if c.polled {
+		c.h.poll.remove(c)
+	}
 	_ = c.nc.Close()
 	c.h.remove(c)
+	c.h.conns.Done()
 }
 
 var errStalled = errors.New("websocket client accepted nothing within the write timeout")
@@ -448,63 +458,11 @@ func (q *runq) stop() {
 	q.cond.Broadcast()
 }
 
-// readLoop reads the client's frames: register frames ({"xpub": …}), pings
-// and pongs, and its close frame, which is answered before the connection
-// ends. It ends the connection when reading fails.
-func (h *Hub) readLoop(c *client) {
-	defer h.conns.Done()
-	peerClosed := false
-	c.conn.SetReadLimit(readLimit)
-	c.conn.SetPingHandler(func(p string) error {
-		c.mu.Lock()
-		c.pong, c.hasPong = []byte(p), true
-		c.schedule()
-		c.mu.Unlock()
-		return nil
-	})
-	c.conn.SetPongHandler(func(string) error {
-		c.mu.Lock()
-		c.pingPending = false
-		c.mu.Unlock()
-		return nil
-	})
-	c.conn.SetCloseHandler(func(code int, _ string) error {
-		peerClosed = true
-		if code == websocket.CloseNoStatusReceived {
-			code = websocket.CloseNormalClosure
-		}
-		c.mu.Lock()
-		c.startClose(code, "", false)
-		c.mu.Unlock()
-		return nil
-	})
-	for {
-		typ, msg, err := c.conn.ReadMessage()
-		if err != nil {
-			break
-		}
-		if typ == websocket.TextMessage {
-			h.register(c, msg)
-		}
-		c.mu.Lock()
-		if c.first != nil && !c.sawFirst {
-			c.sawFirst = true
-			close(c.first)
-		}
-		c.mu.Unlock()
-	}
-	if !peerClosed {
-		c.terminate()
-	}
-	// Otherwise the writer ends the connection after the close reply.
-}
-
 // replay writes the logged events after since, then lets the client go
 // live: Publish queues for it from the end of the first pass, a second pass
 // writes what was logged meanwhile, and queued frames already replayed are
 // skipped, so nothing is missed or repeated.
 func (h *Hub) replay(c *client, since uint64) {
-	defer h.conns.Done()
 	timer := time.NewTimer(replayGrace)
 	select {
 	case <-c.first:

@@ -201,6 +201,24 @@ func (tc *tclient) expect(want ...string) {
 	}
 }
 
+// eachReader runs f with the hub reading clients through its poller and
+// through a goroutine per client (its fallback where there is no epoll).
+func eachReader(t *testing.T, f func(t *testing.T, mk func(HubConfig) *Hub)) {
+	for _, noPoll := range []bool{false, true} {
+		name := "poller"
+		if noPoll {
+			name = "goroutines"
+		}
+		t.Run(name, func(t *testing.T) {
+			f(t, func(c HubConfig) *Hub {
+				h := NewHub(c)
+				h.noPoll = noPoll
+				return h
+			})
+		})
+	}
+}
+
 // fakeResolver maps each key form to its wallet's fingerprint.
 func fakeResolver(forms map[string]string) Resolver {
 	return func(_ context.Context, key string) (string, bool) {
@@ -223,24 +241,26 @@ func TestWSBadAuthDoesNotUpgrade(t *testing.T) {
 }
 
 func TestWSFrameShape(t *testing.T) {
-	s, ts := newTestServer(t, nil)
-	c := newTClient(t, ts.URL, "")
-	// Frames that are not register frames are ignored and do not close
-	// the socket.
-	for _, m := range []string{"not json", `{"foo":1}`, `[1,2]`, `"xpub"`} {
-		c.send(m)
-	}
-	_ = c.c.WriteMessage(websocket.BinaryMessage, []byte{0, 1, 2})
-	c.sync()
-	s.Hub().Publish(ev(1, "w1"))
-	s.Hub().Publish(ev(2, ""))
-	f := c.next()
-	if f.Wallet == nil || *f.Wallet != "w1" || f.seq() != 1 || f.Currency != "BTC" || f.Updates[0].Event != "e" {
-		t.Errorf("wallet frame %+v", f)
-	}
-	if f := c.next(); f.Wallet != nil || f.seq() != 2 {
-		t.Errorf("global frame %+v", f)
-	}
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		s, ts := newTestServer(t, func(c *Config) { c.Hub = mk(HubConfig{Currency: "BTC"}) })
+		c := newTClient(t, ts.URL, "")
+		// Frames that are not register frames are ignored and do not close
+		// the socket.
+		for _, m := range []string{"not json", `{"foo":1}`, `[1,2]`, `"xpub"`} {
+			c.send(m)
+		}
+		_ = c.c.WriteMessage(websocket.BinaryMessage, []byte{0, 1, 2})
+		c.sync()
+		s.Hub().Publish(ev(1, "w1"))
+		s.Hub().Publish(ev(2, ""))
+		f := c.next()
+		if f.Wallet == nil || *f.Wallet != "w1" || f.seq() != 1 || f.Currency != "BTC" || f.Updates[0].Event != "e" {
+			t.Errorf("wallet frame %+v", f)
+		}
+		if f := c.next(); f.Wallet != nil || f.seq() != 2 {
+			t.Errorf("global frame %+v", f)
+		}
+	})
 }
 
 // TestWSFilterByWallet: a register frame in any key form of a wallet (or
@@ -249,54 +269,56 @@ func TestWSFrameShape(t *testing.T) {
 // the public name; unrecognised filters get only global events; a falsy
 // filter clears.
 func TestWSFilterByWallet(t *testing.T) {
-	forms := map[string]string{"xpubA": "idA", "seedA": "idA", "xprvA": "idA", "xpubB": "idB"}
-	s, ts := newTestServer(t, func(c *Config) {
-		c.Hub = NewHub(HubConfig{Currency: "BTC", Resolve: fakeResolver(forms)})
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		forms := map[string]string{"xpubA": "idA", "seedA": "idA", "xprvA": "idA", "xpubB": "idB"}
+		s, ts := newTestServer(t, func(c *Config) {
+			c.Hub = mk(HubConfig{Currency: "BTC", Resolve: fakeResolver(forms)})
+		})
+		all := newTClient(t, ts.URL, "")
+		bySeed := newTClient(t, ts.URL, "")
+		bySeed.register(`{"xpub":"seedA"}`)
+		byXpub := newTClient(t, ts.URL, "")
+		byXpub.register(`{"xpub":"xpubA"}`)
+		byObject := newTClient(t, ts.URL, "")
+		byObject.register(`{"xpub":{"xpub":"xprvA","contract":"c1","diskless":true}}`)
+		byObjectNoContract := newTClient(t, ts.URL, "")
+		byObjectNoContract.register(`{"xpub":{"xpub":"seedA","contract":null}}`)
+		var nothing []*tclient
+		for _, f := range []string{`{"xpub":"not a key"}`, `{"xpub":5}`, `{"xpub":true}`, `{"xpub":{"contract":"c"}}`, `{"xpub":[1]}`} {
+			c := newTClient(t, ts.URL, "")
+			c.register(f)
+			nothing = append(nothing, c)
+		}
+		cleared := newTClient(t, ts.URL, "")
+		cleared.register(`{"xpub":"xpubB"}`)
+		cleared.register(`{"xpub":null}`)
+		unchanged := newTClient(t, ts.URL, "")
+		unchanged.register(`{"xpub":"xpubB"}`)
+		unchanged.register(`{"other":1}`)
+
+		h := s.Hub()
+		h.Publish(walletEv(1, "idA", "xpubA"))
+		h.Publish(walletEv(2, "idB", "xpubB"))
+		h.Publish(ev(3, ""))
+		h.Publish(walletEv(4, "idA", "xpubA"))
+
+		all.expect("1:xpubA", "2:xpubB", "3:<null>", "4:xpubA")
+		bySeed.expect("1:seedA", "3:<null>", "4:seedA")
+		byXpub.expect("1:xpubA", "3:<null>", "4:xpubA")
+		byObject.expect("1:xprvA_c1", "3:<null>", "4:xprvA_c1")
+		byObjectNoContract.expect("1:seedA", "3:<null>", "4:seedA")
+		for _, c := range nothing {
+			c.expect("3:<null>")
+		}
+		cleared.expect("1:xpubA", "2:xpubB", "3:<null>", "4:xpubA")
+		unchanged.expect("2:xpubB", "3:<null>")
+		// Nothing else was queued for the narrow clients: the next frame each
+		// gets is the next global event.
+		h.Publish(ev(5, ""))
+		for _, c := range append(nothing, bySeed, byXpub, byObject, unchanged) {
+			c.expect("5:<null>")
+		}
 	})
-	all := newTClient(t, ts.URL, "")
-	bySeed := newTClient(t, ts.URL, "")
-	bySeed.register(`{"xpub":"seedA"}`)
-	byXpub := newTClient(t, ts.URL, "")
-	byXpub.register(`{"xpub":"xpubA"}`)
-	byObject := newTClient(t, ts.URL, "")
-	byObject.register(`{"xpub":{"xpub":"xprvA","contract":"c1","diskless":true}}`)
-	byObjectNoContract := newTClient(t, ts.URL, "")
-	byObjectNoContract.register(`{"xpub":{"xpub":"seedA","contract":null}}`)
-	var nothing []*tclient
-	for _, f := range []string{`{"xpub":"not a key"}`, `{"xpub":5}`, `{"xpub":true}`, `{"xpub":{"contract":"c"}}`, `{"xpub":[1]}`} {
-		c := newTClient(t, ts.URL, "")
-		c.register(f)
-		nothing = append(nothing, c)
-	}
-	cleared := newTClient(t, ts.URL, "")
-	cleared.register(`{"xpub":"xpubB"}`)
-	cleared.register(`{"xpub":null}`)
-	unchanged := newTClient(t, ts.URL, "")
-	unchanged.register(`{"xpub":"xpubB"}`)
-	unchanged.register(`{"other":1}`)
-
-	h := s.Hub()
-	h.Publish(walletEv(1, "idA", "xpubA"))
-	h.Publish(walletEv(2, "idB", "xpubB"))
-	h.Publish(ev(3, ""))
-	h.Publish(walletEv(4, "idA", "xpubA"))
-
-	all.expect("1:xpubA", "2:xpubB", "3:<null>", "4:xpubA")
-	bySeed.expect("1:seedA", "3:<null>", "4:seedA")
-	byXpub.expect("1:xpubA", "3:<null>", "4:xpubA")
-	byObject.expect("1:xprvA_c1", "3:<null>", "4:xprvA_c1")
-	byObjectNoContract.expect("1:seedA", "3:<null>", "4:seedA")
-	for _, c := range nothing {
-		c.expect("3:<null>")
-	}
-	cleared.expect("1:xpubA", "2:xpubB", "3:<null>", "4:xpubA")
-	unchanged.expect("2:xpubB", "3:<null>")
-	// Nothing else was queued for the narrow clients: the next frame each
-	// gets is the next global event.
-	h.Publish(ev(5, ""))
-	for _, c := range append(nothing, bySeed, byXpub, byObject, unchanged) {
-		c.expect("5:<null>")
-	}
 }
 
 func TestWSFalsy(t *testing.T) {
@@ -387,51 +409,53 @@ func padded(seq uint64, wallet string, pad int) Event {
 // resume from, which it sees once it reads again; resuming from it replays
 // exactly what it missed; a reading client is not disturbed.
 func TestWSStalledClientExactResume(t *testing.T) {
-	src := &memSource{}
-	const queue = 64
-	s, ts := newTestServer(t, func(c *Config) {
-		c.Hub = NewHub(HubConfig{Currency: "BTC", QueueSize: queue, Source: src})
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		src := &memSource{}
+		const queue = 64
+		s, ts := newTestServer(t, func(c *Config) {
+			c.Hub = mk(HubConfig{Currency: "BTC", QueueSize: queue, Source: src})
+		})
+		h := s.Hub()
+		publish := logged(h, src)
+		stalled := dialWS(t, ts.URL, "") // does not read until it has been dropped
+		fast := newTClient(t, ts.URL, "")
+		fast.sync()
+		waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
+
+		const pad = 400
+		frameSize := len(h.encode(padded(1000, "", pad), "").b)
+		// What the kernel can hold for a client that does not read: our send
+		// buffer (Linux doubles SO_SNDBUF) and, generously, the client's
+		// receive buffer at its default.
+		bound := queue + (2*defaultSendBuffer+1<<20)/frameSize
+		var n uint64
+		for n = 1; h.SlowClientsDropped() == 0; n++ {
+			if n > uint64(bound) {
+				t.Fatalf("stalled client not dropped after %d frames of %d bytes (bound %d)", n-1, frameSize, bound)
+			}
+			publish(padded(n, "", pad))
+			if f := fast.next(); f.seq() != n {
+				t.Fatalf("fast client got seq %d want %d", f.seq(), n)
+			}
+		}
+		dropAt := n - 1
+		t.Logf("stalled client dropped after %d frames of %d bytes", dropAt, frameSize)
+		// Events keep coming; the fast client keeps up.
+		for end := n + 20; n < end; n++ {
+			publish(padded(n, "", pad))
+			if f := fast.next(); f.seq() != n {
+				t.Fatalf("fast client got seq %d want %d", f.seq(), n)
+			}
+		}
+		last := n - 1
+
+		got := readUntilClose(t, stalled)
+		if got >= dropAt {
+			t.Fatalf("the close names seq %d, but the client was dropped at %d", got, dropAt)
+		}
+		waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
+		checkResume(t, ts.URL, got, last, publish, fast)
 	})
-	h := s.Hub()
-	publish := logged(h, src)
-	stalled := dialWS(t, ts.URL, "") // does not read until it has been dropped
-	fast := newTClient(t, ts.URL, "")
-	fast.sync()
-	waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
-
-	const pad = 400
-	frameSize := len(h.encode(padded(1000, "", pad), "").b)
-	// What the kernel can hold for a client that does not read: our send
-	// buffer (Linux doubles SO_SNDBUF) and, generously, the client's
-	// receive buffer at its default.
-	bound := queue + (2*defaultSendBuffer+1<<20)/frameSize
-	var n uint64
-	for n = 1; h.SlowClientsDropped() == 0; n++ {
-		if n > uint64(bound) {
-			t.Fatalf("stalled client not dropped after %d frames of %d bytes (bound %d)", n-1, frameSize, bound)
-		}
-		publish(padded(n, "", pad))
-		if f := fast.next(); f.seq() != n {
-			t.Fatalf("fast client got seq %d want %d", f.seq(), n)
-		}
-	}
-	dropAt := n - 1
-	t.Logf("stalled client dropped after %d frames of %d bytes", dropAt, frameSize)
-	// Events keep coming; the fast client keeps up.
-	for end := n + 20; n < end; n++ {
-		publish(padded(n, "", pad))
-		if f := fast.next(); f.seq() != n {
-			t.Fatalf("fast client got seq %d want %d", f.seq(), n)
-		}
-	}
-	last := n - 1
-
-	got := readUntilClose(t, stalled)
-	if got >= dropAt {
-		t.Fatalf("the close names seq %d, but the client was dropped at %d", got, dropAt)
-	}
-	waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
-	checkResume(t, ts.URL, got, last, publish, fast)
 }
 
 // readUntilClose reads a client that was dropped: whole frames with
@@ -620,31 +644,33 @@ func TestWSReplaySince(t *testing.T) {
 // with ?since= gets only its wallet's (and global) logged events, named as
 // it registered.
 func TestWSReplayFiltered(t *testing.T) {
-	src := &memSource{}
-	for i := uint64(1); i <= 30; i++ {
-		switch i % 3 {
-		case 0:
-			src.evs = append(src.evs, ev(i, ""))
-		case 1:
-			src.evs = append(src.evs, walletEv(i, "idA", "xpubA"))
-		case 2:
-			src.evs = append(src.evs, walletEv(i, "idB", "xpubB"))
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		src := &memSource{}
+		for i := uint64(1); i <= 30; i++ {
+			switch i % 3 {
+			case 0:
+				src.evs = append(src.evs, ev(i, ""))
+			case 1:
+				src.evs = append(src.evs, walletEv(i, "idA", "xpubA"))
+			case 2:
+				src.evs = append(src.evs, walletEv(i, "idB", "xpubB"))
+			}
 		}
-	}
-	_, ts := newTestServer(t, func(c *Config) {
-		c.Hub = NewHub(HubConfig{Currency: "BTC", Source: src,
-			Resolve: fakeResolver(map[string]string{"seedA": "idA"})})
+		_, ts := newTestServer(t, func(c *Config) {
+			c.Hub = mk(HubConfig{Currency: "BTC", Source: src,
+				Resolve: fakeResolver(map[string]string{"seedA": "idA"})})
+		})
+		c := dialWS(t, ts.URL, "?since=20")
+		if err := c.WriteMessage(websocket.TextMessage, []byte(`{"xpub":"seedA"}`)); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"21:<null>", "22:seedA", "24:<null>", "25:seedA", "27:<null>", "28:seedA", "30:<null>"} {
+			f := readFrame(t, c)
+			if got := fmt.Sprintf("%d:%s", f.seq(), f.wallet()); got != want {
+				t.Fatalf("got %s want %s", got, want)
+			}
+		}
 	})
-	c := dialWS(t, ts.URL, "?since=20")
-	if err := c.WriteMessage(websocket.TextMessage, []byte(`{"xpub":"seedA"}`)); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"21:<null>", "22:seedA", "24:<null>", "25:seedA", "27:<null>", "28:seedA", "30:<null>"} {
-		f := readFrame(t, c)
-		if got := fmt.Sprintf("%d:%s", f.seq(), f.wallet()); got != want {
-			t.Fatalf("got %s want %s", got, want)
-		}
-	}
 }
 
 func TestWSShutdownSends1001(t *testing.T) {
@@ -671,49 +697,51 @@ func TestWSShutdownSends1001(t *testing.T) {
 // is an hour): a client that answers pings stays, one that does not is
 // closed at the next round. No timing is involved.
 func TestWSKeepaliveDropsDeadClient(t *testing.T) {
-	s, ts := newTestServer(t, func(c *Config) {
-		c.Hub = NewHub(HubConfig{Currency: "BTC", PingInterval: time.Hour})
-	})
-	h := s.Hub()
-	alive := newTClient(t, ts.URL, "") // reads, so gorilla answers pings
-	dead := dialWS(t, ts.URL, "")      // never reads, so never answers
-	waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
-	pending := func() int {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		n := 0
-		for _, c := range h.clients {
-			c.mu.Lock()
-			if c.pingPending {
-				n++
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		s, ts := newTestServer(t, func(c *Config) {
+			c.Hub = mk(HubConfig{Currency: "BTC", PingInterval: time.Hour})
+		})
+		h := s.Hub()
+		alive := newTClient(t, ts.URL, "") // reads, so gorilla answers pings
+		dead := dialWS(t, ts.URL, "")      // never reads, so never answers
+		waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
+		pending := func() int {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			n := 0
+			for _, c := range h.clients {
+				c.mu.Lock()
+				if c.pingPending {
+					n++
+				}
+				c.mu.Unlock()
 			}
-			c.mu.Unlock()
+			return n
 		}
-		return n
-	}
-	h.keepalive()
-	waitFor(t, "the live client's pong", func() bool { return pending() == 1 })
-	h.keepalive()
-	waitFor(t, "dead client dropped", func() bool { return h.Clients() == 1 })
-	for range 3 {
 		h.keepalive()
-		waitFor(t, "the live client's pong", func() bool { return pending() == 0 })
-	}
-	if n := h.Clients(); n != 1 {
-		t.Fatalf("clients = %d, want the answering one kept", n)
-	}
-	_ = dead.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var ce *websocket.CloseError
-	for {
-		if _, _, err := dead.ReadMessage(); err != nil {
-			if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "pong") {
-				t.Fatalf("dead client: %v", err)
-			}
-			break
+		waitFor(t, "the live client's pong", func() bool { return pending() == 1 })
+		h.keepalive()
+		waitFor(t, "dead client dropped", func() bool { return h.Clients() == 1 })
+		for range 3 {
+			h.keepalive()
+			waitFor(t, "the live client's pong", func() bool { return pending() == 0 })
 		}
-	}
-	h.Publish(ev(1, ""))
-	alive.expect("1:<null>")
+		if n := h.Clients(); n != 1 {
+			t.Fatalf("clients = %d, want the answering one kept", n)
+		}
+		_ = dead.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var ce *websocket.CloseError
+		for {
+			if _, _, err := dead.ReadMessage(); err != nil {
+				if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "pong") {
+					t.Fatalf("dead client: %v", err)
+				}
+				break
+			}
+		}
+		h.Publish(ev(1, ""))
+		alive.expect("1:<null>")
+	})
 }
 
 func TestWSOriginPolicy(t *testing.T) {
@@ -772,19 +800,21 @@ func TestWSMaxClients(t *testing.T) {
 // TestWSClientCloseAnswered: a client's close frame is answered with one
 // before the connection ends.
 func TestWSClientCloseAnswered(t *testing.T) {
-	s, ts := newTestServer(t, nil)
-	c := newTClient(t, ts.URL, "")
-	c.sync()
-	if err := c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case ce := <-c.closed:
-		if ce == nil || ce.Code != websocket.CloseNormalClosure {
-			t.Fatalf("close reply %v", ce)
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		s, ts := newTestServer(t, func(c *Config) { c.Hub = mk(HubConfig{Currency: "BTC"}) })
+		c := newTClient(t, ts.URL, "")
+		c.sync()
+		if err := c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no close reply")
-	}
-	waitFor(t, "client removed", func() bool { return s.Hub().Clients() == 0 })
+		select {
+		case ce := <-c.closed:
+			if ce == nil || ce.Code != websocket.CloseNormalClosure {
+				t.Fatalf("close reply %v", ce)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no close reply")
+		}
+		waitFor(t, "client removed", func() bool { return s.Hub().Clients() == 0 })
+	})
 }
