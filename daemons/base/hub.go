@@ -282,6 +282,14 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		h.mu.Unlock()
 		return // the upgrader has answered the client
 	}
+	if h.closed { // Close ran during the upgrade
+		h.mu.Unlock()
+		nc := conn.NetConn()
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = nc.Write(controlFrame(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")))
+		_ = nc.Close()
+		return
+	}
 	// From here the hub reads and writes the connection itself; gorilla's
 	// Conn (and its buffers) is dropped.
 	c := &client{h: h, id: h.nextID.Add(1), nc: conn.NetConn(), raw: raw, fd: fd, live: true, pos: h.lastSeq}
@@ -297,7 +305,6 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	c.idx = len(h.clients)
 	h.clients = append(h.clients, c)
 	h.conns.Add(1) // until terminate
-	closed := h.closed
 	// In the hub before the poller can see it, so that its first read
 	// finds it in place. polled means "may be in the poller".
 	c.polled = h.poll != nil && fd >= 0
@@ -308,11 +315,6 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if replaying {
 		go h.replay(c, since)
-	}
-	if closed { // Close ran during the upgrade
-		c.mu.Lock()
-		c.startClose(websocket.CloseGoingAway, "server shutting down", true)
-		c.mu.Unlock()
 	}
 }
 

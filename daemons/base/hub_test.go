@@ -1,12 +1,14 @@
 package base
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -705,26 +707,35 @@ func TestWSKeepaliveDropsDeadClient(t *testing.T) {
 		alive := newTClient(t, ts.URL, "") // reads, so gorilla answers pings
 		dead := dialWS(t, ts.URL, "")      // never reads, so never answers
 		waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
-		pending := func() int {
+		// The keepalive state of each client, in connection order:
+		// "queued" (a ping to send), "sent" (not answered), "ok".
+		states := func() string {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			n := 0
-			for _, c := range h.clients {
+			cs := slices.Clone(h.clients)
+			slices.SortFunc(cs, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
+			var out []string
+			for _, c := range cs {
 				c.mu.Lock()
-				if c.pingPending {
-					n++
+				switch {
+				case c.wantPing:
+					out = append(out, "queued")
+				case c.pingPending:
+					out = append(out, "sent")
+				default:
+					out = append(out, "ok")
 				}
 				c.mu.Unlock()
 			}
-			return n
+			return strings.Join(out, " ")
 		}
 		h.keepalive()
-		waitFor(t, "the live client's pong", func() bool { return pending() == 1 })
+		waitFor(t, "the live client's pong, the dead one's ping sent", func() bool { return states() == "ok sent" })
 		h.keepalive()
-		waitFor(t, "dead client dropped", func() bool { return h.Clients() == 1 })
+		waitFor(t, "dead client dropped, the live one's pong", func() bool { return states() == "ok" })
 		for range 3 {
 			h.keepalive()
-			waitFor(t, "the live client's pong", func() bool { return pending() == 0 })
+			waitFor(t, "the live client's pong", func() bool { return states() == "ok" })
 		}
 		if n := h.Clients(); n != 1 {
 			t.Fatalf("clients = %d, want the answering one kept", n)
@@ -788,6 +799,7 @@ func TestWSMaxClients(t *testing.T) {
 	})
 	a := dialWS(t, ts.URL, "")
 	_ = dialWS(t, ts.URL, "")
+	waitFor(t, "two clients", func() bool { return s.Hub().Clients() == 2 })
 	body := dialRefused(t, ts.URL, http.Header{})
 	if !strings.Contains(body, `"code":-32603`) || !strings.Contains(body, "too many websocket clients (limit 2)") {
 		t.Fatalf("refusal %s", body)

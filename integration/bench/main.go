@@ -41,6 +41,13 @@ func main() {
 		}
 		return
 	}
+	if path := os.Getenv(rpcLoadEnv); path != "" {
+		if err := serveRPCLoad(path); err != nil {
+			fmt.Fprintln(os.Stderr, "rpc load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "ws" {
 		os.Exit(wsMain(os.Args[2:]))
 	}

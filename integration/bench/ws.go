@@ -434,60 +434,24 @@ func pprofText(addr, what string) (string, error) {
 // rpcSample is one RPC request of the load that runs during a phase.
 type rpcSample struct{ start, lat time.Duration }
 
-// rpcLoad runs getbalance closed-loop on conns connections until stop.
-func (w *wsRun) rpcLoad(reqs [][]byte, stop <-chan struct{}) ([]rpcSample, int) {
-	conns := w.wcfg.RPCConns
-	outs := make([][]rpcSample, conns)
-	errs := make([]int, conns)
-	var wg sync.WaitGroup
-	for k := 0; k < conns; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &rawConn{addr: w.tgt.addr}
-			defer c.Close()
-			for i := k; ; i += conns {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				t0 := time.Now()
-				status, body, err := c.do(reqs[i%len(reqs)], 30*time.Second)
-				if err == nil {
-					err = replyError(status, body)
-				}
-				if err != nil {
-					errs[k]++
-					time.Sleep(10 * time.Millisecond)
-					continue
-				}
-				outs[k] = append(outs[k], rpcSample{start: t0.Sub(w.base), lat: time.Since(t0)})
-			}
-		}()
-	}
-	wg.Wait()
-	var all []rpcSample
-	n := 0
-	for k := range outs {
-		all = append(all, outs[k]...)
-		n += errs[k]
-	}
-	return all, n
-}
-
 // phase runs Rounds blocks, each paying Payments requests (first in the
 // mempool, then mined), under RPC load, and checks every client's frames.
 func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	cfg := w.wcfg
 	ph := WSPhase{Name: name, Clients: len(w.clients)}
-	stop := make(chan struct{})
-	var samples []rpcSample
-	var rpcErrs int
-	loadDone := make(chan struct{})
-	go func() {
-		samples, rpcErrs = w.rpcLoad(rpcReqs, stop)
-		close(loadDone)
+	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, w.base)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	stop := func() ([]rpcSample, int, error) {
+		stopped = true
+		return load.Stop()
+	}
+	defer func() {
+		if !stopped {
+			_, _, _ = stop()
+		}
 	}()
 	type window struct{ from, to time.Duration }
 	var idle, burst []window
@@ -498,12 +462,10 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		from := w.ref.last.Load()
 		for i, c := range pay {
 			if _, err := w.node.SendRaw(c.tx(w.node)); err != nil {
-				close(stop)
 				return fmt.Errorf("payment %d: %w", i, err)
 			}
 		}
 		if err := w.waitRef(from, cfg.Payments, false); err != nil {
-			close(stop)
 			return err
 		}
 		time.Sleep(cfg.Settle)
@@ -515,13 +477,11 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		idle = append(idle, window{idleFrom, t0})
 		w.node.Generate(1)
 		if err := w.waitRef(s0, cfg.Payments, true); err != nil {
-			close(stop)
 			return err
 		}
 		s1 := w.ref.last.Load()
 		n, done, lat, err := w.checkRound(s0, s1, t0)
 		if err != nil {
-			close(stop)
 			return err
 		}
 		c1, _ := cpuTime(w.d.PID())
@@ -533,8 +493,10 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		w.logf("%s, round %d: block paying %d requests → %d frames to %d clients; last client done after %v",
 			name, round+1, cfg.Payments, n, len(w.clients), done.Round(time.Millisecond))
 	}
-	close(stop)
-	<-loadDone
+	samples, rpcErrs, err := stop()
+	if err != nil {
+		return err
+	}
 	var idleLat, burstLat []time.Duration
 	for _, s := range samples {
 		for _, iw := range idle {
