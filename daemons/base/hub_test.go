@@ -517,7 +517,7 @@ func checkResume(t *testing.T, url string, from, last uint64, publish func(Event
 func TestWSStalledClientDroppedByTimeout(t *testing.T) {
 	src := &memSource{}
 	s, ts := newTestServer(t, func(c *Config) {
-		c.Hub = NewHub(HubConfig{Currency: "BTC", QueueSize: 100000, WriteTimeout: 500 * time.Millisecond, Source: src})
+		c.Hub = NewHub(HubConfig{Currency: "BTC", QueueSize: 100000, WriteTimeout: 2 * time.Second, Source: src})
 	})
 	h := s.Hub()
 	publish := logged(h, src)
