@@ -293,6 +293,11 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	// From here the hub reads and writes the connection itself; gorilla's
 	// Conn (and its buffers) is dropped.
 	c := &client{h: h, id: h.nextID.Add(1), nc: conn.NetConn(), raw: raw, fd: fd, live: true, pos: h.lastSeq}
+	if fd >= 0 {
+		// Half the send buffer: the rest is room for the close frame,
+		// whatever the kernel's per-packet overhead.
+		c.sendLimit = sendBufSize(fd) / 2
+	}
 	if replay {
 		c.pos = since
 		if h.cfg.Source != nil {

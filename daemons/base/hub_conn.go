@@ -75,7 +75,8 @@ type client struct {
 	q           []qent  // frames not yet handed to a writer, from q[qh]
 	qh          int
 	owner       uint8
-	blocked     bool   // its socket did not take a write at once; a goroutine waits on it
+	blocked     bool   // its socket is backed up; a goroutine waits on it
+	sendLimit   int    // bytes the hub lets its send queue hold (0: unknown)
 	pos         uint64 // every event up to this seq meant for it has been written whole
 	wantPing    bool
 	pingPending bool   // a ping went into a write and no pong came since
@@ -203,6 +204,7 @@ type batch struct {
 	last  uint64 // seq of its last event frame (0: none)
 	ping  bool   // it carries a ping
 	final bool   // it is the close frame: the connection ends after it
+	full  bool   // queued frames wait for room in the send queue
 }
 
 // takeControl moves pending control frames into b. c.mu is held.
@@ -217,11 +219,27 @@ func (c *client) takeControl(b *batch) {
 	}
 }
 
-// takeBatch takes the next write: the close frame if one was decided,
-// else pending control frames and up to maxBatchBytes of queued frames.
-// Frames of events already written (seq ≤ pos, after a replay) are skipped.
-// c.mu is held.
-func (c *client) takeBatch(into net.Buffers) batch {
+// room returns how many more bytes the socket's send queue may hold under
+// sendLimit (-1: unknown, no limit applies). c.mu is held and c is not
+// done, so c.fd is still the socket's.
+func (c *client) room() int {
+	if c.sendLimit <= 0 {
+		return -1
+	}
+	q, ok := sendQueued(c.fd)
+	if !ok {
+		return -1
+	}
+	return c.sendLimit - q
+}
+
+// takeBatch takes the next write: the close frame if one was decided
+// (it always fits: the send queue is kept under half the buffer), else
+// pending control frames and the queued frames that fit in room (at most
+// maxBatchBytes; at least one when the send queue is empty or room is
+// unknown). Frames of events already written (seq ≤ pos, after a replay)
+// are skipped. b.full says frames wait for room. c.mu is held.
+func (c *client) takeBatch(into net.Buffers, room int) batch {
 	b := batch{bufs: into[:0]}
 	if cr := c.closing; cr != nil {
 		c.dropQueue()
@@ -231,16 +249,27 @@ func (c *client) takeBatch(into net.Buffers) batch {
 		return b
 	}
 	c.takeControl(&b)
+	limit := maxBatchBytes
+	if room >= 0 {
+		limit = min(limit, room)
+	}
 	size := 0
-	for c.qh < len(c.q) && size < maxBatchBytes {
+	for c.qh < len(c.q) {
 		e := c.q[c.qh]
-		c.q[c.qh] = qent{}
-		c.qh++
 		if e.seq != 0 && e.seq <= c.pos {
+			c.q[c.qh] = qent{}
+			c.qh++
 			continue
 		}
+		n := len(e.f.b)
+		if size+n > limit && (size > 0 || room != c.sendLimit) {
+			b.full = room >= 0
+			break
+		}
+		c.q[c.qh] = qent{}
+		c.qh++
 		b.bufs = append(b.bufs, e.f.b)
-		size += len(e.f.b)
+		size += n
 		if e.seq != 0 {
 			b.last = e.seq
 		}
@@ -258,19 +287,76 @@ func (c *client) takeBatch(into net.Buffers) batch {
 }
 
 // written records a batch the socket took whole, and hands the client
-// back (to the pool if it has more to send).
+// back: to the pool if it has more to send and room for it, else to a
+// goroutine that waits for room.
 func (c *client) written(b batch) {
 	if b.final {
 		c.terminate()
 		return
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if b.last > c.pos {
 		c.pos = b.last
 	}
 	c.owner = ownerNone
+	if b.full && c.closing == nil && !c.done && !c.fits() {
+		c.owner, c.blocked = ownerDedicated, true
+		c.h.conns.Add(1)
+		go c.waitRoom()
+		return
+	}
 	c.schedule()
-	c.mu.Unlock()
+}
+
+// fits reports whether the next queued frame fits in the send queue now.
+// c.mu is held.
+func (c *client) fits() bool {
+	if c.qh >= len(c.q) {
+		return true
+	}
+	r := c.room()
+	return r < 0 || r == c.sendLimit || len(c.q[c.qh].f.b) <= r
+}
+
+// waitRoom waits, polling with a growing interval, until the peer has
+// taken enough of the send queue for the next frame, then hands the client
+// back to the pool. A send queue that does not shrink for WriteTimeout
+// drops the client; its close frame fits in the room kept for it, right
+// after its last whole frame, so the client sees it whenever it reads.
+func (c *client) waitRoom() {
+	defer c.h.conns.Done()
+	wait := time.Millisecond
+	last, since := -1, time.Now()
+	for {
+		time.Sleep(wait)
+		wait = min(2*wait, 64*time.Millisecond)
+		c.mu.Lock()
+		if c.done {
+			c.mu.Unlock()
+			return
+		}
+		if c.closing == nil && !c.fits() {
+			q := c.sendLimit - c.room()
+			switch {
+			case last < 0 || q < last:
+				last, since, wait = q, time.Now(), time.Millisecond
+			case time.Since(since) > c.h.cfg.WriteTimeout:
+				c.h.dropped.Add(1)
+				c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
+				c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
+				c.dropQueue()
+			}
+			if c.closing == nil {
+				c.mu.Unlock()
+				continue
+			}
+		}
+		c.owner, c.blocked = ownerNone, false
+		c.schedule()
+		c.mu.Unlock()
+		return
+	}
 }
 
 // terminate ends the connection at once (idempotent).
@@ -357,7 +443,7 @@ func (h *Hub) service(c *client, scratch *net.Buffers) {
 		c.mu.Unlock()
 		return
 	}
-	b := c.takeBatch(*scratch)
+	b := c.takeBatch(*scratch, c.room())
 	c.mu.Unlock()
 	if len(b.bufs) == 0 {
 		c.written(b)

@@ -408,8 +408,9 @@ func padded(seq uint64, wallet string, pad int) Event {
 
 // TestWSStalledClientExactResume: a client that stops reading on loopback
 // is closed after a bounded number of frames with 1008 and the exact seq to
-// resume from, which it sees once it reads again; resuming from it replays
-// exactly what it missed; a reading client is not disturbed.
+// resume from, which it sees when it reads again, even after the server
+// has closed the connection; resuming from it replays exactly what it
+// missed; a reading client is not disturbed.
 func TestWSStalledClientExactResume(t *testing.T) {
 	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
 		src := &memSource{}
@@ -451,11 +452,13 @@ func TestWSStalledClientExactResume(t *testing.T) {
 		}
 		last := n - 1
 
+		// The server is done with it before it reads a byte: the close
+		// frame went out behind its last whole frame.
+		waitFor(t, "stalled client closed by the server", func() bool { return h.Clients() == 1 })
 		got := readUntilClose(t, stalled)
 		if got >= dropAt {
 			t.Fatalf("the close names seq %d, but the client was dropped at %d", got, dropAt)
 		}
-		waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
 		checkResume(t, ts.URL, got, last, publish, fast)
 	})
 }
@@ -512,8 +515,9 @@ func checkResume(t *testing.T, url string, from, last uint64, publish func(Event
 
 // TestWSStalledClientDroppedByTimeout: a client that stops reading while
 // its queue stays under the bound is dropped when its socket has taken
-// nothing for WriteTimeout; its close frame still comes after its last
-// whole frame, with the exact resume seq, when it reads again.
+// nothing for WriteTimeout; its close frame comes after its last whole
+// frame, with the exact resume seq, even when it reads only after the
+// server has closed the connection.
 func TestWSStalledClientDroppedByTimeout(t *testing.T) {
 	src := &memSource{}
 	s, ts := newTestServer(t, func(c *Config) {
@@ -535,11 +539,12 @@ func TestWSStalledClientDroppedByTimeout(t *testing.T) {
 	}
 	last := n - 1
 	waitFor(t, "the stalled client dropped", func() bool { return h.SlowClientsDropped() == 1 })
+	// It reads only after the server has closed the connection.
+	waitFor(t, "stalled client closed by the server", func() bool { return h.Clients() == 1 })
 	got := readUntilClose(t, stalled)
 	if got >= last {
 		t.Fatalf("the stalled client got everything (%d): nothing was held back", got)
 	}
-	waitFor(t, "stalled client removed", func() bool { return h.Clients() == 1 })
 	checkResume(t, ts.URL, got, last, publish, fast)
 }
 
