@@ -98,6 +98,7 @@ type WSMemory struct {
 	RSSBefore, RSSAfter               int64
 	AnonBefore, AnonAfter             int64
 	HeapBefore, HeapAfter             int64
+	StackBefore, StackAfter           int64
 	GoroutinesBefore, GoroutinesAfter int
 }
 
@@ -226,10 +227,15 @@ func (w *wsRun) run() error {
 		rpcReqs = append(rpcReqs, w.tgt.request(rpcBody(uint64(i+1), "getbalance", w.keys[i])))
 	}
 
+	// Memory first, while the daemon has made little garbage: before and
+	// after the clients connect. They leave again for the first phase.
+	if err := w.measureIdle(); err != nil {
+		return err
+	}
 	if w.ref, err = w.dial(-1, ""); err != nil {
 		return err
 	}
-	w.clients = append(w.clients, w.ref)
+	w.clients = []*benchWS{w.ref}
 	per := cfg.Rounds * cfg.Payments
 	if err := w.phase("without clients", coins[:per], rpcReqs); err != nil {
 		return err
@@ -351,20 +357,38 @@ func (w *wsRun) parse(msg []byte) (wsRec, error) {
 	return rec, nil
 }
 
-// connectClients connects Clients clients (every other one filtered) and
-// measures the daemon's memory before and after.
-func (w *wsRun) connectClients() error {
-	cfg := w.wcfg
+// measureIdle samples the daemon's memory, connects Clients clients,
+// samples again, and disconnects them.
+func (w *wsRun) measureIdle() error {
 	m := &w.wrep.Memory
-	m.Clients = cfg.Clients
+	m.Clients = w.wcfg.Clients
 	var err error
-	if m.RSSBefore, m.AnonBefore, m.HeapBefore, m.GoroutinesBefore, err = w.sampleMemory(); err != nil {
+	if m.RSSBefore, m.AnonBefore, m.HeapBefore, m.StackBefore, m.GoroutinesBefore, err = w.sampleMemory(); err != nil {
 		return err
 	}
+	if err := w.connectClients(); err != nil {
+		return err
+	}
+	if m.RSSAfter, m.AnonAfter, m.HeapAfter, m.StackAfter, m.GoroutinesAfter, err = w.sampleMemory(); err != nil {
+		return err
+	}
+	w.logf("idle clients: RSS %s → %s (%.1f KB per client), Go heap %s → %s, stacks %s → %s, goroutines %d → %d",
+		mb(m.RSSBefore), mb(m.RSSAfter), float64(m.RSSAfter-m.RSSBefore)/float64(m.Clients)/1024,
+		mb(m.HeapBefore), mb(m.HeapAfter), mb(m.StackBefore), mb(m.StackAfter), m.GoroutinesBefore, m.GoroutinesAfter)
+	for _, c := range w.clients {
+		_ = c.c.Close()
+	}
+	w.clients = nil
+	return nil
+}
+
+// connectClients connects Clients clients (every other one filtered).
+func (w *wsRun) connectClients() error {
+	cfg := w.wcfg
 	t0 := time.Now()
 	var mu sync.Mutex
 	out := make([]*benchWS, cfg.Clients)
-	err = w.parallel(0, cfg.Clients, func(i int) error {
+	err := w.parallel(0, cfg.Clients, func(i int) error {
 		key := int32(-1)
 		if i%2 == 1 {
 			key = int32((i / 2) % cfg.Wallets)
@@ -384,18 +408,12 @@ func (w *wsRun) connectClients() error {
 		return err
 	}
 	w.logf("%d clients connected (%d filtered) in %v", cfg.Clients, cfg.Clients/2, time.Since(t0).Round(time.Millisecond))
-	if m.RSSAfter, m.AnonAfter, m.HeapAfter, m.GoroutinesAfter, err = w.sampleMemory(); err != nil {
-		return err
-	}
-	w.logf("idle clients: RSS %s → %s (%.1f KB per client), Go heap %s → %s, goroutines %d → %d",
-		mb(m.RSSBefore), mb(m.RSSAfter), float64(m.RSSAfter-m.RSSBefore)/float64(cfg.Clients)/1024,
-		mb(m.HeapBefore), mb(m.HeapAfter), m.GoroutinesBefore, m.GoroutinesAfter)
 	return nil
 }
 
 // sampleMemory forces a GC in the daemon, waits Settle, and reads its RSS,
-// Go heap in use and goroutine count.
-func (w *wsRun) sampleMemory() (rss, anon, heap int64, goroutines int, err error) {
+// Go heap and stacks in use and goroutine count.
+func (w *wsRun) sampleMemory() (rss, anon, heap, stack int64, goroutines int, err error) {
 	if _, err = pprofText(w.pprofAddr, "heap?gc=1"); err != nil {
 		return
 	}
@@ -404,9 +422,20 @@ func (w *wsRun) sampleMemory() (rss, anon, heap int64, goroutines int, err error
 	if err != nil {
 		return
 	}
-	ms, err := goMemStats(w.pprofAddr)
+	h, err := pprofText(w.pprofAddr, "heap?debug=1")
 	if err != nil {
 		return
+	}
+	for _, line := range strings.Split(h, "\n") {
+		name, val, ok := strings.Cut(strings.TrimPrefix(line, "# "), " = ")
+		val, _, _ = strings.Cut(val, " ") // "Stack = inuse / sys"
+		switch {
+		case !ok:
+		case name == "HeapInuse":
+			heap, _ = strconv.ParseInt(val, 10, 64)
+		case name == "Stack":
+			stack, _ = strconv.ParseInt(val, 10, 64)
+		}
 	}
 	g, err := pprofText(w.pprofAddr, "goroutine?debug=1")
 	if err != nil {
@@ -414,7 +443,7 @@ func (w *wsRun) sampleMemory() (rss, anon, heap int64, goroutines int, err error
 	}
 	first, _, _ := strings.Cut(g, "\n")
 	goroutines, err = strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
-	return mem.RSS, mem.Anon, ms["HeapInuse"], goroutines, err
+	return mem.RSS, mem.Anon, heap, stack, goroutines, err
 }
 
 // pprofText fetches /debug/pprof/<what> from the daemon's pprof server.
@@ -759,12 +788,12 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	mem := rep.Memory
 	if mem.Clients > 0 {
 		per := float64(mem.RSSAfter-mem.RSSBefore) / float64(mem.Clients)
-		fmt.Fprintln(w, "\n| idle clients | RSS before → after | per client | anon per client | Go heap per client | goroutines before → after | target |")
+		fmt.Fprintln(w, "\n| idle clients | RSS before → after | RSS per client | anon per client | Go heap + stacks per client | goroutines before → after | target |")
 		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---|")
 		fmt.Fprintf(w, "| %d | %s → %s | %.1f KB | %.1f KB | %.1f KB | %d → %d | ≤ 8 KB per client %s |\n", mem.Clients,
 			mb(mem.RSSBefore), mb(mem.RSSAfter), per/1024, float64(mem.AnonAfter-mem.AnonBefore)/float64(mem.Clients)/1024,
-			float64(mem.HeapAfter-mem.HeapBefore)/float64(mem.Clients)/1024, mem.GoroutinesBefore, mem.GoroutinesAfter,
-			mark(per <= targetWSBytesPerClient))
+			float64(mem.HeapAfter+mem.StackAfter-mem.HeapBefore-mem.StackBefore)/float64(mem.Clients)/1024,
+			mem.GoroutinesBefore, mem.GoroutinesAfter, mark(per <= targetWSBytesPerClient))
 	}
 	if s := rep.Stall; s != nil {
 		fmt.Fprintln(w, "\n| client that never read | dropped (from its phase's start) | whole frames, then | close | replay from the named seq | exact |")
