@@ -63,10 +63,10 @@ type HubConfig struct {
 	// Currency is sent in every frame ("BTC").
 	Currency string
 	// QueueSize bounds the frames a client may have waiting while its
-	// socket is backed up (default 1024). Past it the client is closed with
-	// code 1008 and a reason naming the seq to resume from. A client whose
-	// socket takes frames is never dropped for frames the hub has not
-	// written yet, up to 16 times this bound.
+	// socket is backed up (default 1024): past it, once the socket has
+	// taken nothing for 100 ms, the client is closed with code 1008 and a
+	// reason naming the seq to resume from. A client whose socket keeps
+	// taking frames may fall up to 16 times this bound behind.
 	QueueSize int
 	// SendBuffer is each socket's kernel send buffer (SO_SNDBUF, default 32
 	// KiB; Linux doubles it), so that a client that stops reading is noticed
@@ -104,8 +104,11 @@ const (
 	defaultSendBuffer = 32 << 10
 	defaultMaxClients = 1000
 	// hardCapFactor bounds a client's waiting frames (QueueSize times
-	// this) even when its socket is not backed up.
+	// this) even when its socket keeps taking frames.
 	hardCapFactor = 16
+	// slowAfter: a client with more than QueueSize frames waiting is
+	// dropped once its socket has taken nothing for this long.
+	slowAfter = 100 * time.Millisecond
 	// replayPage is how many logged events a replay reads at once.
 	replayPage = 500
 	// replayGrace is how long a replay waits for the client's first frame
@@ -122,9 +125,10 @@ const (
 // Each event is rendered once per distinct wallet name and queued, as a
 // shared frame, only for the clients whose filter admits it. A small pool of
 // writer goroutines drains the queues, batching a client's frames into one
-// write; a socket that does not take a batch at once gets a goroutine of its
-// own that waits on it, while its queue is bounded. An idle client costs its
-// read goroutine and a small read buffer.
+// write; a client whose socket is backed up gets a goroutine of its own that
+// waits for room, while its queue is bounded. One poller (epoll on Linux)
+// watches every client for frames to read, so an idle client costs no
+// goroutine: about a kilobyte of memory.
 type Hub struct {
 	cfg      HubConfig
 	upgrader websocket.Upgrader
@@ -366,6 +370,13 @@ func (h *Hub) remove(c *client) {
 func (h *Hub) Publish(ev Event) {
 	r := renderer{h: h, ev: ev}
 	limit, hard := h.cfg.QueueSize, h.cfg.QueueSize*hardCapFactor
+	var t time.Time
+	now := func() time.Time { // read once, only when a queue is long
+		if t.IsZero() {
+			t = time.Now()
+		}
+		return t
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if ev.Seq > h.lastSeq {
@@ -375,7 +386,7 @@ func (h *Hub) Publish(ev Event) {
 		c.mu.Lock()
 		if c.live && c.closing == nil && !c.done && c.filter.admits(ev) {
 			c.q = append(c.q, qent{f: r.frame(c.filter), seq: ev.Seq})
-			if n := len(c.q) - c.qh; n > limit && (c.blocked || n > hard) {
+			if n := len(c.q) - c.qh; n > hard || (n > limit && c.blocked && now().Sub(time.Unix(0, c.progress.Load())) > slowAfter) {
 				h.dropped.Add(1)
 				h.cfg.Log.Info("ws client too slow, closing", "remote", c.nc.RemoteAddr().String(), "waiting", n, "since", c.pos)
 				c.startClose(websocket.ClosePolicyViolation, "client too slow", true)

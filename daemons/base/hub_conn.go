@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -14,12 +15,10 @@ import (
 )
 
 // The hub writes its frames itself, on the raw connection, rather than
-// through gorilla's writer: it batches many frames into one write, and it
-// knows after a partial write exactly which frames reached the socket, so
-// that the seq named to a dropped client is exact and its close frame
-// follows its last whole frame. Gorilla still reads (register frames,
-// pings, pongs and close frames); its handlers hand anything to send back
-// to the hub's writer.
+// through gorilla's writer: it batches a client's frames into one write,
+// and it keeps each socket's send queue under half its buffer, so that the
+// seq named to a dropped client is exact (every frame up to it was written
+// whole) and its close frame always fits right after them.
 
 const (
 	// maxBatchBytes bounds one write of a client's frames.
@@ -75,9 +74,10 @@ type client struct {
 	q           []qent  // frames not yet handed to a writer, from q[qh]
 	qh          int
 	owner       uint8
-	blocked     bool   // its socket is backed up; a goroutine waits on it
-	sendLimit   int    // bytes the hub lets its send queue hold (0: unknown)
-	pos         uint64 // every event up to this seq meant for it has been written whole
+	blocked     bool         // its socket is backed up; a goroutine waits on it
+	sendLimit   int          // bytes the hub lets its send queue hold (0: unknown)
+	progress    atomic.Int64 // when its socket last took bytes (Unix ns)
+	pos         uint64       // every event up to this seq meant for it has been written whole
 	wantPing    bool
 	pingPending bool   // a ping went into a write and no pong came since
 	pong        []byte // payload of a pong to send
@@ -299,9 +299,10 @@ func (c *client) written(b batch) {
 	if b.last > c.pos {
 		c.pos = b.last
 	}
+	c.progress.Store(time.Now().UnixNano())
 	c.owner = ownerNone
 	if b.full && c.closing == nil && !c.done && !c.fits() {
-		c.owner, c.blocked = ownerDedicated, true
+		c.owner = ownerDedicated
 		c.h.conns.Add(1)
 		go c.waitRoom()
 		return
@@ -319,43 +320,62 @@ func (c *client) fits() bool {
 	return r < 0 || r == c.sendLimit || len(c.q[c.qh].f.b) <= r
 }
 
-// waitRoom waits, polling with a growing interval, until the peer has
-// taken enough of the send queue for the next frame, then hands the client
-// back to the pool. A send queue that does not shrink for WriteTimeout
-// drops the client; its close frame fits in the room kept for it, right
-// after its last whole frame, so the client sees it whenever it reads.
+// waitRoom waits for room for the next frame (awaitRoom), then hands the
+// client back to the pool, which writes the next frames, or the close
+// frame if the client was dropped meanwhile.
 func (c *client) waitRoom() {
 	defer c.h.conns.Done()
+	c.awaitRoom(0)
+	c.mu.Lock()
+	c.owner = ownerNone
+	c.schedule()
+	c.mu.Unlock()
+}
+
+// awaitRoom waits, polling with a growing interval, until n bytes (the
+// next queued frame when n is 0) fit in the send queue, or it is empty. It
+// returns false when the client is done or closing instead, which includes
+// a send queue that did not shrink for WriteTimeout: the client is then
+// dropped (its close frame fits in the room kept for it, right after its
+// last whole frame, so the client sees it whenever it reads).
+func (c *client) awaitRoom(n int) bool {
 	wait := time.Millisecond
 	last, since := -1, time.Now()
+	c.setBlocked(true)
+	defer c.setBlocked(false)
 	for {
+		c.mu.Lock()
+		if c.done || c.closing != nil {
+			c.mu.Unlock()
+			return false
+		}
+		r := c.room()
+		need := n
+		if need == 0 && c.qh < len(c.q) {
+			need = len(c.q[c.qh].f.b)
+		}
+		if r < 0 || r == c.sendLimit || need <= r {
+			c.mu.Unlock()
+			return true
+		}
+		switch q := c.sendLimit - r; {
+		case last < 0 || q < last:
+			if last >= 0 {
+				c.progress.Store(time.Now().UnixNano())
+				wait = time.Millisecond
+			}
+			last, since = q, time.Now()
+		case time.Since(since) > c.h.cfg.WriteTimeout:
+			c.h.dropped.Add(1)
+			c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
+			c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
+			c.dropQueue()
+			c.mu.Unlock()
+			return false
+		}
+		c.mu.Unlock()
 		time.Sleep(wait)
 		wait = min(2*wait, 64*time.Millisecond)
-		c.mu.Lock()
-		if c.done {
-			c.mu.Unlock()
-			return
-		}
-		if c.closing == nil && !c.fits() {
-			q := c.sendLimit - c.room()
-			switch {
-			case last < 0 || q < last:
-				last, since, wait = q, time.Now(), time.Millisecond
-			case time.Since(since) > c.h.cfg.WriteTimeout:
-				c.h.dropped.Add(1)
-				c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
-				c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
-				c.dropQueue()
-			}
-			if c.closing == nil {
-				c.mu.Unlock()
-				continue
-			}
-		}
-		c.owner, c.blocked = ownerNone, false
-		c.schedule()
-		c.mu.Unlock()
-		return
 	}
 }
 
@@ -391,6 +411,9 @@ func (c *client) writeBlocking(bufs *net.Buffers) error {
 	for len(*bufs) > 0 {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
 		n, err := bufs.WriteTo(c.nc)
+		if n > 0 {
+			c.progress.Store(time.Now().UnixNano())
+		}
 		switch {
 		case err == nil:
 		case !isTimeout(err):
@@ -506,6 +529,49 @@ func (c *client) writeStalling(bufs *net.Buffers, final bool) error {
 	return c.writeBlocking(bufs)
 }
 
+// replayWrite writes frames from the replay goroutine, in writes that fit
+// the send queue (waiting for room between them), each preceded by any
+// pending control frame. It returns false when the client is done, or
+// closing (then handed to the pool for its close frame).
+func (c *client) replayWrite(frames []qent) bool {
+	for len(frames) > 0 {
+		c.mu.Lock()
+		if c.done || c.closing != nil {
+			c.owner = ownerNone
+			c.schedule()
+			c.mu.Unlock()
+			return false
+		}
+		var b batch
+		c.takeControl(&b)
+		room := c.room()
+		c.mu.Unlock()
+		size, k := 0, 0
+		for k < len(frames) && (room < 0 || size+len(frames[k].f.b) <= room || (k == 0 && room == c.sendLimit)) &&
+			size < maxBatchBytes {
+			b.bufs = append(b.bufs, frames[k].f.b)
+			size += len(frames[k].f.b)
+			k++
+		}
+		if len(b.bufs) > 0 {
+			if err := c.writeOwned(&b.bufs); err != nil {
+				c.terminate()
+				return false
+			}
+		}
+		if k == 0 {
+			c.awaitRoom(len(frames[0].f.b))
+			continue
+		}
+		c.mu.Lock()
+		c.pos = max(c.pos, frames[k-1].seq)
+		c.mu.Unlock()
+		c.progress.Store(time.Now().UnixNano())
+		frames = frames[k:]
+	}
+	return true
+}
+
 // runq is the writer pool's queue of clients with something to send; a
 // client is in it at most once (owner == ownerPool).
 type runq struct {
@@ -574,17 +640,15 @@ func (h *Hub) replay(c *client, since uint64) {
 			return
 		}
 		f := c.filter
-		var b batch
-		c.takeControl(&b)
 		c.mu.Unlock()
+		var frames []qent
 		for _, ev := range evs {
 			if f.admits(ev) {
 				r := renderer{h: h, ev: ev}
-				b.bufs = append(b.bufs, r.frame(f).b)
+				frames = append(frames, qent{f: r.frame(f), seq: ev.Seq})
 			}
 		}
-		if err := c.writeOwned(&b.bufs); err != nil {
-			c.terminate()
+		if !c.replayWrite(frames) {
 			return
 		}
 		if len(evs) > 0 {
