@@ -548,6 +548,31 @@ func TestWSStalledClientDroppedByTimeout(t *testing.T) {
 	checkResume(t, ts.URL, got, last, publish, fast)
 }
 
+// TestWSStalledReplayExactResume: a client that asks for a long replay
+// and does not read is dropped like a live one, with the exact seq to
+// resume from.
+func TestWSStalledReplayExactResume(t *testing.T) {
+	src := &memSource{}
+	const last = 3000
+	for i := uint64(1); i <= last; i++ {
+		src.evs = append(src.evs, padded(i, "", 400))
+	}
+	s, ts := newTestServer(t, func(c *Config) {
+		c.Hub = NewHub(HubConfig{Currency: "BTC", WriteTimeout: time.Second, Source: src})
+	})
+	h := s.Hub()
+	stalled := dialWS(t, ts.URL, "?since=0")
+	waitFor(t, "the replaying client dropped", func() bool { return h.SlowClientsDropped() == 1 })
+	waitFor(t, "it is closed by the server", func() bool { return h.Clients() == 0 })
+	got := readUntilClose(t, stalled)
+	if got >= last {
+		t.Fatalf("the stalled client got everything (%d)", got)
+	}
+	fast := newTClient(t, ts.URL, "?since=2999")
+	fast.expect("3000:<null>")
+	checkResume(t, ts.URL, got, last, logged(h, src), fast)
+}
+
 // TestWSFilteredClientSurvivesBurst: a client filtered on one wallet that
 // is not reading is not dropped by a burst of other wallets' events (its
 // queue holds only its own), while an unfiltered one that is not reading is.
