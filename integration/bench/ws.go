@@ -120,6 +120,8 @@ type WSPhase struct {
 	RPCErrors         int `json:"rpc_errors"`
 	// DaemonCPU is the daemon's CPU time during the bursts.
 	DaemonCPU time.Duration `json:"daemon_cpu_ns"`
+	// Quiet is the machine's other load during the phase.
+	Quiet Quietness `json:"quiet"`
 }
 
 // WSStall is what a client that never read saw once it read again.
@@ -482,6 +484,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 			_, _, _ = stop()
 		}
 	}()
+	q := startQuiet()
 	type window struct{ from, to time.Duration }
 	var idle, burst []window
 	var deliveries []time.Duration
@@ -526,6 +529,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	if err != nil {
 		return err
 	}
+	ph.Quiet = q.stop()
 	var idleLat, burstLat []time.Duration
 	for _, s := range samples {
 		for _, iw := range idle {
@@ -769,8 +773,8 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	}
 	var idle0 Percentiles
 	var burst0 Percentiles
-	fmt.Fprintln(w, "| phase | ws clients | deliveries checked | delivery p50 | p99 | max | last client done (worst round) | daemon CPU in bursts | RPC p99 idle | RPC p99 during bursts | target |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| phase | ws clients | deliveries checked | delivery p50 | p99 | max | last client done (worst round) | daemon CPU in bursts | other CPU (cores) | RPC p99 idle | RPC p99 during bursts | target |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, p := range rep.Phases {
 		target := "—"
 		if i == 0 {
@@ -781,8 +785,8 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 			target = fmt.Sprintf("burst p99 ≤ 1.5× idle p99 without clients (%.2f×) %s; %.2f× the burst without clients",
 				r, mark(r <= targetWSRPCRatio), rb)
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %v | %s (n=%d) | %s (n=%d) | %s |\n", p.Name, p.Clients, p.Frames,
-			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU,
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %v | %.2f | %s (n=%d) | %s (n=%d) | %s |\n", p.Name, p.Clients, p.Frames,
+			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU, p.Quiet.OtherCPU,
 			ms(p.IdleRPC.P99), p.IdleRPC.N, ms(p.BurstRPC.P99), p.BurstRPC.N, target)
 	}
 	mem := rep.Memory
