@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +28,10 @@ const (
 	// does not take a batch at once before handing the rest to a
 	// goroutine of the client's own.
 	poolWriteWait = time.Millisecond
+	// coalesce is how long a client's first queued frame waits for the
+	// pool, so that the frames of one block (published one after the
+	// other) go out in a few writes rather than one write each.
+	coalesce = 2 * time.Millisecond
 )
 
 // Who writes to a client's socket: nobody, the writer pool (the client is
@@ -77,6 +82,7 @@ type client struct {
 	blocked     bool         // its socket is backed up; a goroutine waits on it
 	sendLimit   int          // bytes the hub lets its send queue hold (0: unknown)
 	progress    atomic.Int64 // when its socket last took bytes (Unix ns)
+	queuedAt    time.Time    // when it last joined the run queue
 	pos         uint64       // every event up to this seq meant for it has been written whole
 	wantPing    bool
 	pingPending bool   // a ping went into a write and no pong came since
@@ -173,6 +179,7 @@ func (c *client) schedule() {
 		return
 	}
 	c.owner = ownerPool
+	c.queuedAt = time.Now()
 	c.h.run.push(c)
 }
 
@@ -308,6 +315,7 @@ func (c *client) written(b batch) {
 		return
 	}
 	c.schedule()
+	c.queuedAt = time.Time{} // the rest of a burst: no need to wait for more
 }
 
 // fits reports whether the next queued frame fits in the send queue now.
@@ -444,7 +452,10 @@ func (c *client) setBlocked(v bool) {
 	c.mu.Unlock()
 }
 
-// writer is one goroutine of the writer pool.
+// writer is one goroutine of the writer pool. It serves clients in the
+// order they joined the run queue, each no sooner than coalesce after it
+// joined, and yields the processor after each write, so that a fan-out to
+// many clients takes turns with RPC.
 func (h *Hub) writer() {
 	defer h.workers.Done()
 	var scratch net.Buffers
@@ -453,7 +464,14 @@ func (h *Hub) writer() {
 		if !ok {
 			return
 		}
+		c.mu.Lock()
+		wait := coalesce - time.Since(c.queuedAt)
+		c.mu.Unlock()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
 		h.service(c, &scratch)
+		runtime.Gosched()
 	}
 }
 
