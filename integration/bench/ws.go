@@ -872,6 +872,7 @@ func wsMain(args []string) int {
 	fs.IntVar(&d.RPCConns, "rpc-conns", d.RPCConns, "getbalance connections (closed loop) during the phases")
 	fs.DurationVar(&d.Idle, "idle", d.Idle, "RPC window before each block")
 	fs.BoolVar(&d.Stall, "stall", d.Stall, "add a client that never reads and check its close and resume")
+	fs.StringVar(&d.PprofAddr, "pprof", "", "the daemon's pprof address (BTC_PPROF_ADDR; default a free loopback port)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	var env envList
 	fs.Var(&env, "env", "extra KEY=VALUE for the daemon's environment (repeatable)")
@@ -884,6 +885,7 @@ func wsMain(args []string) int {
 		cfg.Build = true
 	}
 	cfg.DaemonEnv = env
+	cfg.PprofAddr = d.PprofAddr
 	cfg.Log = os.Stderr
 	p := &harness.Program{}
 	rep, err := RunWS(p, cfg)
