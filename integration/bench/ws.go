@@ -874,6 +874,7 @@ func wsMain(args []string) int {
 	fs.BoolVar(&d.Stall, "stall", d.Stall, "add a client that never reads and check its close and resume")
 	fs.StringVar(&d.PprofAddr, "pprof", "", "the daemon's pprof address (BTC_PPROF_ADDR; default a free loopback port)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
+	waitQuiet := fs.Duration("wait-quiet", 0, "first wait (polling every 30s, up to this long) for the 1-minute load average to drop to 1.0 or less")
 	var env envList
 	fs.Var(&env, "env", "extra KEY=VALUE for the daemon's environment (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -883,6 +884,8 @@ func wsMain(args []string) int {
 	if *smoke {
 		cfg = SmokeWSConfig()
 		cfg.Build = true
+	} else if *waitQuiet > 0 {
+		waitForQuiet(*waitQuiet, os.Stderr)
 	}
 	cfg.DaemonEnv = env
 	cfg.PprofAddr = d.PprofAddr
