@@ -163,11 +163,9 @@ func TestLazyLoadWithHistory(t *testing.T) {
 	if bal["confirmed"] != "0.00060000" || bal["unconfirmed"] != "0.00040000" {
 		t.Fatalf("getbalance: %v", bal)
 	}
-	var hist struct {
-		Transactions []map[string]any `json:"transactions"`
-	}
+	var hist []map[string]any // Electrum 4.6's list
 	d.Must(&hist, vw.KeyMaterial, "onchain_history")
-	if len(hist.Transactions) != 4 {
+	if len(hist) != 4 {
 		t.Fatalf("history: %v", hist)
 	}
 	var unspent []map[string]any

@@ -41,6 +41,10 @@ const (
 	InvoiceNotFound     Code = -32012
 	WalletVersionMism   Code = -32013
 	NoConfigKey         Code = -32014
+	// NoFeeEstimates (beyond Bitcart, which answers -32603 with Electrum's
+	// "Dynamic fee estimates not available"): the fee policy needs the
+	// node's estimate and there is none.
+	NoFeeEstimates Code = -32015
 )
 
 // Cataloged reports whether code must appear in every served catalog. Only

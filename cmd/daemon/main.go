@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		fmt.Fprintf(stderr, "daemon %s: configuration: %v\n", name, err)
 		return 2
 	}
+	if len(args) > 1 && args[1] == importCommand { // migration from Bitcart: import.go
+		return runImport(ctx, def, cfg, args[2:], os.Stdout, stderr)
+	}
 	log := newLogger(stderr, cfg)
 	d, err := def.build(ctx, cfg, log)
 	if err != nil {

@@ -3,15 +3,16 @@ package wallet
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/walletd/walletd/coins/amount"
 )
 
 // ErrInvalidAmount is returned for an amount that is not a non-negative
-// decimal with at most 8 fractional digits (or "!" where allowed).
-var ErrInvalidAmount = errors.New("invalid amount")
+// decimal with at most 8 fractional digits (or "!" where allowed). It is
+// amount.ErrInvalid.
+var ErrInvalidAmount = amount.ErrInvalid
 
 // Amount is a coin amount in satoshis parsed exactly from a JSON string or
 // number ("0.1", 0.1, "1.", "1e-3"), never through float64. Max means "!":
@@ -43,66 +44,18 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseAmount parses a decimal coin amount exactly: "0.5", "1.", ".1",
-// "1e-8", "!" (Max). It rejects negatives, more than 8 fractional digits,
-// and amounts beyond 21e6*1e8 satoshis times 100 (room for forks).
+// ParseAmount parses a decimal coin amount exactly (amount.Parse): "0.5",
+// "1.", ".1", "1e-8", or "!" (Max). It rejects negatives, more than 8
+// fractional digits, and amounts beyond amount.MaxSats.
 func ParseAmount(s string) (Amount, error) {
-	s = strings.TrimSpace(s)
-	if s == "!" {
+	if strings.TrimSpace(s) == "!" {
 		return Amount{Max: true, Set: true}, nil
 	}
-	if s == "" {
-		return Amount{}, fmt.Errorf("%w: empty", ErrInvalidAmount)
-	}
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || e > 30 || e < -30 {
-			return Amount{}, fmt.Errorf("%w: %q", ErrInvalidAmount, s)
-		}
-		mant, exp = s[:i], e
-	}
-	mant = strings.TrimPrefix(mant, "+")
-	intPart, frac, _ := strings.Cut(mant, ".")
-	if intPart == "" && frac == "" || !digits(intPart) || !digits(frac) {
-		return Amount{}, fmt.Errorf("%w: %q", ErrInvalidAmount, s)
-	}
-	all := strings.TrimLeft(intPart+frac, "0")
-	// value = all * 10^(exp - len(frac)) coins = all * 10^(exp-len(frac)+8) sats
-	shift := exp - len(frac) + 8
-	if shift < 0 {
-		cut := -shift
-		if len(all) < cut {
-			all = strings.Repeat("0", cut-len(all)) + all
-		}
-		if strings.Trim(all[len(all)-cut:], "0") != "" {
-			return Amount{}, fmt.Errorf("%w: %q has more than 8 decimals", ErrInvalidAmount, s)
-		}
-		all = all[:len(all)-cut]
-		shift = 0
-	}
-	all += strings.Repeat("0", shift)
-	all = strings.TrimLeft(all, "0")
-	if all == "" {
-		return Amount{Set: true}, nil
-	}
-	if len(all) > 18 {
-		return Amount{}, fmt.Errorf("%w: %q is too large", ErrInvalidAmount, s)
-	}
-	v, err := strconv.ParseInt(all, 10, 64)
-	if err != nil || v > 21e6*1e8*100 {
-		return Amount{}, fmt.Errorf("%w: %q is too large", ErrInvalidAmount, s)
+	v, err := amount.Parse(s)
+	if err != nil {
+		return Amount{}, err
 	}
 	return Amount{Sats: v, Set: true}, nil
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // FormatFixed renders sats as a fixed 8-decimal string: "0.00010000".

@@ -188,6 +188,10 @@ func (w *Wallet) spendableCoins(ctx context.Context, req *SpendRequest, exclude 
 	if err != nil {
 		return nil, err
 	}
+	frozen, err := w.frozen(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tip := w.e.Height()
 	var fromScripts map[string]bool
 	if len(req.FromAddrs) > 0 {
@@ -213,7 +217,7 @@ func (w *Wallet) spendableCoins(ctx context.Context, req *SpendRequest, exclude 
 	conflicted := map[chainhash.Hash]bool{}
 	var out []UTXO
 	for _, u := range utxos {
-		if !Spendable(u, tip) || exclude[u.OutPoint] {
+		if !Spendable(u, tip) || exclude[u.OutPoint] || frozen.has(u) {
 			continue
 		}
 		if excludeParent != nil && u.OutPoint.Hash == *excludeParent {

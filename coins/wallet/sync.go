@@ -323,11 +323,7 @@ func (e *Engine) extendGaps(ctx context.Context, ext []extendReq) ([][]byte, err
 		if t == nil || !t.deterministic() {
 			continue
 		}
-		gap := uint32(GapReceiving)
-		if x.change {
-			gap = GapChange
-		}
-		needs = append(needs, need{t: t, x: x, upto: x.used + gap})
+		needs = append(needs, need{t: t, x: x, upto: x.used + e.gapLimit(ctx, t, x.change)})
 	}
 	if len(needs) == 0 {
 		return nil, nil

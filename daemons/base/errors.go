@@ -3,6 +3,7 @@ package base
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/walletd/walletd/spec"
 )
@@ -38,6 +39,10 @@ type Coder interface {
 type ErrorMapping struct {
 	Target error
 	Code   spec.Code
+	// Message, when set, starts the wire message ("<Message>: <error>")
+	// unless the error's text already holds it: the phrase Bitcart's
+	// daemon says for this code, which the served electrum_map maps to it.
+	Message string
 }
 
 // ErrorTable is the one place where typed errors from deeper packages become
@@ -62,7 +67,11 @@ func (t ErrorTable) resolve(err error) (e *Error, ok bool) {
 	}
 	for _, m := range t {
 		if errors.Is(err, m.Target) {
-			return &Error{Code: m.Code, Message: err.Error()}, true
+			msg := err.Error()
+			if m.Message != "" && !strings.Contains(strings.ToLower(msg), strings.ToLower(m.Message)) {
+				msg = m.Message + ": " + msg
+			}
+			return &Error{Code: m.Code, Message: msg}, true
 		}
 	}
 	return &Error{Code: spec.Internal, Message: "internal error"}, false

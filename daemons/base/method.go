@@ -225,16 +225,21 @@ func (t *Table) Methods() []*Method {
 	return out
 }
 
-// helpArgs are the arguments of the built-in help method.
+// helpArgs are the arguments of the built-in help method: Bitcart's
+// func, or walletd 0.1's name.
 type helpArgs struct {
+	Func string `rpc:"func"`
 	Name string `rpc:"name"`
 }
 
 // helpMethod is the built-in help: without a name it lists every method
 // name; with one it returns that method's signature and text.
 func helpMethod(t *Table) Method {
-	m, _ := NewMethod("help", "help(name=null): without a name, the list of method names; with one, its help text.",
+	m, _ := NewMethod("help", "help(func=null): without a name, the list of method names; with one, its help text.",
 		func(_ context.Context, _ *Call, a helpArgs) (any, error) {
+			if a.Name == "" {
+				a.Name = a.Func
+			}
 			if a.Name == "" {
 				return t.Names(), nil
 			}

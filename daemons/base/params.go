@@ -87,12 +87,16 @@ type param struct {
 	name     string
 	field    []int // index path (embedded structs flatten into the list)
 	required bool
-	def      json.RawMessage // JSON default applied when absent or null
+	def      json.RawMessage // JSON default applied when absent (or null, unless nullable)
+	// nullable keeps an explicit null as "none" (the field's zero value)
+	// instead of the default, as Python's None (add_request's expiry).
+	nullable bool
 }
 
 // paramsOf derives the parameter list from an argument struct type. Each
 // exported field with an `rpc:"name"` tag is a parameter, in field order
-// (which is the positional order). Options after the name: "required".
+// (which is the positional order). Options after the name: "required",
+// and "nullable" (an explicit null leaves the zero value, not the default).
 // A `default:"<json>"` tag gives the value used when the argument is absent
 // or null. It reports malformed declarations as errors (a programming error
 // caught when the method table is built, never at request time).
@@ -127,6 +131,8 @@ func appendParams(out []param, t reflect.Type, path []int) ([]param, error) {
 			switch opt {
 			case "required":
 				p.required = true
+			case "nullable":
+				p.nullable = true
 			default:
 				return nil, fmt.Errorf("%s.%s: unknown rpc tag option %q", t, f.Name, opt)
 			}
@@ -185,6 +191,9 @@ func bind(t reflect.Type, params []param, p rawParams) (reflect.Value, error) {
 	for i, prm := range params {
 		raw := given[i]
 		if isNull(raw) {
+			if prm.nullable {
+				continue
+			}
 			raw = nil
 		}
 		if raw == nil {

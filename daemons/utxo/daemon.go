@@ -74,6 +74,18 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on this separate address
 	// (for profiling; keep it on loopback).
 	PprofAddr string `split_words:"true"`
+
+	// MaxTxFee and MaxFeeRate (coin units per 1000 vbytes) refuse a
+	// transaction walletd builds whose absolute fee or fee rate is higher,
+	// as Bitcoin Core's -maxtxfee and maxfeerate do (same defaults: 0.1),
+	// unless the call passes allow_high_fee=true. Zero means the default.
+	MaxTxFee   CoinAmount `split_words:"true" default:"0.1"`
+	MaxFeeRate CoinAmount `split_words:"true" default:"0.1"`
+	// MaxAddressHistory bounds the transactions getaddresshistory,
+	// getaddressbalance and getaddressunspent take for one address
+	// (Fulcrum's max_history default); past it they answer an error.
+	// Zero means the default.
+	MaxAddressHistory int `split_words:"true" default:"125000"`
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -90,6 +102,8 @@ type Daemon struct {
 	hub       *base.Hub
 	srv       *base.Server
 	log       *slog.Logger
+	// conf is the Electrum configuration getconfig/setconfig see.
+	conf *electrumConfig
 }
 
 // ErrLightningUnavailable is returned by New when lightning is asked for:
@@ -118,6 +132,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	}
 	d := &Daemon{coin: coin, cfg: cfg, net: net, backend: backend, log: log,
 		amountKey: `"amount_` + coin.Ticker + `":`}
+	d.conf = newElectrumConfig(d.configDefaults(), d.feeCaps())
 	table, err := d.methods()
 	if err != nil {
 		return nil, err
@@ -271,21 +286,36 @@ func redactedServer(s string) string {
 	return u.String()
 }
 
+// Phrases that start the messages of some codes: each is a key of the
+// served electrum_map for its code, as Bitcart's messages are.
+const (
+	msgLoadingWallet  = "Seed or key not recognized"
+	msgInvalidAddress = "Invalid address"
+	msgTxNotFound     = "No such mempool or blockchain transaction"
+)
+
 // ErrorTable is the one place where errors of the coins packages become
 // contract codes; the first match wins.
 func ErrorTable() base.ErrorTable {
 	return base.ErrorTable{
-		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet},
-		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet},
-		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress},
-		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress},
-		{Target: chain.ErrNotFound, Code: spec.TxNotFound},
-		{Target: wallet.ErrTxNotFound, Code: spec.TxNotFound},
+		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
+		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
+		{Target: chain.ErrNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
+		{Target: wallet.ErrTxNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
 		{Target: wallet.ErrRequestNotFound, Code: spec.RequestNotFound},
+		{Target: errInvoiceNotFound, Code: spec.InvoiceNotFound},
+		{Target: wallet.ErrGapLimitRange, Code: spec.InvalidParams},
+		{Target: wallet.ErrInvalidLabel, Code: spec.InvalidParams},
+		{Target: keys.ErrNoPrivateKey, Code: spec.InvalidParams},
+		{Target: keys.ErrNotDeterministic, Code: spec.InvalidParams},
 		{Target: wallet.ErrInvalidAmount, Code: spec.InvalidParams},
 		{Target: wallet.ErrGapLimit, Code: spec.InvalidParams},
 		{Target: wallet.ErrNotEnoughFunds, Code: spec.NotEnoughFunds},
 		{Target: wallet.ErrFeeAndFeerate, Code: spec.InvalidParams},
+		{Target: errNoFeeEstimates, Code: spec.NoFeeEstimates},
+		{Target: errFeeTooHigh, Code: spec.InvalidParams},
 		{Target: wallet.ErrNoFee, Code: spec.InvalidParams},
 		{Target: wallet.ErrInvalidTx, Code: spec.InvalidParams},
 		{Target: wallet.ErrDustOutput, Code: spec.InvalidParams},

@@ -2,6 +2,8 @@ package utxo
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/daemons/base"
@@ -19,46 +21,79 @@ func (d *Daemon) methods() (*base.Table, error) {
 	add(base.NewMethod("validateaddress", "validateaddress(address): true if address is valid for this coin and network.", d.validateaddress))
 	d.walletMethods(&b)
 	d.sendMethods(&b)
+	d.electrumMethods(&b)
+	lightningMethods(&b)
 	return b.Table()
 }
 
+// ElectrumVersion is the Electrum release whose command set and reply
+// shapes walletd serves (Bitcart's BTC daemon pins 4.6.0b1); version() and
+// getinfo report it as Bitcart does, version_info adds walletd's own.
+const ElectrumVersion = "4.6.0b1"
+
 func (d *Daemon) version(context.Context, *base.Call, base.NoArgs) (any, error) {
-	return Version, nil
+	return ElectrumVersion, nil
 }
 
-// Info is getinfo's reply.
+// Info is getinfo's reply: Electrum 4.6's fields plus Bitcart's
+// synchronized and total_wallets, and walletd's version.
 type Info struct {
-	Network          string `json:"network"`
-	Path             string `json:"path"`
-	Server           string `json:"server"`
-	BlockchainHeight int32  `json:"blockchain_height"`
-	ServerHeight     int32  `json:"server_height"`
-	Connected        bool   `json:"connected"`
-	Version          string `json:"version"`
-	Synchronized     bool   `json:"synchronized"`
-	TotalWallets     int    `json:"total_wallets"`
-	SPVNodes         int    `json:"spv_nodes"`
-	AutoConnect      bool   `json:"auto_connect"`
-	DefaultWallet    any    `json:"default_wallet"`
+	Network          string           `json:"network"`
+	Path             string           `json:"path"`
+	Server           string           `json:"server"`
+	BlockchainHeight int32            `json:"blockchain_height"`
+	ServerHeight     int32            `json:"server_height"`
+	SPVNodes         int              `json:"spv_nodes"`
+	Connected        bool             `json:"connected"`
+	AutoConnect      bool             `json:"auto_connect"`
+	Version          string           `json:"version"`
+	FeeEstimates     map[string]int64 `json:"fee_estimates"`
+	Synchronized     bool             `json:"synchronized"`
+	TotalWallets     int              `json:"total_wallets"`
+	WalletdVersion   string           `json:"walletd_version"`
 }
 
+// getinfo is Electrum's getinfo with Bitcart's additions. server is the
+// backend's host; spv_nodes counts the live backend connection;
+// fee_estimates holds the node's estimates for Electrum's targets (none
+// while disconnected); synchronized is false while walletd is behind its
+// node or has no node (Bitcart says true when disconnected).
 func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any, error) {
 	info := Info{
-		Network: d.net.Name,
-		Path:    d.cfg.DataPath,
-		Server:  redactedServer(d.cfg.Server),
-		Version: Version,
+		Network:        d.net.Name,
+		Path:           d.cfg.DataPath,
+		Server:         serverHost(d.cfg.Server),
+		Version:        ElectrumVersion,
+		WalletdVersion: Version,
+		FeeEstimates:   map[string]int64{},
+		AutoConnect:    d.conf.boolean("auto_connect", true),
 	}
 	info.BlockchainHeight = d.engine.Height()
 	info.TotalWallets = d.engine.TotalWallets()
 	info.Synchronized = d.engine.Synced()
 	if d.backend != nil && d.backend.Connected() {
 		info.Connected = true
+		info.SPVNodes = 1
 		if tip, err := d.backend.Tip(ctx); err == nil {
 			info.ServerHeight = tip.Height
 		}
+		for _, target := range feeETATargets[:len(feeETATargets)-1] {
+			if rate, ok := (&sendSide{d: d}).nodeEstimate(ctx, target); ok {
+				info.FeeEstimates[strconv.FormatInt(target, 10)] = rate
+			}
+		}
 	}
 	return info, nil
+}
+
+// serverHost is the host of the backend URL, as Electrum's getinfo shows
+// its server's host (no scheme, port or credentials).
+func serverHost(server string) string {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Hostname()
 }
 
 type keyArgs struct {

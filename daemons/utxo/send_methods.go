@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/chain"
@@ -21,105 +21,43 @@ import (
 	"github.com/walletd/walletd/spec"
 )
 
-// Electrum's fee policy (simple_config.py), in sat/kvB.
-const (
-	// feeRateFallback is Electrum's FEERATE_FALLBACK_STATIC_FEE: the static
-	// fee_per_kb, also used when the node has no estimate.
-	feeRateFallback = 150_000
-	// feeRateMaxDynamic is Electrum's FEERATE_MAX_DYNAMIC cap on estimates.
-	feeRateMaxDynamic = 1_500_000
-)
-
-// etaTargets are Electrum's fee slider positions in ETA mode (blocks):
-// FEE_ETA_TARGETS plus 1 for the last position.
-var etaTargets = [...]int{25, 10, 5, 2, 1}
-
 // sendSide holds the send-side methods and the daemon's in-memory
 // Electrum configuration (getconfig/setconfig).
 type sendSide struct {
 	d    *Daemon
 	conf *electrumConfig
+	caps feeCaps
 }
 
 // sendMethods declares the send side: building, signing, pricing and
 // broadcasting transactions, the fee and config methods, message signing,
 // the merchant's stubs, and the lightning methods (unsupported).
 func (d *Daemon) sendMethods(b *base.Builder) {
-	s := &sendSide{d: d, conf: newElectrumConfig()}
+	s := &sendSide{d: d, caps: d.feeCaps(), conf: d.conf}
 	w := base.NeedsWallet()
 	add := func(m base.Method, err error) { b.Add(m, err) }
-	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
-	add(base.NewMethod("paytomany", "paytomany(outputs, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction): like payto with several outputs: [[address, amount], …] (or [{\"address\", \"amount\"}, …]).", s.paytomany, w))
+	add(base.NewMethod("payto", "payto(destination, amount, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction, allow_high_fee): builds a transaction paying amount (coin units, \"!\" for everything) to destination; fee is absolute (coin units) or feerate in sat/vB, not both; without either, the fee policy (fee_policy.default, eta:2). A fee above <COIN>_MAX_TX_FEE or a rate above <COIN>_MAX_FEE_RATE (0.1 coin, 0.1 coin/kvB) is refused unless allow_high_fee=true; frozen coins are never spent. Returns the signed raw transaction in hex, or an unsigned PSBT in base64 for a watch-only wallet or unsigned=true. rbf (default: the use_rbf config, true) signals BIP125; addtransaction adds it to the wallet's history.", s.payto, w))
+	add(base.NewMethod("paytomany", "paytomany(outputs, fee, feerate, from_addr, from_coins, change_addr, nocheck, unsigned, rbf, password, locktime, addtransaction, allow_high_fee): like payto with several outputs: [[address, amount], …] (or [{\"address\", \"amount\"}, …]).", s.paytomany, w))
 	add(base.NewMethod("signtransaction", "signtransaction(tx, password, iknowwhatimdoing): signs a PSBT (base64 or hex) or a raw transaction (hex) with the wallet's keys; returns the raw transaction in hex when complete, else the PSBT in base64.", s.signtransaction, w))
-	add(base.NewMethod("bumpfee", "bumpfee(tx, new_fee_rate, from_coins, decrease_payment, password, unsigned): a BIP125 replacement of an unconfirmed wallet transaction (raw hex, PSBT or txid) paying new_fee_rate sat/vB: same inputs and payments, less change (or more coins). Returns it signed in hex, or as a PSBT.", s.bumpfee, w))
-	add(base.NewMethod("addtransaction", "addtransaction(tx): adds a signed transaction to the wallet's history as unconfirmed (without broadcasting it); returns its txid.", s.addtransaction, w))
+	add(base.NewMethod("bumpfee", "bumpfee(tx, new_fee_rate, from_coins, decrease_payment, password, unsigned, allow_high_fee): a BIP125 replacement of an unconfirmed wallet transaction (raw hex, PSBT or txid) paying new_fee_rate sat/vB: same inputs and payments, less change (or more coins). Returns it signed in hex, or as a PSBT.", s.bumpfee, w))
+	add(base.NewMethod("addtransaction", "addtransaction(tx): adds a signed transaction to the wallet's history as unconfirmed (without broadcasting it); returns its txid, or false when it neither pays nor spends the wallet.", s.addtransaction, w))
 	add(base.NewMethod("removelocaltx", "removelocaltx(txid): removes a local transaction (one the node does not know) and the transactions depending on it from the wallet.", s.removelocaltx, w))
 	add(base.NewMethod("get_used_fee", "get_used_fee(tx_hash): the fee a wallet transaction paid (inputs minus outputs), 8-decimal string.", s.getUsedFee, w))
 	add(base.NewMethod("signmessage", "signmessage(address, message, password): signs message with the key of one of the wallet's addresses (Electrum/Bitcoin Core message signing); base64 signature.", s.signmessage, w))
 	add(base.NewMethod("broadcast", "broadcast(tx): submits a signed transaction (hex, or a complete PSBT) to the node; returns its txid. A refusal names the node's reason.", s.broadcast))
 	add(base.NewMethod("get_tx_size", "get_tx_size(raw_tx): the transaction's virtual size in vbytes (estimated with signatures when it is not signed yet).", s.getTxSize))
 	add(base.NewMethod("get_tx_hash", "get_tx_hash(raw_tx): the transaction's txid.", s.getTxHash))
-	add(base.NewMethod("get_default_fee", "get_default_fee(tx): the fee at the default fee rate for tx, a raw transaction (hex or PSBT) or a size in vbytes; 8-decimal string.", s.getDefaultFee))
-	add(base.NewMethod("recommended_fee", "recommended_fee(target): the node's fee estimate for confirmation within target blocks, in sat/kvB, or null without an estimate.", s.recommendedFee))
-	add(base.NewMethod("getfeerate", "getfeerate(fee_method, fee_level): the fee rate payto uses by default, in sat/kvB: the node's estimate for the fee_level target (dynamic_fees config) or the static fee_per_kb config.", s.getfeerate))
+	add(base.NewMethod("get_default_fee", "get_default_fee(tx): the fee payto would pay for tx (a raw transaction in hex, a PSBT, or a size in vbytes up to 1000000) under the fee policy (fee_policy.default, Electrum's eta:2: the node's 2-block estimate); 8-decimal string. Without an estimate: NoFeeEstimatesError (regtest and simnet fall back to 150 sat/vB, as Electrum on regtest).", s.getDefaultFee))
+	add(base.NewMethod("recommended_fee", "recommended_fee(target): Electrum's estimate for confirmation within target blocks (1 to 1008), in sat/kvB: the node's estimate (for 1 block, 1.5 times the 2-block one), kept within 1000..1500000, or null without an estimate.", s.recommendedFee))
+	add(base.NewMethod("getfeerate", "getfeerate(): Electrum 4.6's {policy, description, sat/kvB, tooltip} for the fee policy in force; Electrum 4.4's fee_method (static, eta, mempool) and fee_level (0..1) are accepted and pick another policy for the answer.", s.getfeerate))
 	add(base.NewMethod("make_seed", "make_seed(nbits, language, seed_type): a new Electrum seed (segwit by default; english word list).", s.makeSeed))
 	add(base.NewMethod("verifymessage", "verifymessage(address, signature, message): true if signature (base64) signs message for address.", s.verifymessage))
-	add(base.NewMethod("getconfig", "getconfig(key): a daemon configuration value (Electrum keys such as fee_per_kb, dynamic_fees, fee_level, use_rbf, confirmed_only, use_change, lightning); unknown keys are an error.", s.getconfig))
-	add(base.NewMethod("setconfig", "setconfig(key, value): sets a configuration value in memory (until restart); unknown keys are an error.", s.setconfig))
+	s.configMethods(b)
 	add(base.NewMethod("modifypaymenturl", "modifypaymenturl(url, amount, divisibility): the payment URL with its amount query parameter set (unchanged for a zero amount).", s.modifypaymenturl))
 	add(base.NewMethod("normalizeaddress", "normalizeaddress(address): the address unchanged (for coins with several address forms).", s.normalizeaddress))
 	add(base.NewMethod("validatecontract", "validatecontract(address): false: this coin has no token contracts.", s.validatecontract))
 	add(base.NewMethod("get_tokens", "get_tokens(): {}: this coin has no tokens.", s.getTokens))
 	add(base.NewMethod("getabi", "getabi(): []: this coin has no contract ABI.", s.getabi))
-	lnHelp := " Lightning is not available in walletd yet: always fails with LightningUnsupportedError (-32011)."
-	b.Add(base.NewMethod("nodeid", "nodeid(): the lightning node id."+lnHelp, lnUnsupported[base.NoArgs]))
-	b.Add(base.NewMethod("add_peer", "add_peer(connection_string, timeout, gossip): connects to a lightning peer."+lnHelp, lnUnsupported[lnPeerArgs]))
-	b.Add(base.NewMethod("list_peers", "list_peers(gossip): the lightning peers."+lnHelp, lnUnsupported[lnListPeersArgs]))
-	b.Add(base.NewMethod("open_channel", "open_channel(connection_string, amount, push_amount, public, password): opens a lightning channel."+lnHelp, lnUnsupported[lnOpenArgs]))
-	b.Add(base.NewMethod("close_channel", "close_channel(channel_point, force, password): closes a lightning channel."+lnHelp, lnUnsupported[lnCloseArgs]))
-	b.Add(base.NewMethod("list_channels", "list_channels(): the lightning channels."+lnHelp, lnUnsupported[base.NoArgs]))
-	b.Add(base.NewMethod("lnpay", "lnpay(invoice, timeout, password): pays a lightning invoice."+lnHelp, lnUnsupported[lnPayArgs]))
-	b.Add(base.NewMethod("get_invoice", "get_invoice(key): a lightning invoice."+lnHelp, lnUnsupported[lnInvoiceArgs]))
-}
-
-// Lightning argument lists (Electrum's), accepted so that a call fails
-// with -32011 rather than a parameter error.
-type lnPeerArgs struct {
-	ConnectionString json.RawMessage `rpc:"connection_string"`
-	Timeout          json.RawMessage `rpc:"timeout"`
-	Gossip           json.RawMessage `rpc:"gossip"`
-}
-
-type lnListPeersArgs struct {
-	Gossip json.RawMessage `rpc:"gossip"`
-}
-
-type lnOpenArgs struct {
-	ConnectionString json.RawMessage `rpc:"connection_string"`
-	Amount           json.RawMessage `rpc:"amount"`
-	PushAmount       json.RawMessage `rpc:"push_amount"`
-	Public           json.RawMessage `rpc:"public"`
-	Password         json.RawMessage `rpc:"password"`
-}
-
-type lnCloseArgs struct {
-	ChannelPoint json.RawMessage `rpc:"channel_point"`
-	Force        json.RawMessage `rpc:"force"`
-	Password     json.RawMessage `rpc:"password"`
-}
-
-type lnPayArgs struct {
-	Invoice  json.RawMessage `rpc:"invoice"`
-	Timeout  json.RawMessage `rpc:"timeout"`
-	Password json.RawMessage `rpc:"password"`
-}
-
-type lnInvoiceArgs struct {
-	Key json.RawMessage `rpc:"key"`
-}
-
-func lnUnsupported[A any](context.Context, *base.Call, A) (any, error) {
-	return nil, base.Errorf(spec.LightningUnsupp, "Lightning not supported in this wallet type")
 }
 
 // strList is a list argument given as a comma-separated string (Electrum's
@@ -196,6 +134,9 @@ type spendOpts struct {
 	Password       *string       `rpc:"password"`
 	LockTime       *uint32       `rpc:"locktime"`
 	AddTransaction bool          `rpc:"addtransaction"`
+	// AllowHighFee lets a fee or fee rate above the caps through
+	// (<COIN>_MAX_TX_FEE, <COIN>_MAX_FEE_RATE); walletd's own parameter.
+	AllowHighFee bool `rpc:"allow_high_fee"`
 }
 
 type paytoArgs struct {
@@ -278,19 +219,37 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 	switch {
 	case o.Fee.Set:
 		fee := o.Fee.Sats
+		if err := s.checkFee(fee, o.AllowHighFee); err != nil {
+			return nil, err
+		}
 		req.Fee = &fee
 	case o.FeeRate.Set:
 		rate, err := feeRateKvB(o.FeeRate, "feerate")
 		if err != nil {
 			return nil, err
 		}
+		if err := s.checkFeeRate(rate, o.AllowHighFee); err != nil {
+			return nil, err
+		}
 		req.FeeRate = &rate
 	default:
-		rate := s.defaultFeeRate(ctx, nil, nil)
+		p := s.conf.policy()
+		if p.method == feeFixed {
+			fee := p.value
+			req.Fee = &fee
+			break
+		}
+		rate, ok := s.policyRate(ctx, p)
+		if !ok {
+			return nil, s.noEstimateFor(ctx, w, req, p)
+		}
 		req.FeeRate = &rate
 	}
 	built, err := w.CreateTransaction(ctx, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkBuilt(ctx, built, o.AllowHighFee); err != nil {
 		return nil, err
 	}
 	out, err := built.Serialize()
@@ -305,13 +264,30 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 	return out, nil
 }
 
+// noEstimateFor answers a payment whose fee policy has no estimate: the
+// error the payment fails with anyway (NotEnoughFunds when the coins cannot
+// even pay the outputs at the minimum relay fee, as Electrum's coin
+// selection fails before it asks for a fee; a bad destination…), else the
+// no-estimate error.
+func (s *sendSide) noEstimateFor(ctx context.Context, w *wallet.Wallet, req wallet.SpendRequest, p feePolicy) error {
+	rate := wallet.MinRelayFeeRate
+	req.FeeRate, req.Unsigned = &rate, true
+	if _, err := w.CreateTransaction(ctx, req); err != nil {
+		return err
+	}
+	return noEstimate(p)
+}
+
 type txArg struct {
 	Tx string `rpc:"tx,required"`
 }
 
+// signArgs are Electrum 4.6's signtransaction parameters; 4.4's
+// iknowwhatimdoing is still accepted by name.
 type signArgs struct {
 	Tx               string  `rpc:"tx,required"`
 	Password         *string `rpc:"password"`
+	IgnoreWarnings   bool    `rpc:"ignore_warnings"`
 	IKnowWhatImDoing bool    `rpc:"iknowwhatimdoing"`
 }
 
@@ -341,6 +317,7 @@ type bumpArgs struct {
 	DecreasePayment bool          `rpc:"decrease_payment"`
 	Password        *string       `rpc:"password"`
 	Unsigned        bool          `rpc:"unsigned"`
+	AllowHighFee    bool          `rpc:"allow_high_fee"`
 }
 
 func (s *sendSide) bumpfee(ctx context.Context, c *base.Call, a bumpArgs) (any, error) {
@@ -349,6 +326,9 @@ func (s *sendSide) bumpfee(ctx context.Context, c *base.Call, a bumpArgs) (any, 
 	}
 	rate, err := feeRateKvB(a.NewFeeRate, "new_fee_rate")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkFeeRate(rate, a.AllowHighFee); err != nil {
 		return nil, err
 	}
 	coins, err := parseCoins(a.FromCoins)
@@ -386,6 +366,9 @@ func (s *sendSide) bumpfee(ctx context.Context, c *base.Call, a bumpArgs) (any, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkBuilt(ctx, built, a.AllowHighFee); err != nil {
+		return nil, err
+	}
 	return built.Serialize()
 }
 
@@ -412,10 +395,18 @@ func (s *sendSide) addtransaction(ctx context.Context, c *base.Call, a txArg) (a
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.d.open(ctx, c); err != nil {
+	w, err := s.d.open(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.d.engine.AddTransaction(ctx, tx); err != nil {
+		return nil, err
+	}
+	// Electrum answers false for a transaction its wallet does not take
+	// (one that neither pays nor spends it).
+	if _, err := w.TxStatus(ctx, tx.TxHash()); errors.Is(err, wallet.ErrTxNotFound) {
+		return false, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return tx.TxHash().String(), nil
@@ -507,11 +498,48 @@ type rawTxArgs struct {
 }
 
 func (s *sendSide) getTxSize(ctx context.Context, _ *base.Call, a rawTxArgs) (any, error) {
-	tx, p, err := wallet.DecodeTransaction(a.RawTx)
+	return s.txVSize(ctx, a.RawTx)
+}
+
+// maxLookupInputs bounds the inputs whose previous outputs one call may
+// look up (in the store, then at the node) to estimate a size.
+const maxLookupInputs = 1000
+
+// txVSize decodes a raw transaction or PSBT and estimates its signed
+// virtual size; more than maxLookupInputs inputs to look up is refused.
+func (s *sendSide) txVSize(ctx context.Context, str string) (int, error) {
+	tx, p, err := wallet.DecodeTransaction(str)
 	if err != nil {
-		return nil, err
+		return 0, err
+	}
+	if n := lookupsNeeded(tx, p); n > maxLookupInputs {
+		return 0, base.Errorf(spec.InvalidParams, "the transaction has %d unsigned inputs whose previous outputs would be looked up; at most %d per call", n, maxLookupInputs)
 	}
 	return s.d.engine.EstimateVSize(ctx, tx, p), nil
+}
+
+// lookupsNeeded counts the inputs EstimateVSize must look up: none for a
+// complete PSBT or a fully signed transaction, else those whose previous
+// output the PSBT does not carry.
+func lookupsNeeded(tx *wire.MsgTx, p *psbt.Packet) int {
+	if p != nil {
+		if p.IsComplete() {
+			return 0
+		}
+		n := 0
+		for i, in := range p.Inputs {
+			if in.WitnessUtxo == nil && in.NonWitnessUtxo == nil && i < len(p.UnsignedTx.TxIn) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, in := range tx.TxIn {
+		if len(in.SignatureScript) == 0 && len(in.Witness) == 0 {
+			return len(tx.TxIn)
+		}
+	}
+	return 0
 }
 
 func (s *sendSide) getTxHash(_ context.Context, _ *base.Call, a rawTxArgs) (any, error) {
@@ -529,131 +557,6 @@ func (s *sendSide) getTxHash(_ context.Context, _ *base.Call, a rawTxArgs) (any,
 	return tx.TxHash().String(), nil
 }
 
-type defaultFeeArgs struct {
-	Tx json.RawMessage `rpc:"tx,required"`
-}
-
-func (s *sendSide) getDefaultFee(ctx context.Context, _ *base.Call, a defaultFeeArgs) (any, error) {
-	size, err := s.sizeOf(ctx, a.Tx)
-	if err != nil {
-		return nil, err
-	}
-	rate := s.defaultFeeRate(ctx, nil, nil)
-	return wallet.FormatFixed(feeForSize(rate, size)), nil
-}
-
-// sizeOf reads get_default_fee's argument: a vsize (JSON integer, or a
-// string of digits) or a raw transaction / PSBT.
-func (s *sendSide) sizeOf(ctx context.Context, raw json.RawMessage) (int64, error) {
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err == nil {
-		v, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil || v < 0 {
-			return 0, base.Errorf(spec.InvalidParams, "invalid value for argument \"tx\": a size must be a non-negative integer")
-		}
-		return v, nil
-	}
-	var str string
-	if err := json.Unmarshal(raw, &str); err != nil {
-		return 0, base.Errorf(spec.InvalidParams, "invalid value for argument \"tx\": expected a transaction or a size")
-	}
-	if v, err := strconv.ParseInt(strings.TrimSpace(str), 10, 64); err == nil && v >= 0 {
-		return v, nil
-	}
-	tx, p, err := wallet.DecodeTransaction(str)
-	if err != nil {
-		return 0, err
-	}
-	return int64(s.d.engine.EstimateVSize(ctx, tx, p)), nil
-}
-
-// feeForSize is Electrum's estimate_fee_for_feerate: round(rate/1000 ×
-// size), halves to even (Python's round).
-func feeForSize(ratePerKvB, size int64) int64 {
-	num := ratePerKvB * size
-	q, r := num/1000, num%1000
-	if r > 500 || r == 500 && q%2 == 1 {
-		q++
-	}
-	return q
-}
-
-type recommendedFeeArgs struct {
-	Target int `rpc:"target,required"`
-}
-
-func (s *sendSide) recommendedFee(ctx context.Context, _ *base.Call, a recommendedFeeArgs) (any, error) {
-	if a.Target < 1 {
-		return nil, base.Errorf(spec.InvalidParams, "invalid value for argument \"target\": must be at least 1 block")
-	}
-	rate, ok := s.estimate(ctx, a.Target)
-	if !ok {
-		return nil, nil
-	}
-	return rate, nil
-}
-
-// estimate asks the node for a fee rate (sat/kvB), capped as Electrum caps
-// dynamic estimates; ok is false without a backend or an estimate.
-func (s *sendSide) estimate(ctx context.Context, target int) (int64, bool) {
-	if s.d.backend == nil {
-		return 0, false
-	}
-	rate, ok, err := s.d.backend.EstimateFee(ctx, target)
-	if err != nil {
-		s.d.log.Debug("fee estimate", "target", target, "err", err)
-		return 0, false
-	}
-	if !ok {
-		return 0, false
-	}
-	return min(max(rate, wallet.MinRelayFeeRate), feeRateMaxDynamic), true
-}
-
-// defaultFeeRate is the rate payto uses without fee or feerate, in sat/kvB,
-// following Electrum's config: with dynamic_fees (default) the node's
-// estimate for the fee_level's ETA target (default level 2: 5 blocks),
-// else — or when the node has no estimate — the static fee_per_kb.
-// method ("static", "eta", "mempool") and level (0..1) override the config.
-func (s *sendSide) defaultFeeRate(ctx context.Context, method *string, level *float64) int64 {
-	static := s.conf.integer("fee_per_kb", feeRateFallback)
-	dynamic := s.conf.boolean("dynamic_fees", true)
-	if method != nil {
-		dynamic = *method != "static"
-	}
-	if !dynamic {
-		return static
-	}
-	pos := s.conf.integer("fee_level", 2)
-	if level != nil {
-		pos = int64(*level*float64(len(etaTargets)-1) + 0.5)
-	}
-	pos = min(max(pos, 0), int64(len(etaTargets)-1))
-	if rate, ok := s.estimate(ctx, etaTargets[pos]); ok {
-		return rate
-	}
-	return static
-}
-
-type feeRateArgs struct {
-	FeeMethod *string  `rpc:"fee_method"`
-	FeeLevel  *float64 `rpc:"fee_level"`
-}
-
-func (s *sendSide) getfeerate(ctx context.Context, _ *base.Call, a feeRateArgs) (any, error) {
-	if a.FeeMethod != nil {
-		switch *a.FeeMethod {
-		case "static", "eta", "mempool":
-		default:
-			return nil, base.Errorf(spec.InvalidParams, "invalid fee_method %q: static, eta or mempool", *a.FeeMethod)
-		}
-	}
-	if a.FeeLevel != nil && (*a.FeeLevel < 0 || *a.FeeLevel > 1) {
-		return nil, base.Errorf(spec.InvalidParams, "fee_level must be between 0 and 1")
-	}
-	return s.defaultFeeRate(ctx, a.FeeMethod, a.FeeLevel), nil
-}
-
 type makeSeedArgs struct {
 	NBits    int    `rpc:"nbits" default:"132"`
 	Language string `rpc:"language" default:"\"english\""`
@@ -669,134 +572,6 @@ func (s *sendSide) makeSeed(_ context.Context, _ *base.Call, a makeSeedArgs) (an
 		return nil, base.Errorf(spec.InvalidParams, "make_seed: %v", err)
 	}
 	return seed, nil
-}
-
-// electrumConfig is the daemon's in-memory configuration: Electrum's keys
-// that clients read or set, a few of which steer fees and coin selection.
-type electrumConfig struct {
-	mu   sync.Mutex
-	vals map[string]json.RawMessage
-}
-
-// configDefaults are the known keys and their defaults (Electrum's, and
-// Bitcart's "lightning" flag, which the SDK reads).
-var configDefaults = map[string]string{
-	"lightning":                    "false",
-	"lightning_listen":             `""`,
-	"use_gossip":                   "false",
-	"dynamic_fees":                 "true",
-	"mempool_fees":                 "false",
-	"fee_level":                    "2",
-	"depth_level":                  "2",
-	"fee_per_kb":                   strconv.Itoa(feeRateFallback),
-	"use_rbf":                      "true",
-	"batch_rbf":                    "false",
-	"confirmed_only":               "false",
-	"use_change":                   "true",
-	"multiple_change":              "false",
-	"coin_chooser":                 `"Privacy"`,
-	"coin_chooser_output_rounding": "true",
-	"decimal_point":                "8",
-	"num_zeros":                    "0",
-	"currency":                     `"USD"`,
-	"use_exchange_rate":            "false",
-	"request_expiry":               "86400",
-	"gap_limit":                    "20",
-}
-
-// configKinds lists keys whose value steers walletd and must have a type.
-var configKinds = map[string]string{
-	"dynamic_fees": "bool", "mempool_fees": "bool", "use_rbf": "bool", "confirmed_only": "bool",
-	"use_change": "bool", "lightning": "bool", "fee_level": "int", "fee_per_kb": "int",
-}
-
-func newElectrumConfig() *electrumConfig {
-	c := &electrumConfig{vals: map[string]json.RawMessage{}}
-	for k, v := range configDefaults {
-		c.vals[k] = json.RawMessage(v)
-	}
-	return c
-}
-
-func (c *electrumConfig) get(key string) (json.RawMessage, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.vals[key]
-	return v, ok
-}
-
-func (c *electrumConfig) boolean(key string, def bool) bool {
-	v, ok := c.get(key)
-	var b bool
-	if !ok || json.Unmarshal(v, &b) != nil {
-		return def
-	}
-	return b
-}
-
-func (c *electrumConfig) integer(key string, def int64) int64 {
-	v, ok := c.get(key)
-	var f float64
-	if !ok || json.Unmarshal(v, &f) != nil {
-		return def
-	}
-	return int64(f)
-}
-
-type configKeyArgs struct {
-	Key string `rpc:"key,required"`
-}
-
-func noConfigKey(key string) error {
-	return base.Errorf(spec.NoConfigKey, "No such config key: %q", key)
-}
-
-func (s *sendSide) getconfig(_ context.Context, _ *base.Call, a configKeyArgs) (any, error) {
-	v, ok := s.conf.get(a.Key)
-	if !ok {
-		return nil, noConfigKey(a.Key)
-	}
-	return v, nil
-}
-
-type setConfigArgs struct {
-	Key   string          `rpc:"key,required"`
-	Value json.RawMessage `rpc:"value"`
-}
-
-func (s *sendSide) setconfig(_ context.Context, _ *base.Call, a setConfigArgs) (any, error) {
-	if _, ok := s.conf.get(a.Key); !ok {
-		return nil, noConfigKey(a.Key)
-	}
-	v := a.Value
-	if v == nil {
-		v = json.RawMessage("null")
-	}
-	// Electrum json-decodes a string value ("5" → 5, "true" → true).
-	var str string
-	if json.Unmarshal(v, &str) == nil && json.Valid([]byte(str)) {
-		v = json.RawMessage(str)
-	}
-	switch configKinds[a.Key] {
-	case "bool":
-		var b bool
-		if json.Unmarshal(v, &b) != nil {
-			return nil, base.Errorf(spec.InvalidParams, "config key %q takes a boolean", a.Key)
-		}
-	case "int":
-		var f float64
-		if json.Unmarshal(v, &f) != nil || f < 0 {
-			return nil, base.Errorf(spec.InvalidParams, "config key %q takes a non-negative number", a.Key)
-		}
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, v); err != nil {
-		return nil, base.Errorf(spec.InvalidParams, "invalid config value")
-	}
-	s.conf.mu.Lock()
-	s.conf.vals[a.Key] = json.RawMessage(compact.Bytes())
-	s.conf.mu.Unlock()
-	return true, nil
 }
 
 type paymentURLArgs struct {

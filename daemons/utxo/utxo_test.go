@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/daemons/base"
 	"github.com/walletd/walletd/internal/vectors"
@@ -25,9 +26,19 @@ type rpcClient struct {
 
 func newDaemon(t testing.TB, network string) *rpcClient {
 	t.Helper()
+	return newDaemonWith(t, network, nil)
+}
+
+// newDaemonWith is newDaemon over a backend (not started: only its
+// wallet-less calls are used).
+func newDaemonWith(t testing.TB, network string, backend chain.Backend, opts ...func(*Config)) *rpcClient {
+	t.Helper()
 	cfg := Config{Login: "electrum", Password: "electrumz", Network: network, MaxBodyBytes: 1 << 20, MaxBatch: 10,
 		DataPath: t.TempDir()}
-	d, err := New(context.Background(), btcCoin(), cfg, nil, nil)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d, err := New(context.Background(), btcCoin(), cfg, backend, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +194,7 @@ func TestGetinfoWithoutBackend(t *testing.T) {
 	if err := json.Unmarshal(r.Result, &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Connected || info.Network != "regtest" || info.Version != Version {
+	if info.Connected || info.Network != "regtest" || info.Version != ElectrumVersion || info.WalletdVersion != Version || info.Synchronized || info.FeeEstimates == nil {
 		t.Errorf("getinfo: %+v", info)
 	}
 }

@@ -1,11 +1,16 @@
 package utxo
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/daemons/base"
@@ -22,19 +27,19 @@ func (d *Daemon) walletMethods(b *base.Builder) {
 	b.Add(base.NewMethod("ismine", "ismine(address): true if the address belongs to the wallet.", d.ismine, w))
 	b.Add(base.NewMethod("getunusedaddress", "getunusedaddress(): the first receiving address with no history and no request, or null.", d.getunusedaddress, w))
 	b.Add(base.NewMethod("createnewaddress", "createnewaddress(): derives a new receiving address past the gap limit.", d.createnewaddress, w))
-	b.Add(base.NewMethod("listaddresses", "listaddresses(receiving, change, labels, frozen, unused, funded, balance): the wallet's addresses, filtered; with balance=true, [address, balance] pairs.", d.listaddresses, w))
-	b.Add(base.NewMethod("listunspent", "listunspent(): the wallet's unspent outputs.", d.listunspent, w))
-	b.Add(base.NewMethod("onchain_history", "onchain_history(): the wallet's transactions with amounts and confirmations.", d.onchainHistory, w))
+	b.Add(base.NewMethod("listaddresses", "listaddresses(receiving, change, labels, frozen, unused, funded, balance): the wallet's addresses, filtered (frozen: only frozen ones); with balance or labels, [address, balance?, repr(label)?] lists as Electrum prints them.", d.listaddresses, w))
+	b.Add(base.NewMethod("listunspent", "listunspent(): the wallet's unspent outputs not spent in the mempool, as Electrum 4.6 lists them (value in coin units).", d.listunspent, w))
+	b.Add(base.NewMethod("onchain_history", "onchain_history(show_fiat, year, show_addresses): the wallet's transactions as Electrum 4.6's list of {txid, amount_sat, fee_sat, height, confirmations, timestamp, monotonic_timestamp, incoming, bc_value, bc_balance, date, txpos_in_block, wanted_height, label, group_id}; year keeps one calendar year (UTC); show_addresses adds inputs and outputs; show_fiat adds fiat fields (walletd has no exchange rates: \"No Data\").", d.onchainHistory, w))
 	b.Add(base.NewMethod("get_tx_status", "get_tx_status(txid): {\"confirmations\": n} for a wallet transaction.", d.getTxStatus, w))
 	b.Add(base.NewMethod("get_updates", "get_updates(): drains the wallet's queue of events (at most <COIN>_POLLING_CAP).", d.getUpdates, w))
-	b.Add(base.NewMethod("close_wallet", "close_wallet(): unloads the wallet's keys from memory (it stays tracked); false if it was not loaded.", d.closeWallet, w))
-	b.Add(base.NewMethod("add_request", "add_request(amount, memo, expiry, lightning, force): creates a payment request on a fresh receiving address; expiry in seconds.", d.addRequest, w))
-	b.Add(base.NewMethod("get_request", "get_request(key): a payment request by id (or address) with its live status.", d.getRequest, w, base.Alias("getrequest")))
+	b.Add(base.NewMethod("close_wallet", "close_wallet(key): unloads the wallet (the xpub argument, or key) from memory (it stays tracked); false if it was not loaded.", d.closeWallet))
+	b.Add(base.NewMethod("add_request", "add_request(amount, memo, expiry, lightning, force): creates a payment request on a fresh receiving address; amount null or 0: no amount (amount_BTC \"unknown\"); expiry in seconds, null or 0: never expires (at most 10 years).", d.addRequest, w))
+	b.Add(base.NewMethod("get_request", "get_request(request_id): a payment request by id (or address) with its live status; Bitcart's name address and walletd 0.1's key are accepted.", d.getRequest, w, base.Alias("getrequest")))
 	b.Add(base.NewMethod("list_requests", "list_requests(pending, expired, paid): the wallet's payment requests, optionally filtered by status.", d.listRequests, w))
-	b.Add(base.NewMethod("delete_request", "delete_request(key): deletes a payment request; false if there was none.", d.deleteRequest, w))
+	b.Add(base.NewMethod("delete_request", "delete_request(request_id): deletes a payment request (its address is never reused); null.", d.deleteRequest, w))
 	b.Add(base.NewMethod("clear_requests", "clear_requests(): deletes every payment request of the wallet.", d.clearRequests, w))
 	b.Add(base.NewMethod("setrequestaddress", "setrequestaddress(key, address): not supported (returns false), as in Bitcart.", d.setrequestaddress, w))
-	b.Add(base.NewMethod("get_transaction", "get_transaction(tx_hash): a transaction from the node, decoded, with its confirmations.", d.getTransaction))
+	b.Add(base.NewMethod("get_transaction", "get_transaction(tx_hash, use_spv): a transaction from the node, decoded as Electrum's to_json (scriptSig always, witness for segwit transactions), with its confirmations; use_spv is accepted (walletd trusts its own node either way).", d.getTransaction))
 	b.Add(base.NewMethod("getaddresshistory", "getaddresshistory(address): [{tx_hash, height}] of any address, from the node's address index.", d.getaddresshistory))
 	b.Add(base.NewMethod("getaddressbalance", "getaddressbalance(address): {confirmed, unconfirmed} of any address, from the node's address index.", d.getaddressbalance))
 	b.Add(base.NewMethod("getaddressunspent", "getaddressunspent(address): [{tx_hash, tx_pos, height, value}] of any address, from the node's address index.", d.getaddressunspent))
@@ -131,30 +136,87 @@ func (d *Daemon) listaddresses(ctx context.Context, c *base.Call, a listAddresse
 	if err != nil {
 		return nil, err
 	}
+	var frozen map[string]bool
+	if a.Frozen {
+		if frozen, err = w.FrozenAddresses(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var labels map[string]string
+	if a.Labels {
+		if labels, err = d.addressLabels(ctx, w); err != nil {
+			return nil, err
+		}
+	}
 	out := []any{}
 	for _, ad := range addrs {
-		if a.Receiving && ad.Change || a.Change && !ad.Change || a.Unused && ad.Used || a.Funded && ad.Balance == 0 || a.Frozen {
+		if a.Frozen && !frozen[ad.Address] || a.Receiving && ad.Change || a.Change && !ad.Change ||
+			a.Unused && ad.Used || a.Funded && ad.Balance == 0 {
 			continue
 		}
-		var item any = ad.Address
+		if !a.Labels && !a.Balance {
+			out = append(out, ad.Address)
+			continue
+		}
+		item := []string{ad.Address}
 		if a.Balance {
-			item = []string{ad.Address, wallet.FormatElectrum(ad.Balance)}
+			item = append(item, formatSatoshis(ad.Balance))
+		}
+		if a.Labels {
+			item = append(item, pyRepr(labels[ad.Address]))
 		}
 		out = append(out, item)
 	}
 	return out, nil
 }
 
-// unspentJSON is one listunspent entry, as Electrum prints it.
+// addressLabels is Electrum's get_label_for_address for every labelled
+// address: its own label, else the message of its request.
+func (d *Daemon) addressLabels(ctx context.Context, w *wallet.Wallet) (map[string]string, error) {
+	labels, err := w.Labels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reqs, err := w.ListRequests(ctx, false, false, false)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range reqs {
+		if r.Memo != "" {
+			out[r.Address] = r.Memo
+		}
+	}
+	for k, v := range labels {
+		if d.net.ValidAddress(k) {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// unspentJSON is one listunspent entry, Electrum 4.6's PartialTxInput.to_json
+// of a wallet coin with value_sats replaced by value (coin units).
 type unspentJSON struct {
-	Address     string `json:"address"`
-	Value       string `json:"value"`
-	ValueSats   int64  `json:"value_sats"`
-	PrevoutHash string `json:"prevout_hash"`
-	PrevoutN    uint32 `json:"prevout_n"`
-	Height      int32  `json:"height"`
-	Coinbase    bool   `json:"coinbase"`
-	NSequence   uint32 `json:"nsequence"`
+	PrevoutHash         string            `json:"prevout_hash"`
+	PrevoutN            uint32            `json:"prevout_n"`
+	Coinbase            bool              `json:"coinbase"`
+	NSequence           uint32            `json:"nsequence"`
+	Height              int32             `json:"height"`
+	Address             string            `json:"address"`
+	Desc                *string           `json:"desc"`
+	UTXO                *string           `json:"utxo"`
+	WitnessUTXO         *string           `json:"witness_utxo"`
+	Sighash             *int              `json:"sighash"`
+	RedeemScript        *string           `json:"redeem_script"`
+	WitnessScript       *string           `json:"witness_script"`
+	SigsECDSA           map[string]string `json:"sigs_ecdsa"`
+	TapKeySig           *string           `json:"tap_key_sig"`
+	TapMerkleRoot       *string           `json:"tap_merkle_root"`
+	BIP32Paths          map[string]any    `json:"bip32_paths"`
+	SLIP19OwnershipProo *string           `json:"slip_19_ownership_proof"`
+	UnknownPSBTFields   map[string]string `json:"unknown_psbt_fields"`
+	Value               string            `json:"value"`
 }
 
 func (d *Daemon) listunspent(ctx context.Context, c *base.Call, _ base.NoArgs) (any, error) {
@@ -171,27 +233,66 @@ func (d *Daemon) listunspent(ctx context.Context, c *base.Call, _ base.NoArgs) (
 		if u.SpentBy != "" {
 			continue
 		}
-		out = append(out, unspentJSON{Address: u.Address, Value: wallet.FormatElectrum(u.Value), ValueSats: u.Value,
-			PrevoutHash: u.OutPoint.Hash.String(), PrevoutN: u.OutPoint.Index, Height: u.Height, Coinbase: u.Coinbase,
-			NSequence: 0xfffffffd})
+		out = append(out, unspentJSON{PrevoutHash: u.OutPoint.Hash.String(), PrevoutN: u.OutPoint.Index,
+			Coinbase: u.Coinbase, NSequence: wallet.SequenceNoRBF, Height: u.Height, Address: u.Address,
+			SigsECDSA: map[string]string{}, BIP32Paths: map[string]any{}, UnknownPSBTFields: map[string]string{},
+			Value: decimalStr(u.Value)})
 	}
 	return out, nil
 }
 
-// historyJSON is one onchain_history transaction.
-type historyJSON struct {
-	TxID          string  `json:"txid"`
-	Height        int32   `json:"height"`
-	Confirmations int64   `json:"confirmations"`
-	Timestamp     *int64  `json:"timestamp"`
-	Date          *string `json:"date"`
-	Incoming      bool    `json:"incoming"`
-	BCValue       string  `json:"bc_value"`
-	BCBalance     string  `json:"bc_balance"`
-	Label         string  `json:"label"`
+type historyArgs struct {
+	ShowFiat      bool   `rpc:"show_fiat"`
+	Year          *int   `rpc:"year"`
+	ShowAddresses bool   `rpc:"show_addresses"`
+	ShowFees      *bool  `rpc:"show_fees"`
+	FromHeight    *int32 `rpc:"from_height"`
+	ToHeight      *int32 `rpc:"to_height"`
 }
 
-func (d *Daemon) onchainHistory(ctx context.Context, c *base.Call, _ base.NoArgs) (any, error) {
+// historyItem is Electrum 4.6's OnchainHistoryItem.to_dict, with the
+// show_addresses and show_fiat additions.
+type historyItem struct {
+	TxID               string  `json:"txid"`
+	AmountSat          int64   `json:"amount_sat"`
+	FeeSat             *int64  `json:"fee_sat"`
+	Height             int32   `json:"height"`
+	Confirmations      int64   `json:"confirmations"`
+	Timestamp          *int64  `json:"timestamp"`
+	MonotonicTimestamp int64   `json:"monotonic_timestamp"`
+	Incoming           bool    `json:"incoming"`
+	BCValue            string  `json:"bc_value"`
+	BCBalance          string  `json:"bc_balance"`
+	Date               *string `json:"date"`
+	TxposInBlock       *int    `json:"txpos_in_block"`
+	WantedHeight       *int32  `json:"wanted_height"`
+	Label              string  `json:"label"`
+	GroupID            *string `json:"group_id"`
+
+	Inputs  []txInputJSON   `json:"inputs,omitempty"`
+	Outputs []historyOutput `json:"outputs,omitempty"`
+
+	FiatCurrency *string `json:"fiat_currency,omitempty"`
+	FiatRate     *string `json:"fiat_rate,omitempty"`
+	FiatValue    *string `json:"fiat_value,omitempty"`
+	FiatFee      *string `json:"fiat_fee,omitempty"`
+	FiatDefault  *bool   `json:"fiat_default,omitempty"`
+}
+
+// historyOutput is one output of onchain_history(show_addresses).
+type historyOutput struct {
+	Address  string `json:"address"`
+	ValueSat int64  `json:"value_sat"`
+}
+
+// txTimestampInf is Electrum's TX_TIMESTAMP_INF, the monotonic timestamp
+// of unconfirmed transactions.
+const txTimestampInf = 999_999_999_999
+
+func (d *Daemon) onchainHistory(ctx context.Context, c *base.Call, a historyArgs) (any, error) {
+	if a.Year != nil && (*a.Year < 1970 || *a.Year > 9999) {
+		return nil, base.Errorf(spec.InvalidParams, "invalid value for argument \"year\": a year from 1970 to 9999")
+	}
 	w, err := d.open(ctx, c)
 	if err != nil {
 		return nil, err
@@ -200,28 +301,91 @@ func (d *Daemon) onchainHistory(ctx context.Context, c *base.Call, _ base.NoArgs
 	if err != nil {
 		return nil, err
 	}
-	txs := []historyJSON{}
-	var bal, in, out int64
+	labels, err := w.Labels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var addrLabels map[string]string
+	currency := d.configString("currency")
+	now := time.Now()
+	out := []historyItem{}
+	var bal, monotonic int64
 	for _, it := range items {
 		delta := it.Received - it.Sent
 		bal += delta
-		if delta >= 0 {
-			in += delta
-		} else {
-			out -= delta
-		}
-		h := historyJSON{TxID: it.TxID.String(), Height: it.Height, Confirmations: it.Confirmations,
-			Incoming: delta >= 0, BCValue: wallet.FormatElectrum(delta), BCBalance: wallet.FormatElectrum(bal)}
+		h := historyItem{TxID: it.TxID.String(), AmountSat: delta, Height: it.Height, Confirmations: it.Confirmations,
+			Incoming: delta > 0, BCValue: formatSatoshis(delta), BCBalance: formatSatoshis(bal)}
+		ts := int64(txTimestampInf)
 		if !it.Time.IsZero() && it.Height > 0 {
-			ts := it.Time.Unix()
+			t := it.Time.Unix()
 			date := it.Time.UTC().Format("2006-01-02 15:04")
-			h.Timestamp, h.Date = &ts, &date
+			h.Timestamp, h.Date, ts = &t, &date, t
 		}
-		txs = append(txs, h)
+		monotonic = max(monotonic, ts)
+		h.MonotonicTimestamp = monotonic
+		if a.Year != nil {
+			at := now
+			if h.Timestamp != nil {
+				at = time.Unix(*h.Timestamp, 0)
+			}
+			if at.UTC().Year() != *a.Year {
+				continue
+			}
+		}
+		if a.FromHeight != nil && *a.FromHeight > it.Height && it.Height > 0 ||
+			a.ToHeight != nil && (it.Height >= *a.ToHeight || it.Height <= 0) {
+			continue
+		}
+		if it.Sent > 0 {
+			if fee, err := w.TxFee(ctx, it.TxID); err == nil {
+				h.FeeSat = &fee
+			}
+		}
+		var tx *wire.MsgTx
+		if len(it.Raw) > 0 {
+			tx = wire.NewMsgTx(wire.TxVersion)
+			if tx.Deserialize(bytes.NewReader(it.Raw)) != nil {
+				tx = nil
+			}
+		}
+		h.Label = labels[h.TxID]
+		if h.Label == "" && it.Sent == 0 && tx != nil {
+			if addrLabels == nil {
+				if addrLabels, err = d.addressLabels(ctx, w); err != nil {
+					return nil, err
+				}
+			}
+			var parts []string
+			for _, o := range tx.TxOut {
+				if addr, ok := d.net.AddressFromScript(o.PkScript); ok && addrLabels[addr] != "" {
+					if mine, _ := w.IsMine(ctx, addr); mine {
+						parts = append(parts, addrLabels[addr])
+					}
+				}
+			}
+			h.Label = strings.Join(parts, ", ")
+		}
+		if a.ShowAddresses && tx != nil {
+			h.Inputs = inputsJSON(tx)
+			h.Outputs = make([]historyOutput, len(tx.TxOut))
+			for i, o := range tx.TxOut {
+				addr, ok := d.net.AddressFromScript(o.PkScript)
+				if !ok {
+					addr = "SCRIPT " + hex.EncodeToString(o.PkScript)
+				}
+				h.Outputs[i] = historyOutput{Address: addr, ValueSat: o.Value}
+			}
+		}
+		if a.ShowFiat {
+			noData, yes := "No Data", true
+			h.FiatCurrency, h.FiatRate, h.FiatValue, h.FiatDefault = &currency, &noData, &noData, &yes
+			if h.FeeSat != nil {
+				h.FiatFee = &noData
+			}
+		}
+		out = append(out, h)
 	}
-	return map[string]any{"transactions": txs, "summary": map[string]any{
-		"end_balance": wallet.FormatElectrum(bal), "incoming": wallet.FormatElectrum(in),
-		"outgoing": wallet.FormatElectrum(out)}}, nil
+	return out, nil
 }
 
 type txidArgs struct {
@@ -267,18 +431,36 @@ func (d *Daemon) getUpdates(ctx context.Context, c *base.Call, _ base.NoArgs) (a
 	return w.Updates(ctx)
 }
 
-func (d *Daemon) closeWallet(_ context.Context, c *base.Call, _ base.NoArgs) (any, error) {
-	return d.engine.CloseWallet(c.Wallet.Key), nil
+type closeWalletArgs struct {
+	Key string `rpc:"key"`
 }
 
+// closeWallet is Bitcart's close_wallet(key): the wallet named by the
+// xpub argument, else by key.
+func (d *Daemon) closeWallet(_ context.Context, c *base.Call, a closeWalletArgs) (any, error) {
+	k := c.Wallet.Key
+	if k == "" {
+		k = a.Key
+	}
+	if k == "" {
+		return false, nil
+	}
+	return d.engine.CloseWallet(k), nil
+}
+
+// maxRequestExpiry bounds add_request's expiry: 10 years.
+const maxRequestExpiry = 10 * 365 * 24 * 3600
+
 type addRequestArgs struct {
-	Amount    wallet.Amount `rpc:"amount,required"`
+	Amount    wallet.Amount `rpc:"amount"`
 	Memo      string        `rpc:"memo" default:"\"\""`
-	Expiry    int64         `rpc:"expiry" default:"3600"`
+	Expiry    *json.Number  `rpc:"expiry,nullable" default:"3600"`
 	Lightning bool          `rpc:"lightning"`
 	Force     bool          `rpc:"force"`
 }
 
+// addRequest is Electrum's add_request: amount null or 0 makes a request
+// without an amount, expiry null or 0 one that never expires.
 func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs) (any, error) {
 	if a.Lightning {
 		return nil, base.Errorf(spec.LightningUnsupp, "Lightning not supported in this wallet type")
@@ -286,14 +468,18 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 	if a.Amount.Max {
 		return nil, base.Errorf(spec.InvalidParams, "invalid amount: \"!\" is not a request amount")
 	}
-	if a.Expiry < 0 {
-		return nil, base.Errorf(spec.InvalidParams, "expiry must not be negative")
+	var expiry int64
+	if a.Expiry != nil {
+		var err error
+		if expiry, err = strconv.ParseInt(a.Expiry.String(), 10, 64); err != nil || expiry < 0 || expiry > maxRequestExpiry {
+			return nil, base.Errorf(spec.InvalidParams, "invalid value for argument \"expiry\": seconds from 0 (never) to %d", maxRequestExpiry)
+		}
 	}
 	w, err := d.open(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	r, err := w.AddRequest(ctx, a.Amount.Sats, a.Memo, a.Expiry, a.Force)
+	r, err := w.AddRequest(ctx, a.Amount.Sats, a.Memo, expiry, a.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -303,17 +489,23 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 // requestJSON renders a request in the contract's shape (amount key per
 // coin: amount_BTC, amount_LTC…).
 func (d *Daemon) requestJSON(r *wallet.RequestView) requestReply {
-	return requestReply{amountKey: d.amountKey, amount: wallet.FormatElectrum(r.Amount), body: requestBody{
-		RequestID: r.ID, AmountSat: r.Amount, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
+	body := requestBody{RequestID: r.ID, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
 		Status: r.Status, StatusStr: r.StatusStr, Address: r.Address, URI: r.URI, TxHashes: r.TxHashes,
-		Confirmations: r.Confirmations, SentAmount: wallet.FormatFixed(r.Sent)}}
+		Confirmations: r.Confirmations}
+	sent := wallet.FormatFixed(r.Sent)
+	body.SentAmount = &sent
+	if r.Amount != 0 {
+		amount := r.Amount
+		body.AmountSat = &amount
+	}
+	return requestReply{amountKey: d.amountKey, amount: formatAmountSat(r.Amount), body: body}
 }
 
 // requestBody is a request's reply without its coin-named amount.
 type requestBody struct {
 	RequestID     string   `json:"request_id"`
 	IsLightning   bool     `json:"is_lightning"`
-	AmountSat     int64    `json:"amount_sat"`
+	AmountSat     *int64   `json:"amount_sat"`
 	Message       string   `json:"message"`
 	Timestamp     int64    `json:"timestamp"`
 	Expiry        int64    `json:"expiry"`
@@ -323,7 +515,7 @@ type requestBody struct {
 	URI           string   `json:"URI"`
 	TxHashes      []string `json:"tx_hashes"`
 	Confirmations int64    `json:"confirmations"`
-	SentAmount    string   `json:"sent_amount"`
+	SentAmount    *string  `json:"sent_amount,omitempty"`
 }
 
 // requestReply marshals as requestBody plus "amount_<TICKER>" first,
@@ -349,16 +541,38 @@ func (r requestReply) MarshalJSON() ([]byte, error) {
 	return append(out, body[1:]...), nil
 }
 
+// requestKeyArgs name a request: Electrum 4.6's request_id, Bitcart's
+// address (get_request) or walletd 0.1's key; exactly one.
 type requestKeyArgs struct {
-	Key string `rpc:"key,required"`
+	RequestID string `rpc:"request_id"`
+	Address   string `rpc:"address"`
+	Key       string `rpc:"key"`
+}
+
+// id returns the one name given, or an InvalidParams error.
+func (a requestKeyArgs) id() (string, error) {
+	var got []string
+	for _, v := range []string{a.RequestID, a.Address, a.Key} {
+		if v != "" {
+			got = append(got, v)
+		}
+	}
+	if len(got) != 1 {
+		return "", base.Errorf(spec.InvalidParams, "give the request's id (request_id) once")
+	}
+	return got[0], nil
 }
 
 func (d *Daemon) getRequest(ctx context.Context, c *base.Call, a requestKeyArgs) (any, error) {
+	id, err := a.id()
+	if err != nil {
+		return nil, err
+	}
 	w, err := d.open(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	r, err := w.GetRequest(ctx, a.Key)
+	r, err := w.GetRequest(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -387,12 +601,23 @@ func (d *Daemon) listRequests(ctx context.Context, c *base.Call, a listRequestsA
 	return out, nil
 }
 
-func (d *Daemon) deleteRequest(ctx context.Context, c *base.Call, a requestKeyArgs) (any, error) {
+type deleteRequestArgs struct {
+	RequestID string `rpc:"request_id"`
+	Key       string `rpc:"key"`
+}
+
+// deleteRequest is Electrum's delete_request: null either way.
+func (d *Daemon) deleteRequest(ctx context.Context, c *base.Call, a deleteRequestArgs) (any, error) {
+	id, err := requestKeyArgs{RequestID: a.RequestID, Key: a.Key}.id()
+	if err != nil {
+		return nil, err
+	}
 	w, err := d.open(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	return w.DeleteRequest(ctx, a.Key)
+	_, err = w.DeleteRequest(ctx, id)
+	return nil, err
 }
 
 func (d *Daemon) clearRequests(ctx context.Context, c *base.Call, _ base.NoArgs) (any, error) {
@@ -416,23 +641,18 @@ type txHashArgs struct {
 	TxHash string `rpc:"tx_hash,required"`
 }
 
-// txInputJSON and txOutputJSON are get_transaction's shapes.
-type txInputJSON struct {
-	PrevoutHash string   `json:"prevout_hash"`
-	PrevoutN    uint32   `json:"prevout_n"`
-	Coinbase    bool     `json:"coinbase"`
-	NSequence   uint32   `json:"nsequence"`
-	ScriptSig   string   `json:"scriptSig,omitempty"`
-	Witness     []string `json:"witness,omitempty"`
+type getTransactionArgs struct {
+	TxHash string `rpc:"tx_hash,required"`
+	UseSPV bool   `rpc:"use_spv"`
 }
 
-type txOutputJSON struct {
-	ScriptPubKey string `json:"scriptpubkey"`
-	Address      any    `json:"address"`
-	ValueSats    int64  `json:"value_sats"`
+// transactionJSON is get_transaction's reply: to_json plus confirmations.
+type transactionJSON struct {
+	txJSON
+	Confirmations int64 `json:"confirmations"`
 }
 
-func (d *Daemon) getTransaction(ctx context.Context, _ *base.Call, a txHashArgs) (any, error) {
+func (d *Daemon) getTransaction(ctx context.Context, _ *base.Call, a getTransactionArgs) (any, error) {
 	id, err := parseTxid(a.TxHash)
 	if err != nil {
 		return nil, err
@@ -444,28 +664,22 @@ func (d *Daemon) getTransaction(ctx context.Context, _ *base.Call, a txHashArgs)
 	if err != nil {
 		return nil, err
 	}
-	tx := info.Tx
-	ins := make([]txInputJSON, len(tx.TxIn))
-	coinbase := len(tx.TxIn) == 1 && tx.TxIn[0].PreviousOutPoint.Hash == (chainhash.Hash{})
-	for i, in := range tx.TxIn {
-		ins[i] = txInputJSON{PrevoutHash: in.PreviousOutPoint.Hash.String(), PrevoutN: in.PreviousOutPoint.Index,
-			Coinbase: coinbase, NSequence: in.Sequence, ScriptSig: hex.EncodeToString(in.SignatureScript)}
-		for _, wi := range in.Witness {
-			ins[i].Witness = append(ins[i].Witness, hex.EncodeToString(wi))
-		}
-	}
-	outs := make([]txOutputJSON, len(tx.TxOut))
-	for i, o := range tx.TxOut {
-		outs[i] = txOutputJSON{ScriptPubKey: hex.EncodeToString(o.PkScript), ValueSats: o.Value}
-		if addr, ok := d.net.AddressFromScript(o.PkScript); ok {
-			outs[i].Address = addr
-		}
-	}
-	return map[string]any{"version": tx.Version, "locktime": tx.LockTime, "inputs": ins, "outputs": outs,
-		"confirmations": info.Confirmations}, nil
+	return transactionJSON{txJSON: toTxJSON(info.Tx, d.net), Confirmations: info.Confirmations}, nil
 }
 
-// addressHistory fetches any address's transactions from the node.
+// defaultMaxAddressHistory is Fulcrum's max_history default.
+const defaultMaxAddressHistory = 125_000
+
+// maxAddressHistory is the configured bound on one address's history.
+func (d *Daemon) maxAddressHistory() int {
+	if d.cfg.MaxAddressHistory > 0 {
+		return d.cfg.MaxAddressHistory
+	}
+	return defaultMaxAddressHistory
+}
+
+// addressHistory fetches any address's transactions from the node, at
+// most maxAddressHistory of them.
 func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []chainTx, error) {
 	script, err := d.net.PkScript(address)
 	if err != nil {
@@ -477,6 +691,9 @@ func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []
 	hist, err := d.backend.History(ctx, [][]byte{script})
 	if err != nil {
 		return nil, nil, err
+	}
+	if limit := d.maxAddressHistory(); len(hist) > limit {
+		return nil, nil, base.Errorf(spec.InvalidParams, "the address has more than %d transactions (%s_MAX_ADDRESS_HISTORY)", limit, d.coin.Ticker)
 	}
 	out := make([]chainTx, len(hist))
 	for i, h := range hist {

@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/chain"
 )
 
@@ -428,15 +429,16 @@ func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, err
 	if target < 1 {
 		return 0, false, fmt.Errorf("btcdws: fee target %d, want >= 1", target)
 	}
-	var perKB float64
+	var perKB json.Number // read exactly, never through float64
 	if err := b.call(ctx, &perKB, "estimatefee", target); err != nil {
 		if _, ok := rpcCode(err); ok {
 			return 0, false, nil
 		}
 		return 0, false, err
 	}
-	if perKB <= 0 || math.IsNaN(perKB) || math.IsInf(perKB, 0) {
-		return 0, false, nil
+	rate, err := amount.ParseRounded(perKB.String())
+	if err != nil || rate <= 0 {
+		return 0, false, nil // -1, 0 or nonsense: no estimate
 	}
-	return int64(math.Round(perKB * 1e8)), true, nil
+	return rate, true, nil
 }
