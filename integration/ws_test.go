@@ -1,12 +1,17 @@
 package integration
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -229,4 +234,128 @@ func TestWSLimitsFromEnvironment(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sdkEvent is one line of integration/testdata/ws_sdk.py.
+type sdkEvent struct {
+	Client  string `json:"client"`
+	Event   string `json:"event"`
+	Address string `json:"address"`
+	Status  int    `json:"status"`
+	Height  int32  `json:"height"`
+	Coin    string `json:"coin"`
+	Wallet  string `json:"wallet"`
+}
+
+// startSDKClients runs the real Bitcart SDK's two websocket clients (see
+// ws_sdk.py) against d and returns their events.
+func startSDKClients(t *testing.T, d *daemon.Proc, key string) <-chan sdkEvent {
+	t.Helper()
+	sdk, err := filepath.Abs("../../shared/bitcart-sdk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/python3", "testdata/ws_sdk.py", d.URL, key)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+sdk+":"+filepath.Join(sdk, "vendor"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("ws_sdk.py stderr:\n%s", stderr.String())
+		}
+	})
+	ch := make(chan sdkEvent, 100)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var e sdkEvent
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				ch <- e
+			}
+		}
+	}()
+	return ch
+}
+
+// nextSDK waits for the next event of client that matches pred.
+func nextSDK(t *testing.T, ch <-chan sdkEvent, what string, pred func(sdkEvent) bool) sdkEvent {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatalf("the SDK clients exited while waiting for %s", what)
+			}
+			if pred(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestWSRealSDKClients: the real SDK's single-wallet client, registered
+// with a seed, gets new_payment for a request made with the seed's master
+// public key, and not another wallet's; the merchant's way (an APIManager
+// that registers nothing) gets both, each handed to a BTC instance named by
+// the frame's wallet.
+func TestWSRealSDKClients(t *testing.T) {
+	node, d := startBTC(t)
+	seedW := vectorWallet(t, "electrum-segwit-seed")
+	other := vectorWallet(t, "p2wpkh-account-xpub")
+	ch := startSDKClients(t, d, seedW.KeyMaterial)
+	events := make(map[string]chan sdkEvent)
+	for _, c := range []string{"single", "merchant"} {
+		events[c] = make(chan sdkEvent, 100)
+	}
+	nextSDK(t, ch, "both SDK clients connected", func(e sdkEvent) bool { return e.Event == "ready" })
+	go func() {
+		for e := range ch {
+			if c := events[e.Client]; c != nil {
+				c <- e
+			}
+		}
+		for _, c := range events {
+			close(c)
+		}
+	}()
+
+	var mine, theirs request
+	d.Must(&mine, seedW.MPK, "add_request", "0.01", "via the mpk", 900)
+	node.Fund(mine.Address, 1_000_000)
+	paid := func(r request) func(sdkEvent) bool {
+		return func(e sdkEvent) bool { return e.Event == "new_payment" && e.Address == r.RequestID && e.Status == 7 }
+	}
+	nextSDK(t, events["single"], "the single-wallet client's new_payment", paid(mine))
+	m := nextSDK(t, events["merchant"], "the merchant's new_payment", paid(mine))
+	if m.Coin != "BTC" || m.Wallet == "" {
+		t.Fatalf("merchant handler got %+v", m)
+	}
+
+	d.Must(&theirs, other.KeyMaterial, "add_request", "0.02", "another wallet", 900)
+	node.Fund(theirs.Address, 2_000_000)
+	m = nextSDK(t, events["merchant"], "the merchant's new_payment of the other wallet", paid(theirs))
+	if m.Wallet != other.KeyMaterial {
+		t.Fatalf("merchant handler's instance is named %q, want the other wallet's key", m.Wallet)
+	}
+	node.Generate(1)
+	height := node.Height()
+	nextSDK(t, events["single"], "new_block", func(e sdkEvent) bool {
+		if e.Event == "new_payment" && e.Address == theirs.RequestID {
+			t.Fatalf("the single-wallet client got another wallet's payment: %+v", e)
+		}
+		return e.Event == "new_block" && e.Height == height
+	})
 }
