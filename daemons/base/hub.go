@@ -392,9 +392,13 @@ func (h *Hub) Publish(ev Event) {
 		h.lastSeq = ev.Seq
 	}
 	for _, c := range h.clients {
+		f := c.filter.Load()
+		if !f.admits(ev) {
+			continue // another wallet's event: not even the client's lock
+		}
 		c.mu.Lock()
-		if c.live && c.closing == nil && !c.done && c.filter.admits(ev) {
-			c.q = append(c.q, qent{f: r.frame(c.filter), seq: ev.Seq})
+		if c.live && c.closing == nil && !c.done {
+			c.q = append(c.q, qent{f: r.frame(f), seq: ev.Seq})
 			if n := len(c.q) - c.qh; n > hard || (n > limit && c.blocked && now().Sub(time.Unix(0, c.progress.Load())) > slowAfter) {
 				h.dropped.Add(1)
 				h.cfg.Log.Info("ws client too slow, closing", "remote", c.nc.RemoteAddr().String(), "waiting", n, "since", c.pos)

@@ -64,19 +64,19 @@ type closeReq struct {
 // client is one websocket connection.
 type client struct {
 	h      *Hub
-	id     uint64          // unique in the hub, never 0
-	nc     net.Conn        // the connection, after the upgrade
-	raw    syscall.RawConn // its descriptor, for the poller
-	fd     int             // the descriptor, while polled
-	polled bool            // the poller watches it (else a goroutine reads it)
-	first  chan struct{}   // closed at the client's first frame; only while a replay waits for it
-	rd     wsReader        // read side: used by one reader at a time
+	id     uint64                 // unique in the hub, never 0
+	nc     net.Conn               // the connection, after the upgrade
+	raw    syscall.RawConn        // its descriptor, for the poller
+	fd     int                    // the descriptor, while polled
+	polled bool                   // the poller watches it (else a goroutine reads it)
+	first  chan struct{}          // closed at the client's first frame; only while a replay waits for it
+	rd     wsReader               // read side: used by one reader at a time
+	filter atomic.Pointer[filter] // nil: every wallet
 
 	mu          sync.Mutex
-	idx         int     // index in h.clients (under h.mu)
-	filter      *filter // nil: every wallet
-	live        bool    // Publish queues for it (false during the first pass of a replay)
-	q           []qent  // frames not yet handed to a writer, from q[qh]
+	idx         int    // index in h.clients (under h.mu)
+	live        bool   // Publish queues for it (false during the first pass of a replay)
+	q           []qent // frames not yet handed to a writer, from q[qh]
 	qh          int
 	owner       uint8
 	blocked     bool         // its socket is backed up; a goroutine waits on it
@@ -668,7 +668,7 @@ func (h *Hub) replay(c *client, since uint64) {
 			c.mu.Unlock()
 			return
 		}
-		f := c.filter
+		f := c.filter.Load()
 		c.mu.Unlock()
 		var frames []qent
 		for _, ev := range evs {

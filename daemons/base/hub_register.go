@@ -27,10 +27,7 @@ func (h *Hub) register(c *client, msg []byte) {
 	if !ok {
 		return
 	}
-	f := h.resolveFilter(raw)
-	c.mu.Lock()
-	c.filter = f
-	c.mu.Unlock()
+	c.filter.Store(h.resolveFilter(raw))
 }
 
 // resolveFilter turns a register frame's xpub value into a filter (nil: no

@@ -342,7 +342,8 @@ func TestWSFramesSharedAcrossClients(t *testing.T) {
 	h := NewHub(HubConfig{Currency: "BTC"})
 	mk := func(f *filter) *client {
 		// A client whose writer is busy: frames stay queued for inspection.
-		c := &client{h: h, live: true, owner: ownerDedicated, filter: f}
+		c := &client{h: h, live: true, owner: ownerDedicated}
+		c.filter.Store(f)
 		c.idx = len(h.clients)
 		h.clients = append(h.clients, c)
 		return c
@@ -601,7 +602,7 @@ func TestWSFilteredClientSurvivesBurst(t *testing.T) {
 		n := 0
 		for _, c := range h.clients {
 			c.mu.Lock()
-			if c.filter != nil {
+			if c.filter.Load() != nil {
 				n++
 			}
 			c.mu.Unlock()
