@@ -41,9 +41,9 @@ type WSConfig struct {
 	// Payments is the number of requests one block pays; Rounds is the
 	// number of such blocks in each phase (without and with clients).
 	Payments, Rounds int
-	// RPCConns keep-alive connections run getbalance closed-loop during
-	// both phases.
-	RPCConns int
+	// RPCConns keep-alive connections run getbalance during both phases:
+	// closed-loop, or RPCRate requests per second in all when it is set.
+	RPCConns, RPCRate int
 	// Idle is the RPC window before each block; Settle the pause after a
 	// round's mempool payments (and before memory samples).
 	Idle, Settle time.Duration
@@ -529,7 +529,7 @@ type rpcSample struct{ start, lat time.Duration }
 func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	cfg := w.wcfg
 	ph := WSPhase{Name: name, Clients: len(w.clients)}
-	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, w.base)
+	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, w.base)
 	if err != nil {
 		return err
 	}
@@ -817,9 +817,13 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s RAM, Linux %s, %s. Run started %s, took %v.\n",
 		m.NumCPU, m.CPUModel, m.MemTotal, m.Kernel, m.Go, rep.Started.UTC().Format(time.RFC3339), rep.Took.Round(time.Second))
 	fmt.Fprintf(w, "Daemon: %s.\n", rep.Daemon)
+	load := "closed-loop"
+	if c.RPCRate > 0 {
+		load = fmt.Sprintf("at %d/s", c.RPCRate)
+	}
 	fmt.Fprintf(w, "Settings: %d clients (every other one filtered on one of %d wallets), %d rounds per phase of a block paying %d requests "+
-		"(of %d wallets), getbalance closed-loop on %d connections, idle window %v before each block.\n\n",
-		c.Clients, c.Wallets, c.Rounds, c.Payments, c.PaidWallets, c.RPCConns, c.Idle)
+		"(of %d wallets), getbalance %s on %d connections, idle window %v before each block.\n\n",
+		c.Clients, c.Wallets, c.Rounds, c.Payments, c.PaidWallets, load, c.RPCConns, c.Idle)
 	if len(c.DaemonEnv) > 0 {
 		fmt.Fprintf(w, "Daemon environment: %s.\n\n", strings.Join(c.DaemonEnv, " "))
 	}
@@ -869,7 +873,8 @@ func wsMain(args []string) int {
 	fs.IntVar(&d.PaidWallets, "paid-wallets", d.PaidWallets, "wallets whose requests the blocks pay")
 	fs.IntVar(&d.Payments, "payments", d.Payments, "requests paid by each block")
 	fs.IntVar(&d.Rounds, "rounds", d.Rounds, "blocks per phase")
-	fs.IntVar(&d.RPCConns, "rpc-conns", d.RPCConns, "getbalance connections (closed loop) during the phases")
+	fs.IntVar(&d.RPCConns, "rpc-conns", d.RPCConns, "getbalance connections during the phases")
+	fs.IntVar(&d.RPCRate, "rpc-rate", 0, "getbalance requests per second in all (0: each connection closed-loop)")
 	fs.DurationVar(&d.Idle, "idle", d.Idle, "RPC window before each block")
 	fs.BoolVar(&d.Stall, "stall", d.Stall, "add a client that never reads and check its close and resume")
 	fs.StringVar(&d.PprofAddr, "pprof", "", "the daemon's pprof address (BTC_PPROF_ADDR; default a free loopback port)")

@@ -17,12 +17,14 @@ import (
 // itself with it, so that the load generator's latencies do not include
 // the scheduling of the tool's thousand websocket readers. Its value is the
 // file of prebuilt requests (each preceded by its length, 4 bytes big
-// endian); rpcAddrEnv, rpcConnsEnv and rpcEpochEnv give the target, the
-// connections and the time origin (Unix nanoseconds) of the samples.
+// endian); rpcAddrEnv, rpcConnsEnv, rpcRateEnv and rpcEpochEnv give the
+// target, the connections, the rate (0: closed loop) and the time origin
+// (Unix nanoseconds) of the samples.
 const (
 	rpcLoadEnv  = "WALLETD_BENCH_RPC_LOAD"
 	rpcAddrEnv  = "WALLETD_BENCH_RPC_ADDR"
 	rpcConnsEnv = "WALLETD_BENCH_RPC_CONNS"
+	rpcRateEnv  = "WALLETD_BENCH_RPC_RATE"
 	rpcEpochEnv = "WALLETD_BENCH_RPC_EPOCH"
 )
 
@@ -52,13 +54,14 @@ func serveRPCLoad(path string) error {
 	if err != nil {
 		return err
 	}
+	rate, _ := strconv.Atoi(os.Getenv(rpcRateEnv))
 	epoch, addr := time.Unix(0, ns), os.Getenv(rpcAddrEnv)
 	stop := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		close(stop)
 	}()
-	samples, errs := closedLoop(addr, reqs, conns, epoch, stop)
+	samples, errs := rpcLoop(addr, reqs, conns, rate, epoch, stop)
 	w := bufio.NewWriter(os.Stdout)
 	put := func(v uint64) { _ = binary.Write(w, binary.BigEndian, v) }
 	put(uint64(len(samples)))
@@ -70,9 +73,12 @@ func serveRPCLoad(path string) error {
 	return w.Flush()
 }
 
-// closedLoop sends reqs round-robin on conns keep-alive connections, one
-// request at a time each, until stop.
-func closedLoop(addr string, reqs [][]byte, conns int, epoch time.Time, stop <-chan struct{}) ([]rpcSample, int) {
+// rpcLoop sends reqs round-robin on conns keep-alive connections, one
+// request at a time each, until stop: back to back (closed loop) when rate
+// is 0, else each connection on a fixed schedule of rate/conns requests per
+// second, a request's latency counted from its scheduled time (so that a
+// stall delays every request due meanwhile, not one).
+func rpcLoop(addr string, reqs [][]byte, conns, rate int, epoch time.Time, stop <-chan struct{}) ([]rpcSample, int) {
 	outs := make([][]rpcSample, conns)
 	errs := make([]int, conns)
 	var wg sync.WaitGroup
@@ -82,6 +88,12 @@ func closedLoop(addr string, reqs [][]byte, conns int, epoch time.Time, stop <-c
 			defer wg.Done()
 			c := &rawConn{addr: addr}
 			defer c.Close()
+			var every time.Duration
+			next := time.Now()
+			if rate > 0 {
+				every = time.Duration(conns) * time.Second / time.Duration(rate)
+				next = next.Add(time.Duration(k) * every / time.Duration(conns))
+			}
 			for i := k; ; i += conns {
 				select {
 				case <-stop:
@@ -89,6 +101,12 @@ func closedLoop(addr string, reqs [][]byte, conns int, epoch time.Time, stop <-c
 				default:
 				}
 				t0 := time.Now()
+				if every > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					t0, next = next, next.Add(every)
+				}
 				status, body, err := c.do(reqs[i%len(reqs)], 30*time.Second)
 				if err == nil {
 					err = replyError(status, body)
@@ -120,7 +138,7 @@ type rpcLoadProc struct {
 }
 
 // startRPCLoad runs this executable again as the RPC load on addr.
-func startRPCLoad(dir, addr string, reqs [][]byte, conns int, epoch time.Time) (*rpcLoadProc, error) {
+func startRPCLoad(dir, addr string, reqs [][]byte, conns, rate int, epoch time.Time) (*rpcLoadProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -136,7 +154,7 @@ func startRPCLoad(dir, addr string, reqs [][]byte, conns int, epoch time.Time) (
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), rpcLoadEnv+"="+path, rpcAddrEnv+"="+addr,
-		rpcConnsEnv+"="+strconv.Itoa(conns), rpcEpochEnv+"="+strconv.FormatInt(epoch.UnixNano(), 10))
+		rpcConnsEnv+"="+strconv.Itoa(conns), rpcRateEnv+"="+strconv.Itoa(rate), rpcEpochEnv+"="+strconv.FormatInt(epoch.UnixNano(), 10))
 	cmd.Stderr = os.Stderr
 	p := &rpcLoadProc{cmd: cmd}
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
