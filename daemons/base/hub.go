@@ -398,7 +398,9 @@ func (h *Hub) Publish(ev Event) {
 		}
 		c.mu.Lock()
 		if c.live && c.closing == nil && !c.done {
-			c.q = append(c.q, qent{f: r.frame(f), seq: ev.Seq})
+			fr := r.frame(f)
+			c.q = append(c.q, qent{f: fr, seq: ev.Seq})
+			c.qBytes += len(fr.b)
 			if n := len(c.q) - c.qh; n > hard || (n > limit && c.blocked && now().Sub(time.Unix(0, c.progress.Load())) > slowAfter) {
 				h.dropped.Add(1)
 				h.cfg.Log.Info("ws client too slow, closing", "remote", c.nc.RemoteAddr().String(), "waiting", n, "since", c.pos)

@@ -78,6 +78,7 @@ type client struct {
 	live        bool   // Publish queues for it (false during the first pass of a replay)
 	q           []qent // frames not yet handed to a writer, from q[qh]
 	qh          int
+	qBytes      int // their size
 	owner       uint8
 	blocked     bool         // its socket is backed up; a goroutine waits on it
 	sendLimit   int          // bytes the hub lets its send queue hold (0: unknown)
@@ -190,7 +191,7 @@ func (c *client) hasWork() bool {
 // dropQueue forgets the waiting frames. c.mu is held.
 func (c *client) dropQueue() {
 	clear(c.q)
-	c.q, c.qh = nil, 0
+	c.q, c.qh, c.qBytes = nil, 0, 0
 }
 
 // startClose decides to close the client with a close frame: waiting frames
@@ -263,18 +264,20 @@ func (c *client) takeBatch(into net.Buffers, room int) batch {
 	size := 0
 	for c.qh < len(c.q) {
 		e := c.q[c.qh]
+		n := len(e.f.b)
 		if e.seq != 0 && e.seq <= c.pos {
 			c.q[c.qh] = qent{}
 			c.qh++
+			c.qBytes -= n
 			continue
 		}
-		n := len(e.f.b)
 		if size+n > limit && (size > 0 || room != c.sendLimit) {
 			b.full = room >= 0
 			break
 		}
 		c.q[c.qh] = qent{}
 		c.qh++
+		c.qBytes -= n
 		b.bufs = append(b.bufs, e.f.b)
 		size += n
 		if e.seq != 0 {
@@ -360,7 +363,9 @@ func (c *client) awaitRoom(n int) bool {
 		r := c.room()
 		need := n
 		if need == 0 && c.qh < len(c.q) {
-			need = len(c.q[c.qh].f.b)
+			// Room for a good part of the queue, not just its next
+			// frame: fewer, larger writes to a slow reader.
+			need = max(len(c.q[c.qh].f.b), min(c.qBytes, c.sendLimit/2))
 		}
 		if r < 0 || r == c.sendLimit || need <= r {
 			c.mu.Unlock()
