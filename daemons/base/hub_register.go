@@ -3,6 +3,7 @@ package base
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // register applies a client's text frame. A JSON object with an "xpub"
@@ -54,9 +55,10 @@ func (h *Hub) resolveFilter(raw json.RawMessage) *filter {
 // falsy reports whether a JSON value is false in Python's sense (Bitcart
 // sets a filter only for a truthy value).
 func falsy(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
 	var v any
-	if json.Unmarshal(raw, &v) != nil {
+	if dec.Decode(&v) != nil {
 		return false
 	}
 	switch v := v.(type) {
@@ -66,12 +68,19 @@ func falsy(raw json.RawMessage) bool {
 		return v == ""
 	case bool:
 		return !v
-	case float64:
-		return v == 0
+	case json.Number:
+		return zeroNumber(string(v))
 	case []any:
 		return len(v) == 0
 	case map[string]any:
 		return len(v) == 0
 	}
 	return false
+}
+
+// zeroNumber reports whether a JSON number is zero: no digit of its
+// mantissa is other than 0 (the exponent does not matter).
+func zeroNumber(n string) bool {
+	mantissa, _, _ := strings.Cut(strings.ToLower(strings.TrimPrefix(n, "-")), "e")
+	return strings.Trim(mantissa, "0.") == ""
 }

@@ -324,12 +324,12 @@ func TestWSFilterByWallet(t *testing.T) {
 }
 
 func TestWSFalsy(t *testing.T) {
-	for _, v := range []string{`null`, `""`, `false`, `0`, `0.0`, `[]`, `{}`, ` { } `} {
+	for _, v := range []string{`null`, `""`, `false`, `0`, `-0`, `0.0`, `0e5`, `0.000E-3`, `[]`, `{}`, ` { } `} {
 		if !falsy(json.RawMessage(v)) {
 			t.Errorf("%s is falsy", v)
 		}
 	}
-	for _, v := range []string{`"x"`, `true`, `1`, `[0]`, `{"a":1}`, `nonsense`} {
+	for _, v := range []string{`"x"`, `true`, `1`, `0.01`, `-2e-9`, `100`, `[0]`, `{"a":1}`, `nonsense`} {
 		if falsy(json.RawMessage(v)) {
 			t.Errorf("%s is truthy", v)
 		}
