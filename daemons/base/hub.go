@@ -90,11 +90,6 @@ type HubConfig struct {
 	// (default half the CPUs, at least 1), so that a fan-out to many
 	// clients leaves CPU to RPC.
 	Writers int
-	// WriteShare is the percent of a processor each writer may use while
-	// it fans a burst out (default 50; 100 does not pace): the writer
-	// pauses in proportion to the time its writes took, which spreads a
-	// large fan-out over time and leaves CPU to RPC.
-	WriteShare int
 	// Resolve maps register frames to wallets; nil matches the key string
 	// itself against Event.WalletID.
 	Resolve Resolver
@@ -108,7 +103,6 @@ const (
 	defaultQueueSize  = 1024
 	defaultSendBuffer = 32 << 10
 	defaultMaxClients = 1000
-	defaultWriteShare = 50
 	// hardCapFactor bounds a client's waiting frames (QueueSize times
 	// this) even when its socket keeps taking frames.
 	hardCapFactor = 16
@@ -179,9 +173,6 @@ func NewHub(cfg HubConfig) *Hub {
 	}
 	if cfg.Writers <= 0 {
 		cfg.Writers = max(1, runtime.GOMAXPROCS(0)/2)
-	}
-	if cfg.WriteShare <= 0 || cfg.WriteShare > 100 {
-		cfg.WriteShare = defaultWriteShare
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -464,10 +464,6 @@ func (c *client) setBlocked(v bool) {
 func (h *Hub) writer() {
 	defer h.workers.Done()
 	var scratch net.Buffers
-	// debt is the pause owed for the time spent writing, so that the
-	// writer uses at most WriteShare percent of a processor over a burst.
-	var debt time.Duration
-	share := time.Duration(h.cfg.WriteShare)
 	for {
 		c, ok := h.run.pop()
 		if !ok {
@@ -478,15 +474,8 @@ func (h *Hub) writer() {
 		c.mu.Unlock()
 		if wait > 0 {
 			time.Sleep(wait)
-			debt = 0
 		}
-		t0 := time.Now()
 		h.service(c, &scratch)
-		if debt += time.Since(t0) * (100 - share) / share; debt >= time.Millisecond {
-			t1 := time.Now()
-			time.Sleep(debt)
-			debt = max(debt-time.Since(t1), -5*time.Millisecond)
-		}
 		runtime.Gosched()
 	}
 }

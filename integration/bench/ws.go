@@ -561,6 +561,11 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		if err := w.waitRef(from, cfg.Payments, false); err != nil {
 			return err
 		}
+		// Every client has its mempool frames (checked like a block's)
+		// before the idle window starts.
+		if _, _, _, err := w.checkRound(from, w.ref.last.Load(), 0); err != nil {
+			return err
+		}
 		time.Sleep(cfg.Settle)
 		idleFrom := time.Since(w.base)
 		time.Sleep(cfg.Idle)
