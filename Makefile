@@ -10,3 +10,5 @@ run:
 	bash scripts/run-regtest.sh
 fuzz:
 	go test -run XXX -fuzz FuzzHandle -fuzztime 60s ./daemons/base/
+	go test -run XXX -fuzz FuzzParse -fuzztime 60s ./coins/keys/
+	go test -run XXX -fuzz FuzzParseDotenv -fuzztime 60s ./cmd/daemon/

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Starts a btcd regtest node and a walletd BTC daemon wired to it, pays a
 # request and shows the events a merchant receives; then keeps both running
-# until Ctrl-C. Pass --hold=false to exit after the demo.
+# until Ctrl-C. Pass --hold=false to exit after the demo, --coin=ltc to show
+# Litecoin instead (Debian's litecoind and the Core JSON-RPC backend).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash integration/nodes/build.sh btcd btcctl
+case " $* " in
+*" --coin=ltc "* | *" -coin=ltc "*) ;; # litecoind comes from Debian (scripts/deps.d/ltc.apt)
+*) bash integration/nodes/build.sh btcd btcctl ;;
+esac
 mkdir -p bin
 go build -o bin/walletd ./cmd/daemon
 WALLETD_DAEMON_BIN="$PWD/bin/walletd" go run ./integration/demo "$@"

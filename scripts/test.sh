@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 echo "== building test nodes"
-bash integration/nodes/build.sh btcd btcctl
+bash integration/nodes/build.sh btcd btcctl ltcd ltcctl bchd bchctl
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))

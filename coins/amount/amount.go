@@ -103,3 +103,24 @@ func digits(s string) bool {
 	}
 	return true
 }
+
+// Fixed renders sats as a fixed 8-decimal string of coins: "0.00010000",
+// "-0.00000005".
+func Fixed(sats int64) string {
+	neg := sats < 0
+	u := uint64(sats)
+	if neg {
+		u = -u
+	}
+	s := strconv.FormatUint(u/1e8, 10) + "." + strconv.FormatUint(u%1e8+1e8, 10)[1:]
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Trimmed renders sats in coins without trailing zeros nor a trailing
+// point: "0.5", "1", "0.00001".
+func Trimmed(sats int64) string {
+	return strings.TrimSuffix(strings.TrimRight(Fixed(sats), "0"), ".")
+}

@@ -177,8 +177,13 @@ func base58Check(payload []byte) string {
 }
 
 // decodeBase58Check is Electrum's DecodeBase58Check: the payload, or ok=false
-// on a bad character, a short string or a checksum mismatch.
-func decodeBase58Check(s string) ([]byte, bool) {
+// on a bad character, a short string or a checksum mismatch. A string longer
+// than maxLen is refused before decoding (btcd's base58 decoding is
+// quadratic in its length).
+func decodeBase58Check(s string, maxLen int) ([]byte, bool) {
+	if len(s) > maxLen {
+		return nil, false
+	}
 	b := base58.Decode(s)
 	if len(b) < 4 {
 		return nil, false
@@ -198,7 +203,7 @@ func decodeBase58Check(s string) ([]byte, bool) {
 // private key is the last 32 bytes (the padding byte is not checked) and must
 // be a scalar in [1, n-1]; a public key must be a valid compressed point.
 func parseExtKey(s string, n *params.Network) (k *extKey, t params.ScriptType, private bool, ok bool) {
-	b, ok := decodeBase58Check(s)
+	b, ok := decodeBase58Check(s, maxExtKeyLen)
 	if !ok || len(b) != 78 {
 		clear(b)
 		return nil, 0, false, false

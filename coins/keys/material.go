@@ -23,9 +23,9 @@ var (
 	// material for the network (this includes a valid key of another network).
 	ErrUnrecognized = errors.New("keys: key material not recognized")
 	// ErrUnsupportedKey: the string is key material Electrum recognises
-	// (ValidateKey may be true) but walletd cannot run a wallet from: old
-	// seeds and old master public keys, 2fa seeds, multisig (p2wsh) extended
-	// keys, and WIF lists with no single-key script type.
+	// (ValidateKey may be true) but that no Electrum standard wallet runs
+	// from either: 2fa seeds, multisig (p2wsh) extended keys, and WIF lists
+	// with no single-key script type.
 	ErrUnsupportedKey = errors.New("keys: unsupported key material")
 	// ErrNotDeterministic: a derivation was asked of an imported wallet.
 	ErrNotDeterministic = errors.New("keys: wallet is not deterministic")
@@ -112,10 +112,13 @@ type Material struct {
 	net         *params.Network
 	scriptType  params.ScriptType
 	fingerprint string
+	seedType    string // the seed's type ("standard", "segwit", "old"; Electron Cash: "electrum", "bip39", "old")
+	derivation  string // the account's derivation from a BIP32 seed ("m/", "m/0'", "m/44'/145'/0'")
 
 	// deterministic wallets
-	mpk    string     // account xpub in the network's SLIP-132 form
+	mpk    string     // account xpub in the network's SLIP-132 form (old wallets: 128 hex digits)
 	chains [2]*extKey // public receiving (m/…/0) and change (m/…/1) chain keys
+	old    *oldKey    // an Electrum 1.x wallet's master key, instead of chains
 
 	// imported wallets
 	keys     []Key
@@ -126,9 +129,10 @@ type Material struct {
 
 // secrets holds the private keys of a Material.
 type secrets struct {
-	account  *extKey             // private account key of a deterministic wallet
-	chains   [2]*extKey          // private chain keys of a deterministic wallet
-	imported []*btcec.PrivateKey // parallel to Material.keys for a WIF list
+	account   *extKey             // private account key of a deterministic wallet
+	chains    [2]*extKey          // private chain keys of a deterministic wallet
+	imported  []*btcec.PrivateKey // parallel to Material.keys for a WIF list
+	oldMaster *btcec.ModNScalar   // master private key of an Electrum 1.x wallet
 }
 
 // Kind returns the kind of key material.
@@ -142,17 +146,35 @@ func (m *Material) Network() *params.Network { return m.net }
 // (ScriptUnknown if its keys mix types), and ScriptUnknown for an address list.
 func (m *Material) ScriptType() params.ScriptType { return m.scriptType }
 
+// SeedType returns the type of the seed the material was restored from,
+// as its wallet names it: Electrum's "standard", "segwit" or "old";
+// Electron Cash's ECSeedElectrum, ECSeedBIP39 or ECSeedOld (which Electron
+// Cash also gives an old master public key). "" for keys and imported
+// wallets.
+func (m *Material) SeedType() string { return m.seedType }
+
+// Derivation returns the account's derivation from a BIP32 seed ("m/",
+// Electrum's "m/0'" for segwit seeds, Electron Cash's ECDerivationBIP39),
+// or "" (keys, old seeds, imported wallets).
+func (m *Material) Derivation() string { return m.derivation }
+
 // HasPrivateKeys reports whether the material can sign (seed, extended
 // private key, WIF list).
 func (m *Material) HasPrivateKeys() bool { return m.sec != nil }
 
 // Deterministic reports whether addresses are derived (seed or extended key)
 // rather than imported; Derive works exactly when it is true.
-func (m *Material) Deterministic() bool { return m.chains[0] != nil }
+func (m *Material) Deterministic() bool { return m.chains[0] != nil || m.old != nil }
+
+// Old reports whether the material is an Electrum 1.x ("old") wallet: an old
+// seed or an old master public key. Its keys are uncompressed P2PKH and its
+// MasterPublicKey is 128 hex digits; it has no BIP32 derivation.
+func (m *Material) Old() bool { return m.old != nil }
 
 // MasterPublicKey returns the account-level extended public key in the
 // network's SLIP-132 form (zpub/vpub for segwit, xpub/tpub for standard, …),
-// which is what Electrum's getmpk returns; "" for an imported wallet.
+// which is what Electrum's getmpk returns; for an old wallet its master
+// public key in 128 lower-case hex digits; "" for an imported wallet.
 func (m *Material) MasterPublicKey() string { return m.mpk }
 
 // Fingerprint returns a stable identifier (64 hex characters) computed only
@@ -195,15 +217,25 @@ func (m *Material) Derive(change bool, index uint32) (Key, error) {
 	if change {
 		c = 1
 	}
-	k, err := m.chains[c].child(index)
+	var pub []byte
+	if m.old != nil {
+		p, err := m.old.pubKey(uint32(c), index)
+		if err != nil {
+			return Key{}, fmt.Errorf("keys: derive %d/%d: %w", c, index, err)
+		}
+		pub = p
+	} else {
+		k, err := m.chains[c].child(index)
+		if err != nil {
+			return Key{}, fmt.Errorf("keys: derive %d/%d: %w", c, index, err)
+		}
+		pub = slices.Clone(k.pub[:])
+	}
+	addr, script, err := m.net.PubKeyAddress(m.scriptType, pub)
 	if err != nil {
 		return Key{}, fmt.Errorf("keys: derive %d/%d: %w", c, index, err)
 	}
-	addr, script, err := m.net.PubKeyAddress(m.scriptType, k.pub[:])
-	if err != nil {
-		return Key{}, fmt.Errorf("keys: derive %d/%d: %w", c, index, err)
-	}
-	return Key{Address: addr, PkScript: script, PubKey: slices.Clone(k.pub[:]),
+	return Key{Address: addr, PkScript: script, PubKey: pub,
 		ScriptType: m.scriptType, Change: change, Index: index}, nil
 }
 
@@ -223,6 +255,13 @@ func (m *Material) PrivKey(change bool, index uint32) (*btcec.PrivateKey, error)
 	c := 0
 	if change {
 		c = 1
+	}
+	if m.old != nil {
+		p, err := m.old.privKey(m.sec.oldMaster, uint32(c), index)
+		if err != nil {
+			return nil, fmt.Errorf("keys: derive %d/%d: %w", c, index, err)
+		}
+		return p, nil
 	}
 	k, err := m.sec.chains[c].child(index)
 	if err != nil {
@@ -271,6 +310,27 @@ func (m *Material) ImportedPrivKey(address string) (*btcec.PrivateKey, error) {
 	return btcec.PrivKeyFromScalar(&m.sec.imported[i].Key), nil
 }
 
+// Bounds of the key material Parse reads. They are checked before any
+// decoder sees the text, so that a long string costs a length comparison:
+// btcd's base58 decoding is quadratic in the length of its input, and a
+// list of addresses or keys costs a decoding per part.
+const (
+	// MaxMaterialBytes bounds key material (a list of MaxParts parts of
+	// MaxPartBytes each, with their separators).
+	MaxMaterialBytes = 128 << 10
+	// MaxParts bounds the whitespace-separated parts of key material: the
+	// addresses of an address list, the keys of a WIF list, a seed's words.
+	MaxParts = 1000
+	// MaxPartBytes bounds one part: the longest is an old master public
+	// key (128 hex digits); an extended key has 111 or 112 characters, an
+	// address at most 90, a WIF with its type prefix at most 64.
+	MaxPartBytes = 128
+	// maxExtKeyLen is the longest base58check extended key (82 bytes).
+	maxExtKeyLen = 112
+	// maxWIFLen is the longest base58check WIF (38 bytes).
+	maxWIFLen = 52
+)
+
 // IsMasterKey reports whether s is a master key on network n exactly as
 // Electrum 4.3.4's keystore.is_master_key decides it: an extended key, public
 // or private, with one of n's SLIP-132 versions (x/y/z/t/u/v, and Electrum's
@@ -287,23 +347,46 @@ func IsMasterKey(s string, n *params.Network) bool {
 	return isOldMPK(s)
 }
 
-// ValidateKey is Bitcart's validatekey: IsMasterKey(s, n) or SeedType(s) != "".
+// ValidateKey is Bitcart's validatekey: IsMasterKey(s, n), or a seed of a
+// type Bitcart can restore a wallet from (2fa seeds are false, as
+// Electrum-LTC's vectors record Bitcart's answer). Every key it accepts,
+// Parse loads, except multisig (Y/Z/U/V) extended keys, which Electrum
+// itself cannot open as a single-signer wallet either (Parse:
+// ErrUnsupportedKey).
 func ValidateKey(s string, n *params.Network) bool {
-	return IsMasterKey(s, n) || SeedType(s) != ""
+	if len(s) > MaxMaterialBytes {
+		return false
+	}
+	if IsMasterKey(s, n) {
+		return true
+	}
+	switch SeedType(s) {
+	case "", SeedType2FA, SeedType2FASegwit:
+		return false
+	}
+	return true
 }
 
 // isOldMPK is Electrum's keystore.is_old_mpk: 128 hex characters that, after
 // a 0x04 prefix, are an uncompressed point on the curve.
 func isOldMPK(s string) bool {
+	_, ok := oldMPKBytes(s)
+	return ok
+}
+
+// oldMPKBytes decodes an old master public key (see isOldMPK).
+func oldMPKBytes(s string) ([]byte, bool) {
 	if len(s) != 128 {
-		return false
+		return nil, false
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return false
+		return nil, false
 	}
-	_, err = btcec.ParsePubKey(append([]byte{0x04}, b...))
-	return err == nil
+	if _, err := btcec.ParsePubKey(append([]byte{0x04}, b...)); err != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // Parse parses key material for network n the way Electrum 4.3.4's
@@ -318,17 +401,23 @@ func isOldMPK(s string) bool {
 //     Electrum skips them;
 //  3. an extended key of n (x/y/z/t/u/v pub or prv), restored as an
 //     account-level key (receiving account/0/i, change account/1/i);
-//  4. an Electrum seed: "standard" (p2pkh, account m) or "segwit" (p2wpkh,
+//  4. an old (Electrum 1.x) master public key, watch-only;
+//  5. an Electrum seed: "standard" (p2pkh, account m) or "segwit" (p2wpkh,
 //     account m/0'), BIP32 seed PBKDF2-HMAC-SHA512(normalized words,
-//     "electrum", 2048).
+//     "electrum", 2048); or an old seed (Electrum 1.x: its key stretched
+//     with 100,000 SHA-256 rounds, which costs tens of milliseconds).
 //
-// Old seeds, old master public keys, 2fa seeds and multisig extended keys
-// give an error wrapping ErrUnsupportedKey; anything else (including a key of
-// another network) one wrapping ErrUnrecognized. Error texts never contain
-// the material.
+// Material longer than MaxMaterialBytes, with more than MaxParts parts or a
+// part longer than MaxPartBytes is refused (ErrUnrecognized) before any
+// decoding. 2fa seeds and multisig extended keys give an error wrapping
+// ErrUnsupportedKey; anything else (including a key of another network) one
+// wrapping ErrUnrecognized. Error texts never contain the material.
 func Parse(material string, n *params.Network) (*Material, error) {
 	if n == nil {
 		return nil, fmt.Errorf("%w: no network given", ErrUnrecognized)
+	}
+	if err := checkBounds(material); err != nil {
+		return nil, err
 	}
 	text := pyStrip(material)
 	parts := pySplit(text)
@@ -343,17 +432,37 @@ func Parse(material string, n *params.Network) (*Material, error) {
 	if k, t, private, ok := parseExtKey(text, n); ok {
 		return newFromExtKey(k, t, private, n)
 	}
-	if isOldMPK(text) {
-		return nil, fmt.Errorf("%w: old (Electrum 1.x) master public key", ErrUnsupportedKey)
+	if mpk, ok := oldMPKBytes(text); ok {
+		return newFromOldMPK(mpk, n)
 	}
 	switch st := SeedType(text); st {
 	case SeedTypeStandard, SeedTypeSegwit:
 		return newFromSeed(text, "", st, n)
+	case SeedTypeOld:
+		return newFromOldSeed(text, n)
 	case "":
 	default:
 		return nil, fmt.Errorf("%w: %s seed", ErrUnsupportedKey, st)
 	}
 	return nil, fmt.Errorf("%w for %s", ErrUnrecognized, n)
+}
+
+// checkBounds refuses material beyond MaxMaterialBytes, MaxParts or
+// MaxPartBytes (ErrUnrecognized) before any decoder sees it.
+func checkBounds(material string) error {
+	if len(material) > MaxMaterialBytes {
+		return fmt.Errorf("%w: longer than %d bytes", ErrUnrecognized, MaxMaterialBytes)
+	}
+	parts := pySplit(pyStrip(material))
+	if len(parts) > MaxParts {
+		return fmt.Errorf("%w: more than %d whitespace-separated parts", ErrUnrecognized, MaxParts)
+	}
+	for _, p := range parts {
+		if len(p) > MaxPartBytes {
+			return fmt.Errorf("%w: a part is longer than %d bytes", ErrUnrecognized, MaxPartBytes)
+		}
+	}
+	return nil
 }
 
 func allValidAddresses(parts []string, n *params.Network) bool {
@@ -494,7 +603,10 @@ func newFromSeed(words, passphrase, seedType string, n *params.Network) (*Materi
 	if err != nil {
 		return nil, err
 	}
-	m.kind = KindSeed
+	m.kind, m.seedType, m.derivation = KindSeed, seedType, "m/"
+	if seedType == SeedTypeSegwit {
+		m.derivation = "m/0'"
+	}
 	return m, nil
 }
 

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/rand"
@@ -53,9 +54,13 @@ func seedVersionHex(normalized string) string {
 // such as "abandon ... about" is not one). Words are normalized first
 // (NFKD, lower case, accents removed, whitespace collapsed, spaces between
 // CJK characters removed), so case, accents and extra whitespace do not
-// matter. Old seeds are recognised in their hex form only (see the package
-// documentation).
+// matter. Old seeds are recognised in both forms: 12 or 24 words of
+// Electrum's old word list, and 32 or 64 hex digits. Text longer than
+// MaxMaterialBytes is no seed ("").
 func SeedType(words string) string {
+	if len(words) > MaxMaterialBytes {
+		return ""
+	}
 	if isOldSeed(words) {
 		return SeedTypeOld
 	}
@@ -74,16 +79,6 @@ func SeedType(words string) string {
 		return SeedType2FASegwit
 	}
 	return ""
-}
-
-// isOldSeed is Electrum's mnemonic.is_old_seed restricted to the hex form:
-// after normalization the text is bytes.fromhex-decodable (whitespace allowed
-// between byte pairs) to 16 or 32 bytes. The word form (12 or 24 words of
-// Electrum's 1626-word old list) needs that list, which no Go module in
-// reach provides; see the package documentation.
-func isOldSeed(words string) bool {
-	n, ok := pyFromHexLen(normalizeText(words))
-	return ok && (n == 16 || n == 32)
 }
 
 // pyFromHexLen returns the number of bytes Python's bytes.fromhex(s) would
@@ -198,10 +193,12 @@ func bip39ChecksumValid(mnemonic string) (checksumOK, wordlistOK bool) {
 
 // Bounds of MakeSeed's entropy. Electrum has none: below 12 bits its
 // make_seed returns a seed with no randomness at all, and a huge value makes
-// it run for ever. walletd refuses both.
+// it run for ever (each attempt encodes and decodes the whole number).
+// walletd refuses both: 256 bits (24 words) is twice what Electrum's wizard
+// and Bitcart ask for (132).
 const (
 	minSeedBits = 128
-	maxSeedBits = 4096
+	maxSeedBits = 256
 )
 
 // MakeSeed returns a new Electrum seed of the given type ("" means "segwit";
@@ -211,8 +208,9 @@ const (
 // words, entropy is drawn from crypto/rand until it fills the top word, and a
 // nonce is added until the seed has the type's prefix, is not an old seed and
 // is not also a valid BIP39 mnemonic. An unknown type, or nbits outside
-// 128..4096 (other than 0), is an error.
-func MakeSeed(seedType string, nbits int) (string, error) {
+// 128..256 (other than 0), is an error; so is ctx ending before a seed is
+// found (a few thousand attempts for the segwit and 2fa prefixes).
+func MakeSeed(ctx context.Context, seedType string, nbits int) (string, error) {
 	if seedType == "" {
 		seedType = SeedTypeSegwit
 	}
@@ -240,7 +238,10 @@ func MakeSeed(seedType string, nbits int) (string, error) {
 	}
 	i := new(big.Int).Set(entropy)
 	one := big.NewInt(1)
-	for {
+	for attempt := 0; ; attempt++ {
+		if attempt%256 == 0 && ctx.Err() != nil {
+			return "", fmt.Errorf("keys: making a seed: %w", ctx.Err())
+		}
 		i.Add(i, one)
 		seed := mnemonicEncode(i)
 		if back, ok := mnemonicDecode(seed); !ok || back.Cmp(i) != 0 {

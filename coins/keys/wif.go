@@ -9,21 +9,21 @@ import (
 	"github.com/walletd/walletd/coins/params"
 )
 
-// wifScriptTypes is Electrum's WIF_SCRIPT_TYPES: the script types a WIF key
-// may name (as a "type:" prefix or, for keys exported by Electrum 3.0.x, as
-// an offset added to the WIF version byte).
+// wifScriptTypes are the keys of Electrum's WIF_SCRIPT_TYPES: the script
+// types a WIF key may name (as a "type:" prefix or, for keys exported by
+// Electrum 3.0.x, as an offset added to the WIF version byte: the network's
+// own table, params.Network.WIFVersion, since Electrum-LTC's offsets differ).
 var wifScriptTypes = [...]struct {
-	name   string
-	offset byte
-	t      params.ScriptType
-	ok     bool // importable into an Electrum imported-keys wallet
+	name string
+	t    params.ScriptType
+	ok   bool // importable into an Electrum imported-keys wallet
 }{
-	{"p2pkh", 0, params.P2PKH, true},
-	{"p2wpkh", 1, params.P2WPKH, true},
-	{"p2wpkh-p2sh", 2, params.P2WPKHP2SH, true},
-	{"p2sh", 5, params.ScriptUnknown, false},
-	{"p2wsh", 6, params.P2WSH, false},
-	{"p2wsh-p2sh", 7, params.P2WSHP2SH, false},
+	{"p2pkh", params.P2PKH, true},
+	{"p2wpkh", params.P2WPKH, true},
+	{"p2wpkh-p2sh", params.P2WPKHP2SH, true},
+	{"p2sh", params.ScriptUnknown, false},
+	{"p2wsh", params.P2WSH, false},
+	{"p2wsh-p2sh", params.P2WSHP2SH, false},
 }
 
 // wifKey is a decoded private key.
@@ -56,11 +56,14 @@ func isMinikey(s string) bool {
 // deserializePrivKey is Electrum 4.3.4's bitcoin.deserialize_privkey on
 // network n: a minikey (p2pkh, uncompressed), or an optional "type:" prefix
 // followed by base58check WIF. Without a prefix the script type comes from the
-// version byte's offset above n's WIF prefix (Electrum 3.0.x export format);
-// with one the version byte must be n's. The payload is 33 or 34 bytes (a
+// version byte (n.WIFVersion: Electrum 3.0.x export format); with one the
+// version byte must be n's WIF prefix. The payload is 33 or 34 bytes (a
 // 34th byte must be 0x01, meaning compressed); segwit types need a compressed
 // key; the secret is reduced modulo the curve order and must not be zero.
 func deserializePrivKey(s string, n *params.Network) (*wifKey, bool) {
+	if len(s) > MaxPartBytes {
+		return nil, false
+	}
 	if isMinikey(s) {
 		h := sha256.Sum256([]byte(s))
 		priv, ok := privFromBytesMod(h[:])
@@ -82,14 +85,14 @@ func deserializePrivKey(s string, n *params.Network) (*wifKey, bool) {
 		}
 		s = rest
 	}
-	vch, ok := decodeBase58Check(s)
+	vch, ok := decodeBase58Check(s, maxWIFLen)
 	if !ok || len(vch) == 0 {
 		return nil, false
 	}
 	defer clear(vch)
 	if typeIdx < 0 {
 		for i, st := range wifScriptTypes {
-			if int(vch[0])-int(n.WIFPrefix) == int(st.offset) {
+			if v, ok := n.WIFVersion(st.name); ok && vch[0] == v {
 				typeIdx = i
 			}
 		}

@@ -8,11 +8,11 @@
 // does for the same network. The package does no I/O and holds no mutable
 // package-level state: every constructor returns a fresh *Network.
 //
-// Only BTC is implemented today. Other coins (LTC, BCH, ...) are added as more
-// constructors filling the same Network struct; nothing below assumes BTC
-// except the BTC constructor itself. A coin without segwit leaves Bech32HRP
-// empty; a coin with another address codec (BCH cashaddr) will add it as a
-// field consulted by DecodeAddress and AddressFromScript.
+// BTC, LTC (ltc.go, Electrum-LTC's values) and BCH (bch.go, Electron Cash's
+// values) are implemented as constructors filling the same Network struct;
+// nothing below assumes BTC except the BTC constructor itself. A coin without
+// segwit leaves Bech32HRP empty; a coin with another address format (BCH's
+// cashaddr) sets Network.Codec, which every address method consults.
 //
 // Simnet: Electrum 4.3.4 has a "simnet" network (constants.BitcoinSimnet) that
 // inherits the testnet HD version bytes (tpub/upub/vpub ...) and uses btcd's
@@ -152,12 +152,33 @@ type Network struct {
 	Bech32HRP string
 	// WIFPrefix is the first byte of WIF private keys (0x80 mainnet, 0xef testnet).
 	WIFPrefix byte
+	// WIFBase is Electrum's constants.net.WIF_PREFIX: the version byte of a
+	// WIF key is WIFBase plus the key's WIFScriptTypes offset (Electrum
+	// 3.0.x export format). BTC: WIFPrefix; LTC: WIFPrefix-48 (see WIFVersion).
+	WIFBase byte
+	// WIFScriptTypes is Electrum's WIF_SCRIPT_TYPES: the offset added to
+	// WIFBase for each script type name a WIF key may carry.
+	WIFScriptTypes map[string]byte
+	// MessageMagic is the signed-message prefix hashed before a message
+	// ("\x18Bitcoin Signed Message:\n").
+	MessageMagic string
+	// MWEBHRP is the bech32 human-readable part of MWEB addresses (LTC's
+	// "ltcmweb"/"tmweb"); empty on a coin without MWEB. Such addresses are
+	// never valid destinations here (see DecodeAddress).
+	MWEBHRP string
+	// PoW is the proof-of-work hash of block headers (see PoWHash).
+	PoW PoWAlgorithm
 	// BIP44CoinType is the SLIP-44 coin type used in BIP44 paths (0 mainnet, 1 test networks).
 	BIP44CoinType uint32
 	// HD lists the SLIP-132 version bytes accepted on this network, one entry
 	// per script type, in Electrum's order (p2pkh, p2wpkh-p2sh, p2wsh-p2sh,
 	// p2wpkh, p2wsh).
 	HD []HDVersion
+	// Codec, when set, is the network's own address format (BCH's
+	// cashaddr): ValidAddress, DecodeAddress, PkScript, AddressFromScript
+	// and PubKeyAddress go through it. Nil means base58 and bech32 with the
+	// bytes above.
+	Codec AddressCodec
 }
 
 // networkNames lists the accepted BTC network names, in documentation order.
@@ -219,6 +240,9 @@ func BTC(network string) (*Network, error) {
 	n.P2SHAddrID = n.Chain.ScriptHashAddrID
 	n.Bech32HRP = n.Chain.Bech32HRPSegwit
 	n.WIFPrefix = n.Chain.PrivateKeyID
+	n.WIFBase = n.WIFPrefix
+	n.WIFScriptTypes = electrumWIFScriptTypes(0, 5)
+	n.MessageMagic = "\x18Bitcoin Signed Message:\n"
 	return n, nil
 }
 

@@ -1,6 +1,7 @@
 package params
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -359,5 +360,60 @@ func TestPubKeyAddress(t *testing.T) {
 	}
 	if _, _, err := n.PubKeyAddress(P2WSH, pub); !errors.Is(err, ErrUnsupportedScript) {
 		t.Errorf("p2wsh single key: %v", err)
+	}
+}
+
+// TestLongAddressRejectedCheaply: an address string past the longest
+// address (90 characters) is refused without decoding: a 1 MB string
+// allocates nothing (base58-decoding it used to cost 20 s of CPU), and a
+// base58 string past 35 characters is not decoded either.
+func TestLongAddressRejectedCheaply(t *testing.T) {
+	n, err := BTC("mainnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("z", 1<<20)
+	if n.ValidAddress(huge) {
+		t.Fatal("1 MB string is an address")
+	}
+	if _, err := n.PkScript(huge); !errors.Is(err, ErrInvalidAddress) {
+		t.Errorf("PkScript: %v", err)
+	}
+	if _, err := n.DecodeAddress(huge); !errors.Is(err, ErrInvalidAddress) {
+		t.Errorf("DecodeAddress: %v", err)
+	}
+	if a := testing.AllocsPerRun(20, func() { n.ValidAddress(huge) }); a != 0 {
+		t.Errorf("ValidAddress of a 1 MB string allocates %v times", a)
+	}
+	long58 := strings.Repeat("1", 36)
+	if a := testing.AllocsPerRun(20, func() { n.ValidAddress(long58) }); a != 0 {
+		t.Errorf("a 36-character base58 string was decoded (%v allocations)", a)
+	}
+	// The longest real addresses still pass: a 35-character base58
+	// address and the longest bech32m one (witness v16, 40-byte program).
+	script := append([]byte{0x60, 40}, bytes.Repeat([]byte{0xab}, 40)...)
+	longest, ok := n.AddressFromScript(script)
+	if !ok || len(longest) != 74 {
+		t.Fatalf("witness v16 address %q", longest)
+	}
+	for _, a := range []string{longest, strings.ToUpper(longest)} {
+		if !n.ValidAddress(a) {
+			t.Errorf("%s refused", a)
+		}
+	}
+	tn, _ := BTC("testnet") // testnet P2SH addresses ("2N…") have 35 characters
+	p2sh, _ := tn.AddressFromScript(append(append([]byte{0xa9, 20}, bytes.Repeat([]byte{0xff}, 20)...), 0x87))
+	if len(p2sh) != MaxBase58AddressLen || !tn.ValidAddress(p2sh) {
+		t.Errorf("the longest base58 address %q (%d characters) refused", p2sh, len(p2sh))
+	}
+}
+
+// BenchmarkValidAddressHuge is ValidAddress of a 1 MB string.
+func BenchmarkValidAddressHuge(b *testing.B) {
+	n, _ := BTC("mainnet")
+	huge := strings.Repeat("z", 1<<20)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		n.ValidAddress(huge)
 	}
 }

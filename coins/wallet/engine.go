@@ -7,15 +7,26 @@
 // Secrets: key material that holds private keys lives only in memory (in
 // the loaded wallet), never in the Store; wallets are stored by fingerprint
 // with their public key material only.
+//
+// Locks and I/O. chainMu serialises every change of chain-derived state
+// (block, transaction and history application, wallet registration); a
+// wallet's reqMu serialises its address allocation; the order is chainMu,
+// then reqMu (by wallet id), then a store transaction. None of them is ever
+// held across a call to the node: history is fetched first and applied
+// under the locks, and every node-side change (watching new scripts) runs
+// outside them. In-memory indexes change only after the store transaction
+// that records the same change has committed.
 package wallet
 
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +45,9 @@ var (
 	ErrRequestNotFound = errors.New("Request not found")
 	ErrGapLimit        = errors.New("Unable to create a new address: the gap limit is reached (use force=true)")
 	ErrTxNotFound      = errors.New("Transaction not found")
+	// ErrTooManyWallets: tracking one more wallet would pass
+	// Config.MaxWallets.
+	ErrTooManyWallets = errors.New("too many wallets: the daemon tracks its maximum number of wallets")
 )
 
 // Electrum's gap limits.
@@ -42,8 +56,32 @@ const (
 	GapChange    = 10
 )
 
+// Defaults of Config fields left zero.
+const (
+	// DefaultMaxWallets bounds the tracked wallets: each costs about 30
+	// scripts in the in-memory index (a few KiB), so a million fits in a
+	// few GiB; past it, loading a new wallet fails with ErrTooManyWallets.
+	DefaultMaxWallets = 1_000_000
+	// DefaultPollingCap is Bitcart's POLLING_CAP default.
+	DefaultPollingCap = 100
+	// DefaultExpiredRescanWindow: requests expired longer ago than this
+	// leave the reconnect rescan (a payment to them still counts when it
+	// is mined: their addresses stay watched).
+	DefaultExpiredRescanWindow = 7 * 24 * time.Hour
+	// DefaultRetryBackoff is the first delay before a failed catch-up or
+	// history backfill is tried again; it doubles up to maxRetryBackoff.
+	DefaultRetryBackoff = time.Second
+	maxRetryBackoff     = time.Minute
+	// historyConcurrency bounds the history lookups in flight.
+	historyConcurrency = 16
+)
+
 // Config configures an Engine.
 type Config struct {
+	// Coin describes the coin (network, key material, signing, policy).
+	Coin Coin
+	// Net alone (Coin left zero) means Bitcoin(Net): a Bitcoin-family
+	// coin. With Coin set, New sets Net to Coin.Net.
 	Net   *params.Network
 	Store Store
 	// Volatile holds diskless wallets (nothing about them is written to
@@ -59,7 +97,10 @@ type Config struct {
 	SyncTimeout time.Duration
 	// NoSync makes wallet calls skip the wait for sync.
 	NoSync bool
-	// PollingCap bounds get_updates' per-wallet queue (default 100).
+	// PollingCap bounds get_updates' per-wallet queue to its newest
+	// PollingCap events; 0 disables the queue (get_updates returns
+	// nothing), as Bitcart's POLLING_CAP=0 does. Negative is an error.
+	// Daemons pass DefaultPollingCap unless configured.
 	PollingCap int
 	// IdleEvict drops a loaded wallet's key material from memory after this
 	// much idleness (default 10 minutes); it stays tracked.
@@ -68,6 +109,17 @@ type Config struct {
 	EventRetention int
 	// EventMaxAge drops events older than this (default 30 days).
 	EventMaxAge time.Duration
+	// MaxWallets bounds the tracked wallets (default DefaultMaxWallets);
+	// negative is an error. There is no unlimited setting.
+	MaxWallets int
+	// ExpiredRescanWindow: requests expired longer ago than this are left
+	// out of the rescan made on every (re)connection (default
+	// DefaultExpiredRescanWindow).
+	ExpiredRescanWindow time.Duration
+	// RetryBackoff is the first delay before retrying a failed catch-up,
+	// mempool transaction or history backfill (default
+	// DefaultRetryBackoff; it doubles up to one minute).
+	RetryBackoff time.Duration
 }
 
 // Event is a durably logged notification.
@@ -77,10 +129,13 @@ type Event struct {
 	// global events): stable across key forms and restarts, so consumers
 	// match wallets by it rather than by a key string.
 	WalletID string
-	// WalletKey is the wallet's name on the wire ("" for global events).
+	// WalletKey is the wallet's name on the wire ("" for global events):
+	// the public key string a client last used for it, else its stored
+	// public key string or master public key (an imported wallet's
+	// addresses). Never a seed or private key.
 	WalletKey string
-	// Payload is the event object, with "seq".
-	Payload json.RawMessage
+	// Record is what happened; the daemon renders it on the wire.
+	Record EventRecord
 }
 
 // Engine tracks wallets. It is safe for concurrent use.
@@ -89,8 +144,10 @@ type Engine struct {
 	log *slog.Logger
 
 	// mu guards the in-memory indexes below; chainMu serializes every
-	// mutation of chain-derived state (block and tx application, wallet
-	// creation), so the indexes only change under both.
+	// mutation of chain-derived state (block, tx and history application,
+	// wallet registration and removal). The indexes are only written
+	// under both, after the store transaction recording the same change
+	// committed.
 	mu      sync.RWMutex
 	chainMu sync.Mutex
 	index   map[string][]scriptRef     // pkScript → owners
@@ -98,29 +155,82 @@ type Engine struct {
 	wallets map[string]*tracked
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
+	moved   chan struct{} // closed and replaced whenever the cursor moves
 	synced  bool
 	syncCh  chan struct{} // closed when first synced
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	// windows are the wallets with addresses whose history is not applied
+	// yet (guarded by chainMu): the transactions applied meanwhile are
+	// kept so the backfill can apply them again with the history.
+	windows map[*tracked]struct{}
+	histSem chan struct{} // bounds history lookups in flight
+
+	bg       *worker // background retries: backfills, watches, rescans
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	lifeMu   sync.Mutex // guards closed and wg.Add
+	closed   bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 // tracked is one tracked wallet in memory: its public record, and, while
-// loaded, its parsed key material and the key string the client used.
+// loaded, its parsed key material.
 type tracked struct {
+	// rec's identity fields (ID, Kind, ScriptType, MPK, PublicKey,
+	// Imported, Created, Birthday) never change; the counters and Pending
+	// change under reqMu, after the store commit that records them.
 	rec      walletRecord
-	mat      *keys.Material // nil while evicted
-	wireKey  string         // the key string last used by a client; may be a secret: memory only
+	mat      *keys.Material // loaded key material, maybe private (nil while evicted); guarded by Engine.mu
+	pub      *keys.Material // public key material, cached while loaded; guarded by Engine.mu
+	wireKey  string         // the public key string a client last used; guarded by Engine.mu
 	lastUsed atomic.Int64   // unix nanoseconds of the last call naming it
 	keyHash  [][32]byte     // hashes of the key strings that loaded mat (entries of Engine.byKey)
-	diskless bool           // records live in the volatile store only
-	reqMu    sync.Mutex     // serializes this wallet's request allocation
+	diskless bool           // records live in the volatile store only; guarded by Engine.mu
+	reqMu    sync.Mutex     // serializes this wallet's address allocation and record changes
 	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
+
+	// job is the backfill slot (capacity 1): whoever holds it runs this
+	// wallet's history backfills. A first load holds it until it ends.
+	job   chan struct{}
+	dirty atomic.Bool // backfill rows were added since the holder last looked
+	// ready is closed once the wallet's first history is applied (or the
+	// first load failed and the wallet was forgotten: gone is set).
+	ready     chan struct{}
+	readyOnce sync.Once
+	gone      atomic.Bool
+	win       []txAt // transactions applied while it has backfill rows (guarded by chainMu)
 }
+
+func newTracked(rec walletRecord) *tracked {
+	t := &tracked{rec: rec, job: make(chan struct{}, 1), ready: make(chan struct{})}
+	if !rec.Pending {
+		t.markReady()
+	}
+	return t
+}
+
+func (t *tracked) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
+
+func (t *tracked) isReady() bool {
+	select {
+	case <-t.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// errForgotten: the wallet was removed (a failed first load, a closed
+// diskless wallet) while a call was getting hold of it.
+var errForgotten = errors.New("wallet: the wallet was removed")
 
 // storeOf returns the store of a tracked wallet's records.
 func (e *Engine) storeOf(t *tracked) Store {
-	if t.diskless && e.cfg.Volatile != nil {
+	e.mu.RLock()
+	diskless := t.diskless
+	e.mu.RUnlock()
+	if diskless && e.cfg.Volatile != nil {
 		return e.cfg.Volatile
 	}
 	return e.cfg.Store
@@ -152,7 +262,7 @@ func (e *Engine) rememberKey(t *tracked, h [32]byte, private bool) {
 // unload drops a wallet's key material and key-string mappings. Caller
 // holds mu.
 func (e *Engine) unload(t *tracked) {
-	t.mat = nil
+	t.mat, t.pub = nil, nil
 	t.wireKey = ""
 	for _, h := range t.keyHash {
 		delete(e.byKey, h)
@@ -163,8 +273,9 @@ func (e *Engine) unload(t *tracked) {
 // deterministic reports whether the wallet derives its addresses.
 func (t *tracked) deterministic() bool { return len(t.rec.Imported) == 0 }
 
-// New opens the engine over its store: it loads the tracked wallets' scripts
-// and unspent outpoints into memory and the chain cursor.
+// New opens the engine over its store: it brings the store's schema up to
+// date (ErrStoreVersion for a newer one), loads the tracked wallets'
+// scripts and unspent outpoints into memory and the chain cursor.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -175,8 +286,23 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Publish == nil {
 		cfg.Publish = func(Event) {}
 	}
-	if cfg.PollingCap <= 0 {
-		cfg.PollingCap = 100
+	if cfg.Coin.Net == nil && cfg.Net == nil {
+		return nil, errors.New("wallet: no coin or network configured")
+	}
+	cfg.Coin = coinOf(cfg)
+	cfg.Net = cfg.Coin.Net
+	if cfg.Coin.Parse == nil || cfg.Coin.Signer == nil || cfg.Coin.RequestID == nil ||
+		cfg.Coin.Policy.Dust == nil || cfg.Coin.Policy.FeeFor == nil {
+		return nil, errors.New("wallet: the coin description is incomplete (Parse, Signer, RequestID, Policy.Dust, Policy.FeeFor)")
+	}
+	if cfg.PollingCap < 0 {
+		return nil, fmt.Errorf("wallet: PollingCap %d is negative (0 disables get_updates)", cfg.PollingCap)
+	}
+	if cfg.MaxWallets < 0 {
+		return nil, fmt.Errorf("wallet: MaxWallets %d is negative", cfg.MaxWallets)
+	}
+	if cfg.MaxWallets == 0 {
+		cfg.MaxWallets = DefaultMaxWallets
 	}
 	if cfg.SyncTimeout <= 0 {
 		cfg.SyncTimeout = 30 * time.Second
@@ -190,9 +316,27 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.EventMaxAge <= 0 {
 		cfg.EventMaxAge = 30 * 24 * time.Hour
 	}
+	if cfg.ExpiredRescanWindow <= 0 {
+		cfg.ExpiredRescanWindow = DefaultExpiredRescanWindow
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = DefaultRetryBackoff
+	}
+	from, err := migrate(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	if from < SchemaVersion {
+		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
+	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), stop: make(chan struct{})}
-	err := cfg.Store.View(ctx, func(kv KV) error {
+		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
+		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
+	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
+	e.bg = newWorker(e)
+	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
+	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
+	err = cfg.Store.View(ctx, func(kv KV) error {
 		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
 			return err
 		}
@@ -201,7 +345,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
-			e.wallets[rec.ID] = &tracked{rec: rec}
+			t := newTracked(rec)
+			e.wallets[rec.ID] = t
+			gaps[t] = storedGap(kv, rec.ID)
 			return nil
 		}); err != nil {
 			return err
@@ -217,8 +363,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
-			ref := scriptRef{Wallet: t.rec.ID, Change: k[walletIDLen] == 1, Index: uint32FromBytes(k[walletIDLen+1:])}
+			ref := scriptRef{Wallet: t.rec.ID, Change: k[walletIDLen] == 1, Index: binary.BigEndian.Uint32(k[walletIDLen+1:])}
 			e.index[string(a.PkScript)] = append(e.index[string(a.PkScript)], ref)
+			return nil
+		}); err != nil {
+			return err
+		}
+		// Wallets with addresses whose history is not applied yet get
+		// their window now: blocks applied during catch-up are kept for
+		// their backfill.
+		if err := kv.Scan(bBackfill, nil, nil, func(k, _ []byte) error {
+			if t := e.wallets[string(k[:walletIDLen])]; t != nil {
+				e.windows[t] = struct{}{}
+			}
 			return nil
 		}); err != nil {
 			return err
@@ -228,9 +385,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			if err := json.Unmarshal(v, &u); err != nil {
 				return err
 			}
+			id := string(k[:walletIDLen])
 			if u.SpentHeight == 0 {
 				op := outpointFromKey(k[walletIDLen:])
-				e.owned[op] = append(e.owned[op], string(k[:walletIDLen]))
+				e.owned[op] = append(e.owned[op], id)
+			}
+			if t := e.wallets[id]; t != nil {
+				g := used[t]
+				if u.Change {
+					g.change = max(g.change, u.Index+1)
+				} else {
+					g.recv = max(g.recv, u.Index+1)
+				}
+				used[t] = g
 			}
 			return nil
 		})
@@ -238,10 +405,26 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wallet: loading store: %w", err)
 	}
+	// A crash between a batch and its gap-limit extension leaves used
+	// addresses too close to the end of a chain: extend them at start.
+	lagging := map[*tracked]gapUse{}
+	for t, g := range used {
+		if t.deterministic() && (g.recv > 0 && g.recv+gaps[t] > t.rec.NextRecv || g.change > 0 && g.change+GapChange > t.rec.NextChange) {
+			lagging[t] = g
+		}
+	}
+	if len(lagging) > 0 {
+		cfg.Log.Info("extending gap limits left behind by an interrupted run", "wallets", len(lagging))
+		e.bg.retryExtensions(lagging)
+	}
+	for t := range e.windows {
+		t.dirty.Store(true)
+	}
 	return e, nil
 }
 
-// Start starts following the backend (if any) in the background.
+// Start starts following the backend (if any) in the background, and the
+// background work: backfills left by a previous run, retries, maintenance.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.cfg.Backend == nil {
 		return nil
@@ -256,19 +439,47 @@ func (e *Engine) Start(ctx context.Context) error {
 			e.log.Warn("initial watch", "err", err)
 		}
 	}
-	e.wg.Add(2)
-	go e.follow(events)
-	go e.janitor()
+	if !e.spawn(func() { e.follow(events) }) || !e.spawn(e.janitor) || !e.spawn(e.bg.run) {
+		return errors.New("wallet: engine closed")
+	}
+	e.chainMu.Lock()
+	pending := make([]*tracked, 0, len(e.windows))
+	for t := range e.windows {
+		pending = append(pending, t)
+	}
+	e.chainMu.Unlock()
+	e.kick(pending...)
 	return nil
 }
 
-// Close stops following; the store is the caller's to close.
-func (e *Engine) Close() {
-	select {
-	case <-e.stop:
-	default:
-		close(e.stop)
+// spawn runs f in a goroutine the engine waits for on Close; false after
+// Close.
+func (e *Engine) spawn(f func()) bool {
+	e.lifeMu.Lock()
+	defer e.lifeMu.Unlock()
+	if e.closed {
+		return false
 	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// Close stops following and every background task; the store is the
+// caller's to close.
+func (e *Engine) Close() {
+	e.lifeMu.Lock()
+	if !e.closed {
+		e.closed = true
+		close(e.stop)
+		if e.bgCancel != nil {
+			e.bgCancel()
+		}
+	}
+	e.lifeMu.Unlock()
 	e.wg.Wait()
 }
 
@@ -293,7 +504,7 @@ func (e *Engine) ownedOutpoints() []wire.OutPoint {
 }
 
 func (e *Engine) watch(ctx context.Context, scripts [][]byte, ops []wire.OutPoint) error {
-	if e.cfg.Backend == nil {
+	if e.cfg.Backend == nil || len(scripts) == 0 && len(ops) == 0 {
 		return nil
 	}
 	return e.cfg.Backend.Watch(ctx, scripts, ops)
@@ -304,6 +515,36 @@ func (e *Engine) Synced() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.synced
+}
+
+// setCursorLocked moves the in-memory cursor and wakes those waiting for
+// it. Caller holds mu.
+func (e *Engine) setCursorLocked(ref chain.BlockRef) {
+	e.cursor = ref
+	close(e.moved)
+	e.moved = make(chan struct{})
+}
+
+// waitHeight waits until the cursor reaches height h (true), ctx ends or
+// limit passes (false).
+func (e *Engine) waitHeight(ctx context.Context, h int32, limit time.Duration) bool {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		e.mu.RLock()
+		reached, moved := e.cursor.Height >= h, e.moved
+		e.mu.RUnlock()
+		if reached {
+			return true
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return false
+		}
+	}
 }
 
 // Height returns the height of the last applied block.
@@ -341,25 +582,25 @@ func (e *Engine) waitSynced(ctx context.Context) error {
 	}
 }
 
-// Wallet is a handle on a loaded wallet for one call.
+// Wallet is a handle on a loaded wallet for one call. It holds the key
+// material that call carried: private keys only when the call's own key
+// string had them, so a call made with the xpub never signs, whatever
+// another call loaded, and an eviction or close_wallet during the call
+// does not change what it may do.
 type Wallet struct {
-	e       *Engine
-	t       *tracked
-	ID      string
-	private bool // this call's key string holds private keys
+	e   *Engine
+	t   *tracked
+	ID  string
+	mat *keys.Material
 }
 
 // CanSign reports whether this call may sign: its own key string holds
-// private keys. The seed, xprv and xpub forms of one wallet share its
-// loaded state, so a call made with the xpub never signs with a seed
-// another call loaded.
-func (w *Wallet) CanSign() bool {
-	return w.private && w.t.mat != nil && w.t.mat.HasPrivateKeys()
-}
+// private keys.
+func (w *Wallet) CanSign() bool { return w.mat.HasPrivateKeys() }
 
-// Material returns the wallet's key material (with private keys when the
-// client gave them).
-func (w *Wallet) Material() *keys.Material { return w.t.mat }
+// Material returns the key material of this call: with private keys only
+// when the call's key string had them.
+func (w *Wallet) Material() *keys.Material { return w.mat }
 
 // Open returns the wallet named by key material keyStr, loading it on first
 // use: parse, derive the gap-limit addresses, store its public record, add
@@ -369,11 +610,13 @@ func (e *Engine) Open(ctx context.Context, keyStr string) (*Wallet, error) {
 	return e.OpenWith(ctx, keyStr, OpenOptions{})
 }
 
-// OpenOptions adjust how a wallet is loaded the first time.
+// OpenOptions adjust how a wallet is loaded.
 type OpenOptions struct {
 	// Diskless keeps every record of a new wallet in the volatile store:
-	// nothing about it is written to disk, and it is forgotten on restart.
-	// A wallet already tracked on disk stays there.
+	// nothing about it is written to disk, and it is forgotten on restart
+	// or when it is closed (CloseWallet). A wallet already tracked on disk
+	// stays there; a later open without Diskless moves a diskless wallet
+	// to the durable store (its requests then survive restarts).
 	Diskless bool
 }
 
@@ -381,31 +624,20 @@ type OpenOptions struct {
 // has no volatile store.
 var ErrDisklessUnsupported = errors.New("diskless wallets are not supported by this engine")
 
-// OpenWith is Open with options for a wallet's first load.
+// OpenWith is Open with options (see OpenOptions).
 func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) (*Wallet, error) {
 	// A loaded wallet is found by a hash of the key string, without
 	// parsing it again (parsing costs base58 and EC work per call).
 	h := sha256.Sum256([]byte(keyStr))
-	now := e.cfg.Now()
-	e.mu.RLock()
-	if ke, ok := e.byKey[h]; ok {
-		if t := e.wallets[ke.id]; t != nil && t.mat != nil {
-			same := t.wireKey == keyStr
-			t.lastUsed.Store(now.UnixNano())
-			e.mu.RUnlock()
-			if !same {
-				e.mu.Lock()
-				t.wireKey = keyStr
-				e.mu.Unlock()
-			}
-			if err := e.waitSynced(ctx); err != nil {
-				return nil, err
-			}
-			return &Wallet{e: e, t: t, ID: ke.id, private: ke.private}, nil
+	if w := e.openLoaded(h, keyStr); w != nil {
+		if err := e.waitSynced(ctx); err != nil {
+			return nil, err
+		}
+		if w, err := e.finishOpen(ctx, w, opts); !errors.Is(err, errForgotten) {
+			return w, err
 		}
 	}
-	e.mu.RUnlock()
-	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	mat, err := e.cfg.Coin.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return nil, err
 	}
@@ -413,55 +645,146 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 		return nil, err
 	}
 	id := mat.Fingerprint()
-	e.mu.Lock()
-	t, ok := e.wallets[id]
-	if ok {
-		if t.mat == nil || (mat.HasPrivateKeys() && !t.mat.HasPrivateKeys()) {
-			t.mat = mat
+	for attempt := 0; ; attempt++ {
+		e.mu.Lock()
+		t := e.wallets[id]
+		if t != nil {
+			e.load(t, h, keyStr, mat)
 		}
-		t.wireKey = keyStr
-		t.lastUsed.Store(now.UnixNano())
-		e.rememberKey(t, h, mat.HasPrivateKeys())
+		e.mu.Unlock()
+		var w *Wallet
+		if t == nil {
+			w, err = e.create(ctx, keyStr, mat, opts)
+		} else {
+			w, err = e.finishOpen(ctx, &Wallet{e: e, t: t, ID: id, mat: mat}, opts)
+		}
+		if !errors.Is(err, errForgotten) || attempt >= 3 {
+			return w, err
+		}
 	}
-	e.mu.Unlock()
-	if ok {
-		return &Wallet{e: e, t: t, ID: id, private: mat.HasPrivateKeys()}, nil
-	}
-	return e.create(ctx, keyStr, mat, opts)
 }
 
-// create tracks a new wallet.
+// openLoaded returns a handle on the loaded wallet of key string hash h,
+// or nil when it must be parsed.
+func (e *Engine) openLoaded(h [32]byte, keyStr string) *Wallet {
+	e.mu.RLock()
+	ke, ok := e.byKey[h]
+	var t *tracked
+	if ok {
+		t = e.wallets[ke.id]
+	}
+	if t == nil || t.mat == nil {
+		e.mu.RUnlock()
+		return nil
+	}
+	mat := t.pub
+	if ke.private {
+		mat = t.mat
+	}
+	newKey := !ke.private && t.wireKey != keyStr
+	t.lastUsed.Store(e.cfg.Now().UnixNano())
+	e.mu.RUnlock()
+	if mat == nil || ke.private && !mat.HasPrivateKeys() {
+		return nil
+	}
+	if newKey {
+		e.mu.Lock()
+		t.wireKey = keyStr
+		e.mu.Unlock()
+	}
+	return &Wallet{e: e, t: t, ID: ke.id, mat: mat}
+}
+
+// load records key material a call parsed on its tracked wallet. Caller
+// holds mu.
+func (e *Engine) load(t *tracked, h [32]byte, keyStr string, mat *keys.Material) {
+	private := mat.HasPrivateKeys()
+	if t.mat == nil || private && !t.mat.HasPrivateKeys() {
+		t.mat = mat
+	}
+	if !private {
+		if t.pub == nil {
+			t.pub = mat
+		}
+		t.wireKey = keyStr
+	}
+	t.lastUsed.Store(e.cfg.Now().UnixNano())
+	e.rememberKey(t, h, private)
+}
+
+// finishOpen waits until the wallet's first history is applied (running
+// the backfill when a crash left it pending), and moves a diskless wallet
+// to the durable store on a durable open.
+func (e *Engine) finishOpen(ctx context.Context, w *Wallet, opts OpenOptions) (*Wallet, error) {
+	if err := e.awaitReady(ctx, w.t); err != nil {
+		return nil, err
+	}
+	if !opts.Diskless && e.isDiskless(w.ID) {
+		if err := e.promote(ctx, w.t); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// awaitReady returns once t's first history is applied; errForgotten when
+// t was removed meanwhile.
+func (e *Engine) awaitReady(ctx context.Context, t *tracked) error {
+	if t.isReady() {
+		if t.gone.Load() {
+			return errForgotten
+		}
+		return nil
+	}
+	// A first load in progress holds the backfill slot: wait for it, then
+	// finish what it left (a crash or a failure may leave it pending).
+	select {
+	case t.job <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	err := e.backfillLoop(ctx, t)
+	e.release(t)
+	if t.gone.Load() {
+		return errForgotten
+	}
+	if err != nil {
+		return fmt.Errorf("loading the wallet's history: %w", err)
+	}
+	return nil
+}
+
+// create tracks a new wallet: its record, addresses and backfill rows are
+// stored and indexed in one step, then its history is fetched and applied.
+// The wallet is handed out only once that history is applied; if it
+// cannot be, the wallet is forgotten again (nothing of it is left, and
+// the error is returned). The work after registration runs to its end even
+// when the caller goes away.
 func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, opts OpenOptions) (*Wallet, error) {
 	if opts.Diskless && e.cfg.Volatile == nil {
 		return nil, ErrDisklessUnsupported
 	}
-	e.chainMu.Lock()
-	defer e.chainMu.Unlock()
 	id := mat.Fingerprint()
-	e.mu.RLock()
-	t, ok := e.wallets[id]
-	e.mu.RUnlock()
-	if ok { // created concurrently
-		return &Wallet{e: e, t: t, ID: id, private: mat.HasPrivateKeys()}, nil
-	}
 	rec := walletRecord{ID: id, Kind: mat.Kind().String(), ScriptType: mat.ScriptType().String(),
-		MPK: mat.MasterPublicKey(), Created: e.cfg.Now(), Birthday: e.Height()}
+		MPK: mat.MasterPublicKey(), Created: e.cfg.Now(), Birthday: e.Height(), Pending: true}
 	if !mat.HasPrivateKeys() {
 		rec.PublicKey = keyStr
 	}
-	t = &tracked{rec: rec, mat: mat, wireKey: keyStr, diskless: opts.Diskless}
+	t := newTracked(rec)
+	t.mat, t.diskless = mat, opts.Diskless
+	if !mat.HasPrivateKeys() {
+		t.pub, t.wireKey = mat, keyStr
+	}
 	t.lastUsed.Store(e.cfg.Now().UnixNano())
-	st := e.storeOf(t)
-	// Derive first (CPU only), then overlap the durable write with the
-	// node round trips: the index is in memory before history is applied.
+	// Derive first (CPU only, t is not shared yet).
 	var ks []newKey
 	if mat.Deterministic() {
-		recv, err := e.derive(t, false, GapReceiving)
+		recv, err := deriveKeys(mat, &t.rec, false, GapReceiving)
 		if err != nil {
 			return nil, err
 		}
 		t.rec.NextRecv = GapReceiving
-		change, err := e.derive(t, true, GapChange)
+		change, err := deriveKeys(mat, &t.rec, true, GapChange)
 		if err != nil {
 			return nil, err
 		}
@@ -472,43 +795,78 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 			ks = append(ks, newKey{k: k, index: uint32(i)})
 		}
 	}
-	scripts := make([][]byte, len(ks))
-	for i, k := range ks {
-		scripts[i] = k.k.PkScript
+	// Hold the backfill slot: a concurrent open of the same wallet waits
+	// for this load to end.
+	t.job <- struct{}{}
+	if err := e.register(ctx, t, ks, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
+		<-t.job
+		return nil, err
 	}
-	e.indexKeys(id, ks)
-	stored := make(chan error, 1)
-	go func() {
-		stored <- st.Update(ctx, func(kv KV) error {
-			if err := storeKeys(kv, id, ks); err != nil {
-				return err
-			}
-			return putJSON(kv, bWallets, []byte(id), t.rec)
-		})
-	}()
-	err := e.watch(ctx, scripts, nil)
-	var hist []txAt
-	if err == nil {
-		hist, err = e.fetchHistory(ctx, scripts)
-	}
-	if serr := <-stored; serr != nil || err != nil {
-		e.dropScripts(id, scripts)
-		if serr == nil {
-			// Stored but not watched: untrack it so a retry starts clean.
-			_ = st.Update(context.WithoutCancel(ctx), func(kv KV) error { return forgetWallet(kv, id, ks) })
+	bctx := context.WithoutCancel(ctx)
+	err := e.backfillLoop(bctx, t)
+	if err != nil {
+		if ferr := e.forget(bctx, t); ferr != nil {
+			// Still tracked with its first load pending: it is handed
+			// out only once a background backfill completes.
+			e.log.Warn("cannot untrack a wallet whose first load failed; its backfill will be retried",
+				"wallet", id, "err", ferr)
 		}
-		return nil, errors.Join(serr, err)
+	}
+	e.release(t)
+	if err != nil {
+		return nil, fmt.Errorf("loading the wallet's history: %w", err)
+	}
+	return &Wallet{e: e, t: t, ID: id, mat: mat}, nil
+}
+
+// register stores a new wallet (record, addresses, backfill rows, the
+// get_updates cursor at the current end of the log) and then indexes it,
+// under chainMu: from now on blocks credit it, and they are kept in its
+// window for the backfill. errForgotten when it was created concurrently.
+func (e *Engine) register(ctx context.Context, t *tracked, ks []newKey, h [32]byte, private bool) error {
+	id := t.rec.ID
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	e.mu.RLock()
+	_, exists := e.wallets[id]
+	n := len(e.wallets)
+	e.mu.RUnlock()
+	if exists {
+		return errForgotten // the caller opens the other one
+	}
+	if n >= e.cfg.MaxWallets {
+		return ErrTooManyWallets
+	}
+	err := e.update(ctx, func(s kvs) error {
+		kv := s.disk
+		if t.diskless {
+			kv = s.mem
+		}
+		if err := storeKeys(kv, id, ks); err != nil {
+			return err
+		}
+		if err := addBackfill(kv, id, ks); err != nil {
+			return err
+		}
+		last, err := lastSeq(s)
+		if err != nil {
+			return err
+		}
+		if err := kv.Put(bPolls, []byte(id), u64(last)); err != nil {
+			return err
+		}
+		return putJSON(kv, bWallets, []byte(id), t.rec)
+	})
+	if err != nil {
+		return err
 	}
 	e.mu.Lock()
 	e.wallets[id] = t
-	e.rememberKey(t, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys())
+	e.rememberKey(t, h, private)
+	e.indexLocked(id, ks)
 	e.mu.Unlock()
-	if len(hist) > 0 {
-		if err := e.applyBatch(ctx, hist, nil); err != nil {
-			return nil, err
-		}
-	}
-	return &Wallet{e: e, t: t, ID: id, private: mat.HasPrivateKeys()}, nil
+	e.windows[t] = struct{}{}
+	return nil
 }
 
 // newKey is a derived (or imported) key not yet recorded.
@@ -518,22 +876,13 @@ type newKey struct {
 	index  uint32
 }
 
-// derive derives n more keys on a chain (CPU only) and advances the
-// wallet's derived count (receiving: DerivedRecv; change: NextChange).
-// Caller holds t.reqMu, or t is not shared yet.
-func (e *Engine) derive(t *tracked, change bool, n int) ([]newKey, error) {
-	var next uint32
+// deriveKeys derives n more keys on a chain of rec (CPU only) and advances
+// rec's derived count (receiving: DerivedRecv; change: NextChange). rec is
+// the caller's copy: nothing shared changes.
+func deriveKeys(mat *keys.Material, rec *walletRecord, change bool, n int) ([]newKey, error) {
+	next := rec.derivedRecv()
 	if change {
-		next = t.rec.NextChange
-	} else {
-		next = t.rec.derivedRecv()
-	}
-	mat := t.mat
-	if mat == nil {
-		var err error
-		if mat, err = e.publicMaterial(t); err != nil {
-			return nil, err
-		}
+		next = rec.NextChange
 	}
 	out := make([]newKey, 0, n)
 	for i := 0; i < n; i++ {
@@ -544,17 +893,15 @@ func (e *Engine) derive(t *tracked, change bool, n int) ([]newKey, error) {
 		out = append(out, newKey{k: k, change: change, index: next + uint32(i)})
 	}
 	if change {
-		t.rec.NextChange = next + uint32(n)
+		rec.NextChange = next + uint32(n)
 	} else {
-		t.rec.DerivedRecv = next + uint32(n)
+		rec.DerivedRecv = next + uint32(n)
 	}
 	return out, nil
 }
 
-// indexKeys adds keys to the in-memory script index.
-func (e *Engine) indexKeys(id string, ks []newKey) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// indexLocked adds keys to the in-memory script index. Caller holds mu.
+func (e *Engine) indexLocked(id string, ks []newKey) {
 	for _, k := range ks {
 		refs := e.index[string(k.k.PkScript)]
 		dup := false
@@ -565,6 +912,13 @@ func (e *Engine) indexKeys(id string, ks []newKey) {
 			e.index[string(k.k.PkScript)] = append(refs, scriptRef{Wallet: id, Change: k.change, Index: k.index})
 		}
 	}
+}
+
+// indexKeys adds keys to the in-memory script index.
+func (e *Engine) indexKeys(id string, ks []newKey) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.indexLocked(id, ks)
 }
 
 // storeKeys records a wallet's keys; the script index is rebuilt from
@@ -579,81 +933,50 @@ func storeKeys(kv KV, id string, ks []newKey) error {
 	return nil
 }
 
-// forgetWallet removes a wallet's records written by a failed creation.
-func forgetWallet(kv KV, id string, ks []newKey) error {
+// addBackfill records that the history of keys is to be fetched and
+// applied.
+func addBackfill(kv KV, id string, ks []newKey) error {
 	for _, k := range ks {
-		if err := kv.Delete(bAddrs, key([]byte(id), chainByte(k.change), u32(k.index))); err != nil {
+		if err := kv.Put(bBackfill, key([]byte(id), chainByte(k.change), u32(k.index)), k.k.PkScript); err != nil {
 			return err
 		}
 	}
-	return kv.Delete(bWallets, []byte(id))
+	return nil
 }
 
-// reveal makes the first upto addresses of a chain visible, deriving,
-// storing and indexing what is missing (deriveAhead prepares receiving
-// addresses for forced requests). It returns the new scripts to watch.
-// Caller holds chainMu and t.reqMu.
-func (e *Engine) reveal(kv KV, t *tracked, change bool, upto uint32) ([][]byte, error) {
-	var ks []newKey
-	var err error
-	switch {
-	case change && upto > t.rec.NextChange:
-		ks, err = e.derive(t, true, int(upto-t.rec.NextChange))
-	case !change && upto > t.rec.derivedRecv():
-		ks, err = e.derive(t, false, int(upto-t.rec.derivedRecv()))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !change && upto > t.rec.NextRecv {
-		t.rec.NextRecv = upto
-	}
-	e.indexKeys(t.rec.ID, ks)
-	if err := storeKeys(kv, t.rec.ID, ks); err != nil {
-		return nil, err
-	}
-	out := make([][]byte, len(ks))
-	for i, k := range ks {
-		out[i] = k.k.PkScript
-	}
-	return out, putJSON(kv, bWallets, []byte(t.rec.ID), t.rec)
-}
-
-// publicMaterial rebuilds a deterministic wallet's public key material from
-// its stored account key (after a restart, or once evicted).
+// publicMaterial rebuilds a wallet's public key material from its stored
+// public record (after a restart, or once evicted).
 func (e *Engine) publicMaterial(t *tracked) (*keys.Material, error) {
-	if t.rec.PublicKey != "" {
-		return keys.Parse(t.rec.PublicKey, e.cfg.Net)
-	}
-	if t.rec.MPK != "" {
-		return keys.Parse(t.rec.MPK, e.cfg.Net)
+	switch {
+	case t.rec.PublicKey != "":
+		return e.cfg.Coin.Parse(t.rec.PublicKey, e.cfg.Net)
+	case t.rec.MPK != "":
+		return e.cfg.Coin.Parse(t.rec.MPK, e.cfg.Net)
+	case len(t.rec.Imported) > 0:
+		return e.cfg.Coin.Parse(strings.Join(t.rec.Imported, " "), e.cfg.Net)
 	}
 	return nil, fmt.Errorf("wallet %s: no public key material stored", t.rec.ID)
 }
 
-// dropScripts undoes index additions of a failed creation.
-func (e *Engine) dropScripts(id string, scripts [][]byte) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, s := range scripts {
-		refs := e.index[string(s)]
-		kept := refs[:0]
-		for _, r := range refs {
-			if r.Wallet != id {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			delete(e.index, string(s))
-		} else {
-			e.index[string(s)] = kept
-		}
+// publicOf returns t's public key material: the cached one, the loaded one
+// when it is public, or one rebuilt from the stored record.
+func (e *Engine) publicOf(t *tracked) (*keys.Material, error) {
+	e.mu.RLock()
+	m := t.pub
+	if m == nil && t.mat != nil && !t.mat.HasPrivateKeys() {
+		m = t.mat
 	}
+	e.mu.RUnlock()
+	if m != nil {
+		return m, nil
+	}
+	return e.publicMaterial(t)
 }
 
-// WireKey returns the name of a wallet in events: the key string a client
-// last used in this process, else its stored public key string, else its
-// master public key.
+// wireKey returns the name of a wallet in events: the public key string a
+// client last used in this process, else its stored public key string,
+// else its master public key, else (an imported wallet opened with private
+// keys) its addresses. Never a secret.
 func (e *Engine) wireKey(id string) string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -666,32 +989,42 @@ func (e *Engine) wireKey(id string) string {
 		return t.wireKey
 	case t.rec.PublicKey != "":
 		return t.rec.PublicKey
-	default:
+	case t.rec.MPK != "":
 		return t.rec.MPK
+	default:
+		return strings.Join(t.rec.Imported, " ")
 	}
 }
 
-// Close unloads the wallet named by keyStr: its key material leaves
-// memory. It stays tracked (payments keep being recorded). It reports
-// whether the wallet was loaded.
+// CloseWallet unloads the wallet named by keyStr: its key material leaves
+// memory. A durable wallet stays tracked (payments keep being recorded); a
+// diskless one is forgotten entirely, as Bitcart drops its in-memory
+// wallet (a later open loads it afresh). It reports whether the wallet
+// was loaded.
 func (e *Engine) CloseWallet(keyStr string) bool {
-	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	mat, err := e.cfg.Coin.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return false
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	t, ok := e.wallets[mat.Fingerprint()]
 	if !ok || t.mat == nil {
+		e.mu.Unlock()
 		return false
 	}
 	e.unload(t)
+	diskless := t.diskless
+	e.mu.Unlock()
+	if diskless {
+		if err := e.forget(context.Background(), t); err != nil {
+			e.log.Warn("cannot forget a closed diskless wallet", "wallet", t.rec.ID, "err", err)
+		}
+	}
 	return true
 }
 
 // janitor evicts idle wallets' key material and prunes the event log.
 func (e *Engine) janitor() {
-	defer e.wg.Done()
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -699,7 +1032,7 @@ func (e *Engine) janitor() {
 		case <-e.stop:
 			return
 		case <-tick.C:
-			if err := e.Maintain(context.Background()); err != nil {
+			if err := e.Maintain(e.bgCtx); err != nil && e.bgCtx.Err() == nil {
 				e.log.Warn("maintenance", "err", err)
 			}
 		}

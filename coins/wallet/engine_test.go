@@ -3,7 +3,6 @@ package wallet_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -31,16 +31,41 @@ func (r *recorder) publish(ev wallet.Event) {
 	r.evs = append(r.evs, ev)
 }
 
+// snapshot returns a copy of the events received so far.
+func (r *recorder) snapshot() []wallet.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]wallet.Event(nil), r.evs...)
+}
+
+// evBody is an event's record in Bitcart's terms (the event names, the
+// request id as address, the sent amount in 8 decimals).
 type evBody struct {
-	Event     string   `json:"event"`
-	Seq       uint64   `json:"seq"`
-	Address   string   `json:"address"`
-	Status    int      `json:"status"`
-	Tx        string   `json:"tx"`
-	Height    int32    `json:"height"`
-	TxHashes  []string `json:"tx_hashes"`
-	Sent      string   `json:"sent_amount"`
-	StatusStr string   `json:"status_str"`
+	Event    string
+	Seq      uint64
+	Address  string
+	Status   int
+	Tx       string
+	Height   int32
+	TxHashes []string
+	Sent     string
+}
+
+// bodyOf is ev in Bitcart's terms.
+func bodyOf(ev wallet.Event) evBody {
+	r := ev.Record
+	b := evBody{Seq: ev.Seq, Tx: r.TxID, Height: r.Height}
+	switch r.Kind {
+	case wallet.EventBlock:
+		b.Event = "new_block"
+	case wallet.EventTransaction:
+		b.Event = "new_transaction"
+	case wallet.EventVerified:
+		b.Event = "verified_tx"
+	case wallet.EventPayment:
+		b.Event, b.Address, b.Status, b.TxHashes, b.Sent = "new_payment", r.RequestID, r.Status, r.TxHashes, amount.Fixed(r.Sent)
+	}
+	return b
 }
 
 // waitEvent waits for an event matching pred among those not yet consumed.
@@ -50,8 +75,7 @@ func (r *recorder) waitEvent(t *testing.T, from *int, pred func(evBody) bool) ev
 	for time.Now().Before(deadline) {
 		r.mu.Lock()
 		for ; *from < len(r.evs); *from++ {
-			var b evBody
-			_ = json.Unmarshal(r.evs[*from].Payload, &b)
+			b := bodyOf(r.evs[*from])
 			if pred(b) {
 				*from++
 				r.mu.Unlock()
@@ -85,7 +109,8 @@ func newEnv(t *testing.T, path string, fc *fakeChain) *env {
 	}
 	ev := &env{t: t, chain: fc, store: st, rec: &recorder{}, net: net, path: path, now: time.Unix(1.7e9, 0)}
 	ev.eng, err = wallet.New(context.Background(), wallet.Config{Net: net, Store: st, Backend: fc,
-		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second})
+		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second,
+		PollingCap: wallet.DefaultPollingCap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +154,11 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.StatusStr != "Expires in about 15 minutes" {
+	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.Expiry != 900 || !req.At.Equal(ev.now) {
 		t.Fatalf("request: %+v", req)
 	}
 	req2, _ := w.AddRequest(ctx, 1000, "", 0, false)
-	if req2.Address != vw.Receiving[1] || req2.StatusStr != "Unpaid" {
+	if req2.Address != vw.Receiving[1] || req2.Status != wallet.StatusUnpaid || req2.Expiry != 0 {
 		t.Fatalf("second request: %+v", req2)
 	}
 	script, _ := ev.net.PkScript(req.Address)
@@ -179,7 +204,8 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if b.Status != wallet.StatusPaid {
 		t.Fatalf("re-mined: %+v", b)
 	}
-	lastSeq := ev.rec.evs[len(ev.rec.evs)-1].Seq
+	evs := ev.rec.snapshot()
+	lastSeq := evs[len(evs)-1].Seq
 	// Restart: the wallet is still tracked without any call, the cursor and
 	// seq survive, and a payment while down is found.
 	ev.close()
@@ -194,8 +220,8 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if b.Address != req2.ID || b.Status != wallet.StatusPaid || b.Seq <= lastSeq {
 		t.Fatalf("payment while down: %+v (last seq before restart %d)", b, lastSeq)
 	}
-	if ev2.rec.evs[0].WalletKey != vw.KeyMaterial {
-		t.Errorf("event wallet key %q, want the public key string", ev2.rec.evs[0].WalletKey)
+	if evs := ev2.rec.snapshot(); evs[0].WalletKey != vw.KeyMaterial {
+		t.Errorf("event wallet key %q, want the public key string", evs[0].WalletKey)
 	}
 	// Replay from the log.
 	all, err := ev2.eng.EventsAfter(ctx, 0, 1000)
@@ -231,7 +257,7 @@ func TestExpiryAndLatePayment(t *testing.T) {
 	req, _ := w.AddRequest(ctx, 1000, "", 60, false)
 	ev.now = ev.now.Add(61 * time.Second)
 	got, _ := w.GetRequest(ctx, req.ID)
-	if got.Status != wallet.StatusExpired || got.StatusStr != "Expired" {
+	if got.Status != wallet.StatusExpired {
 		t.Fatalf("expired: %+v", got)
 	}
 	// The expired request's address is not handed out again.

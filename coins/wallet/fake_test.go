@@ -1,7 +1,6 @@
 package wallet_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -20,13 +19,27 @@ type fakeChain struct {
 	blocks  []chain.Block // full blocks, index = height
 	mempool []*wire.MsgTx
 	scripts map[string]bool
+	ops     map[wire.OutPoint]bool // outpoints the filter learned, as btcd's does
+	nonce   int
 	events  chan chain.Event
 }
 
 func newFakeChain() *fakeChain {
-	f := &fakeChain{scripts: map[string]bool{}, events: make(chan chain.Event, 1000)}
+	f := &fakeChain{scripts: map[string]bool{}, ops: map[wire.OutPoint]bool{}, events: make(chan chain.Event, 1000)}
 	f.blocks = append(f.blocks, chain.Block{BlockRef: chain.BlockRef{Height: 0, Hash: chainhash.Hash{0xee}, Time: time.Unix(1e9, 0)}})
 	return f
+}
+
+// clone returns a fake chain with the same blocks and mempool and its own
+// (quiet) event channel: a second engine resyncs from it.
+func (f *fakeChain) clone() *fakeChain {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := newFakeChain()
+	c.blocks = append([]chain.Block(nil), f.blocks...)
+	c.mempool = append([]*wire.MsgTx(nil), f.mempool...)
+	c.nonce = f.nonce
+	return c
 }
 
 func (f *fakeChain) Start(context.Context) (<-chan chain.Event, error) {
@@ -38,20 +51,32 @@ func (f *fakeChain) Start(context.Context) (<-chan chain.Event, error) {
 }
 func (f *fakeChain) Close() error    { return nil }
 func (f *fakeChain) Connected() bool { return true }
-func (f *fakeChain) Watch(_ context.Context, scripts [][]byte, _ []wire.OutPoint) error {
+func (f *fakeChain) Watch(ctx context.Context, scripts [][]byte, ops []wire.OutPoint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, s := range scripts {
 		f.scripts[string(s)] = true
 	}
+	for _, op := range ops {
+		f.ops[op] = true
+	}
 	return nil
 }
-func (f *fakeChain) Tip(context.Context) (chain.BlockRef, error) {
+func (f *fakeChain) Tip(ctx context.Context) (chain.BlockRef, error) {
+	if err := ctx.Err(); err != nil {
+		return chain.BlockRef{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.blocks[len(f.blocks)-1].BlockRef, nil
 }
-func (f *fakeChain) BlockAt(_ context.Context, h int32) (chain.BlockRef, error) {
+func (f *fakeChain) BlockAt(ctx context.Context, h int32) (chain.BlockRef, error) {
+	if err := ctx.Err(); err != nil {
+		return chain.BlockRef{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if int(h) >= len(f.blocks) || h < 0 {
@@ -59,15 +84,27 @@ func (f *fakeChain) BlockAt(_ context.Context, h int32) (chain.BlockRef, error) 
 	}
 	return f.blocks[h].BlockRef, nil
 }
+
+// relevant reports whether the node-side filter matches tx (an output to
+// a watched script, or an input spending a learned outpoint), learning the
+// outpoints of its matching outputs as btcd's filter does. Caller holds mu.
 func (f *fakeChain) relevant(tx *wire.MsgTx) bool {
-	for _, o := range tx.TxOut {
+	match := false
+	for _, in := range tx.TxIn {
+		match = match || f.ops[in.PreviousOutPoint]
+	}
+	for i, o := range tx.TxOut {
 		if f.scripts[string(o.PkScript)] {
-			return true
+			match = true
+			f.ops[wire.OutPoint{Hash: tx.TxHash(), Index: uint32(i)}] = true
 		}
 	}
-	return false
+	return match
 }
-func (f *fakeChain) FilterBlocks(_ context.Context, hashes []chainhash.Hash) ([]chain.Block, error) {
+func (f *fakeChain) FilterBlocks(ctx context.Context, hashes []chainhash.Hash) ([]chain.Block, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []chain.Block
@@ -86,30 +123,43 @@ func (f *fakeChain) FilterBlocks(_ context.Context, hashes []chainhash.Hash) ([]
 	}
 	return out, nil
 }
-func (f *fakeChain) History(_ context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+func (f *fakeChain) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []chain.TxInfo
-	pays := func(tx *wire.MsgTx) bool {
-		for _, o := range tx.TxOut {
-			for _, script := range scripts {
-				if bytes.Equal(o.PkScript, script) {
-					return true
-				}
+	// Like btcd's address index: transactions paying one of the scripts,
+	// and those spending their outputs.
+	want := map[string]bool{}
+	for _, s := range scripts {
+		want[string(s)] = true
+	}
+	paid := map[wire.OutPoint]bool{}
+	touches := func(tx *wire.MsgTx) bool {
+		hit := false
+		for _, in := range tx.TxIn {
+			hit = hit || paid[in.PreviousOutPoint]
+		}
+		for i, o := range tx.TxOut {
+			if want[string(o.PkScript)] {
+				hit = true
+				paid[wire.OutPoint{Hash: tx.TxHash(), Index: uint32(i)}] = true
 			}
 		}
-		return false
+		return hit
 	}
+	var out []chain.TxInfo
 	for _, b := range f.blocks {
 		for _, tx := range b.Txs {
-			if pays(tx) {
+			if touches(tx) {
 				h := b.Hash
-				out = append(out, chain.TxInfo{Tx: tx, BlockHash: &h, Height: b.Height})
+				out = append(out, chain.TxInfo{Tx: tx, BlockHash: &h, Height: b.Height, Time: b.Time})
 			}
 		}
 	}
 	for _, tx := range f.mempool {
-		if pays(tx) {
+		if touches(tx) {
 			out = append(out, chain.TxInfo{Tx: tx})
 		}
 	}
@@ -152,13 +202,24 @@ func (f *fakeChain) mempoolAdd(tx *wire.MsgTx) {
 
 // mine appends a block with the mempool's txs plus extra, and notifies it.
 func (f *fakeChain) mine(extra ...*wire.MsgTx) chain.BlockRef {
+	ref, fb := f.mineQuiet(extra...)
+	f.events <- chain.Event{Kind: chain.EventBlockConnected, Block: fb}
+	return ref
+}
+
+// mineQuiet is mine without the notification (the engine sees the block
+// only by catching up).
+func (f *fakeChain) mineQuiet(extra ...*wire.MsgTx) (chain.BlockRef, *chain.Block) {
 	f.mu.Lock()
 	prev := f.blocks[len(f.blocks)-1]
 	b := chain.Block{BlockRef: chain.BlockRef{Height: prev.Height + 1, Prev: prev.Hash,
 		Time: prev.Time.Add(10 * time.Minute)}}
 	b.Txs = append(append([]*wire.MsgTx{}, f.mempool...), extra...)
 	f.mempool = nil
-	b.Hash = chainhash.DoubleHashH(append(prev.Hash[:], byte(len(f.blocks)), byte(len(b.Txs)), byte(time.Now().UnixNano())))
+	// Deterministic (the same operations make the same chain), and never
+	// the hash of a block a reorg removed.
+	f.nonce++
+	b.Hash = chainhash.DoubleHashH(append(prev.Hash[:], byte(f.nonce), byte(f.nonce>>8), byte(len(b.Txs))))
 	f.blocks = append(f.blocks, b)
 	fb := chain.Block{BlockRef: b.BlockRef}
 	for _, tx := range b.Txs {
@@ -167,8 +228,7 @@ func (f *fakeChain) mine(extra ...*wire.MsgTx) chain.BlockRef {
 		}
 	}
 	f.mu.Unlock()
-	f.events <- chain.Event{Kind: chain.EventBlockConnected, Block: &fb}
-	return b.BlockRef
+	return b.BlockRef, &fb
 }
 
 // reorg disconnects the top n blocks (their txs return to the mempool) and

@@ -27,12 +27,19 @@ func (e *Engine) gapLimit(ctx context.Context, t *tracked, change bool) uint32 {
 	}
 	gap := uint32(GapReceiving)
 	_ = e.storeOf(t).View(ctx, func(kv KV) error {
-		if v := kv.Get(bGapLimit, []byte(t.rec.ID)); len(v) == 4 {
-			gap = binary.BigEndian.Uint32(v)
-		}
+		gap = storedGap(kv, t.rec.ID)
 		return nil
 	})
 	return gap
+}
+
+// storedGap reads a wallet's receiving gap limit (GapReceiving unless
+// changed).
+func storedGap(kv KV, id string) uint32 {
+	if v := kv.Get(bGapLimit, []byte(id)); len(v) == 4 {
+		return binary.BigEndian.Uint32(v)
+	}
+	return GapReceiving
 }
 
 // GapLimit returns the wallet's receiving gap limit.
@@ -108,6 +115,12 @@ func (w *Wallet) SetGapLimit(ctx context.Context, n uint32) (bool, error) {
 	}
 	e := w.e
 	e.chainMu.Lock()
-	defer e.chainMu.Unlock()
-	return true, e.afterApply(ctx, nil, []extendReq{{wallet: w.ID, used: used}})
+	err = e.extendGaps(ctx, map[*tracked]gapUse{w.t: {recv: used}}, nil)
+	e.chainMu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	// The addresses it reveals are watched and their history applied
+	// before it returns.
+	return true, e.ensureBackfilled(ctx, w.t)
 }

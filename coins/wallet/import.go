@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/btcsuite/btcd/chainhash/v2"
 )
 
 // Errors of ImportRequests, per request (see ImportResult.Skipped).
@@ -86,23 +84,19 @@ func (w *Wallet) ImportRequests(ctx context.Context, reqs []ImportedRequest, opt
 	if err := e.waitSynced(ctx); err != nil {
 		return ImportResult{}, err
 	}
+	// The addresses the old wallet revealed are stored with backfill rows,
+	// then watched and backfilled without holding any lock.
+	if t.deterministic() {
+		if err := w.revealImported(ctx, opts); err != nil {
+			return ImportResult{}, err
+		}
+		if err := e.ensureBackfilled(ctx, t); err != nil {
+			return ImportResult{}, err
+		}
+	}
 	// Lock order: chainMu, then reqMu, then the store.
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
-	if t.deterministic() {
-		scripts, err := w.revealImported(ctx, opts)
-		if err != nil {
-			return ImportResult{}, err
-		}
-		if len(scripts) > 0 {
-			if err := e.watch(ctx, scripts, nil); err != nil {
-				return ImportResult{}, err
-			}
-			if err := e.backfill(ctx, scripts); err != nil {
-				return ImportResult{}, err
-			}
-		}
-	}
 	t.reqMu.Lock()
 	defer t.reqMu.Unlock()
 	var res ImportResult
@@ -114,7 +108,8 @@ func (w *Wallet) ImportRequests(ctx context.Context, reqs []ImportedRequest, opt
 		if err != nil {
 			return err
 		}
-		ap := &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{}, requests: map[string]bool{}}
+		ap := newApplier(e, s)
+		ap.requests = map[string]bool{}
 		for _, ir := range reqs {
 			r, err := w.importedRequest(ir, addrs)
 			if err != nil {
@@ -146,36 +141,59 @@ func (w *Wallet) ImportRequests(ctx context.Context, reqs []ImportedRequest, opt
 }
 
 // revealImported reveals the receiving and change addresses the old wallet
-// had revealed and returns their new scripts. Caller holds chainMu.
-func (w *Wallet) revealImported(ctx context.Context, opts ImportOptions) ([][]byte, error) {
+// had revealed: it derives the missing ones and stores them with backfill
+// rows (the caller then watches and backfills them).
+func (w *Wallet) revealImported(ctx context.Context, opts ImportOptions) error {
 	e, t := w.e, w.t
+	mat, err := e.publicOf(t)
+	if err != nil {
+		return err
+	}
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
 	t.reqMu.Lock()
 	defer t.reqMu.Unlock()
-	if opts.Receiving <= t.rec.NextRecv && opts.Change <= t.rec.NextChange {
-		return nil, nil
+	if t.gone.Load() {
+		return errForgotten
 	}
-	before := t.rec
-	var scripts [][]byte
-	err := e.update(ctx, func(s kvs) error {
-		t.rec, scripts = before, nil
-		for _, c := range []struct {
-			change bool
-			upto   uint32
-		}{{false, opts.Receiving}, {true, opts.Change}} {
-			sc, err := e.reveal(s.of(w.ID), t, c.change, c.upto)
-			if err != nil {
-				return err
-			}
-			scripts = append(scripts, sc...)
+	rec := t.rec
+	var ks []newKey
+	if d := rec.derivedRecv(); opts.Receiving > d {
+		more, err := deriveKeys(mat, &rec, false, int(opts.Receiving-d))
+		if err != nil {
+			return err
 		}
+		ks = append(ks, more...)
+	}
+	rec.NextRecv = max(rec.NextRecv, opts.Receiving)
+	if opts.Change > rec.NextChange {
+		more, err := deriveKeys(mat, &rec, true, int(opts.Change-rec.NextChange))
+		if err != nil {
+			return err
+		}
+		ks = append(ks, more...)
+	}
+	if sameCounters(&rec, &t.rec) {
 		return nil
+	}
+	err = e.storeOf(t).Update(ctx, func(kv KV) error {
+		if err := storeKeys(kv, w.ID, ks); err != nil {
+			return err
+		}
+		if err := addBackfill(kv, w.ID, ks); err != nil {
+			return err
+		}
+		return putJSON(kv, bWallets, []byte(w.ID), rec)
 	})
 	if err != nil {
-		t.rec = before
-		e.dropScripts(w.ID, scripts)
-		return nil, err
+		return err
 	}
-	return scripts, nil
+	t.rec.NextRecv, t.rec.NextChange, t.rec.DerivedRecv = rec.NextRecv, rec.NextChange, rec.DerivedRecv
+	if len(ks) > 0 {
+		e.indexKeys(w.ID, ks)
+		e.windowsApplied(nil, []*tracked{t})
+	}
+	return nil
 }
 
 // importAddr is a receiving address of the wallet.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -36,6 +38,9 @@ type UTXO struct {
 	Index    uint32
 	// SpentBy is set when a mempool transaction spends it.
 	SpentBy string
+	// Token: the output carries tokens (BCH's CashTokens): it is never
+	// spent as plain coin nor counted in the balance.
+	Token bool
 }
 
 // UTXOs lists the wallet's outputs not spent by a confirmed transaction.
@@ -53,14 +58,15 @@ func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
 			addr, _ := w.e.cfg.Net.AddressFromScript(u.PkScript)
 			out = append(out, UTXO{OutPoint: outpointFromKey(k[walletIDLen:]), Value: u.Value, Address: addr,
 				PkScript: u.PkScript, Height: u.Height, Coinbase: u.Coinbase, Change: u.Change, Index: u.Index,
-				SpentBy: u.SpentBy})
+				SpentBy: u.SpentBy, Token: u.Token})
 			return nil
 		})
 	})
 	return out, err
 }
 
-// Balance computes the wallet's balance at the current height.
+// Balance computes the wallet's balance at the current height. Coins that
+// carry tokens are not counted: they are not spendable as plain coin.
 func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
 	utxos, err := w.UTXOs(ctx)
 	if err != nil {
@@ -70,6 +76,7 @@ func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
 	var b Balance
 	for _, u := range utxos {
 		switch {
+		case u.Token:
 		case u.Coinbase && u.Height > 0 && u.Height+CoinbaseMaturity > tip+1:
 			if u.SpentBy == "" {
 				b.Unmatured += u.Value
@@ -217,42 +224,72 @@ func (w *Wallet) UnusedAddress(ctx context.Context) (string, error) {
 	var addr string
 	err := w.store().View(ctx, func(kv KV) error {
 		var err error
-		addr, _, _, err = w.e.unusedAddress(kv, w.t)
+		addr, _, _, _, err = w.e.unusedAddress(kv, w.t)
 		return err
 	})
 	return addr, err
 }
 
-// CreateNewAddress derives one more receiving address (past the gap, as
-// Electrum's createnewaddress does) and starts watching it.
+// CreateNewAddress reveals one more receiving address (past the gap, as
+// Electrum's createnewaddress does); it is returned once it is watched and
+// its history applied.
 func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
-	if !w.t.deterministic() {
+	t := w.t
+	if !t.deterministic() {
 		return "", keys.ErrNotDeterministic
 	}
 	e := w.e
-	e.chainMu.Lock()
-	defer e.chainMu.Unlock()
-	w.t.reqMu.Lock()
-	defer w.t.reqMu.Unlock()
-	var addr string
-	var scripts [][]byte
-	err := w.store().Update(ctx, func(kv KV) error {
-		idx := w.t.rec.NextRecv
-		var err error
-		if scripts, err = e.reveal(kv, w.t, false, idx+1); err != nil {
-			return err
-		}
-		var a addrRecord
-		if _, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil {
-			return err
-		}
-		addr = a.Address
-		return nil
-	})
+	mat, err := e.publicOf(t)
 	if err != nil {
 		return "", err
 	}
-	return addr, e.watch(ctx, scripts, nil)
+	addr, err := func() (string, error) {
+		e.chainMu.Lock()
+		defer e.chainMu.Unlock()
+		t.reqMu.Lock()
+		defer t.reqMu.Unlock()
+		if t.gone.Load() {
+			return "", errForgotten
+		}
+		rec := t.rec
+		idx := rec.NextRecv
+		var ks []newKey
+		if idx >= rec.derivedRecv() {
+			var err error
+			if ks, err = deriveKeys(mat, &rec, false, 1); err != nil {
+				return "", err
+			}
+		}
+		rec.NextRecv = idx + 1
+		var addr string
+		err := w.store().Update(ctx, func(kv KV) error {
+			if err := storeKeys(kv, w.ID, ks); err != nil {
+				return err
+			}
+			if err := addBackfill(kv, w.ID, ks); err != nil {
+				return err
+			}
+			var a addrRecord
+			if ok, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil || !ok {
+				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
+			}
+			addr = a.Address
+			return putJSON(kv, bWallets, []byte(w.ID), rec)
+		})
+		if err != nil {
+			return "", err
+		}
+		t.rec.NextRecv, t.rec.DerivedRecv = rec.NextRecv, rec.DerivedRecv
+		if len(ks) > 0 {
+			e.indexKeys(w.ID, ks)
+			e.windowsApplied(nil, []*tracked{t})
+		}
+		return addr, nil
+	}()
+	if err != nil {
+		return "", err
+	}
+	return addr, e.ensureBackfilled(ctx, t)
 }
 
 // IsMine reports whether address belongs to the wallet.

@@ -12,7 +12,7 @@ import (
 // Buckets of the store. Keys are binary and fixed-width where they are
 // prefixes, so that prefix scans select exactly one wallet's records.
 const (
-	bMeta      = "meta"     // "cursor" → BlockRef JSON; "notified" → uint32 height of the last new_block
+	bMeta      = "meta"     // "version" → uint32 schema; "cursor" → BlockRef JSON; "notified" → uint32 height of the last new_block; "seen:"|walletID|txid → 1
 	bWallets   = "wallets"  // walletID → walletRecord
 	bAddrs     = "addrs"    // walletID|chain(1)|index(4) → addrRecord
 	bTxs       = "txs"      // txid(32) → txRecord
@@ -24,6 +24,8 @@ const (
 	bWEvents   = "wevents"  // walletID|seq(8) → nil
 	bPolls     = "polls"    // walletID → seq(8) drained by get_updates
 	bTxWallets = "txw"      // txid|walletID → nil: the wallets a tx touches
+	bGEvents   = "gevents"  // seq(8) → nil: the global events (new_block), merged into every get_updates queue
+	bBackfill  = "backfill" // walletID|chain(1)|index(4) → pkScript: addresses whose history is not applied yet
 )
 
 // walletIDLen is the length of a wallet id (hex fingerprint).
@@ -44,6 +46,11 @@ type walletRecord struct {
 	DerivedRecv uint32    `json:"derived_recv,omitempty"`
 	Created     time.Time `json:"created"`
 	Birthday    int32     `json:"birthday"` // cursor height when first tracked
+	// Pending is set while the history of the wallet's first addresses is
+	// not applied yet: such a wallet is not handed to callers until a
+	// backfill completes (a crash during a first load leaves it set, and
+	// the backfill is retried at start-up).
+	Pending bool `json:"pending,omitempty"`
 }
 
 // derivedRecv returns how many receiving addresses exist (≥ NextRecv).
@@ -93,6 +100,9 @@ type utxoRecord struct {
 	Index       uint32 `json:"i"`
 	SpentBy     string `json:"sb,omitempty"`
 	SpentHeight int32  `json:"sh,omitempty"`
+	// Token: the output carries tokens (BCH's CashTokens); PkScript is its
+	// locking script. Never spent as plain coin.
+	Token bool `json:"tk,omitempty"`
 }
 
 type blockRecord struct {
@@ -102,16 +112,27 @@ type blockRecord struct {
 	Txs  []string `json:"txs,omitempty"`
 }
 
+// eventRecord is one stored event. Schema 2 stores the typed record (Rec);
+// schema 1 stored the wire JSON (Payload), which migration 2 converts.
 type eventRecord struct {
 	Wallet  string          `json:"w,omitempty"`
 	Time    int64           `json:"t"`
-	Payload json.RawMessage `json:"p"`
+	Payload json.RawMessage `json:"p,omitempty"`
+	Rec     *EventRecord    `json:"r,omitempty"`
 }
 
 func u32(v uint32) []byte {
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], v)
 	return b[:]
+}
+
+// uint32FromBytes decodes a big-endian uint32 (0 unless b has 4 bytes).
+func uint32FromBytes(b []byte) uint32 {
+	if len(b) != 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b)
 }
 
 func u64(v uint64) []byte {

@@ -3,18 +3,18 @@ package wallet
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"math"
+	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/amount"
 )
 
 // Request statuses (Electrum's codes).
@@ -53,12 +53,20 @@ type paidOut struct {
 // RequestView is a request with its live status, as get_request shows it.
 type RequestView struct {
 	Request
-	Status        int
-	StatusStr     string
+	Status int
+	// At is when the status was evaluated (the engine's clock): an
+	// unpaid request's "expires in" is measured from it.
+	At time.Time
+	// Paid reports that the payments reached the amount (for an
+	// amount-less request: that anything arrived). Electrum reports
+	// confirmations only then.
+	Paid bool
+	// Confirmations is Electrum's conf_needed: taking the most confirmed
+	// payments first until the amount is reached, the confirmations of
+	// the least confirmed one needed (0 while unpaid).
 	Confirmations int64
 	Sent          int64
 	TxHashes      []string
-	URI           string
 }
 
 // payment is one output paying a request's address.
@@ -70,57 +78,102 @@ type payment struct {
 	seen   time.Time
 }
 
+// MaxAmount is the largest amount the engine accepts, in satoshis (the
+// bound ParseAmount enforces, amount.MaxSats: 21 million coins times 100,
+// room for forks).
+const MaxAmount = amount.MaxSats
+
+// coin is one coin in satoshis.
+const coin = 100_000_000
+
+// ErrInvalidExpiry is returned for a negative request expiry.
+var ErrInvalidExpiry = errors.New("invalid expiry: it must be a number of seconds, 0 for never")
+
+// ErrCannotGenerate: a forced request on an imported wallet whose
+// addresses all have history or a request. It wraps ErrGapLimit.
+var ErrCannotGenerate = fmt.Errorf("this wallet cannot generate new addresses: %w", ErrGapLimit)
+
 // AddRequest creates a payment request on the first receiving address that
-// has no history and no request, or past the gap limit with force.
-// expiry is in seconds (0: never).
+// has no history and no request, or past the gap limit with force (an
+// imported wallet cannot: ErrCannotGenerate). amount is in satoshis, 0 for
+// an amount-less request (paid once anything arrives, as Electrum);
+// expiry is in seconds, 0 for never (an expiry so large that it passes the
+// end of time never expires either). Errors: ErrInvalidAmount (negative or
+// above MaxAmount), ErrInvalidExpiry (negative), ErrGapLimit.
 func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expiry int64, force bool) (*RequestView, error) {
+	if amount < 0 || amount > MaxAmount {
+		return nil, fmt.Errorf("%w: %d satoshis", ErrInvalidAmount, amount)
+	}
+	if expiry < 0 {
+		return nil, ErrInvalidExpiry
+	}
 	e := w.e
-	// Requests of one wallet are allocated one at a time (two must never
-	// get the same address); different wallets' requests share commits.
-	w.t.reqMu.Lock()
-	defer w.t.reqMu.Unlock()
 	now := e.cfg.Now()
+	for attempt := 0; ; attempt++ {
+		req, err := w.allocate(ctx, amount, memo, expiry, force, now)
+		if !errors.Is(err, errDeriveAhead) || attempt >= 3 {
+			if err != nil {
+				return nil, err
+			}
+			return w.viewRequest(ctx, req)
+		}
+		// The addresses derived ahead are used up: derive, store and
+		// watch the next chunk (and apply their history, should they
+		// have any) before any of them is handed out.
+		if err := e.deriveAhead(ctx, w.t); err != nil {
+			return nil, err
+		}
+		if err := e.ensureBackfilled(ctx, w.t); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// errDeriveAhead: a forced request needs more addresses derived ahead.
+var errDeriveAhead = errors.New("wallet: no address derived ahead")
+
+// allocate creates the request under the wallet's allocation lock.
+// Requests of one wallet are allocated one at a time (two must never get
+// the same address); different wallets' requests share commits.
+func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry int64, force bool, now time.Time) (Request, error) {
+	e, t := w.e, w.t
+	t.reqMu.Lock()
+	defer t.reqMu.Unlock()
 	var req Request
+	var scanFrom uint32
 	err := w.store().Batch(ctx, func(kv KV) error {
-		addr, idx, script, err := e.unusedAddress(kv, w.t)
+		addr, idx, script, from, err := e.unusedAddress(kv, t)
+		scanFrom = from
 		if err != nil {
 			return err
 		}
 		if addr == "" {
 			return ErrGapLimit
 		}
-		req = newRequest(addr, script, idx, amount, memo, expiry, now)
+		req = e.newRequest(addr, script, idx, amount, memo, expiry, now)
 		return putRequest(kv, w.ID, req)
 	})
-	if errors.Is(err, ErrGapLimit) && force && w.t.deterministic() {
-		req, err = w.addRequestPastGap(ctx, amount, memo, expiry, now)
+	if err == nil || errors.Is(err, ErrGapLimit) {
+		t.scanFrom = max(t.scanFrom, scanFrom)
 	}
-	if err != nil {
-		return nil, err
+	if !errors.Is(err, ErrGapLimit) || !force {
+		return req, err
 	}
-	return w.viewRequest(ctx, req)
-}
-
-// addRequestPastGap reveals the next receiving address for a forced
-// request. Addresses are derived, stored and watched ahead in chunks, so
-// usually this only bumps a counter; when the chunk is used up it derives
-// the next one. Caller holds w.t.reqMu.
-func (w *Wallet) addRequestPastGap(ctx context.Context, amount int64, memo string, expiry int64, now time.Time) (Request, error) {
-	e, t := w.e, w.t
+	if !t.deterministic() {
+		return Request{}, ErrCannotGenerate
+	}
 	if t.rec.NextRecv >= t.rec.derivedRecv() {
-		scripts, err := e.deriveAhead(ctx, t)
-		if err != nil {
-			return Request{}, err
-		}
-		if err := e.watch(ctx, scripts, nil); err != nil {
-			return Request{}, err
-		}
+		return Request{}, errDeriveAhead
 	}
+	// Reveal the next address derived ahead (stored, watched and
+	// backfilled already).
 	idx := t.rec.NextRecv
-	t.rec.NextRecv++
 	rec := t.rec
-	var req Request
-	err := w.store().Batch(ctx, func(kv KV) error {
+	rec.NextRecv++
+	err = w.store().Batch(ctx, func(kv KV) error {
+		if kv.Get(bBackfill, key([]byte(w.ID), chainByte(false), u32(idx))) != nil {
+			return errDeriveAhead // its history is not applied yet
+		}
 		var a addrRecord
 		if ok, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
@@ -128,52 +181,60 @@ func (w *Wallet) addRequestPastGap(ctx context.Context, amount int64, memo strin
 		if err := putJSON(kv, bWallets, []byte(w.ID), rec); err != nil {
 			return err
 		}
-		req = newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
+		req = e.newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
 		return putRequest(kv, w.ID, req)
 	})
 	if err != nil {
-		t.rec.NextRecv = idx
 		return Request{}, err
 	}
+	t.rec.NextRecv = rec.NextRecv
 	return req, nil
 }
 
 // deriveAhead derives, stores and indexes the next chunk of receiving
-// addresses without revealing them, unless another call already did. The
-// new scripts pay nothing yet, so block application needs no exclusion:
-// the caller holds only t.reqMu.
-func (e *Engine) deriveAhead(ctx context.Context, t *tracked) ([][]byte, error) {
-	if t.rec.NextRecv < t.rec.derivedRecv() {
-		return nil, nil
-	}
-	before := t.rec.DerivedRecv
-	ks, err := e.derive(t, false, GapReceiving)
+// addresses without revealing them, with backfill rows (the caller then
+// runs the backfill: watch and history), unless another call already did.
+func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
+	mat, err := e.publicOf(t)
 	if err != nil {
-		t.rec.DerivedRecv = before
-		return nil, err
+		return err
+	}
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	t.reqMu.Lock()
+	defer t.reqMu.Unlock()
+	if t.gone.Load() {
+		return errForgotten
+	}
+	if t.rec.NextRecv < t.rec.derivedRecv() {
+		return nil
 	}
 	rec := t.rec
-	err = e.storeOf(t).Batch(ctx, func(kv KV) error {
+	ks, err := deriveKeys(mat, &rec, false, GapReceiving)
+	if err != nil {
+		return err
+	}
+	err = e.storeOf(t).Update(ctx, func(kv KV) error {
 		if err := storeKeys(kv, rec.ID, ks); err != nil {
+			return err
+		}
+		if err := addBackfill(kv, rec.ID, ks); err != nil {
 			return err
 		}
 		return putJSON(kv, bWallets, []byte(rec.ID), rec)
 	})
 	if err != nil {
-		t.rec.DerivedRecv = before
-		return nil, err
+		return err
 	}
-	e.indexKeys(t.rec.ID, ks)
-	scripts := make([][]byte, len(ks))
-	for i, k := range ks {
-		scripts[i] = k.k.PkScript
-	}
-	return scripts, nil
+	t.rec.DerivedRecv = rec.DerivedRecv
+	e.indexKeys(rec.ID, ks)
+	e.windowsApplied(nil, []*tracked{t})
+	return nil
 }
 
-func newRequest(addr string, script []byte, idx uint32, amount int64, memo string, expiry int64, now time.Time) Request {
-	sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
-	return Request{ID: hex.EncodeToString(sum[:])[:10], Address: addr, PkScript: script, Index: idx,
+// newRequest makes a request with the coin's id.
+func (e *Engine) newRequest(addr string, script []byte, idx uint32, amount int64, memo string, expiry int64, now time.Time) Request {
+	return Request{ID: e.cfg.Coin.RequestID(script, addr, now), Address: addr, PkScript: script, Index: idx,
 		Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
 }
 
@@ -189,67 +250,72 @@ func putRequest(kv KV, walletID string, r Request) error {
 const bReqAddr = "reqaddr"
 
 // unusedAddress finds the first receiving address with no history and no
-// request. Imported wallets reuse their first address, as Electrum does.
-func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, err error) {
-	used := usedScripts(kv, t.rec.ID)
-	prefix := key([]byte(t.rec.ID), chainByte(false))
-	// Addresses below t.scanFrom are known taken (history or a request):
-	// an address never becomes free again, so the scan starts there.
-	start := key(prefix, u32(t.scanFrom))
-	if !t.deterministic() {
-		start = nil
+// request (an imported wallet's addresses in Electrum's order). It also
+// returns how far the scan found every address taken; the caller records
+// it after its transaction committed (an address never becomes free
+// again, so later scans start there).
+func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, scanFrom uint32, err error) {
+	used, err := usedScripts(kv, t.rec.ID)
+	if err != nil {
+		return "", 0, nil, 0, err
 	}
-	err = kv.Scan(bAddrs, prefix, start, func(k, v []byte) error {
+	prefix := key([]byte(t.rec.ID), chainByte(false))
+	scanFrom = t.scanFrom
+	err = kv.Scan(bAddrs, prefix, key(prefix, u32(scanFrom)), func(k, v []byte) error {
 		var a addrRecord
 		if err := json.Unmarshal(v, &a); err != nil {
 			return err
 		}
-		if !t.deterministic() {
-			addr, script = a.Address, a.PkScript
-			return ErrStopScan
-		}
 		i := uint32FromBytes(k[len(prefix):])
-		if i >= t.rec.NextRecv {
+		if t.deterministic() && i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
 		if used[string(a.PkScript)] || kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil {
-			if i == t.scanFrom {
-				t.scanFrom++
+			if i == scanFrom {
+				scanFrom++
 			}
 			return nil
 		}
 		addr, script, idx = a.Address, a.PkScript, i
 		return ErrStopScan
 	})
-	return addr, idx, script, err
+	return addr, idx, script, scanFrom, err
 }
 
 // usedScripts returns the scripts of wallet id that any output ever paid.
-func usedScripts(kv KV, id string) map[string]bool {
+func usedScripts(kv KV, id string) (map[string]bool, error) {
 	used := map[string]bool{}
-	_ = kv.Scan(bUTXOs, []byte(id), nil, func(_, v []byte) error {
+	err := kv.Scan(bUTXOs, []byte(id), nil, func(_, v []byte) error {
 		var u utxoRecord
-		if json.Unmarshal(v, &u) == nil {
-			used[string(u.PkScript)] = true
+		if err := json.Unmarshal(v, &u); err != nil {
+			return err
 		}
+		used[string(u.PkScript)] = true
 		return nil
 	})
-	return used
+	return used, err
 }
 
 // payments lists the outputs paying script in wallet id, confirmed first
 // by height, then mempool ones by first sight.
-func payments(kv KV, id string, script []byte) []payment {
+func payments(kv KV, id string, script []byte) ([]payment, error) {
 	var out []payment
-	_ = kv.Scan(bUTXOs, []byte(id), nil, func(k, v []byte) error {
+	err := kv.Scan(bUTXOs, []byte(id), nil, func(k, v []byte) error {
 		var u utxoRecord
-		if json.Unmarshal(v, &u) != nil || !bytes.Equal(u.PkScript, script) {
+		if err := json.Unmarshal(v, &u); err != nil {
+			return err
+		}
+		if !bytes.Equal(u.PkScript, script) {
 			return nil
 		}
 		op := outpointFromKey(k[walletIDLen:])
 		p := payment{txid: op.Hash.String(), n: op.Index, value: u.Value, height: u.Height}
 		var wt walletTx
-		if ok, _ := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(op.Hash)), &wt); ok {
+		ok, err := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(op.Hash)), &wt)
+		if err != nil {
+			return err
+		}
+		if ok {
 			p.seen = wt.FirstSeen
 		}
 		out = append(out, p)
@@ -258,102 +324,87 @@ func payments(kv KV, id string, script []byte) []payment {
 	sort.SliceStable(out, func(i, j int) bool {
 		return chainOrder(out[i].height, out[j].height, out[i].seen, out[j].seen)
 	})
-	return out
+	return out, err
+}
+
+// expiresAt returns when r expires in unix seconds; ok is false when it
+// never does (no expiry, or one past the end of int64 time).
+func (r Request) expiresAt() (int64, bool) {
+	if r.Expiry <= 0 {
+		return 0, false
+	}
+	at := addSat(r.Timestamp, r.Expiry)
+	return at, at != math.MaxInt64
+}
+
+// addSat adds non-negative b to a, saturating at math.MaxInt64.
+func addSat(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // evaluate computes a request's live status from its payments, the chain
-// height and the clock. A payment is never ignored: a request paid after
-// its expiry is paid.
-func evaluate(r Request, pays []payment, tip int32, now time.Time) RequestView {
-	v := RequestView{Request: r, TxHashes: []string{}}
+// height and the clock, as Electrum 4.6 does (_is_onchain_invoice_paid,
+// get_invoice_status): the payments are taken most confirmed first (then
+// largest) until they reach the amount; the request is paid with the
+// confirmations of the last one taken (unconfirmed when that is 0). With
+// minConf (Electron Cash's get_payment_status) a paid request has the
+// confirmations of its least confirmed payment. An amount-less request is
+// paid by any payment. A payment is never ignored: a request paid after its
+// expiry is paid.
+func evaluate(r Request, pays []payment, tip int32, now time.Time, minConf bool) RequestView {
+	v := RequestView{Request: r, At: now, TxHashes: []string{}}
 	seenTx := map[string]bool{}
+	type cv struct{ conf, value int64 }
+	confs := make([]cv, 0, len(pays))
 	for _, p := range pays {
 		v.Sent += p.value
 		if !seenTx[p.txid] {
 			seenTx[p.txid] = true
 			v.TxHashes = append(v.TxHashes, p.txid)
 		}
-	}
-	conf := func(h int32) int64 {
-		if h <= 0 {
-			return 0
+		c := int64(0)
+		if p.height > 0 {
+			c = max(int64(tip)-int64(p.height)+1, 1)
 		}
-		if c := int64(tip) - int64(h) + 1; c > 0 {
-			return c
-		}
-		return 1
+		confs = append(confs, cv{c, p.value})
 	}
-	paid := false
-	minConf := int64(-1)
+	sort.Slice(confs, func(i, j int) bool {
+		if confs[i].conf != confs[j].conf {
+			return confs[i].conf > confs[j].conf
+		}
+		return confs[i].value > confs[j].value
+	})
 	var acc int64
-	for _, p := range pays {
-		acc += p.value
-		if c := conf(p.height); minConf < 0 || c < minConf {
-			minConf = c
-		}
-		if (r.Amount > 0 && acc >= r.Amount) || (r.Amount == 0 && acc > 0) {
-			paid = true
-			break
+	for _, c := range confs {
+		acc += c.value
+		if acc >= r.Amount {
+			v.Paid, v.Confirmations = true, c.conf
+			if !minConf {
+				break
+			}
 		}
 	}
-	expiresAt := time.Unix(r.Timestamp+r.Expiry, 0)
+	exp, expires := r.expiresAt()
 	switch {
-	case paid && minConf >= 1:
+	case v.Paid && v.Confirmations >= 1:
 		v.Status = StatusPaid
-	case paid:
+	case v.Paid:
 		v.Status = StatusUnconfirmed
-	case r.Expiry > 0 && !now.Before(expiresAt):
+	case expires && expired(exp, now):
 		v.Status = StatusExpired
 	default:
 		v.Status = StatusUnpaid
 	}
-	if paid && len(pays) > 0 {
-		v.Confirmations = conf(pays[0].height)
-	}
-	v.StatusStr = statusString(v.Status, r.Expiry, expiresAt, now)
 	return v
 }
 
-func statusString(status int, expiry int64, expiresAt, now time.Time) string {
-	switch status {
-	case StatusPaid:
-		return "Paid"
-	case StatusUnconfirmed:
-		return "Unconfirmed"
-	case StatusExpired:
-		return "Expired"
-	case StatusUnknown:
-		return "Unknown"
-	}
-	if expiry > 0 {
-		return "Expires in " + timeDifference(expiresAt.Sub(now))
-	}
-	return "Unpaid"
-}
-
-// timeDifference is Electrum's phrase for a duration.
-func timeDifference(d time.Duration) string {
-	secs := int64(d.Round(time.Second) / time.Second)
-	if secs < 0 {
-		secs = -secs
-	}
-	mins := (secs + 30) / 60
-	switch {
-	case mins == 0:
-		return "less than a minute"
-	case mins == 1:
-		return "about 1 minute"
-	case mins < 45:
-		return fmt.Sprintf("about %d minutes", mins)
-	case mins < 90:
-		return "about 1 hour"
-	case mins < 1440:
-		return fmt.Sprintf("about %d hours", (mins+30)/60)
-	case mins < 2880:
-		return "1 day"
-	default:
-		return fmt.Sprintf("%d days", (mins+720)/1440)
-	}
+// expired is Electrum's has_expired: the expiry time is before now.
+func expired(at int64, now time.Time) bool {
+	sec := now.Unix()
+	return at < sec || at == sec && now.Nanosecond() > 0
 }
 
 // markRequests queues the request on script (if any) for re-evaluation.
@@ -390,14 +441,17 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		if !found {
 			continue
 		}
-		pays := payments(kv, w, r.PkScript)
+		pays, err := payments(kv, w, r.PkScript)
+		if err != nil {
+			return nil, err
+		}
 		paid := make([]paidOut, len(pays))
 		for i, p := range pays {
 			paid[i] = paidOut{Tx: p.txid, N: p.n, V: p.value}
 		}
-		v := evaluate(r, pays, tip, now)
-		changed := v.Status != r.Status || v.Sent != r.Sent || !equalStrings(v.TxHashes, r.TxHashes)
-		if !changed && equalPaid(paid, r.Paid) {
+		v := evaluate(r, pays, tip, now, a.e.cfg.Coin.MinConfirmations)
+		changed := v.Status != r.Status || v.Sent != r.Sent || !slices.Equal(v.TxHashes, r.TxHashes)
+		if !changed && slices.Equal(paid, r.Paid) {
 			continue
 		}
 		r.Status, r.Sent, r.TxHashes, r.Paid = v.Status, v.Sent, v.TxHashes, paid
@@ -407,8 +461,8 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		if !changed {
 			continue
 		}
-		ev, err := a.e.logEvent(a.s, w, map[string]any{"event": "new_payment", "address": id, "status": v.Status,
-			"status_str": v.StatusStr, "tx_hashes": v.TxHashes, "sent_amount": FormatFixed(v.Sent)})
+		ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventPayment, RequestID: id, Script: r.PkScript,
+			Status: v.Status, TxHashes: v.TxHashes, Sent: v.Sent})
 		if err != nil {
 			return nil, err
 		}
@@ -417,34 +471,30 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 	return out, nil
 }
 
-func equalPaid(a, b []paidOut) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // storedPayments reads a request's payments from its recorded outputs with
 // their current heights, in chain order: O(payments), not O(wallet).
-func storedPayments(kv KV, id string, r Request) []payment {
+func storedPayments(kv KV, id string, r Request) ([]payment, error) {
 	out := make([]payment, 0, len(r.Paid))
 	for _, p := range r.Paid {
 		h, err := chainhash.NewHashFromStr(p.Tx)
 		if err != nil {
-			continue
+			return nil, err
 		}
 		var u utxoRecord
-		if ok, _ := getJSON(kv, bUTXOs, key([]byte(id), outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u); !ok {
+		ok, err := getJSON(kv, bUTXOs, key([]byte(id), outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
 		pay := payment{txid: p.Tx, n: p.N, value: p.V, height: u.Height}
 		var wt walletTx
-		if ok, _ := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(*h)), &wt); ok {
+		ok, err = getJSON(kv, bWalletTxs, key([]byte(id), hashKey(*h)), &wt)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			pay.seen = wt.FirstSeen
 		}
 		out = append(out, pay)
@@ -452,60 +502,28 @@ func storedPayments(kv KV, id string, r Request) []payment {
 	sort.SliceStable(out, func(i, j int) bool {
 		return chainOrder(out[i].height, out[j].height, out[i].seen, out[j].seen)
 	})
-	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return out, nil
 }
 
 // viewRequest evaluates r now.
 func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, error) {
 	var v *RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		v = w.evalRequest(kv, r)
-		return nil
+		var err error
+		v, err = w.evalRequest(kv, r)
+		return err
 	})
 	return v, err
 }
 
 // evalRequest evaluates r inside a transaction.
-func (w *Wallet) evalRequest(kv KV, r Request) *RequestView {
-	v := evaluate(r, storedPayments(kv, w.ID, r), w.e.Height(), w.e.cfg.Now())
-	v.URI = w.e.requestURI(v)
-	return &v
-}
-
-// requestURI is Electrum's BIP21 URI for a request.
-func (e *Engine) requestURI(v RequestView) string {
-	q := []string{}
-	if v.Amount > 0 {
-		q = append(q, "amount="+FormatElectrum(v.Amount))
+func (w *Wallet) evalRequest(kv KV, r Request) (*RequestView, error) {
+	pays, err := storedPayments(kv, w.ID, r)
+	if err != nil {
+		return nil, err
 	}
-	if v.Memo != "" {
-		q = append(q, "message="+url.PathEscape(v.Memo))
-	}
-	q = append(q, "time="+strconv.FormatInt(v.Timestamp, 10))
-	if v.Expiry > 0 {
-		q = append(q, "exp="+strconv.FormatInt(v.Expiry, 10))
-	}
-	uri := e.cfg.Net.URIScheme + ":" + v.Address
-	for i, p := range q {
-		if i == 0 {
-			uri += "?" + p
-		} else {
-			uri += "&" + p
-		}
-	}
-	return uri
+	v := evaluate(r, pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
+	return &v, nil
 }
 
 // GetRequest finds a request by id (or by its address).
@@ -533,8 +551,8 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 				return ErrRequestNotFound
 			}
 		}
-		v = w.evalRequest(kv, r)
-		return nil
+		v, err = w.evalRequest(kv, r)
+		return err
 	})
 	return v, err
 }
@@ -558,7 +576,11 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
-			if rv := w.evalRequest(kv, r); want < 0 || rv.Status == want {
+			rv, err := w.evalRequest(kv, r)
+			if err != nil {
+				return err
+			}
+			if want < 0 || rv.Status == want {
 				views = append(views, rv)
 			}
 			return nil

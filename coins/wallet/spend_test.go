@@ -5,7 +5,9 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil/v2"
@@ -393,11 +395,118 @@ func TestMessageSigning(t *testing.T) {
 	if _, err := s.w.SignMessage(ctx, regtestWallet(t, "p2wpkh-account-xpub").Receiving[0], "x"); err == nil {
 		t.Fatal("signed for a foreign address")
 	}
+	// The watch-only handle of the same wallet, opened while the seed is
+	// loaded: the engine itself refuses to sign with it.
 	watch, err := s.eng.Open(ctx, vw.MPK)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = watch
+	if watch.CanSign() {
+		t.Fatal("a call made with the xpub may sign")
+	}
+	if _, err := watch.SignMessage(ctx, vw.Receiving[2], "x"); !errors.Is(err, wallet.ErrWatchOnly) {
+		t.Fatalf("SignMessage with the xpub while the seed is loaded: %v, want ErrWatchOnly", err)
+	}
+}
+
+// TestWatchOnlyCallNeverSigns: with the seed loaded by another call, a
+// call made with the xpub builds an unsigned PSBT, and signtransaction and
+// bumpfee with it sign nothing, whatever the daemon asks.
+func TestWatchOnlyCallNeverSigns(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial) // loads the seed
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	watch, err := s.eng.Open(ctx, vw.MPK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	b, err := watch.CreateTransaction(ctx, wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000), RBF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Complete || b.Packet == nil {
+		t.Fatal("a transaction built with the xpub was signed")
+	}
+	psbt, _ := b.Serialize()
+	out, err := watch.SignTransaction(ctx, psbt)
+	if err != nil || out != psbt {
+		t.Fatalf("signtransaction with the xpub changed the PSBT (%v)", err)
+	}
+	signed, err := s.w.CreateTransaction(ctx, wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000), RBF: true})
+	if err != nil || !signed.Complete {
+		t.Fatalf("the seed call: %v", err)
+	}
+	if err := s.eng.AddTransaction(ctx, signed.Tx); err != nil {
+		t.Fatal(err)
+	}
+	bumped, err := watch.BumpFee(ctx, signed.Tx, 5000, wallet.BumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bumped.Complete {
+		t.Fatal("bumpfee with the xpub signed")
+	}
+}
+
+// TestCloseWalletRacingPayto: close_wallet and idle eviction while payto
+// calls of the same wallet run: no race, no panic, and a call that carried
+// the seed signs whatever happens meanwhile.
+func TestCloseWalletRacingPayto(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	stop := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				w, err := s.eng.Open(ctx, vw.KeyMaterial)
+				if err != nil {
+					errs <- err
+					return
+				}
+				time.Sleep(time.Millisecond) // let close_wallet run in between
+				if !w.CanSign() {
+					errs <- errors.New("a seed call cannot sign")
+					return
+				}
+				b, err := w.CreateTransaction(ctx, wallet.SpendRequest{
+					Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !b.Complete {
+					errs <- errors.New("a seed call got an unsigned transaction")
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 10; i++ {
+		s.eng.CloseWallet(vw.KeyMaterial)
+		_ = s.eng.Maintain(ctx)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 func TestAddRemoveLocalAndBump(t *testing.T) {
@@ -501,6 +610,28 @@ func TestDecodeAndVSize(t *testing.T) {
 	if _, _, err := wallet.DecodeTransaction("00"); !errors.Is(err, wallet.ErrInvalidTx) {
 		t.Fatal(err)
 	}
+	// A signed 1-input, 2-output P2WPKH transaction is 141 vbytes (base
+	// 113 bytes, witness 107 or 108), whatever its signature's length.
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	b, err := s.w.CreateTransaction(context.Background(), wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: regtestWallet(t, "p2wpkh-account-xpub").Receiving[0],
+			Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000)})
+	if err != nil || !b.Complete || len(b.Tx.TxIn) != 1 || len(b.Tx.TxOut) != 2 {
+		t.Fatalf("built %+v %v", b, err)
+	}
+	raw, _ := b.Serialize()
+	tx, p, err := wallet.DecodeTransaction(raw)
+	if err != nil || p != nil || tx.TxHash() != b.Tx.TxHash() {
+		t.Fatalf("decode of the built tx: %v", err)
+	}
+	if vs := wallet.VSize(tx); vs != 141 {
+		t.Fatalf("vsize %d, want 141", vs)
+	}
+	if b.Fee != 141 {
+		t.Fatalf("fee %d at 1 sat/vB for 141 vbytes", b.Fee)
+	}
 }
 
 // TestMessageSigningCoreVector checks SignMessage against Bitcoin Core's
@@ -519,5 +650,71 @@ func TestMessageSigningCoreVector(t *testing.T) {
 	}
 	if !wallet.VerifyMessage(s.net, addr, want, message) {
 		t.Fatal("Core's signature does not verify")
+	}
+}
+
+// TestBumpFeeNeverSignsARejectedReplacement: when the fee rates BumpFee
+// tries never pay BIP125 rule 4 (the old fee plus the relay fee of the
+// replacement), it fails instead of signing a replacement the node would
+// reject.
+func TestBumpFeeNeverSignsARejectedReplacement(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	b, err := s.w.CreateTransaction(ctx, wallet.SpendRequest{
+		Outputs: []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}, FeeRate: i64(1000), RBF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.eng.AddTransaction(ctx, b.Tx); err != nil {
+		t.Fatal(err)
+	}
+	// One attempt at 1001 sat/kvB: higher than the old rate, far from
+	// the old fee plus 1 sat/vB.
+	restore := wallet.SetBumpAttempts(1)
+	_, err = s.w.BumpFee(ctx, b.Tx, 1001, wallet.BumpOptions{})
+	restore()
+	if !errors.Is(err, wallet.ErrCannotBump) {
+		t.Fatalf("bump that cannot meet rule 4: %v, want ErrCannotBump", err)
+	}
+	bumped, err := s.w.BumpFee(ctx, b.Tx, 1001, wallet.BumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := wallet.VSize(bumped.Tx)
+	if !bumped.Complete || bumped.Fee < b.Fee+int64(vs) {
+		t.Fatalf("bump fee %d for %d vB, old fee %d: rule 4 not met", bumped.Fee, vs, b.Fee)
+	}
+}
+
+// TestSendArithmeticRanges: fee rates, fees and output totals beyond what
+// int64 arithmetic holds are refused with ErrInvalidAmount, never wrapped.
+func TestSendArithmeticRanges(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.KeyMaterial)
+	s.fund(t, vw.Receiving[0], 10, 50_000_000)
+	dest := regtestWallet(t, "p2wpkh-account-xpub").Receiving[0]
+	out := []wallet.Payment{{Address: dest, Amount: wallet.Amount{Sats: 1_000_000, Set: true}}}
+	for _, req := range []wallet.SpendRequest{
+		{Outputs: out, FeeRate: i64(wallet.MaxFeeRate + 1)},
+		{Outputs: out, FeeRate: i64(-1)},
+		{Outputs: out, Fee: i64(wallet.MaxAmount + 1)},
+		{Outputs: append(out, wallet.Payment{Address: dest, Amount: wallet.Amount{Sats: wallet.MaxAmount, Set: true}}), FeeRate: i64(1000)},
+	} {
+		if _, err := s.w.CreateTransaction(ctx, req); !errors.Is(err, wallet.ErrInvalidAmount) {
+			t.Errorf("%+v: %v, want ErrInvalidAmount", req, err)
+		}
+	}
+	if _, err := wallet.FeeForVSize(1000, wallet.MaxTxVSize+1); !errors.Is(err, wallet.ErrInvalidAmount) {
+		t.Errorf("fee for an impossible size: %v", err)
+	}
+	if fee, err := wallet.FeeForVSize(wallet.MaxFeeRate, wallet.MaxTxVSize); err != nil || fee != wallet.MaxFeeRate*wallet.MaxTxVSize/1000 {
+		t.Errorf("largest fee: %d %v", fee, err)
+	}
+	if _, err := s.w.BumpFee(ctx, wire.NewMsgTx(2), wallet.MaxFeeRate+1, wallet.BumpOptions{}); !errors.Is(err, wallet.ErrInvalidAmount) {
+		t.Errorf("bumpfee at an absurd rate: %v", err)
 	}
 }

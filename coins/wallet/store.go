@@ -6,7 +6,8 @@ import "context"
 // with named buckets and atomic read-write transactions. The engine owns
 // the record layout (see records.go); a Store only keeps bytes. Everything
 // written in one Update commits together or not at all, and is durable once
-// Update returns nil.
+// Update returns nil. ctx is checked before a transaction starts; one that
+// started runs to its end (so the engine never leaves half of a change).
 type Store interface {
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(KV) error) error
@@ -15,7 +16,7 @@ type Store interface {
 	Update(ctx context.Context, fn func(KV) error) error
 	// Batch is Update for small independent writes: concurrent Batch calls
 	// may share one commit (one fsync). fn may run more than once, so it
-	// must change nothing but kv.
+	// must change nothing but kv (and variables it resets on each run).
 	Batch(ctx context.Context, fn func(KV) error) error
 	// Close flushes and releases the store.
 	Close() error
@@ -38,7 +39,10 @@ type KV interface {
 	// ScanReverse is Scan in descending key order over the keys with prefix.
 	ScanReverse(bucket string, prefix []byte, fn func(k, v []byte) error) error
 	// NextSequence returns the bucket's next sequence number: strictly
-	// increasing, never reused, durable with the transaction.
+	// increasing and durable with the transaction. A number handed out in
+	// a transaction that rolled back is never handed out again by the same
+	// Store value (a restart may reuse it: nothing that rolled back was
+	// ever visible).
 	NextSequence(bucket string) (uint64, error)
 }
 
@@ -76,34 +80,33 @@ func (s kvs) all() []KV {
 }
 
 // update runs fn in a read-write transaction on both stores; an error from
-// fn rolls both back.
+// fn rolls both back. The volatile transaction is the outer one: it commits
+// only after the durable one did (and a memory commit cannot fail), so a
+// failed disk commit leaves neither store changed.
 func (e *Engine) update(ctx context.Context, fn func(kvs) error) error {
-	return e.cfg.Store.Update(ctx, func(disk KV) error {
-		if e.cfg.Volatile == nil {
-			return fn(kvs{e: e, disk: disk})
-		}
-		return e.cfg.Volatile.Update(ctx, func(mem KV) error {
+	if e.cfg.Volatile == nil {
+		return e.cfg.Store.Update(ctx, func(disk KV) error { return fn(kvs{e: e, disk: disk}) })
+	}
+	return e.cfg.Volatile.Update(ctx, func(mem KV) error {
+		return e.cfg.Store.Update(ctx, func(disk KV) error {
 			return fn(kvs{e: e, disk: disk, mem: mem})
 		})
 	})
 }
 
-// view runs fn in read-only transactions on both stores.
+// view runs fn in read-only transactions on both stores, taken in the same
+// order as update (volatile first), so that a reader never holds a durable
+// read transaction while it waits for the volatile store.
 func (e *Engine) view(ctx context.Context, fn func(kvs) error) error {
-	return e.cfg.Store.View(ctx, func(disk KV) error {
-		if e.cfg.Volatile == nil {
-			return fn(kvs{e: e, disk: disk})
-		}
-		return e.cfg.Volatile.View(ctx, func(mem KV) error {
+	if e.cfg.Volatile == nil {
+		return e.cfg.Store.View(ctx, func(disk KV) error { return fn(kvs{e: e, disk: disk}) })
+	}
+	return e.cfg.Volatile.View(ctx, func(mem KV) error {
+		return e.cfg.Store.View(ctx, func(disk KV) error {
 			return fn(kvs{e: e, disk: disk, mem: mem})
 		})
 	})
 }
 
 // store returns the store holding the wallet's records.
-func (w *Wallet) store() Store {
-	if w.t.diskless && w.e.cfg.Volatile != nil {
-		return w.e.cfg.Volatile
-	}
-	return w.e.cfg.Store
-}
+func (w *Wallet) store() Store { return w.e.storeOf(w.t) }

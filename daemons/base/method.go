@@ -245,7 +245,7 @@ func helpMethod(t *Table) Method {
 			}
 			m, ok := t.Lookup(a.Name)
 			if !ok {
-				return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", a.Name)
+				return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", shorten(a.Name))
 			}
 			text := m.Signature() + "\n\n" + m.Help
 			if m.NeedsWallet {
@@ -273,6 +273,23 @@ func (b *Builder) Add(m Method, err error) {
 		return
 	}
 	b.methods = append(b.methods, m)
+}
+
+// Remove drops the declarations named (by canonical name), so that a
+// flavor of a daemon can replace or withdraw methods of a shared table.
+// Names not declared are ignored.
+func (b *Builder) Remove(names ...string) {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		drop[n] = true
+	}
+	kept := b.methods[:0]
+	for _, m := range b.methods {
+		if !drop[m.Name] {
+			kept = append(kept, m)
+		}
+	}
+	b.methods = kept
 }
 
 // Table builds the table, or reports every declaration error.

@@ -11,14 +11,15 @@ import (
 )
 
 // metrics are a server's Prometheus series, in its own registry (no global
-// state): JSON-RPC calls by method and code, their latency, websocket
-// clients and slow-client drops, published events.
+// state): JSON-RPC calls by method and code, their latency, requests
+// refused as busy, failed logins, websocket clients and slow-client drops.
 type metrics struct {
-	reg       *prometheus.Registry
-	calls     *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	published prometheus.Counter
-	handler   http.Handler
+	reg          *prometheus.Registry
+	calls        *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	busy         prometheus.Counter
+	authFailures prometheus.Counter
+	handler      http.Handler
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -30,10 +31,13 @@ func newMetrics(h *Hub) *metrics {
 		Name: "walletd_rpc_request_duration_seconds", Help: "JSON-RPC request handling time by method.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5},
 	}, []string{"method"})
-	m.published = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "walletd_events_published_total", Help: "Events fanned out to websocket clients.",
+	m.busy = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "walletd_rpc_busy_total", Help: "JSON-RPC requests refused because MAX_CONCURRENT were at work.",
 	})
-	m.reg.MustRegister(m.calls, m.latency, m.published,
+	m.authFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "walletd_auth_failures_total", Help: "Requests with wrong credentials.",
+	})
+	m.reg.MustRegister(m.calls, m.latency, m.busy, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "walletd_ws_clients", Help: "Connected websocket clients.",

@@ -40,9 +40,21 @@ func errorReply(id json.RawMessage, e *Error) []byte {
 	return b
 }
 
-// serveRPC reads the body (bounded), decodes one request or a batch and
-// writes the reply: always HTTP 200 and JSON.
+// serveRPC takes a work token (or answers "server busy"), reads the body
+// (bounded), decodes one request or a batch and writes the reply: always
+// HTTP 200 and JSON. The request's work is bounded by
+// Limits.RequestTimeout and ends early when the client goes away; writing
+// the reply is bounded by Limits.WriteTimeout after that.
 func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.work <- struct{}{}:
+		defer func() { <-s.work }()
+	default:
+		s.metrics.busy.Inc()
+		replyAndClose(w, r, errorReply(nullID, Errorf(spec.Internal,
+			"Server busy: %d requests in progress, try again later", cap(s.work))))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -51,10 +63,15 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 				"Parse error: request body exceeds %d bytes", s.cfg.MaxBodyBytes)))
 			return
 		}
+		w.Header().Set("Connection", "close")
 		writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.ParseError, "Parse error: reading body: %v", err)))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.Handle(r.Context(), body))
+	limits := s.cfg.Limits
+	ctx, cancel := context.WithTimeout(r.Context(), limits.RequestTimeout)
+	defer cancel()
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(limits.RequestTimeout + limits.WriteTimeout))
+	writeJSON(w, http.StatusOK, s.Handle(ctx, body))
 }
 
 // Handle answers one raw request body (a request object or a batch array)
@@ -67,6 +84,9 @@ func (s *Server) Handle(ctx context.Context, body []byte) []byte {
 	return s.handleOne(ctx, trimmed)
 }
 
+// handleBatch answers a batch in order. Once ctx ends (the client went
+// away or the request's time is up) the remaining items are not run: each
+// gets the error of the ended context.
 func (s *Server) handleBatch(ctx context.Context, body []byte) []byte {
 	var items []json.RawMessage
 	if err := json.Unmarshal(body, &items); err != nil {
@@ -85,10 +105,23 @@ func (s *Server) handleBatch(ctx context.Context, body []byte) []byte {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
+		if ctx.Err() != nil {
+			req, _ := decodeRequest(item)
+			buf.Write(errorReply(req.id, s.ctxError(ctx)))
+			continue
+		}
 		buf.Write(s.handleOne(ctx, item))
 	}
 	buf.WriteByte(']')
 	return buf.Bytes()
+}
+
+// ctxError is the wire error of a request whose context ended.
+func (s *Server) ctxError(ctx context.Context) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return Errorf(spec.Internal, "Request timed out: it took longer than %v", s.cfg.Limits.RequestTimeout)
+	}
+	return Errorf(spec.Internal, "Request cancelled: the client went away")
 }
 
 // request is a decoded request object.
@@ -162,22 +195,30 @@ func asError(err error) *Error {
 	return Errorf(spec.InvalidParams, "%v", err)
 }
 
-// handleOne answers one request object.
+// handleOne answers one request object. Its error message, and every log
+// line about it, is redacted of the client's strings (see redact).
 func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 	req, rerr := decodeRequest(body)
 	if rerr != nil {
+		rerr.Message = redact(rerr.Message, clientStrings(req))
 		return errorReply(req.id, rerr)
 	}
 	rid := s.reqSeq.Add(1)
-	log := s.requestLog(ctx, rid, req)
-	start := time.Now()
 	_, methodKnown := s.cfg.Methods.Lookup(req.method)
+	log := s.requestLog(ctx, rid, req, methodKnown)
+	start := time.Now()
 	result, err := s.dispatch(ctx, req, log)
 	if err != nil {
 		werr, known := s.cfg.Errors.resolve(err)
+		if !known && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			werr, known = s.ctxError(ctx), true
+		}
+		client := clientStrings(req)
+		werr = &Error{Code: werr.Code, Message: redact(werr.Message, client)}
 		s.metrics.observe(req.method, methodKnown, int(werr.Code), time.Since(start))
 		if !known {
-			log.Error("internal error", "rid", rid, "id", string(req.id), "method", req.method, "err", err)
+			log.Error("internal error", "rid", rid, "id", logID(req.id), "method", logMethod(req.method, methodKnown),
+				"err", redact(err.Error(), client))
 		} else {
 			log.Debug("request failed", "code", werr.Code, "err", werr.Message, "took", time.Since(start))
 		}
@@ -193,14 +234,26 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 	return out
 }
 
+// logMethod is the method name as logged: only a name of the method table,
+// never what a client sent in its place.
+func logMethod(method string, known bool) string {
+	if known {
+		return method
+	}
+	return "(unknown)"
+}
+
+// logID is a request id as logged, cut short (ids are the client's).
+func logID(id json.RawMessage) string { return shorten(string(id)) }
+
 // requestLog is the logger of one request. Building it costs an
 // allocation per request, so at levels above debug only errors (which are
 // rare) pay for the request attributes.
-func (s *Server) requestLog(ctx context.Context, rid uint64, req request) *slog.Logger {
+func (s *Server) requestLog(ctx context.Context, rid uint64, req request, known bool) *slog.Logger {
 	if !s.log.Enabled(ctx, slog.LevelDebug) {
 		return s.log
 	}
-	return s.log.With("rid", rid, "id", string(req.id), "method", req.method)
+	return s.log.With("rid", rid, "id", logID(req.id), "method", logMethod(req.method, known))
 }
 
 // dispatch finds the method, binds its arguments and runs it, turning a
@@ -208,7 +261,7 @@ func (s *Server) requestLog(ctx context.Context, rid uint64, req request) *slog.
 func (s *Server) dispatch(ctx context.Context, req request, log *slog.Logger) (result any, err error) {
 	m, ok := s.cfg.Methods.Lookup(req.method)
 	if !ok {
-		return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", req.method)
+		return nil, Errorf(spec.ProcedureNotFound, "Procedure not found: %s", shorten(req.method))
 	}
 	if m.NeedsWallet && req.sel.Empty() {
 		return nil, Errorf(spec.WalletNotLoaded, "Wallet not loaded")
@@ -219,7 +272,7 @@ func (s *Server) dispatch(ctx context.Context, req request, log *slog.Logger) (r
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("panic in handler", "method", req.method, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			log.Error("panic in handler", "method", m.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			result, err = nil, &Error{Code: spec.Internal, Message: "internal error"}
 		}
 	}()

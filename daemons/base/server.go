@@ -14,9 +14,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/walletd/walletd/spec"
 )
@@ -51,7 +55,23 @@ type Config struct {
 	Ready func() error
 	// Log receives request and error logs; nil discards.
 	Log *slog.Logger
+	// Limits bound connections, requests and their time (see Limits).
+	Limits Limits
+	// AuthFailureDelay is how long a request with wrong credentials waits
+	// before its Unauthorized reply (default 250ms, as Bitcoin Core).
+	AuthFailureDelay time.Duration
 }
+
+// DefaultAuthFailureDelay is Config.AuthFailureDelay's default.
+const DefaultAuthFailureDelay = 250 * time.Millisecond
+
+// authPenaltySlots is how many failed logins may sit out their delay at
+// once. Further ones wait for a slot (bounded by the connection limit and
+// their client's patience), so wrong passwords are answered at most
+// authPenaltySlots per AuthFailureDelay, whatever the number of
+// connections: guessing stays slow, and waiting costs no more than the open
+// connections the limit already allows.
+const authPenaltySlots = 4
 
 // Server is the http.Handler of a daemon. It is safe for concurrent use.
 type Server struct {
@@ -62,6 +82,11 @@ type Server struct {
 	log      *slog.Logger
 	reqSeq   atomic.Uint64
 	metrics  *metrics
+	hosts    hostPolicy
+	work     chan struct{} // one token per request at work (MaxConcurrent)
+	penalty  chan struct{} // one token per failed login sitting out its delay
+	authLog  rateLimitedLog
+	hostLog  rateLimitedLog
 }
 
 // New validates cfg and builds a Server.
@@ -71,6 +96,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Catalog == nil {
 		return nil, errors.New("base: Config.Catalog is required")
+	}
+	if cfg.Login == "" || cfg.Password == "" {
+		return nil, errors.New("base: an empty login or password would let anyone in; set both")
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.AuthFailureDelay <= 0 {
+		cfg.AuthFailureDelay = DefaultAuthFailureDelay
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -95,6 +127,11 @@ func New(cfg Config) (*Server, error) {
 		catalog:  cat,
 		log:      cfg.Log,
 		metrics:  newMetrics(cfg.Hub),
+		hosts:    newHostPolicy(cfg.Limits.AllowedHosts),
+		work:     make(chan struct{}, cfg.Limits.MaxConcurrent),
+		penalty:  make(chan struct{}, authPenaltySlots),
+		authLog:  rateLimitedLog{every: 10 * time.Second},
+		hostLog:  rateLimitedLog{every: 10 * time.Second},
 	}, nil
 }
 
@@ -102,14 +139,14 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Hub() *Hub { return s.cfg.Hub }
 
 // ServeHTTP routes a request. Every JSON reply is HTTP 200 except the 404
-// of an unknown path; every reply body is JSON.
+// of an unknown path and the 503 of /readyz; every reply body is JSON.
+// /healthz and /readyz answer anyone; every other route checks the Host
+// header (against DNS rebinding) and then the credentials, /metrics too
+// unless Limits.MetricsPublic.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
-		return
-	case "/metrics":
-		s.metrics.handler.ServeHTTP(w, r)
 		return
 	case "/readyz":
 		if s.cfg.Ready != nil {
@@ -121,18 +158,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
 		return
-	case "/", "/ws", "/spec":
+	case "/", "/ws", "/spec", "/metrics":
 	default:
-		writeJSON(w, http.StatusNotFound, errorReply(nullID, Errorf(spec.ProcedureNotFound, "Not found: %s", r.URL.Path)))
+		writeJSON(w, http.StatusNotFound, errorReply(nullID, Errorf(spec.ProcedureNotFound, "Not found: %s", shorten(r.URL.Path))))
+		return
+	}
+	if !s.hosts.allows(r.Host) {
+		s.hostLog.log(s.log, "request with a Host header that is not allowed (DNS rebinding?); "+
+			"list the name in <COIN>_ALLOWED_HOSTS if it is yours", "host", shorten(r.Host), "remote", remoteIP(r))
+		replyAndClose(w, r, hostReply)
+		return
+	}
+	if r.URL.Path == "/metrics" && bool(s.cfg.Limits.MetricsPublic) {
+		s.metrics.handler.ServeHTTP(w, r)
 		return
 	}
 	if !s.authorized(r) {
-		writeJSON(w, http.StatusOK, unauthorizedReply)
+		s.refuse(w, r)
 		return
 	}
 	switch r.URL.Path {
 	case "/spec":
 		writeJSON(w, http.StatusOK, s.catalog)
+	case "/metrics":
+		s.metrics.handler.ServeHTTP(w, r)
 	case "/ws":
 		s.cfg.Hub.ServeWS(w, r)
 	default:
@@ -142,6 +191,93 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.serveRPC(w, r)
 	}
+}
+
+var hostReply = []byte(`{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unauthorized: Host not allowed"},"id":null}`)
+
+// refuse answers a request without valid credentials: at once, and
+// closing the connection without reading the rest of its body (so a client
+// announcing a body it never sends cannot hold the connection). Wrong
+// credentials (as opposed to none) are counted, logged at most every 10s,
+// and delayed by AuthFailureDelay under a bounded number of slots.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "" {
+		s.metrics.authFailures.Inc()
+		s.authLog.log(s.log, "failed login", "remote", remoteIP(r), "path", r.URL.Path)
+		select {
+		case s.penalty <- struct{}{}:
+			t := time.NewTimer(s.cfg.AuthFailureDelay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+			}
+			<-s.penalty
+		case <-r.Context().Done():
+			return
+		}
+	}
+	replyAndClose(w, r, unauthorizedReply)
+}
+
+// closeLinger bounds how long a connection closed by replyAndClose waits
+// for its client to read the reply (so that closing does not reset the
+// connection under an unread reply).
+const closeLinger = 500 * time.Millisecond
+
+// replyAndClose answers with a JSON body (HTTP 200) and closes the
+// connection without reading the request's body: a client that announced
+// a body and never sends it is disconnected at once. (Setting "Connection:
+// close" is not enough: net/http reads up to 256 KiB of an unread body
+// before it closes, with no deadline of its own.)
+func replyAndClose(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		if conn, buf, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.SetDeadline(time.Now().Add(closeLinger))
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n", len(body))
+			_, _ = buf.Write(body)
+			_ = buf.Flush()
+			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
+			}
+			_, _ = io.CopyN(io.Discard, conn, 64<<10)
+			_ = conn.Close()
+			return
+		}
+	}
+	w.Header().Set("Connection", "close")
+	writeJSON(w, http.StatusOK, body)
+}
+
+// remoteIP is the client's address without its port.
+func remoteIP(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// rateLimitedLog writes a warning at most once per period, with the number
+// of occurrences it stood for, so that a flood cannot fill the logs.
+type rateLimitedLog struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  time.Time
+	count int
+}
+
+func (l *rateLimitedLog) log(log *slog.Logger, msg string, args ...any) {
+	l.mu.Lock()
+	l.count++
+	now := time.Now()
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		l.mu.Unlock()
+		return
+	}
+	n := l.count
+	l.count, l.last = 0, now
+	l.mu.Unlock()
+	log.Warn(msg, append(args, "occurrences", n)...)
 }
 
 var unauthorizedReply = []byte(`{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unauthorized"},"id":null}`)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/walletd/walletd/coins/bch"
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/coins/params"
@@ -26,7 +27,8 @@ import (
 	"github.com/walletd/walletd/spec"
 )
 
-// Version is walletd's version, reported by version() and getinfo.
+// Version is walletd's built-in version (Config.Version overrides it with
+// the build's stamp).
 const Version = "0.1.0"
 
 // Coin describes one BTC-family coin to the daemon.
@@ -37,6 +39,13 @@ type Coin struct {
 	Network func(name string) (*params.Network, error)
 	// CatalogName selects the spec overlay ("btc", "bch").
 	CatalogName string
+	// Engine describes the coin on a network to the wallet engine (key
+	// material, signer, capabilities, policy); nil means
+	// wallet.Bitcoin.
+	Engine func(n *params.Network) wallet.Coin
+	// Flavor is the reference wallet the daemon reproduces (Electrum, the
+	// zero value, or ElectronCash).
+	Flavor Flavor
 }
 
 // Config is the environment-facing configuration shared by every
@@ -44,17 +53,39 @@ type Coin struct {
 // names map to variables through split_words (DataPath → <COIN>_DATA_PATH);
 // no field has an unprefixed fallback.
 type Config struct {
-	Host               string
-	Port               int
-	Login              string `default:"electrum"`
-	Password           string `default:"electrumz"`
-	Network            string `default:"mainnet"`
-	DataPath           string `split_words:"true"`
-	Debug              base.Bool
-	Server             string
+	Host     string
+	Port     int
+	Login    string `default:"electrum"`
+	Password string `default:"electrumz"`
+	Network  string `default:"mainnet"`
+	DataPath string `split_words:"true"`
+	Debug    base.Bool
+	// Server picks the chain backend (see OpenBackend): a btcd websocket
+	// URL, or Electrum servers (host:port:s|t, tcp://, ssl://; several
+	// separated by commas; empty: the public ones on mainnet/testnet).
+	Server string
+	// Oneserver keeps the Electrum backend on the first server of Server
+	// (Bitcart's <COIN>_ONESERVER): no failover.
+	Oneserver          base.Bool
 	ExperimentalNosync base.Bool `split_words:"true"`
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
+	// FiatCurrency is the default of the `currency` config key, as
+	// Bitcart sets Electrum's.
+	FiatCurrency string `split_words:"true" default:"USD"`
+	// CoreBackend configures an http(s):// server (Core JSON-RPC).
+	CoreBackend
+
+	// ServerCert is a PEM file of the certificates trusted for the node's
+	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
+	// is read at every connection attempt, so it may appear after start.
+	ServerCert string `split_words:"true"`
+	// Version is walletd's own version, reported by getinfo's
+	// walletd_version, version_info and GET /spec (version() and getinfo's
+	// version are Electrum's, as in Bitcart): the build's stamp, set by
+	// cmd/daemon (never from the environment); empty means the package's
+	// Version.
+	Version string `ignored:"true"`
 
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`
@@ -71,8 +102,12 @@ type Config struct {
 	EventMaxAge    time.Duration `split_words:"true" default:"720h"`
 	// IdleEvict drops an idle wallet's key material from memory.
 	IdleEvict time.Duration `split_words:"true" default:"10m"`
+	// MaxWallets bounds the tracked wallets (wallet.Config.MaxWallets);
+	// ExpiredRescanWindow bounds the reconnect rescan of expired requests.
+	MaxWallets          int           `split_words:"true" default:"1000000"`
+	ExpiredRescanWindow time.Duration `split_words:"true" default:"168h"`
 	// PprofAddr, when set, serves net/http/pprof on this separate address
-	// (for profiling; keep it on loopback).
+	// (for profiling; cmd/daemon refuses an address off loopback).
 	PprofAddr string `split_words:"true"`
 
 	// MaxTxFee and MaxFeeRate (coin units per 1000 vbytes) refuse a
@@ -86,6 +121,8 @@ type Config struct {
 	// (Fulcrum's max_history default); past it they answer an error.
 	// Zero means the default.
 	MaxAddressHistory int `split_words:"true" default:"125000"`
+	// Limits are the HTTP server's bounds (<COIN>_READ_TIMEOUT, …).
+	base.Limits
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -127,6 +164,10 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Version == "" {
+		cfg.Version = Version
+	}
+	cat.Version = cfg.Version
 	if cfg.DataPath == "" {
 		return nil, errors.New("no data path configured")
 	}
@@ -137,22 +178,26 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
-	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, MaxClients: cfg.WSMaxClients,
-		Origins: cfg.WSOrigins, Resolve: walletResolver(net), Log: log})
-	d.hub = hub
 	storePath := filepath.Join(cfg.DataPath, strings.ToLower(coin.Ticker)+"-"+net.Name+".db")
 	if d.store, err = boltstore.Open(storePath); err != nil {
 		return nil, err
 	}
-	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
+	wcoin := wallet.Bitcoin(net)
+	if coin.Engine != nil {
+		wcoin = coin.Engine(net)
+	}
+	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, MaxClients: cfg.WSMaxClients,
+		Origins: cfg.WSOrigins, Resolve: walletResolver(net, wcoin.Parse), Log: log})
+	d.hub = hub
+	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
-		IdleEvict: cfg.IdleEvict})
+		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow})
 	if err != nil {
 		_ = d.store.Close()
 		return nil, err
 	}
-	hub.SetSource(eventSource{d.engine})
+	hub.SetSource(eventSource{d})
 	d.srv, err = base.New(base.Config{
 		Currency:     coin.Ticker,
 		Login:        cfg.Login,
@@ -165,6 +210,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 		Hub:          hub,
 		Ready:        d.ready,
 		Log:          log,
+		Limits:       cfg.Limits,
 	})
 	if err != nil {
 		return nil, err
@@ -217,14 +263,15 @@ func (d *Daemon) Start(ctx context.Context) error {
 
 // publish forwards a logged engine event to websocket clients.
 func (d *Daemon) publish(ev wallet.Event) {
-	d.hub.Publish(base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: ev.Payload})
+	d.hub.Publish(base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)})
 }
 
-// walletResolver maps a websocket register frame's key, in any form, to
+// walletResolver maps a websocket register frame's key, in any form the
+// coin reads (parse: keys.Parse, or keys.ParseElectronCash for BCH), to
 // the fingerprint the engine's events carry.
-func walletResolver(net *params.Network) base.Resolver {
+func walletResolver(net *params.Network, parse func(string, *params.Network) (*keys.Material, error)) base.Resolver {
 	return func(_ context.Context, key string) (string, bool) {
-		m, err := keys.Parse(key, net)
+		m, err := parse(key, net)
 		if err != nil {
 			return "", false
 		}
@@ -233,13 +280,13 @@ func walletResolver(net *params.Network) base.Resolver {
 }
 
 // eventSource adapts the engine's event log to the hub's replay.
-type eventSource struct{ e *wallet.Engine }
+type eventSource struct{ d *Daemon }
 
 func (s eventSource) EventsAfter(ctx context.Context, after uint64, limit int) ([]base.Event, error) {
-	evs, err := s.e.EventsAfter(ctx, after, limit)
+	evs, err := s.d.engine.EventsAfter(ctx, after, limit)
 	out := make([]base.Event, len(evs))
 	for i, ev := range evs {
-		out[i] = base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: ev.Payload}
+		out[i] = base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: s.d.renderEvent(ev)}
 	}
 	return out, err
 }
@@ -291,7 +338,10 @@ func redactedServer(s string) string {
 const (
 	msgLoadingWallet  = "Seed or key not recognized"
 	msgInvalidAddress = "Invalid address"
-	msgTxNotFound     = "No such mempool or blockchain transaction"
+	// msgAddressChecksum is Electron Cash's text for a cashaddr with a bad
+	// checksum (Bitcart's BCH spec maps it to -32004).
+	msgAddressChecksum = "invalid checksum in address"
+	msgTxNotFound      = "No such mempool or blockchain transaction"
 )
 
 // ErrorTable is the one place where errors of the coins packages become
@@ -300,6 +350,7 @@ func ErrorTable() base.ErrorTable {
 	return base.ErrorTable{
 		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet, Message: msgLoadingWallet},
 		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: params.ErrAddressChecksum, Code: spec.InvalidAddress, Message: msgAddressChecksum},
 		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
 		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
 		{Target: chain.ErrNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
@@ -321,10 +372,16 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrDustOutput, Code: spec.InvalidParams},
 		{Target: wallet.ErrNoOutputs, Code: spec.InvalidParams},
 		{Target: wallet.ErrCannotBump, Code: spec.InvalidParams},
+		{Target: wallet.ErrRBFUnsupported, Code: spec.InvalidParams},
+		{Target: wallet.ErrPSBTUnsupported, Code: spec.InvalidParams},
+		{Target: bch.ErrTokenCoin, Code: spec.InvalidParams},
 		{Target: wallet.ErrNotLocal, Code: spec.InvalidParams},
 		{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
 		{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},
 		{Target: wallet.ErrDisklessUnsupported, Code: spec.LoadingWallet},
+		{Target: wallet.ErrInvalidExpiry, Code: spec.InvalidParams},
+		{Target: wallet.ErrTooManyWallets, Code: spec.LoadingWallet},
+		{Target: wallet.ErrStoreVersion, Code: spec.WalletVersionMism},
 		// A node's refusal: uncataloged, so the SDK shows the node's reason.
 		{Target: chain.ErrRejected, Code: spec.Internal},
 		{Target: wallet.ErrNotSynced, Code: spec.Internal},

@@ -4,8 +4,10 @@
 // merchant sees on the websocket: new_payment "Unconfirmed", then a block,
 // verified_tx and new_payment "Paid". Then it keeps both running until
 // Ctrl-C so you can try the API yourself (it prints curl commands).
+// With -coin=ltc it does the same for Litecoin: Debian's litecoind (regtest)
+// and `daemon ltc` on the Core JSON-RPC backend (LTC_SERVER=http://…).
 //
-//	go run ./integration/demo            (scripts/run-regtest.sh builds what it needs)
+//	go run ./integration/demo [-coin=ltc] (scripts/run-regtest.sh builds what it needs)
 package main
 
 import (
@@ -22,22 +24,39 @@ import (
 )
 
 // demoXpub is an Electrum p2wpkh account key (vpub) on regtest; its first
-// receiving address is bcrt1q…, exactly as Electrum derives it.
+// receiving address is bcrt1q… (rltc1q… on Litecoin), exactly as Electrum
+// (Electrum-LTC) derives it.
 const demoXpub = "vpub5ZAzT2yFb7B3KqJKN5G8qVJFRk9xkcnVZX19GhFzPXhPhQzvtvw7zuF6uieRtYjvgGKSvsqrv7ZMUhRcKgsodhZBdgYdYLcqW6EnStXEdVW"
 
 func main() {
 	hold := flag.Bool("hold", true, "keep the node and the daemon running until Ctrl-C")
+	coin := flag.String("coin", "btc", "btc (btcd, websocket backend) or ltc (litecoind, Core JSON-RPC backend)")
 	flag.Parse()
 	p := &harness.Program{}
 	defer p.Close()
 
-	step("starting btcd (regtest) on 127.0.0.1")
-	node := harness.StartBtcd(p)
-	node.Generate(101)
-	fmt.Printf("   node at %s, height %d\n", node.RPCAddr(), node.Height())
-
-	step("starting walletd: daemon btc")
-	d := daemon.Start(p, "btc", "BTC_NETWORK=regtest", "BTC_SERVER="+node.WSURL())
+	var node *harness.Node
+	var d *daemon.Proc
+	ticker := "BTC"
+	switch *coin {
+	case "btc":
+		step("starting btcd (regtest) on 127.0.0.1")
+		node = harness.StartBtcd(p)
+		node.Generate(101)
+		fmt.Printf("   node at %s, height %d\n", node.RPCAddr(), node.Height())
+		step("starting walletd: daemon btc")
+		d = daemon.Start(p, "btc", "BTC_NETWORK=regtest", "BTC_SERVER="+node.WSURL())
+	case "ltc":
+		ticker = "LTC"
+		step("starting litecoind (regtest) on 127.0.0.1")
+		node = harness.StartLitecoind(p)
+		node.Generate(101)
+		fmt.Printf("   node at %s, height %d\n", node.RPCAddr(), node.Height())
+		step("starting walletd: daemon ltc (Core JSON-RPC backend, 250 ms polling)")
+		d = daemon.Start(p, "ltc", "LTC_NETWORK=regtest", "LTC_SERVER="+node.HTTPURL())
+	default:
+		p.Fatalf("-coin: %q is not btc or ltc", *coin)
+	}
 	fmt.Printf("   walletd at %s (data in %s)\n", d.URL, d.DataDir)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -53,7 +72,7 @@ func main() {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	step("a merchant listens on /ws and creates a request for 0.5 BTC")
+	step("a merchant listens on /ws and creates a request for 0.5 " + ticker)
 	ws := d.Dial("")
 	ws.Filter(demoXpub)
 	var req map[string]any

@@ -1,4 +1,5 @@
-// Package harness starts real btcd nodes on loopback for integration tests and
+// Package harness starts real btcd nodes (and ltcd and litecoind ones: see
+// litecoind.go) on loopback for integration tests and
 // drives them: mining, funding arbitrary addresses from the node's coinbase
 // outputs (signed in Go: btcd has no wallet), peering two nodes for reorg
 // tests, restarting and invalidating blocks.
@@ -62,6 +63,7 @@ type Option func(*config)
 type config struct {
 	simnet       bool
 	tls          bool
+	cookie       bool
 	args         []string
 	startTimeout time.Duration
 }
@@ -98,6 +100,7 @@ type Node struct {
 type node struct {
 	owner  TB // the test that started it; cleanup logs there
 	cfg    config
+	flavor *flavor // nil: btcd
 	bin    string
 	dir    string
 	params *chaincfg.Params
@@ -158,16 +161,34 @@ func StartBtcd(t TB, opts ...Option) *Node {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	params := &chaincfg.RegressionNetParams
+	if cfg.simnet {
+		params = &chaincfg.SimNetParams
+	}
+	return launch(t, cfg, nil, params)
+}
+
+// launch starts a node of the given flavor (nil: btcd) and returns once its
+// RPC server answers.
+func launch(t TB, cfg config, fl *flavor, params *chaincfg.Params) *Node {
+	t.Helper()
+	name, bin := "btcd", ""
+	switch {
+	case fl == nil:
+		bin = binary(t, name)
+	case fl.find != nil:
+		name, bin = fl.binary, fl.find(t)
+	default:
+		name, bin = fl.binary, binary(t, fl.binary)
+	}
 	n := &Node{t: t, node: &node{
 		owner:  t,
 		cfg:    cfg,
-		bin:    binary(t, "btcd"),
+		flavor: fl,
+		bin:    bin,
 		dir:    t.TempDir(),
-		params: &chaincfg.RegressionNetParams,
+		params: params,
 	}}
-	if cfg.simnet {
-		n.params = &chaincfg.SimNetParams
-	}
 	n.wallet = newWallet(t, n.params)
 	t.Cleanup(n.cleanup)
 
@@ -184,7 +205,7 @@ func StartBtcd(t TB, opts ...Option) *Node {
 		if errors.Is(err, errAddrInUse) && attempt < startAttempts {
 			continue
 		}
-		t.Fatalf("harness: start btcd: %v\n%s", err, n.logTail())
+		t.Fatalf("harness: start %s: %v\n%s", name, err, n.logTail())
 	}
 	cc := &rpcclient.ConnConfig{
 		Host:         n.RPCAddr(),
@@ -227,6 +248,9 @@ func freePorts() (int, int, error) {
 }
 
 func (n *Node) args() []string {
+	if n.flavor != nil {
+		return append(n.flavor.args(n), n.cfg.args...)
+	}
 	d := n.dir
 	a := []string{
 		"--configfile=/dev/null",
@@ -321,7 +345,7 @@ func (n *Node) waitReady(exited <-chan struct{}) error {
 		lastErr = err
 		select {
 		case <-exited:
-			return fmt.Errorf("btcd exited during startup: %v", n.exitError())
+			return fmt.Errorf("%s exited during startup: %v", filepath.Base(n.bin), n.exitError())
 		case <-time.After(delay):
 		}
 		if time.Now().After(deadline) {
@@ -389,6 +413,10 @@ func (n *node) stopProcess() {
 	n.mu.Unlock()
 	if cmd == nil || exited == nil {
 		return
+	}
+	// Core waits for idle keep-alive connections before it exits.
+	if n.httpc != nil {
+		n.httpc.CloseIdleConnections()
 	}
 	select {
 	case <-exited:
@@ -472,7 +500,7 @@ func (n *Node) Start() {
 		return
 	}
 	if err := n.start(); err != nil {
-		n.t.Fatalf("harness: start btcd: %v\n%s", err, n.logTail())
+		n.t.Fatalf("harness: start %s: %v\n%s", filepath.Base(n.bin), err, n.logTail())
 	}
 	n.wallet.reset()
 }
@@ -539,7 +567,7 @@ func (n *Node) Call(ctx context.Context, method string, params ...any) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(rpcUser, rpcPass)
+	req.SetBasicAuth(n.credentials())
 	req.Header.Set("Content-Type", "application/json")
 	hc := n.httpc
 	if hc == nil {
@@ -601,6 +629,10 @@ func (n *Node) mustCall(out any, method string, params ...any) {
 
 // decodeAddress decodes addr for the node's network.
 func (n *Node) decodeAddress(addr string) (address.Address, error) {
+	if n.flavor != nil && n.flavor.net != nil {
+		// btcd's decoder only knows registered (Bitcoin) networks.
+		return n.flavor.net.DecodeAddress(addr)
+	}
 	a, err := address.DecodeAddress(addr, n.params)
 	if err != nil {
 		return nil, err

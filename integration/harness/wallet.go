@@ -16,6 +16,8 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain/ltcwire"
 )
 
 const (
@@ -149,7 +151,13 @@ func (n *Node) Generate(count int) []chainhash.Hash {
 
 func (n *Node) generate(count int) ([]chainhash.Hash, error) {
 	var res []string
-	if err := n.call(&res, "generate", count); err != nil {
+	var err error
+	if n.flavor != nil && n.flavor.generateToAddress {
+		res, err = n.generateToAddress(count)
+	} else {
+		err = n.call(&res, "generate", count)
+	}
+	if err != nil {
 		return nil, err
 	}
 	out := make([]chainhash.Hash, len(res))
@@ -232,11 +240,12 @@ func (n *Node) block(hash chainhash.Hash) (*wire.MsgBlock, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b wire.MsgBlock
-	if err := b.Deserialize(bytes.NewReader(raw)); err != nil {
+	// ltcwire also reads Litecoin's MWEB blocks (their canonical part).
+	b, err := ltcwire.DecodeBlock(raw)
+	if err != nil {
 		return nil, err
 	}
-	return &b, nil
+	return &wire.MsgBlock{Header: b.Header, Transactions: b.Txs}, nil
 }
 
 // SendRaw submits tx to the node's mempool (sendrawtransaction) and returns

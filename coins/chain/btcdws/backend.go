@@ -38,6 +38,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/chain/ltcwire"
 )
 
 // errClosed is returned by Start and Watch after Close, and recorded on
@@ -73,6 +74,11 @@ type Backend struct {
 	setMu     sync.Mutex
 	addrs     map[string]struct{}
 	outpoints map[wire.OutPoint]struct{}
+	// spent holds the height of the block that spent an outpoint of the
+	// set; once PruneDepth blocks deep the outpoint leaves the set. best
+	// is the highest block height seen.
+	spent map[wire.OutPoint]int32
+	best  int32
 }
 
 var _ chain.Backend = (*Backend)(nil)
@@ -111,6 +117,9 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 	if cfg.EventBuffer <= 0 {
 		cfg.EventBuffer = DefaultEventBuffer
 	}
+	if cfg.PruneDepth <= 0 {
+		cfg.PruneDepth = DefaultPruneDepth
+	}
 	addressOf := cfg.AddressOf
 	if addressOf == nil {
 		addressOf = defaultAddressOf(cfg.Params)
@@ -133,6 +142,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		q:         newEventQueue(log),
 		addrs:     make(map[string]struct{}),
 		outpoints: make(map[wire.OutPoint]struct{}),
+		spent:     make(map[wire.OutPoint]int32),
 	}
 	return b, nil
 }
@@ -220,6 +230,7 @@ func (b *Backend) Connected() bool {
 
 // Backlog returns the number of events queued for the consumer beyond the
 // channel's buffer; a steadily growing value means the consumer is too slow.
+// Daemons export it as a gauge.
 func (b *Backend) Backlog() int { return b.q.len() }
 
 // Watched returns how many addresses and outpoints the filter holds (the
@@ -339,7 +350,15 @@ func (b *Backend) connect(ctx context.Context) (*rpcConn, error) {
 	if b.ep.auth != "" {
 		hdr.Set("Authorization", b.ep.auth)
 	}
-	ws, resp, err := b.dialer.DialContext(ctx, b.ep.dialURL, hdr)
+	dialer := b.dialer
+	if tc, err := b.cfg.dialTLSConfig(dialer.TLSClientConfig); err != nil {
+		return nil, err
+	} else if tc != dialer.TLSClientConfig {
+		d := *dialer
+		d.TLSClientConfig = tc
+		dialer = &d
+	}
+	ws, resp, err := dialer.DialContext(ctx, b.ep.dialURL, hdr)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -547,6 +566,46 @@ func (b *Backend) learn(txs ...*wire.MsgTx) {
 	}
 }
 
+// spentIn records the outpoints of the set that txs (the matching
+// transactions of the block at height) spend, and drops those spent
+// PruneDepth blocks below the best block: they need no watching any more,
+// and re-sending them on every reconnect would grow with every payment
+// ever received.
+func (b *Backend) spentIn(height int32, txs []*wire.MsgTx) {
+	b.setMu.Lock()
+	defer b.setMu.Unlock()
+	for _, tx := range txs {
+		for _, in := range tx.TxIn {
+			if _, ok := b.outpoints[in.PreviousOutPoint]; ok {
+				b.spent[in.PreviousOutPoint] = height
+			}
+		}
+	}
+	b.best = max(b.best, height)
+	cut := b.best - int32(b.cfg.PruneDepth)
+	for op, h := range b.spent {
+		if h <= cut {
+			delete(b.outpoints, op)
+			delete(b.spent, op)
+		}
+	}
+}
+
+// unspentFrom forgets the spends recorded in blocks from height up (they
+// were disconnected): those outpoints are watched as before.
+func (b *Backend) unspentFrom(height int32) {
+	b.setMu.Lock()
+	defer b.setMu.Unlock()
+	for op, h := range b.spent {
+		if h >= height {
+			delete(b.spent, op)
+		}
+	}
+	if b.best >= height {
+		b.best = height - 1
+	}
+}
+
 // onNotify runs on the reader goroutine: decode, then queue (or hold until
 // the connection's EventConnected is queued).
 func (b *Backend) onNotify(c *rpcConn, method string, params []json.RawMessage) {
@@ -607,6 +666,7 @@ func (b *Backend) decodeNote(method string, params []json.RawMessage) (chain.Eve
 			txs = append(txs, tx)
 		}
 		b.learn(txs...)
+		b.spentIn(ref.Height, txs)
 		return chain.Event{Kind: chain.EventBlockConnected, Block: &chain.Block{BlockRef: ref, Txs: txs}}, true, nil
 
 	case "filteredblockdisconnected":
@@ -617,6 +677,7 @@ func (b *Backend) decodeNote(method string, params []json.RawMessage) (chain.Eve
 		if err != nil {
 			return chain.Event{}, false, err
 		}
+		b.unspentFrom(ref.Height)
 		return chain.Event{Kind: chain.EventBlockDisconnected, Block: &chain.Block{BlockRef: ref}}, true, nil
 	}
 	return chain.Event{}, false, nil
@@ -642,14 +703,12 @@ func decodeHeaderParams(rawHeight, rawHeader json.RawMessage) (chain.BlockRef, e
 	return chain.BlockRef{Height: height, Hash: h.BlockHash(), Prev: h.PrevBlock, Time: h.Timestamp}, nil
 }
 
+// decodeTx decodes a node's hex transaction; ltcwire reads Litecoin's MWEB
+// serialization (ltcd) as well as Bitcoin's.
 func decodeTx(s string) (*wire.MsgTx, error) {
 	raw, err := hex.DecodeString(s)
 	if err != nil {
 		return nil, err
 	}
-	var tx wire.MsgTx
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
-		return nil, err
-	}
-	return &tx, nil
+	return ltcwire.DecodeTx(raw)
 }

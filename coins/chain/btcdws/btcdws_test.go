@@ -502,3 +502,51 @@ func TestDeadPeerDetected(t *testing.T) {
 		t.Fatalf("block %v, want %v", ev.Block.Hash, h)
 	}
 }
+
+// TestSpentOutpointsPruned: an outpoint the filter learned (an output
+// paying a watched script) leaves the set re-sent on reconnect once it is
+// spent PruneDepth blocks deep; an unspent one stays.
+func TestSpentOutpointsPruned(t *testing.T) {
+	n := harness.StartBtcd(t)
+	b := newBackend(t, n, func(c *btcdws.Config) { c.PruneDepth = 2 })
+	ctx := context.Background()
+	ch, err := b.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, chain.EventConnected)
+	sc, _ := n.NewScript(harness.P2WPKH)
+	if err := b.Watch(ctx, [][]byte{sc}, nil); err != nil {
+		t.Fatal(err)
+	}
+	spendable := n.FundTx(sc, 50_000)
+	kept := n.FundTx(sc, 60_000)
+	waitEvent(t, ch, chain.EventTxAccepted)
+	waitEvent(t, ch, chain.EventTxAccepted)
+	if _, ops := b.Watched(); ops != 2 {
+		t.Fatalf("%d outpoints learned, want 2", ops)
+	}
+	other, _ := n.NewScript(harness.P2WPKH)
+	var op wire.OutPoint
+	for i, o := range spendable.TxOut {
+		if string(o.PkScript) == string(sc) {
+			op = wire.OutPoint{Hash: spendable.TxHash(), Index: uint32(i)}
+		}
+	}
+	spend := n.SpendTx(op, sc, 50_000, other)
+	if _, err := n.SendRaw(spend); err != nil {
+		t.Fatal(err)
+	}
+	n.Generate(1) // the spend is mined: 0 deep
+	waitEvent(t, ch, chain.EventBlockConnected)
+	if _, ops := b.Watched(); ops != 2 {
+		t.Fatalf("a freshly spent outpoint left the set (%d left)", ops)
+	}
+	n.Generate(2)
+	waitEvent(t, ch, chain.EventBlockConnected)
+	waitEvent(t, ch, chain.EventBlockConnected)
+	if _, ops := b.Watched(); ops != 1 {
+		t.Fatalf("%d outpoints after the spend is 2 blocks deep, want only the unspent one", ops)
+	}
+	_ = kept
+}

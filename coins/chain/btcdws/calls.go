@@ -223,6 +223,7 @@ func (b *Backend) rescan(ctx context.Context, conn *rpcConn, blocks []chain.Bloc
 			txs = append(txs, tx)
 		}
 		b.learn(txs...)
+		b.spentIn(blocks[i].Height, txs)
 		blocks[i].Txs = txs
 	}
 	return nil
@@ -423,8 +424,11 @@ func (b *Backend) Broadcast(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash
 }
 
 // EstimateFee returns the node's estimate (estimatefee target, BTC per kB)
-// in satoshis per kvB. ok is false when the node has no estimate: it answers
-// 0 (btcd on a fresh node), -1 or an error. target must be at least 1.
+// in satoshis per kvB, converted exactly from the JSON number (never
+// through a float) and rounded to the nearest satoshi. ok is false when
+// the node has no estimate: it answers 0 (btcd on a fresh node), -1 or an
+// error, or a rate above MaxFeeRate (a node answer no wallet should
+// use). target must be at least 1.
 func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, error) {
 	if target < 1 {
 		return 0, false, fmt.Errorf("btcdws: fee target %d, want >= 1", target)
@@ -437,8 +441,12 @@ func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, err
 		return 0, false, err
 	}
 	rate, err := amount.ParseRounded(perKB.String())
-	if err != nil || rate <= 0 {
-		return 0, false, nil // -1, 0 or nonsense: no estimate
+	if err != nil || rate <= 0 || rate > MaxFeeRate {
+		return 0, false, nil // -1, 0, nonsense or absurd: no estimate
 	}
 	return rate, true, nil
 }
+
+// MaxFeeRate is the largest estimate EstimateFee passes on, in sat/kvB (1
+// BTC per virtual byte); beyond it the node's answer is treated as none.
+const MaxFeeRate = 100_000_000_000

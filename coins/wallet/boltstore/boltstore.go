@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,6 +20,11 @@ import (
 // Store is a wallet.Store in one bbolt file.
 type Store struct {
 	db *bolt.DB
+	// issued is the highest sequence number handed out per bucket, so a
+	// number given in a transaction that rolled back (bbolt rolls the
+	// bucket's sequence back with it) is never given again.
+	seqMu  sync.Mutex
+	issued map[string]uint64
 }
 
 // Open opens (creating if needed) the store file at path, creating its
@@ -36,7 +42,7 @@ func Open(path string) (*Store, error) {
 	// enough to share an fsync among concurrent requests, short enough not
 	// to dominate their latency (bbolt's default is 10ms).
 	db.MaxBatchDelay = 3 * time.Millisecond
-	return &Store{db: db}, nil
+	return &Store{db: db, issued: map[string]uint64{}}, nil
 }
 
 // View runs fn in a read-only transaction.
@@ -44,7 +50,7 @@ func (s *Store) View(ctx context.Context, fn func(wallet.KV) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(tx *bolt.Tx) error { return fn(kv{tx}) })
+	return s.db.View(func(tx *bolt.Tx) error { return fn(kv{tx, s}) })
 }
 
 // Update runs fn in a read-write transaction committed with fsync.
@@ -52,7 +58,7 @@ func (s *Store) Update(ctx context.Context, fn func(wallet.KV) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(kv{tx}) })
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(kv{tx, s}) })
 }
 
 // Batch runs fn in a read-write transaction that concurrent Batch calls
@@ -62,13 +68,16 @@ func (s *Store) Batch(ctx context.Context, fn func(wallet.KV) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error { return fn(kv{tx}) })
+	return s.db.Batch(func(tx *bolt.Tx) error { return fn(kv{tx, s}) })
 }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-type kv struct{ tx *bolt.Tx }
+type kv struct {
+	tx *bolt.Tx
+	s  *Store
+}
 
 func (k kv) Get(bucket string, key []byte) []byte {
 	b := k.tx.Bucket([]byte(bucket))
@@ -128,7 +137,7 @@ func (k kv) ScanReverse(bucket string, prefix []byte, fn func(k, v []byte) error
 	var key, v []byte
 	if end := prefixEnd(prefix); end == nil {
 		key, v = c.Last()
-	} else if key, v = c.Seek(end); key == nil {
+	} else if key, _ = c.Seek(end); key == nil {
 		key, v = c.Last()
 	} else {
 		key, v = c.Prev()
@@ -157,10 +166,25 @@ func prefixEnd(prefix []byte) []byte {
 	return nil
 }
 
+// NextSequence is the bucket's bbolt sequence, moved past any number this
+// Store handed out in a transaction that rolled back.
 func (k kv) NextSequence(bucket string) (uint64, error) {
 	b, err := k.bucket(bucket)
 	if err != nil {
 		return 0, err
 	}
-	return b.NextSequence()
+	v, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	k.s.seqMu.Lock()
+	defer k.s.seqMu.Unlock()
+	if last := k.s.issued[bucket]; v <= last {
+		v = last + 1
+		if err := b.SetSequence(v); err != nil {
+			return 0, err
+		}
+	}
+	k.s.issued[bucket] = v
+	return v, nil
 }

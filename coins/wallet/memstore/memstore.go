@@ -69,8 +69,6 @@ type undo struct {
 	bucket, key string
 	prev        []byte
 	existed     bool
-	seq         bool
-	prevSeq     uint64
 }
 
 type kv struct {
@@ -84,10 +82,6 @@ var errReadOnly = errors.New("memstore: write in a read-only transaction")
 func (k *kv) rollback() {
 	for i := len(k.log) - 1; i >= 0; i-- {
 		u := k.log[i]
-		if u.seq {
-			k.s.seqs[u.bucket] = u.prevSeq
-			continue
-		}
 		b := k.s.buckets[u.bucket]
 		if u.existed {
 			b[u.key] = u.prev
@@ -180,11 +174,12 @@ func (k *kv) ScanReverse(bucket string, prefix []byte, fn func(k, v []byte) erro
 	return nil
 }
 
+// NextSequence is not undone by a rollback: a number is never handed out
+// twice.
 func (k *kv) NextSequence(bucket string) (uint64, error) {
 	if !k.write {
 		return 0, errReadOnly
 	}
-	k.log = append(k.log, undo{bucket: bucket, seq: true, prevSeq: k.s.seqs[bucket]})
 	k.s.seqs[bucket]++
 	return k.s.seqs[bucket], nil
 }

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite every wallet.Store passes:
 // reads see committed writes, failed updates leave nothing behind, scans
-// are ordered and bounded by prefix, sequences strictly increase.
+// are ordered and bounded by prefix, sequences strictly increase and are
+// never reused, even after a rollback.
 package storetest
 
 import (
@@ -54,11 +55,15 @@ func Run(t *testing.T, open func(t *testing.T) wallet.Store) {
 			return err
 		}))
 		boom := errors.New("boom")
+		var rolledBack uint64
 		err := s.Update(ctx, func(kv wallet.KV) error {
 			_ = kv.Put("b", []byte("new"), []byte("x"))
 			_ = kv.Put("b", []byte("keep"), []byte("changed"))
 			_ = kv.Delete("b", []byte("keep"))
-			_, _ = kv.NextSequence("seq")
+			var err error
+			if rolledBack, err = kv.NextSequence("seq"); err != nil {
+				return err
+			}
 			return boom
 		})
 		if !errors.Is(err, boom) {
@@ -70,10 +75,12 @@ func Run(t *testing.T, open func(t *testing.T) wallet.Store) {
 			}
 			return nil
 		}))
+		// A number handed out by the rolled-back transaction is never
+		// handed out again.
 		must(t, s.Update(ctx, func(kv wallet.KV) error {
 			seq2, err := kv.NextSequence("seq")
-			if err == nil && seq2 <= seq1 {
-				err = fmt.Errorf("sequence %d after %d", seq2, seq1)
+			if err == nil && (seq2 <= seq1 || seq2 <= rolledBack) {
+				err = fmt.Errorf("sequence %d after %d committed and %d rolled back", seq2, seq1, rolledBack)
 			}
 			return err
 		}))

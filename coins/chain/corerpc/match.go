@@ -1,0 +1,109 @@
+package corerpc
+
+import (
+	"fmt"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
+)
+
+// maxScriptLen bounds a watched script (consensus limit of a script).
+const maxScriptLen = 10_000
+
+// checkScript returns an error wrapping chain.ErrUnsupported for a script
+// that can never be paid (empty, OP_RETURN, oversized): the Core backend
+// matches any other output script byte for byte.
+func checkScript(s []byte) error {
+	switch {
+	case len(s) == 0:
+		return fmt.Errorf("corerpc: empty script: %w", chain.ErrUnsupported)
+	case s[0] == 0x6a:
+		return fmt.Errorf("corerpc: OP_RETURN script %x is unspendable: %w", s, chain.ErrUnsupported)
+	case len(s) > maxScriptLen:
+		return fmt.Errorf("corerpc: %d-byte script: %w", len(s), chain.ErrUnsupported)
+	}
+	return nil
+}
+
+// matcher is a set of scripts and outpoints and the rule that picks the
+// transactions relevant to them: a transaction is relevant if it spends a
+// watched outpoint or pays a watched script, and an output paying a watched
+// script becomes a watched outpoint (so its spend is matched too, as btcd's
+// filter does). It is not safe for concurrent use.
+type matcher struct {
+	scripts   map[string]struct{}
+	outpoints map[wire.OutPoint]struct{}
+}
+
+func newMatcher() *matcher {
+	return &matcher{scripts: map[string]struct{}{}, outpoints: map[wire.OutPoint]struct{}{}}
+}
+
+// match reports whether tx is relevant, learning its outpoints that pay a
+// watched script.
+func (m *matcher) match(tx *wire.MsgTx) bool {
+	rel := false
+	for _, in := range tx.TxIn {
+		if _, ok := m.outpoints[in.PreviousOutPoint]; ok {
+			rel = true
+			break
+		}
+	}
+	var id *chainhash.Hash
+	for i, out := range tx.TxOut {
+		if _, ok := m.scripts[string(out.PkScript)]; ok {
+			rel = true
+			if id == nil {
+				h := tx.TxHash()
+				id = &h
+			}
+			m.outpoints[wire.OutPoint{Hash: *id, Index: uint32(i)}] = struct{}{}
+		}
+	}
+	return rel
+}
+
+// matchAll returns the relevant transactions of txs, in order, learning as
+// it goes: txs must list parents before children (a block does; sort a
+// mempool batch with parentsFirst).
+func (m *matcher) matchAll(txs []*wire.MsgTx) []*wire.MsgTx {
+	var out []*wire.MsgTx
+	for _, tx := range txs {
+		if m.match(tx) {
+			out = append(out, tx)
+		}
+	}
+	return out
+}
+
+// parentsFirst orders txs so that a transaction spending an output of
+// another one of txs comes after it (a stable topological sort; the node's
+// mempool listing is in no particular order).
+func parentsFirst(txs []*wire.MsgTx) []*wire.MsgTx {
+	ids := make(map[chainhash.Hash]int, len(txs))
+	for i, tx := range txs {
+		ids[tx.TxHash()] = i
+	}
+	out := make([]*wire.MsgTx, 0, len(txs))
+	state := make([]byte, len(txs)) // 0 new, 1 visiting, 2 done
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != 0 {
+			return // done, or a cycle (impossible for valid txs)
+		}
+		state[i] = 1
+		for _, in := range txs[i].TxIn {
+			if j, ok := ids[in.PreviousOutPoint.Hash]; ok && j != i {
+				visit(j)
+			}
+		}
+		state[i] = 2
+		out = append(out, txs[i])
+	}
+	for i := range txs {
+		visit(i)
+	}
+	return out
+}

@@ -1,0 +1,250 @@
+package corerpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/walletd/walletd/coins/chain"
+)
+
+// RPCError is an error object returned by the node for a call. Callers match
+// it with errors.As to read the node's code and message.
+type RPCError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error returns the node's code and message.
+func (e *RPCError) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
+
+// Node error codes (Bitcoin Core's rpc/protocol.h; btcd uses the same
+// numbers for these).
+const (
+	codeInvalidAddrType = -5 // RPC_INVALID_ADDRESS_OR_KEY: unknown block or tx
+	codeInWarmup        = -28
+)
+
+// errAuth is returned when the node refuses the credentials.
+var errAuth = errors.New("corerpc: authentication failed (check user and password, or the cookie file)")
+
+// maxResponse bounds one HTTP response body: a 4 MB block is 8 MB of hex,
+// a batch of ScanParallel blocks a few times that.
+const maxResponse = 256 << 20
+
+// rpcClient calls one node over HTTP JSON-RPC. It is safe for concurrent
+// use. Transport failures (refused, reset, timeout, a non-JSON answer)
+// are returned wrapping chain.ErrNotConnected; node refusals as *RPCError.
+type rpcClient struct {
+	ep     endpoint
+	cookie string
+	hc     *http.Client
+	id     atomic.Uint64
+
+	mu         sync.Mutex
+	user, pass string // credentials in use (URL or cookie)
+}
+
+func newRPCClient(ep endpoint, cookie string, tlsCfg *tls.Config, timeout time.Duration) *rpcClient {
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:               nil, // never read proxy settings from the environment
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tlsCfg,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: timeout,
+	}
+	return &rpcClient{ep: ep, cookie: cookie, hc: &http.Client{Transport: tr}, user: ep.user, pass: ep.pass}
+}
+
+// loadCredentials (re)reads the cookie file when the URL has no user.
+func (c *rpcClient) loadCredentials() error {
+	if c.ep.user != "" || c.cookie == "" {
+		return nil
+	}
+	u, p, err := readCookie(c.cookie)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.user, c.pass = u, p
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *rpcClient) creds() (string, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user, c.pass
+}
+
+func (c *rpcClient) close() { c.hc.CloseIdleConnections() }
+
+type rpcRequest struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      uint64 `json:"id"`
+	Method  string `json:"method"`
+	Params  []any  `json:"params"`
+}
+
+type rpcResponse struct {
+	ID     uint64          `json:"id"`
+	Result json.RawMessage `json:"result"`
+	Error  *RPCError       `json:"error"`
+}
+
+// call performs one call and decodes its result into out (when not nil).
+func (c *rpcClient) call(ctx context.Context, out any, method string, params ...any) error {
+	if params == nil {
+		params = []any{}
+	}
+	req := rpcRequest{JSONRPC: "1.0", ID: c.id.Add(1), Method: method, Params: params}
+	var resp rpcResponse
+	if err := c.post(ctx, req, &resp); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	if resp.Error != nil {
+		return resp.Error
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Result, out); err != nil {
+			return fmt.Errorf("%s: decode result: %w", method, err)
+		}
+	}
+	return nil
+}
+
+// batchCall is one call of a batch.
+type batchCall struct {
+	Method string
+	Params []any
+	// Out receives the result (when not nil and the call succeeded).
+	Out any
+	// Err is the call's own error (*RPCError or a decoding error).
+	Err error
+}
+
+// batch performs calls in one HTTP request (JSON-RPC batch, which Core and
+// btcd serve). The returned error is a transport failure; each call's own
+// failure is in its Err.
+func (c *rpcClient) batch(ctx context.Context, calls []batchCall) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	reqs := make([]rpcRequest, len(calls))
+	first := c.id.Add(uint64(len(calls))) - uint64(len(calls)) + 1
+	for i, bc := range calls {
+		p := bc.Params
+		if p == nil {
+			p = []any{}
+		}
+		reqs[i] = rpcRequest{JSONRPC: "2.0", ID: first + uint64(i), Method: bc.Method, Params: p}
+	}
+	var resps []rpcResponse
+	if err := c.post(ctx, reqs, &resps); err != nil {
+		return fmt.Errorf("batch of %d %s: %w", len(calls), calls[0].Method, err)
+	}
+	got := make([]bool, len(calls))
+	for _, r := range resps {
+		i := r.ID - first
+		if r.ID < first || i >= uint64(len(calls)) || got[i] {
+			return fmt.Errorf("batch: unexpected reply id %d: %w", r.ID, chain.ErrNotConnected)
+		}
+		got[i] = true
+		bc := &calls[i]
+		switch {
+		case r.Error != nil:
+			bc.Err = r.Error
+		case bc.Out != nil:
+			if err := json.Unmarshal(r.Result, bc.Out); err != nil {
+				bc.Err = fmt.Errorf("%s: decode result: %w", bc.Method, err)
+			}
+		}
+	}
+	for i, ok := range got {
+		if !ok {
+			return fmt.Errorf("batch: no reply for %s: %w", calls[i].Method, chain.ErrNotConnected)
+		}
+	}
+	return nil
+}
+
+// post sends body and decodes the JSON answer into out. Core answers RPC
+// errors with HTTP 500 or 404 and a JSON body, so the status alone is not
+// an error; 401 is (after one retry with a re-read cookie), and so is any
+// answer that is not JSON.
+func (c *rpcClient) post(ctx context.Context, body, out any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.postURL, bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if u, p := c.creds(); u != "" {
+			req.SetBasicAuth(u, p)
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%w: %v", chain.ErrNotConnected, redactURLError(err))
+		}
+		b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			if attempt == 0 && c.cookie != "" && c.ep.user == "" && c.loadCredentials() == nil {
+				continue
+			}
+			return fmt.Errorf("%w: %w", errAuth, chain.ErrNotConnected)
+		}
+		if rerr != nil {
+			return fmt.Errorf("%w: read reply: %v", chain.ErrNotConnected, rerr)
+		}
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%w: HTTP %d: %q", chain.ErrNotConnected, resp.StatusCode, truncate(b, 120))
+		}
+		return nil
+	}
+}
+
+// redactURLError drops the URL (http.Client errors quote it) from err.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// rpcCode returns the node's error code when err is (or wraps) an
+// *RPCError.
+func rpcCode(err error) (int, bool) {
+	var re *RPCError
+	if errors.As(err, &re) {
+		return re.Code, true
+	}
+	return 0, false
+}

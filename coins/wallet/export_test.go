@@ -1,0 +1,135 @@
+package wallet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/btcsuite/btcd/wire/v2"
+)
+
+// ExpectedRequest evaluates r from w's records from scratch (every output
+// paying its address), as a fresh resync sees it; tests compare it with
+// what the engine tracked incrementally.
+func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestView, error) {
+	var v RequestView
+	err := w.store().View(ctx, func(kv KV) error {
+		pays, err := payments(kv, w.ID, r.PkScript)
+		if err != nil {
+			return err
+		}
+		v = evaluate(r.Request, pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
+		return nil
+	})
+	return &v, err
+}
+
+// CheckIndexes rebuilds the in-memory indexes (script index, owned
+// outpoints, wallet counters) from the stores, as New does, and reports
+// any difference from what the engine holds.
+func (e *Engine) CheckIndexes(ctx context.Context) error {
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	index := map[string][]string{}
+	owned := map[wire.OutPoint][]string{}
+	recs := map[string]walletRecord{}
+	err := e.view(ctx, func(s kvs) error {
+		for _, kv := range s.all() {
+			if err := kv.Scan(bWallets, nil, nil, func(_, v []byte) error {
+				var r walletRecord
+				if err := json.Unmarshal(v, &r); err != nil {
+					return err
+				}
+				recs[r.ID] = r
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
+				var a addrRecord
+				if err := json.Unmarshal(v, &a); err != nil {
+					return err
+				}
+				index[string(a.PkScript)] = append(index[string(a.PkScript)], string(k[:walletIDLen]))
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := kv.Scan(bUTXOs, nil, nil, func(k, v []byte) error {
+				var u utxoRecord
+				if err := json.Unmarshal(v, &u); err != nil {
+					return err
+				}
+				if u.SpentHeight == 0 {
+					op := outpointFromKey(k[walletIDLen:])
+					owned[op] = append(owned[op], string(k[:walletIDLen]))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if len(recs) != len(e.wallets) {
+		return fmt.Errorf("%d wallets stored, %d tracked", len(recs), len(e.wallets))
+	}
+	for id, r := range recs {
+		t := e.wallets[id]
+		if t == nil {
+			return fmt.Errorf("wallet %s stored but not tracked", id)
+		}
+		if !sameCounters(&r, &t.rec) {
+			return fmt.Errorf("wallet %s: stored counters %+v, in memory %+v", id, r, t.rec)
+		}
+	}
+	if len(index) != len(e.index) {
+		return fmt.Errorf("%d scripts stored, %d indexed", len(index), len(e.index))
+	}
+	for s, ids := range index {
+		var got []string
+		for _, r := range e.index[s] {
+			got = append(got, r.Wallet)
+		}
+		sort.Strings(ids)
+		sort.Strings(got)
+		if !slices.Equal(ids, got) {
+			return fmt.Errorf("script %x: stored owners %v, indexed %v", s, ids, got)
+		}
+	}
+	if len(owned) != len(e.owned) {
+		return fmt.Errorf("%d unspent outpoints stored, %d in memory", len(owned), len(e.owned))
+	}
+	for op, ids := range owned {
+		got := slices.Clone(e.owned[op])
+		sort.Strings(ids)
+		sort.Strings(got)
+		if !slices.Equal(ids, got) {
+			return fmt.Errorf("outpoint %v: stored owners %v, in memory %v", op, ids, got)
+		}
+	}
+	return nil
+}
+
+// InjectOwner lists wallet id as an owner of op in the in-memory index
+// only: a divergence from the store that the engine must survive.
+func (e *Engine) InjectOwner(op wire.OutPoint, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.owned[op] = append(e.owned[op], id)
+}
+
+// SetBumpAttempts changes how many fee rates BumpFee tries; the returned
+// function restores it.
+func SetBumpAttempts(n int) func() {
+	old := bumpAttempts
+	bumpAttempts = n
+	return func() { bumpAttempts = old }
+}

@@ -1,0 +1,1043 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/keys"
+)
+
+// The ledger: how transactions change wallets' records.
+//
+// Invariants:
+//   - A transaction is applied in one store transaction with everything it
+//     implies: its outputs paying tracked scripts (utxo records), the coins
+//     it spends (marked spent), the wallets' history entries, the requests
+//     it pays, the gap-limit extension of the addresses it uses, and the
+//     events announcing all of it. Applying it again only updates its
+//     height, so history, blocks and mempool may overlap.
+//   - Within a batch every output is credited before any input is debited,
+//     so the order of transactions in a batch does not matter.
+//   - The in-memory indexes (owned outpoints, script index, wallet
+//     counters) are changed only after the store transaction committed:
+//     the applier collects the changes, applyBatch installs them.
+
+// txAt is a transaction with its place in the chain (height 0: mempool).
+type txAt struct {
+	tx     *wire.MsgTx
+	height int32
+	block  *chainhash.Hash
+	time   time.Time
+}
+
+// batch is one atomic application.
+type batch struct {
+	txs []txAt
+	// block, when set, is the block the txs belong to: the cursor moves to
+	// it and new_block is logged.
+	block *chain.BlockRef
+	// history marks txs from a history lookup: a confirmed one whose block
+	// is not (or no longer) the engine's block at its height is applied as
+	// unconfirmed (the block will confirm it when the engine reaches it).
+	history bool
+	// lock lists wallets whose record done changes (their reqMu is held
+	// during the transaction).
+	lock []*tracked
+	// done runs inside the store transaction, after the txs.
+	done func(a *applier) error
+	// after runs once the transaction committed and memory is updated.
+	after func()
+}
+
+// applyBatch applies b atomically, then publishes the events it logged and
+// extends the gap limit of the wallets whose addresses the txs use (a
+// second transaction: deriving addresses costs CPU, and payments must not
+// wait for it; a crash in between is repaired at start-up). Caller holds
+// chainMu.
+func (e *Engine) applyBatch(ctx context.Context, b batch) error {
+	txs := slices.Clone(b.txs)
+	locked := lockSorted(b.lock)
+	defer func() { unlockAll(locked) }()
+	var a *applier
+	err := e.update(ctx, func(s kvs) error {
+		a = newApplier(e, s)
+		if b.history {
+			if err := a.placeHistory(txs); err != nil {
+				return err
+			}
+		}
+		for _, t := range txs {
+			if err := a.credit(t); err != nil {
+				return err
+			}
+		}
+		for _, t := range txs {
+			if err := a.debit(t); err != nil {
+				return err
+			}
+		}
+		if err := a.recordInBlocks(txs); err != nil {
+			return err
+		}
+		tip := e.cursorRef().Height
+		if b.block != nil {
+			tip = b.block.Height
+			if err := a.newBlock(*b.block); err != nil {
+				return err
+			}
+		}
+		if b.done != nil {
+			if err := b.done(a); err != nil {
+				return err
+			}
+		}
+		if err := a.putRecords(); err != nil {
+			return err
+		}
+		evs, err := a.finish(tip)
+		if err != nil {
+			return err
+		}
+		a.logged = append(a.logged, evs...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Committed: install the changes in memory.
+	e.mu.Lock()
+	a.installOwned()
+	if b.block != nil {
+		e.setCursorLocked(*b.block)
+	}
+	e.mu.Unlock()
+	a.installRecords()
+	e.windowsApplied(txs, nil)
+	if b.after != nil {
+		b.after()
+	}
+	unlockAll(locked)
+	locked = nil
+	e.publish(a.logged)
+	if len(a.newOwned) > 0 {
+		e.bg.watchOutpoints(a.newOwned)
+	}
+	if needs := e.gapNeeds(txs); len(needs) > 0 {
+		if err := e.extendGaps(ctx, needs, txs); err != nil {
+			// The payments are recorded; the extension is retried (and
+			// redone at start-up if the process dies first).
+			e.log.Warn("extending gap limits; retrying", "err", err)
+			e.bg.retryExtensions(needs)
+		}
+	}
+	return nil
+}
+
+// lockSorted locks the reqMu of ts in wallet id order (the lock order).
+func lockSorted(ts []*tracked) []*tracked {
+	seen := map[*tracked]bool{}
+	var out []*tracked
+	for _, t := range ts {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rec.ID < out[j].rec.ID })
+	for _, t := range out {
+		t.reqMu.Lock()
+	}
+	return out
+}
+
+func unlockAll(ts []*tracked) {
+	for _, t := range ts {
+		t.reqMu.Unlock()
+	}
+}
+
+// gapUse is how far a wallet's chains are used: one past the highest
+// receiving and change index (0: none).
+type gapUse struct{ recv, change uint32 }
+
+// gapNeeds returns how far txs use the addresses of deterministic wallets.
+func (e *Engine) gapNeeds(txs []txAt) map[*tracked]gapUse {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	needs := map[*tracked]gapUse{}
+	for _, t := range txs {
+		for _, out := range t.tx.TxOut {
+			script, _ := e.locking(out.PkScript)
+			for _, ref := range e.index[string(script)] {
+				w := e.wallets[ref.Wallet]
+				if w == nil || !w.deterministic() {
+					continue
+				}
+				u := needs[w]
+				if ref.Change {
+					u.change = max(u.change, ref.Index+1)
+				} else {
+					u.recv = max(u.recv, ref.Index+1)
+				}
+				needs[w] = u
+			}
+		}
+	}
+	return needs
+}
+
+// extendGaps keeps the gap limit (the wallet's own receiving gap limit,
+// GapChange for change) beyond the used addresses of wallets: it
+// derives the missing addresses (CPU) under their reqMu, stores them with
+// backfill rows and the new counters in one transaction, indexes them, and
+// starts their backfill (watch and history) in the background, with seed
+// (transactions just applied) in their windows. Caller holds chainMu.
+func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt) error {
+	ts := make([]*tracked, 0, len(needs))
+	for t := range needs {
+		if !t.gone.Load() {
+			ts = append(ts, t)
+		}
+	}
+	locked := lockSorted(ts)
+	defer func() { unlockAll(locked) }()
+	var exts []extension
+	for _, t := range locked {
+		u := needs[t]
+		r := t.rec
+		var ks []newKey
+		var mat *keys.Material
+		derive := func(change bool, n uint32) error {
+			if mat == nil {
+				var err error
+				if mat, err = e.publicOf(t); err != nil {
+					return err
+				}
+			}
+			more, err := deriveKeys(mat, &r, change, int(n))
+			ks = append(ks, more...)
+			return err
+		}
+		if upto := u.recv + e.gapLimit(ctx, t, false); upto > r.NextRecv {
+			if d := r.derivedRecv(); upto > d {
+				if err := derive(false, upto-d); err != nil {
+					return err
+				}
+			}
+			r.NextRecv = upto
+		}
+		if upto := u.change + GapChange; upto > r.NextChange {
+			if err := derive(true, upto-r.NextChange); err != nil {
+				return err
+			}
+		}
+		if !sameCounters(&r, &t.rec) {
+			exts = append(exts, extension{t: t, rec: &r, ks: ks})
+		}
+	}
+	if len(exts) == 0 {
+		return nil
+	}
+	err := e.update(ctx, func(s kvs) error {
+		for _, x := range exts {
+			kv := s.of(x.t.rec.ID)
+			if err := storeKeys(kv, x.t.rec.ID, x.ks); err != nil {
+				return err
+			}
+			if err := addBackfill(kv, x.t.rec.ID, x.ks); err != nil {
+				return err
+			}
+			if err := putJSON(kv, bWallets, []byte(x.t.rec.ID), x.rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var backfill []*tracked
+	e.mu.Lock()
+	for _, x := range exts {
+		x.t.rec.NextRecv, x.t.rec.NextChange, x.t.rec.DerivedRecv = x.rec.NextRecv, x.rec.NextChange, x.rec.DerivedRecv
+		if len(x.ks) > 0 {
+			e.indexLocked(x.t.rec.ID, x.ks)
+			backfill = append(backfill, x.t)
+		}
+	}
+	e.mu.Unlock()
+	for _, t := range backfill {
+		if _, open := e.windows[t]; !open {
+			e.windows[t] = struct{}{}
+			t.win = slices.Clone(seed)
+		}
+	}
+	unlockAll(locked)
+	locked = nil
+	e.kick(backfill...)
+	return nil
+}
+
+// extension is a gap-limit extension: the keys to store and the wallet's
+// new counters.
+type extension struct {
+	t   *tracked
+	rec *walletRecord
+	ks  []newKey
+}
+
+// applier accumulates one store transaction's wallet changes.
+type applier struct {
+	e        *Engine
+	s        kvs
+	touched  map[string]map[chainhash.Hash]bool // wallet → txids changed
+	newOwned []wire.OutPoint
+	requests map[string]bool                  // walletID|requestID to re-evaluate
+	stored   map[bool]map[chainhash.Hash]bool // raw tx written, per store (true: volatile)
+	// owned overlays Engine.owned with the outpoints whose owners this
+	// transaction changed; installed after commit.
+	owned map[wire.OutPoint][]string
+	// recs are working copies of wallet records changed by this
+	// transaction (their reqMu is held); installed after commit.
+	recs map[*tracked]*walletRecord
+	// confirmed are history txs placed in a block the engine applied:
+	// their txids join that block's record (for rollback).
+	confirmed map[chainhash.Hash]txAt
+	logged    []Event
+}
+
+func newApplier(e *Engine, s kvs) *applier {
+	return &applier{e: e, s: s, touched: map[string]map[chainhash.Hash]bool{},
+		owned: map[wire.OutPoint][]string{}, recs: map[*tracked]*walletRecord{}}
+}
+
+// owners returns the wallets owning unspent outpoint op, as this
+// transaction sees them. The slice must not be modified.
+func (a *applier) owners(op wire.OutPoint) []string {
+	if list, ok := a.owned[op]; ok {
+		return list
+	}
+	a.e.mu.RLock()
+	defer a.e.mu.RUnlock()
+	return a.e.owned[op]
+}
+
+func (a *applier) addOwner(op wire.OutPoint, w string) {
+	cur := a.owners(op)
+	if !slices.Contains(cur, w) {
+		if a.owned == nil {
+			a.owned = map[wire.OutPoint][]string{}
+		}
+		a.owned[op] = append(slices.Clone(cur), w)
+	}
+}
+
+func (a *applier) removeOwner(op wire.OutPoint, w string) {
+	cur := a.owners(op)
+	if slices.Contains(cur, w) {
+		if a.owned == nil {
+			a.owned = map[wire.OutPoint][]string{}
+		}
+		a.owned[op] = slices.DeleteFunc(slices.Clone(cur), func(x string) bool { return x == w })
+	}
+}
+
+// installOwned writes the overlay into Engine.owned. Caller holds e.mu.
+func (a *applier) installOwned() {
+	for op, list := range a.owned {
+		if len(list) == 0 {
+			delete(a.e.owned, op)
+		} else {
+			a.e.owned[op] = list
+		}
+	}
+}
+
+// rec returns the working copy of t's record. Caller holds t.reqMu.
+func (a *applier) rec(t *tracked) *walletRecord {
+	if r := a.recs[t]; r != nil {
+		return r
+	}
+	r := t.rec
+	a.recs[t] = &r
+	return &r
+}
+
+// putRecords stores the changed wallet records.
+func (a *applier) putRecords() error {
+	for t, r := range a.recs {
+		if sameCounters(r, &t.rec) {
+			continue
+		}
+		if err := putJSON(a.kv(t.rec.ID), bWallets, []byte(t.rec.ID), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameCounters reports whether two records of one wallet have the same
+// mutable fields.
+func sameCounters(a, b *walletRecord) bool {
+	return a.NextRecv == b.NextRecv && a.NextChange == b.NextChange && a.DerivedRecv == b.DerivedRecv && a.Pending == b.Pending
+}
+
+// installRecords copies the changed counters into the tracked wallets
+// (whose reqMu the batch holds).
+func (a *applier) installRecords() {
+	for t, r := range a.recs {
+		t.rec.NextRecv, t.rec.NextChange, t.rec.DerivedRecv, t.rec.Pending = r.NextRecv, r.NextChange, r.DerivedRecv, r.Pending
+	}
+}
+
+// kv is the transaction of the store that holds wallet w's records.
+func (a *applier) kv(w string) KV { return a.s.of(w) }
+
+func (a *applier) touch(wallet string, txid chainhash.Hash) {
+	m := a.touched[wallet]
+	if m == nil {
+		m = map[chainhash.Hash]bool{}
+		a.touched[wallet] = m
+	}
+	m[txid] = true
+}
+
+// placeHistory checks the confirmed txs of a history lookup against the
+// engine's chain: a tx in a block above the cursor, or in a block that is
+// not the engine's at its height (a reorg since the lookup), is applied as
+// unconfirmed; the block confirms it when the engine applies it. One in an
+// applied block is noted for that block's record. Below the first block
+// the engine recorded, heights are taken as they are.
+func (a *applier) placeHistory(txs []txAt) error {
+	cur := a.e.cursorRef().Height
+	for i := range txs {
+		t := &txs[i]
+		if t.height <= 0 {
+			continue
+		}
+		if t.height > cur {
+			t.height, t.block = 0, nil
+			continue
+		}
+		var rec blockRecord
+		found, err := getJSON(a.s.disk, bBlocks, u32(uint32(t.height)), &rec)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		if t.block == nil || rec.Hash != t.block.String() {
+			t.height, t.block = 0, nil
+			continue
+		}
+		if a.confirmed == nil {
+			a.confirmed = map[chainhash.Hash]txAt{}
+		}
+		a.confirmed[t.tx.TxHash()] = *t
+	}
+	return nil
+}
+
+// recordInBlocks adds the history txs placed in applied blocks to those
+// blocks' records, in the store of each wallet they touched, so that a
+// rollback of the block unconfirms them.
+func (a *applier) recordInBlocks(txs []txAt) error {
+	if len(a.confirmed) == 0 {
+		return nil
+	}
+	for _, vol := range []bool{false, true} {
+		kv := a.s.disk
+		if vol {
+			if a.s.mem == nil {
+				continue
+			}
+			kv = a.s.mem
+		}
+		add := map[int32][]string{}
+		for w, ids := range a.touched {
+			if (a.s.mem != nil && a.e.isDiskless(w)) != vol {
+				continue
+			}
+			for id := range ids {
+				if t, ok := a.confirmed[id]; ok {
+					add[t.height] = append(add[t.height], id.String())
+				}
+			}
+		}
+		for h, ids := range add {
+			var rec blockRecord
+			found, err := getJSON(kv, bBlocks, u32(uint32(h)), &rec)
+			if err != nil {
+				return err
+			}
+			if !found {
+				// The volatile store has a record for every applied block
+				// too; a missing one means the engine ran without it.
+				continue
+			}
+			for _, id := range ids {
+				if !slices.Contains(rec.Txs, id) {
+					rec.Txs = append(rec.Txs, id)
+				}
+			}
+			sort.Strings(rec.Txs)
+			if err := putJSON(kv, bBlocks, u32(uint32(h)), rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// newBlock records the applied block, moves the stored cursor to it and
+// logs new_block the first time a height is reached.
+func (a *applier) newBlock(b chain.BlockRef) error {
+	kv := a.s.disk
+	if err := a.putBlock(b); err != nil {
+		return err
+	}
+	if err := putJSON(kv, bMeta, []byte("cursor"), b); err != nil {
+		return err
+	}
+	var notified uint32
+	if raw := kv.Get(bMeta, []byte("notified")); len(raw) == 4 {
+		notified = uint32FromBytes(raw)
+	}
+	if uint32(b.Height) <= notified {
+		return nil
+	}
+	ev, err := a.e.logEvent(a.s, "", EventRecord{Kind: EventBlock, Height: b.Height})
+	if err != nil {
+		return err
+	}
+	a.logged = append(a.logged, ev)
+	return kv.Put(bMeta, []byte("notified"), u32(uint32(b.Height)))
+}
+
+// putBlock records the applied block: in the durable store with the txids
+// of its durable wallets (for rollback), and in the volatile store with
+// those of diskless wallets, so the disk never names a diskless wallet's tx.
+func (a *applier) putBlock(b chain.BlockRef) error {
+	txs := map[bool][]string{}
+	seen := map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
+	for w, ids := range a.touched {
+		vol := a.s.mem != nil && a.e.isDiskless(w)
+		for id := range ids {
+			if !seen[vol][id] {
+				seen[vol][id] = true
+				txs[vol] = append(txs[vol], id.String())
+			}
+		}
+	}
+	for _, vol := range []bool{false, true} {
+		kv := a.s.disk
+		if vol {
+			if a.s.mem == nil {
+				continue
+			}
+			kv = a.s.mem
+		}
+		sort.Strings(txs[vol])
+		rec := blockRecord{Hash: b.Hash.String(), Prev: b.Prev.String(), Time: b.Time.Unix(), Txs: txs[vol]}
+		if err := putJSON(kv, bBlocks, u32(uint32(b.Height)), rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putTx stores the raw transaction and its place in the chain in the
+// store of wallet w (once per store and batch).
+func (a *applier) putTx(w string, t txAt) error {
+	id := t.tx.TxHash()
+	vol := a.e.isDiskless(w)
+	if a.stored == nil {
+		a.stored = map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
+	}
+	if a.stored[vol][id] {
+		return nil
+	}
+	a.stored[vol][id] = true
+	kv := a.kv(w)
+	var rec txRecord
+	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+	if err != nil {
+		return err
+	}
+	if !found {
+		var buf bytes.Buffer
+		if err := t.tx.Serialize(&buf); err != nil {
+			return err
+		}
+		rec = txRecord{Raw: buf.Bytes(), FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
+	}
+	if t.height > 0 || !found {
+		rec.Height = t.height
+		rec.Time = t.time
+		rec.BlockHash = ""
+		if t.block != nil {
+			rec.BlockHash = t.block.String()
+		}
+	}
+	return putJSON(kv, bTxs, hashKey(id), rec)
+}
+
+func isCoinbase(tx *wire.MsgTx) bool {
+	return len(tx.TxIn) == 1 && tx.TxIn[0].PreviousOutPoint.Index == wire.MaxPrevOutIndex &&
+		tx.TxIn[0].PreviousOutPoint.Hash == (chainhash.Hash{})
+}
+
+// credit records the tx's outputs that pay tracked scripts.
+func (a *applier) credit(t txAt) error {
+	id := t.tx.TxHash()
+	for i, out := range t.tx.TxOut {
+		script, token := a.e.locking(out.PkScript)
+		a.e.mu.RLock()
+		refs := a.e.index[string(script)]
+		a.e.mu.RUnlock()
+		for _, ref := range refs {
+			if err := a.putTx(ref.Wallet, t); err != nil {
+				return err
+			}
+			kv := a.kv(ref.Wallet)
+			op := wire.OutPoint{Hash: id, Index: uint32(i)}
+			k := key([]byte(ref.Wallet), outpointKey(op))
+			var u utxoRecord
+			found, err := getJSON(kv, bUTXOs, k, &u)
+			if err != nil {
+				return err
+			}
+			if !found {
+				u = utxoRecord{Value: out.Value, PkScript: script, Coinbase: isCoinbase(t.tx),
+					Change: ref.Change, Index: ref.Index, Token: token}
+				a.newOwned = append(a.newOwned, op)
+				a.addOwner(op, ref.Wallet)
+			}
+			if !found || t.height > 0 {
+				u.Height = t.height
+			}
+			if err := putJSON(kv, bUTXOs, k, u); err != nil {
+				return err
+			}
+			if err := a.walletTx(ref.Wallet, t); err != nil {
+				return err
+			}
+			if err := a.markRequests(ref.Wallet, script); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// debit records the tx's inputs that spend tracked outpoints. Every input
+// and every owner of an outpoint is handled: an owner without a record of
+// the coin (it cannot happen unless a store lost it) is skipped, not the
+// rest of the transaction.
+func (a *applier) debit(t txAt) error {
+	if isCoinbase(t.tx) {
+		return nil
+	}
+	id := t.tx.TxHash()
+	for _, in := range t.tx.TxIn {
+		op := in.PreviousOutPoint
+		for _, w := range a.owners(op) {
+			kv := a.kv(w)
+			k := key([]byte(w), outpointKey(op))
+			var u utxoRecord
+			found, err := getJSON(kv, bUTXOs, k, &u)
+			if err != nil {
+				return err
+			}
+			if !found {
+				continue
+			}
+			if u.SpentBy != "" && u.SpentBy != id.String() {
+				if u.SpentHeight > 0 && t.height == 0 {
+					continue // a mempool tx cannot spend a coin a mined one spent
+				}
+				// t replaces the coin's other spender (an RBF bump or a
+				// double spend that won): drop the loser and its
+				// descendants, then record the winner.
+				loser, err := chainhash.NewHashFromStr(u.SpentBy)
+				if err != nil {
+					return err
+				}
+				if _, err := a.removeTx(kv, *loser, false); err != nil {
+					return err
+				}
+				if found, err = getJSON(kv, bUTXOs, k, &u); err != nil {
+					return err
+				}
+				if !found {
+					continue
+				}
+			}
+			if err := a.putTx(w, t); err != nil {
+				return err
+			}
+			u.SpentBy = id.String()
+			u.SpentHeight = t.height
+			if err := putJSON(kv, bUTXOs, k, u); err != nil {
+				return err
+			}
+			if err := a.walletTx(w, t); err != nil {
+				return err
+			}
+			if t.height > 0 {
+				a.removeOwner(op, w)
+			}
+		}
+	}
+	return nil
+}
+
+// walletTx records the tx in the wallet's history. Its amounts are
+// recomputed from the utxo records, so re-application is idempotent.
+func (a *applier) walletTx(w string, t txAt) error {
+	id := t.tx.TxHash()
+	kv := a.kv(w)
+	k := key([]byte(w), hashKey(id))
+	var wt walletTx
+	found, err := getJSON(kv, bWalletTxs, k, &wt)
+	if err != nil {
+		return err
+	}
+	if !found {
+		wt = walletTx{FirstSeen: a.e.cfg.Now()}
+	}
+	if wt.Received, wt.Sent, err = a.amounts(w, t.tx); err != nil {
+		return err
+	}
+	if !found || t.height > 0 {
+		if wt.Height != t.height {
+			wt.Verified = false
+		}
+		wt.Height = t.height
+	}
+	a.touch(w, id)
+	if err := kv.Put(bTxWallets, key(hashKey(id), []byte(w)), []byte{}); err != nil {
+		return err
+	}
+	return putJSON(kv, bWalletTxs, k, wt)
+}
+
+// amounts computes what tx pays to and spends from wallet w.
+func (a *applier) amounts(w string, tx *wire.MsgTx) (received, sent int64, err error) {
+	id := tx.TxHash()
+	kv := a.kv(w)
+	for i := range tx.TxOut {
+		if kv.Get(bUTXOs, key([]byte(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+			received += tx.TxOut[i].Value
+		}
+	}
+	if !isCoinbase(tx) {
+		for _, in := range tx.TxIn {
+			var u utxoRecord
+			ok, err := getJSON(kv, bUTXOs, key([]byte(w), outpointKey(in.PreviousOutPoint)), &u)
+			if err != nil {
+				return 0, 0, err
+			}
+			if ok && u.SpentBy == id.String() {
+				sent += u.Value
+			}
+		}
+	}
+	return received, sent, nil
+}
+
+// unconfirm moves a tx of a disconnected block back to the mempool (or
+// deletes it when it is a coinbase, which cannot return), in every store
+// that holds it.
+func (a *applier) unconfirm(id chainhash.Hash) error {
+	for _, kv := range a.s.all() {
+		if err := a.unconfirmIn(kv, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
+	var rec txRecord
+	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+	if err != nil || !found {
+		return err
+	}
+	tx := wire.NewMsgTx(0)
+	if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
+		return err
+	}
+	rec.Height, rec.BlockHash = 0, ""
+	if !rec.Coinbase {
+		if err := putJSON(kv, bTxs, hashKey(id), rec); err != nil {
+			return err
+		}
+	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+		return err
+	}
+	wallets, err := txWallets(kv, id)
+	if err != nil {
+		return err
+	}
+	for _, w := range wallets {
+		k := key([]byte(w), hashKey(id))
+		if rec.Coinbase {
+			if err := kv.Delete(bWalletTxs, k); err != nil {
+				return err
+			}
+		} else {
+			var wt walletTx
+			if _, err := getJSON(kv, bWalletTxs, k, &wt); err != nil {
+				return err
+			}
+			wt.Height, wt.Verified = 0, false
+			if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
+				return err
+			}
+		}
+		for i, out := range tx.TxOut {
+			op := wire.OutPoint{Hash: id, Index: uint32(i)}
+			uk := key([]byte(w), outpointKey(op))
+			var u utxoRecord
+			ok, err := getJSON(kv, bUTXOs, uk, &u)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if rec.Coinbase {
+				if err := kv.Delete(bUTXOs, uk); err != nil {
+					return err
+				}
+				a.removeOwner(op, w)
+			} else {
+				u.Height = 0
+				if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+					return err
+				}
+			}
+			if err := a.markRequests(w, a.e.lockingScript(out.PkScript)); err != nil {
+				return err
+			}
+		}
+		if !rec.Coinbase {
+			for _, in := range tx.TxIn {
+				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				var u utxoRecord
+				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				if err != nil {
+					return err
+				}
+				if ok && u.SpentBy == id.String() {
+					u.SpentHeight = 0
+					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+						return err
+					}
+					a.addOwner(in.PreviousOutPoint, w)
+				}
+			}
+		}
+		a.touch(w, id)
+	}
+	return nil
+}
+
+// txWallets lists the wallets (of one store) a transaction touches.
+func txWallets(kv KV, id chainhash.Hash) ([]string, error) {
+	var wallets []string
+	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
+		wallets = append(wallets, string(k[len(id):]))
+		return nil
+	})
+	return wallets, err
+}
+
+// finish logs the events of the transaction's changes: new_transaction for
+// txs a wallet sees for the first time, verified_tx for newly mined ones,
+// new_payment for requests whose status or payment changed.
+func (a *applier) finish(tip int32) ([]Event, error) {
+	var out []Event
+	wallets := make([]string, 0, len(a.touched))
+	for w := range a.touched {
+		wallets = append(wallets, w)
+	}
+	sort.Strings(wallets)
+	for _, w := range wallets {
+		ids := make([]chainhash.Hash, 0, len(a.touched[w]))
+		for id := range a.touched[w] {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+		for _, id := range ids {
+			kv := a.kv(w)
+			k := key([]byte(w), hashKey(id))
+			var wt walletTx
+			found, err := getJSON(kv, bWalletTxs, k, &wt)
+			if err != nil {
+				return nil, err
+			}
+			if !found {
+				continue
+			}
+			notifiedKey := key([]byte("seen:"), k)
+			if kv.Get(bMeta, notifiedKey) == nil {
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, ev)
+				if err := kv.Put(bMeta, notifiedKey, []byte{1}); err != nil {
+					return nil, err
+				}
+			}
+			if wt.Height > 0 && !wt.Verified {
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventVerified, TxID: id.String(), Height: wt.Height})
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, ev)
+				wt.Verified = true
+				if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	evs, err := a.updateRequests(tip)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, evs...), nil
+}
+
+// publish sends logged events to the hub, in order.
+func (e *Engine) publish(evs []Event) {
+	for _, ev := range evs {
+		e.cfg.Publish(ev)
+	}
+}
+
+// AddTransaction applies tx as a mempool transaction (Electrum's
+// addtransaction): the wallet's outputs and spends show at once, before the
+// node notifies it. Applying it again, or when it is mined, is harmless.
+func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	return e.applyBatch(ctx, batch{txs: []txAt{{tx: tx}}})
+}
+
+// removeTx removes an unconfirmed transaction and every wallet transaction
+// that spends its outputs from one store: their outputs disappear, the
+// coins they spent are unspent again, and requests they paid are
+// re-evaluated. It reports whether the store knew root. With strict,
+// meeting a mined transaction is ErrNotLocal; without, mined ones are left
+// alone (a replacement never removes a mined tx).
+func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error) {
+	known := false
+	queue := []chainhash.Hash{root}
+	done := map[chainhash.Hash]bool{}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		var rec txRecord
+		found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+		if err != nil {
+			return known, err
+		}
+		if !found {
+			continue
+		}
+		known = true
+		if rec.Height > 0 {
+			if strict {
+				return known, fmt.Errorf("%w: transaction %s is mined", ErrNotLocal, id)
+			}
+			continue
+		}
+		tx := wire.NewMsgTx(0)
+		if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
+			return known, err
+		}
+		wallets, err := txWallets(kv, id)
+		if err != nil {
+			return known, err
+		}
+		for _, w := range wallets {
+			for i, out := range tx.TxOut {
+				op := wire.OutPoint{Hash: id, Index: uint32(i)}
+				uk := key([]byte(w), outpointKey(op))
+				var u utxoRecord
+				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				if err != nil {
+					return known, err
+				}
+				if !ok {
+					continue
+				}
+				if u.SpentBy != "" {
+					child, err := chainhash.NewHashFromStr(u.SpentBy)
+					if err != nil {
+						return known, err
+					}
+					queue = append(queue, *child)
+				}
+				if err := kv.Delete(bUTXOs, uk); err != nil {
+					return known, err
+				}
+				a.removeOwner(op, w)
+				if err := a.markRequests(w, a.e.lockingScript(out.PkScript)); err != nil {
+					return known, err
+				}
+			}
+			for _, in := range tx.TxIn {
+				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				var u utxoRecord
+				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				if err != nil {
+					return known, err
+				}
+				if ok && u.SpentBy == id.String() {
+					u.SpentBy, u.SpentHeight = "", 0
+					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+						return known, err
+					}
+					a.addOwner(in.PreviousOutPoint, w)
+					if err := a.markRequests(w, u.PkScript); err != nil {
+						return known, err
+					}
+				}
+			}
+			wk := key([]byte(w), hashKey(id))
+			for _, del := range []struct {
+				bucket string
+				k      []byte
+			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), []byte(w))}, {bMeta, key([]byte("seen:"), wk)}} {
+				if err := kv.Delete(del.bucket, del.k); err != nil {
+					return known, err
+				}
+			}
+			if m := a.touched[w]; m != nil {
+				delete(m, id)
+			}
+		}
+		if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+			return known, err
+		}
+	}
+	return known, nil
+}
