@@ -273,7 +273,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	var raw syscall.RawConn
 	fd := -1
 	if err == nil {
-		if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+		if tc := tcpConn(conn.NetConn()); tc != nil {
 			_ = tc.SetWriteBuffer(h.cfg.SendBuffer)
 			if raw, _ = tc.SyscallConn(); raw != nil {
 				_ = raw.Control(func(u uintptr) { fd = int(u) })
@@ -325,6 +325,18 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	if replaying {
 		go h.replay(c, since)
 	}
+}
+
+// tcpConn returns the TCP socket under c: c itself, or the socket a
+// ConnLimiter's slot wraps (reads, writes and Close still go through c, so
+// the slot is given back). Other wrappers (TLS) give nil: the hub then
+// reads through them with a goroutine and has no send-queue bound.
+func tcpConn(c net.Conn) *net.TCPConn {
+	if lc, ok := c.(*limitedConn); ok {
+		c = lc.Conn
+	}
+	tc, _ := c.(*net.TCPConn)
+	return tc
 }
 
 // startWorkers starts the writer pool, the keepalive ticker and (where

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -412,56 +413,75 @@ func padded(seq uint64, wallet string, pad int) Event {
 // resume from, which it sees when it reads again, even after the server
 // has closed the connection; resuming from it replays exactly what it
 // missed; a reading client is not disturbed.
+//
+// Also behind the daemon's connection limiter (cmd/daemon serves through
+// LimitConns), whose wrapped connections the hub must still see as TCP
+// sockets: without their send queue the kernel's megabytes held the
+// stalled client's frames far past the bound.
 func TestWSStalledClientExactResume(t *testing.T) {
-	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
-		src := &memSource{}
-		const queue = 64
-		s, ts := newTestServer(t, func(c *Config) {
-			c.Hub = mk(HubConfig{Currency: "BTC", QueueSize: queue, Source: src})
-		})
-		h := s.Hub()
-		publish := logged(h, src)
-		stalled := dialWS(t, ts.URL, "") // does not read until it has been dropped
-		fast := newTClient(t, ts.URL, "")
-		fast.sync()
-		waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) { stalledExactResume(t, mk, newTestServer) })
+	t.Run("limited listener", func(t *testing.T) { stalledExactResume(t, NewHub, newLimitedTestServer) })
+}
 
-		const pad = 400
-		frameSize := len(h.encode(padded(1000, "", pad), "").b)
-		// What the kernel can hold for a client that does not read: our send
-		// buffer (Linux doubles SO_SNDBUF) and, generously, the client's
-		// receive buffer at its default.
-		bound := queue + (2*defaultSendBuffer+1<<20)/frameSize
-		var n uint64
-		for n = 1; h.SlowClientsDropped() == 0; n++ {
-			if n > uint64(bound) {
-				t.Fatalf("stalled client not dropped after %d frames of %d bytes (bound %d)", n-1, frameSize, bound)
-			}
-			publish(padded(n, "", pad))
-			if f := fast.next(); f.seq() != n {
-				t.Fatalf("fast client got seq %d want %d", f.seq(), n)
-			}
-		}
-		dropAt := n - 1
-		t.Logf("stalled client dropped after %d frames of %d bytes", dropAt, frameSize)
-		// Events keep coming; the fast client keeps up.
-		for end := n + 20; n < end; n++ {
-			publish(padded(n, "", pad))
-			if f := fast.next(); f.seq() != n {
-				t.Fatalf("fast client got seq %d want %d", f.seq(), n)
-			}
-		}
-		last := n - 1
+// newLimitedTestServer is newTestServer listening through LimitConns.
+func newLimitedTestServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server) {
+	t.Helper()
+	s, _ := newTestServer(t, mod)
+	lts := httptest.NewUnstartedServer(s)
+	lts.Listener = LimitConns(lts.Listener, 16, nil)
+	lts.Start()
+	t.Cleanup(lts.Close)
+	return s, lts
+}
 
-		// The server is done with it before it reads a byte: the close
-		// frame went out behind its last whole frame.
-		waitFor(t, "stalled client closed by the server", func() bool { return h.Clients() == 1 })
-		got := readUntilClose(t, stalled)
-		if got >= dropAt {
-			t.Fatalf("the close names seq %d, but the client was dropped at %d", got, dropAt)
-		}
-		checkResume(t, ts.URL, got, last, publish, fast)
+func stalledExactResume(t *testing.T, mk func(HubConfig) *Hub, serve func(testing.TB, func(*Config)) (*Server, *httptest.Server)) {
+	src := &memSource{}
+	const queue = 64
+	s, ts := serve(t, func(c *Config) {
+		c.Hub = mk(HubConfig{Currency: "BTC", QueueSize: queue, Source: src})
 	})
+	h := s.Hub()
+	publish := logged(h, src)
+	stalled := dialWS(t, ts.URL, "") // does not read until it has been dropped
+	fast := newTClient(t, ts.URL, "")
+	fast.sync()
+	waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
+
+	const pad = 400
+	frameSize := len(h.encode(padded(1000, "", pad), "").b)
+	// What the kernel can hold for a client that does not read: our send
+	// buffer (Linux doubles SO_SNDBUF) and, generously, the client's
+	// receive buffer at its default.
+	bound := queue + (2*defaultSendBuffer+1<<20)/frameSize
+	var n uint64
+	for n = 1; h.SlowClientsDropped() == 0; n++ {
+		if n > uint64(bound) {
+			t.Fatalf("stalled client not dropped after %d frames of %d bytes (bound %d)", n-1, frameSize, bound)
+		}
+		publish(padded(n, "", pad))
+		if f := fast.next(); f.seq() != n {
+			t.Fatalf("fast client got seq %d want %d", f.seq(), n)
+		}
+	}
+	dropAt := n - 1
+	t.Logf("stalled client dropped after %d frames of %d bytes", dropAt, frameSize)
+	// Events keep coming; the fast client keeps up.
+	for end := n + 20; n < end; n++ {
+		publish(padded(n, "", pad))
+		if f := fast.next(); f.seq() != n {
+			t.Fatalf("fast client got seq %d want %d", f.seq(), n)
+		}
+	}
+	last := n - 1
+
+	// The server is done with it before it reads a byte: the close
+	// frame went out behind its last whole frame.
+	waitFor(t, "stalled client closed by the server", func() bool { return h.Clients() == 1 })
+	got := readUntilClose(t, stalled)
+	if got >= dropAt {
+		t.Fatalf("the close names seq %d, but the client was dropped at %d", got, dropAt)
+	}
+	checkResume(t, ts.URL, got, last, publish, fast)
 }
 
 // readUntilClose reads a client that was dropped: whole frames with

@@ -178,7 +178,9 @@ func RunWS(tb harness.TB, wcfg WSConfig) (*WSReport, error) {
 		return nil, err
 	}
 	cfg := Config{Conns: wcfg.RPCConns, Build: wcfg.Build, PprofAddr: wcfg.PprofAddr, Log: wcfg.Log,
-		DaemonEnv: append([]string{fmt.Sprintf("BTC_WS_MAX_CLIENTS=%d", wcfg.Clients+8)}, wcfg.DaemonEnv...)}
+		DaemonEnv: append([]string{fmt.Sprintf("BTC_WS_MAX_CLIENTS=%d", wcfg.Clients+8),
+			// Websockets count against the connection limit too.
+			fmt.Sprintf("BTC_MAX_CONNS=%d", wcfg.Clients+wcfg.RPCConns+64)}, wcfg.DaemonEnv...)}
 	r := &runner{tb: tb, cfg: cfg, reqs: map[int][]reqRef{}, start: time.Now(), rep: &Report{}}
 	w := &wsRun{runner: r, wcfg: wcfg, base: r.start, keyIdx: map[string]int32{},
 		wrep: &WSReport{Machine: describeMachine(), Config: wcfg, Started: time.Now()}}
