@@ -800,6 +800,7 @@ func (w *wsRun) slowDrops() (float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.d.URL+"/metrics", nil)
+	req.Header = w.auth.Clone() // /metrics asks for credentials
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
