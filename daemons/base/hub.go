@@ -271,9 +271,14 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	var raw syscall.RawConn
+	var wc net.Conn
 	fd := -1
 	if err == nil {
+		wc = conn.NetConn()
 		if tc := tcpConn(conn.NetConn()); tc != nil {
+			// net.Buffers.WriteTo makes one writev only on the socket
+			// itself; through a wrapper it writes each frame apart.
+			wc = tc
 			_ = tc.SetWriteBuffer(h.cfg.SendBuffer)
 			if raw, _ = tc.SyscallConn(); raw != nil {
 				_ = raw.Control(func(u uintptr) { fd = int(u) })
@@ -296,7 +301,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// From here the hub reads and writes the connection itself; gorilla's
 	// Conn (and its buffers) is dropped.
-	c := &client{h: h, id: h.nextID.Add(1), nc: conn.NetConn(), raw: raw, fd: fd, live: true, pos: h.lastSeq}
+	c := &client{h: h, id: h.nextID.Add(1), nc: conn.NetConn(), wc: wc, raw: raw, fd: fd, live: true, pos: h.lastSeq}
 	if fd >= 0 {
 		// Half the send buffer: the rest is room for the close frame,
 		// whatever the kernel's per-packet overhead.

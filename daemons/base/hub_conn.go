@@ -65,7 +65,8 @@ type closeReq struct {
 type client struct {
 	h      *Hub
 	id     uint64                 // unique in the hub, never 0
-	nc     net.Conn               // the connection, after the upgrade
+	nc     net.Conn               // the connection, after the upgrade (closed through it)
+	wc     net.Conn               // where frames are written: nc's TCP socket when it has one, else nc
 	raw    syscall.RawConn        // its descriptor, for the poller
 	fd     int                    // the descriptor, while polled
 	polled bool                   // the poller watches it (else a goroutine reads it)
@@ -422,8 +423,8 @@ func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 // taking bytes; it fails with errStalled when it took none for WriteTimeout.
 func (c *client) writeBlocking(bufs *net.Buffers) error {
 	for len(*bufs) > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
-		n, err := bufs.WriteTo(c.nc)
+		_ = c.wc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
+		n, err := bufs.WriteTo(c.wc)
 		if n > 0 {
 			c.progress.Store(time.Now().UnixNano())
 		}
@@ -441,8 +442,8 @@ func (c *client) writeBlocking(bufs *net.Buffers) error {
 // writeOwned writes bufs from a goroutine that owns the client's socket:
 // at once if the socket takes them, else marked blocked while it waits.
 func (c *client) writeOwned(bufs *net.Buffers) error {
-	_ = c.nc.SetWriteDeadline(time.Now().Add(poolWriteWait))
-	_, err := bufs.WriteTo(c.nc)
+	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+	_, err := bufs.WriteTo(c.wc)
 	if err == nil || !isTimeout(err) {
 		return err
 	}
@@ -496,8 +497,8 @@ func (h *Hub) service(c *client, scratch *net.Buffers) {
 		return
 	}
 	orig := b.bufs
-	_ = c.nc.SetWriteDeadline(time.Now().Add(poolWriteWait))
-	_, err := b.bufs.WriteTo(c.nc)
+	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+	_, err := b.bufs.WriteTo(c.wc)
 	if err != nil && isTimeout(err) {
 		// The rest (b.bufs shares orig's array) goes to a goroutine.
 		b.bufs = append(net.Buffers(nil), b.bufs...)

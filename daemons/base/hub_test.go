@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -432,6 +433,31 @@ func newLimitedTestServer(t testing.TB, mod func(*Config)) (*Server, *httptest.S
 	lts.Start()
 	t.Cleanup(lts.Close)
 	return s, lts
+}
+
+// TestWSBehindConnLimiter: behind the daemon's connection limiter the hub
+// still polls a client's socket, writes its frames to the TCP socket itself
+// (net.Buffers makes one writev there; through the wrapper it made one write
+// per frame) and closes it through the wrapper, giving the slot back.
+func TestWSBehindConnLimiter(t *testing.T) {
+	s, ts := newLimitedTestServer(t, nil)
+	h := s.Hub()
+	c := newTClient(t, ts.URL, "")
+	c.sync()
+	h.mu.Lock()
+	cl := h.clients[0]
+	h.mu.Unlock()
+	if _, ok := cl.wc.(*net.TCPConn); !ok || !cl.polled || cl.sendLimit <= 0 {
+		t.Fatalf("frames written to %T, polled %v, send limit %d", cl.wc, cl.polled, cl.sendLimit)
+	}
+	if _, ok := cl.nc.(*limitedConn); !ok {
+		t.Fatalf("the connection is %T, not the limiter's", cl.nc)
+	}
+	h.Publish(ev(1, ""))
+	c.expect("1:<null>")
+	ln := ts.Listener.(*ConnLimiter)
+	c.c.Close()
+	waitFor(t, "the client's slot given back", func() bool { return h.Clients() == 0 && ln.Open() == 0 })
 }
 
 func stalledExactResume(t *testing.T, mk func(HubConfig) *Hub, serve func(testing.TB, func(*Config)) (*Server, *httptest.Server)) {
