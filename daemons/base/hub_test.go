@@ -784,13 +784,22 @@ func TestWSKeepaliveDropsDeadClient(t *testing.T) {
 		alive := newTClient(t, ts.URL, "") // reads, so gorilla answers pings
 		dead := dialWS(t, ts.URL, "")      // never reads, so never answers
 		waitFor(t, "two clients", func() bool { return h.Clients() == 2 })
-		// The keepalive state of each client, in connection order:
-		// "queued" (a ping to send), "sent" (not answered), "ok".
+		// The keepalive state of each client, the live one first (found by
+		// its address: ids follow the end of the upgrades, whose order the
+		// server's goroutines decide): "queued" (a ping to send), "sent"
+		// (not answered), "ok".
+		aliveAddr := alive.c.LocalAddr().String()
 		states := func() string {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			cs := slices.Clone(h.clients)
-			slices.SortFunc(cs, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
+			rank := func(c *client) int {
+				if c.nc.RemoteAddr().String() == aliveAddr {
+					return 0
+				}
+				return 1
+			}
+			slices.SortFunc(cs, func(a, b *client) int { return cmp.Compare(rank(a), rank(b)) })
 			var out []string
 			for _, c := range cs {
 				c.mu.Lock()
