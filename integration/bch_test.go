@@ -114,9 +114,15 @@ func TestBCHBchd(t *testing.T) {
 	t.Run("InvoiceLifecycle", func(t *testing.T) {
 		node := node.For(t)
 		vw := ecVector(t, "bip39-seed")
+		// One socket registered with the BIP39 seed (read as Electron Cash
+		// reads it, not as Electrum would), one with the master public key:
+		// both get the wallet's events, each named as it registered.
 		ws := d.Dial("")
 		defer ws.Close()
-		ws.Filter(vw.MPK) // events name a seed wallet by its master public key
+		ws.Filter(vw.KeyMaterial)
+		onMPK := d.Dial("")
+		defer onMPK.Close()
+		onMPK.Filter(vw.MPK)
 		var r ecRequest
 		d.Must(&r, vw.KeyMaterial, "addrequest", "0.5", "order 7", 900)
 		if r.Address != vw.ReceivingBare[0] || r.URI != "bchreg:"+r.Address+"?amount=0.5" || r.Status != "Pending" ||
@@ -127,8 +133,12 @@ func TestBCHBchd(t *testing.T) {
 		txid := node.Fund(r.Address, 50_000_000)
 		f := ws.Next(10*time.Second, "new_payment 7", daemon.IsEvent("new_payment",
 			map[string]any{"address": r.Address, "status": 7, "status_str": "Unconfirmed", "sent_amount": "0.50000000"}))
-		if f.Currency != "BCH" {
+		if f.Currency != "BCH" || f.Wallet == nil || *f.Wallet != vw.KeyMaterial {
 			t.Fatalf("frame %+v", f)
+		}
+		if f := onMPK.Next(10*time.Second, "new_payment 7 by mpk", daemon.IsEvent("new_payment",
+			map[string]any{"address": r.Address, "status": 7})); f.Wallet == nil || *f.Wallet != vw.MPK {
+			t.Fatalf("frame on the mpk's socket %+v", f)
 		}
 		if got := getECRequest(t, d, vw.KeyMaterial, "bchreg:"+r.Address); got.Status != "Unconfirmed" ||
 			len(got.TxHashes) != 1 || got.TxHashes[0] != txid.String() || got.Confirmations == nil || *got.Confirmations != 0 {

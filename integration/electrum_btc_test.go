@@ -113,8 +113,9 @@ func TestElectrumBTC(t *testing.T) {
 	// notification to a subscriber, and → walletd's new_payment.
 	t.Run("DetectionLatency", func(t *testing.T) {
 		vw := vectorWallet(t, "electrum-standard-seed")
-		// A seed wallet's events carry its master public key.
-		detectionLatency(t, d, x, vw.KeyMaterial, vw.MPK, func(a string) []byte { return regtestScript(t, a) },
+		// The socket is registered with the seed itself: the hub resolves
+		// it to the wallet whose events carry the master public key.
+		detectionLatency(t, d, x, vw.KeyMaterial, func(a string) []byte { return regtestScript(t, a) },
 			func(a string) { node.Fund(a, 1_000_000) })
 	})
 

@@ -9,17 +9,17 @@ import (
 	"github.com/walletd/walletd/integration/harness"
 )
 
-// detectionLatency pays ten requests of wallet key (its events filtered by
-// filterKey) with pay, which returns once the payment is in the node's
+// detectionLatency pays ten requests of wallet key (a socket registered
+// with the same key, a seed included, gets its events) with pay, which returns once the payment is in the node's
 // mempool, and logs the spread of the time from then to ElectrumX's own
 // notification to a subscriber of the address (script gives its output
 // script), and to walletd's new_payment 7.
-func detectionLatency(t *testing.T, d *daemon.Proc, x *electrumx.Server, key, filterKey string,
+func detectionLatency(t *testing.T, d *daemon.Proc, x *electrumx.Server, key string,
 	script func(addr string) []byte, pay func(addr string)) {
 	t.Helper()
 	ws := d.Dial("")
 	defer ws.Close()
-	ws.Filter(filterKey)
+	ws.Filter(key)
 	var server, daemonLat []time.Duration
 	for i := 0; i < 10; i++ {
 		r := addCoinRequest(t, d, key, "0.01")

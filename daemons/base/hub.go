@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,12 +23,25 @@ import (
 
 // Event is one notification for websocket clients. Payload is the event
 // object of contract.md §7 ({"event": "new_block", ...}), already carrying
-// its "seq". Wallet is the wallet key of the event ("" for a global event
-// such as new_block).
+// its "seq".
 type Event struct {
-	Seq     uint64
+	Seq uint64
+	// WalletID identifies the wallet the event is about, the same for every
+	// key form of that wallet (the daemon's fingerprint); "" for a global
+	// event such as new_block. When empty, Wallet identifies the wallet.
+	WalletID string
+	// Wallet names the wallet in frames sent to clients that did not
+	// filter: a public key string, never a secret. "" for a global event.
 	Wallet  string
 	Payload json.RawMessage
+}
+
+// walletID returns what identifies the event's wallet ("" when global).
+func (ev Event) walletID() string {
+	if ev.WalletID != "" {
+		return ev.WalletID
+	}
+	return ev.Wallet
 }
 
 // EventSource is the durable event log a hub replays from for clients that
@@ -33,41 +51,116 @@ type EventSource interface {
 	EventsAfter(ctx context.Context, after uint64, limit int) ([]Event, error)
 }
 
+// Resolver maps the wallet key of a client's {"xpub": key} frame (any key
+// form: public or private key, seed, address or WIF list) to the WalletID
+// its events carry. ok is false for a string that is not key material; the
+// client then receives only global events (Bitcart's behaviour for a filter
+// that names no wallet).
+type Resolver func(ctx context.Context, key string) (walletID string, ok bool)
+
 // HubConfig configures a Hub. Zero values take the documented defaults.
 type HubConfig struct {
 	// Currency is sent in every frame ("BTC").
 	Currency string
-	// QueueSize bounds each client's pending frames (default 1024). A
-	// client whose queue is full is closed with code 1008 and a reason
-	// naming the last seq it was sent, never slowing anyone else.
+	// QueueSize bounds the frames a client may have waiting while its
+	// socket is backed up (default 1024): past it, once the socket has
+	// taken nothing for 100 ms, the client is closed with code 1008 and a
+	// reason naming the seq to resume from. A client whose socket keeps
+	// taking frames may fall up to 16 times this bound behind.
 	QueueSize int
-	// PingInterval is the keepalive period (default 30s); a client that
-	// answers no ping within two periods is dropped.
+	// SendBuffer is each socket's kernel send buffer (SO_SNDBUF, default 32
+	// KiB; Linux doubles it), so that a client that stops reading is noticed
+	// after a bounded number of frames instead of several megabytes.
+	SendBuffer int
+	// PingInterval is the keepalive period (default 30s): a client that has
+	// not answered a ping by the next one is closed.
 	PingInterval time.Duration
-	// WriteTimeout bounds one frame write (default 10s).
+	// WriteTimeout bounds how long a backed-up socket may accept nothing
+	// before its client is dropped, and how long its close frame may take
+	// (default 10s).
 	WriteTimeout time.Duration
+	// MaxClients caps connected websocket clients (default 1000); an
+	// upgrade past it is answered with a JSON error.
+	MaxClients int
+	// Origins lists the Origin header values allowed to upgrade (a browser
+	// sends one; Bitcart's SDK and merchant send none). Empty allows no
+	// browser; "*" allows any origin.
+	Origins []string
+	// Writers is the number of goroutines writing frames to sockets
+	// (default half the CPUs, at least 1), so that a fan-out to many
+	// clients leaves CPU to RPC.
+	Writers int
+	// Resolve maps register frames to wallets; nil matches the key string
+	// itself against Event.WalletID.
+	Resolve Resolver
 	// Source replays missed events for ?since=; nil disables replay.
 	Source EventSource
 	// Log receives connection logs; nil discards.
 	Log *slog.Logger
 }
 
+const (
+	defaultQueueSize  = 1024
+	defaultSendBuffer = 32 << 10
+	defaultMaxClients = 1000
+	// hardCapFactor bounds a client's waiting frames (QueueSize times
+	// this) even when its socket keeps taking frames.
+	hardCapFactor = 16
+	// slowAfter: a client with more than QueueSize frames waiting is
+	// dropped once its socket has taken nothing for this long.
+	slowAfter = 100 * time.Millisecond
+	// replayPage is how many logged events a replay reads at once.
+	replayPage = 500
+	// replayGrace is how long a replay waits for the client's first frame
+	// (usually its register frame), so that a filtered client resumes with
+	// only its wallet's events.
+	replayGrace = 100 * time.Millisecond
+	// readLimit bounds a client's frame.
+	readLimit = 64 << 10
+)
+
 // Hub fans events out to websocket clients. It is safe for concurrent use;
 // Publish never blocks on a client.
+//
+// Each event is rendered once per distinct wallet name and queued, as a
+// shared frame, only for the clients whose filter admits it. A small pool of
+// writer goroutines drains the queues, batching a client's frames into one
+// write; a client whose socket is backed up gets a goroutine of its own that
+// waits for room, while its queue is bounded. One poller (epoll on Linux)
+// watches every client for frames to read, so an idle client costs no
+// goroutine: about a kilobyte of memory.
 type Hub struct {
 	cfg      HubConfig
 	upgrader websocket.Upgrader
+	tail     []byte // `],"wallet":` … is written per frame; this is `,"currency":"BTC"}`
+	origins  map[string]bool
+	anyOrig  bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+
 	mu       sync.Mutex
-	clients  map[*client]struct{}
+	clients  []*client
+	reserved int    // upgrades in progress, counted against MaxClients
+	lastSeq  uint64 // highest seq published
 	closed   bool
-	wg       sync.WaitGroup
-	dropped  atomic.Uint64
+
+	start   sync.Once
+	run     runq
+	poll    *poller // nil: a reading goroutine per client
+	noPoll  bool    // tests: force the reading goroutines
+	nextID  atomic.Uint64
+	conns   sync.WaitGroup // read loops and goroutines writing to one client
+	workers sync.WaitGroup // the writer pool and the keepalive ticker
+	dropped atomic.Uint64
 }
 
 // NewHub builds a hub.
 func NewHub(cfg HubConfig) *Hub {
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 1024
+		cfg.QueueSize = defaultQueueSize
+	}
+	if cfg.SendBuffer <= 0 {
+		cfg.SendBuffer = defaultSendBuffer
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 30 * time.Second
@@ -75,20 +168,42 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
 	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = defaultMaxClients
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{
+	cur, _ := json.Marshal(cfg.Currency)
+	h := &Hub{
 		cfg:     cfg,
-		clients: map[*client]struct{}{},
+		tail:    []byte(`,"currency":` + string(cur) + `}`),
+		origins: map[string]bool{},
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  4096,
-			WriteBufferSize: 4096,
-			// Clients are processors and merchants, not browsers on other
-			// origins; Basic auth protects the route.
+			// After the upgrade the hub reads and writes the connection
+			// itself (hub_conn.go, hub_read.go): gorilla only answers
+			// the handshake, reusing net/http's buffers.
+			WriteBufferPool: &sync.Pool{},
+			// ServeWS applies the Origin policy before upgrading, to
+			// answer with a JSON error.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 	}
+	for _, o := range cfg.Origins {
+		o = normOrigin(o)
+		if o == "*" {
+			h.anyOrig = true
+		}
+		if o != "" {
+			h.origins[o] = true
+		}
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.run.cond.L = &h.run.mu
+	return h
 }
 
 // SetSource sets the replay source; call it before serving.
@@ -101,81 +216,28 @@ func (h *Hub) Clients() int {
 	return len(h.clients)
 }
 
-// SlowClientsDropped counts clients closed because their queue was full.
+// SlowClientsDropped counts clients closed because they did not take their
+// frames: a queue past QueueSize behind a backed-up socket, or a socket
+// that accepted nothing for WriteTimeout.
 func (h *Hub) SlowClientsDropped() uint64 { return h.dropped.Load() }
 
-// frame is the wire frame of one event.
-type frame struct {
-	Updates  []json.RawMessage `json:"updates"`
-	Wallet   *string           `json:"wallet"`
-	Currency string            `json:"currency"`
+// normOrigin lower-cases an origin and drops a trailing slash.
+func normOrigin(o string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(o)), "/")
 }
 
-func (h *Hub) encode(ev Event) []byte {
-	f := frame{Updates: []json.RawMessage{ev.Payload}, Currency: h.cfg.Currency}
-	if ev.Wallet != "" {
-		w := ev.Wallet
-		f.Wallet = &w
-	}
-	b, _ := json.Marshal(f)
-	return b
-}
-
-// outgoing is a queued frame.
-type outgoing struct {
-	seq    uint64
-	wallet string
-	data   []byte
-}
-
-// client is one websocket connection.
-type client struct {
-	conn     *websocket.Conn
-	queue    chan outgoing
-	filter   atomic.Pointer[string]
-	done     chan struct{}
-	once     sync.Once
-	lastSent atomic.Uint64
-}
-
-// wants reports whether the client's filter admits an event of wallet.
-func (c *client) wants(wallet string) bool {
-	f := c.filter.Load()
-	return f == nil || wallet == "" || *f == wallet
-}
-
-// Publish sends ev to every client whose filter admits it. A client whose
-// queue is full is closed (1008) so that it resumes with ?since=.
-func (h *Hub) Publish(ev Event) {
-	data := h.encode(ev)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.clients {
-		select {
-		case c.queue <- outgoing{seq: ev.Seq, wallet: ev.Wallet, data: data}:
-		default:
-			h.dropped.Add(1)
-			go h.closeClient(c, websocket.ClosePolicyViolation,
-				fmt.Sprintf("client too slow; reconnect with ?since=%d", c.lastSent.Load()))
-			delete(h.clients, c)
-		}
-	}
-}
-
-// closeClient sends a close frame with code and reason and ends the
-// connection; safe to call more than once.
-func (h *Hub) closeClient(c *client, code int, reason string) {
-	c.once.Do(func() {
-		msg := websocket.FormatCloseMessage(code, reason)
-		_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		close(c.done)
-		_ = c.conn.Close()
-	})
+// originAllowed applies the Origin policy: no header (a non-browser
+// client) passes; a browser's origin must be listed.
+func (h *Hub) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	return o == "" || h.anyOrig || h.origins[normOrigin(o)]
 }
 
 // ServeWS upgrades an (already authenticated) request and serves the
 // client until it leaves or the hub closes. With ?since=N it first replays
 // events after N from the source, then goes live without gaps or repeats.
+// A browser origin not allowed, a full hub or a bad since is answered with
+// a JSON error instead of an upgrade.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	var since uint64
 	replay := false
@@ -187,162 +249,252 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		}
 		since, replay = n, true
 	}
-	conn, err := h.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader has answered the client
-	}
-	c := &client{conn: conn, queue: make(chan outgoing, h.cfg.QueueSize), done: make(chan struct{})}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		h.closeClient(c, websocket.CloseGoingAway, "server shutting down")
+	if !h.originAllowed(r) {
+		writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.Unauthorized, "websocket upgrade from this Origin is not allowed")))
 		return
 	}
-	h.clients[c] = struct{}{}
-	h.wg.Add(2)
+	h.mu.Lock()
+	switch {
+	case h.closed:
+		h.mu.Unlock()
+		writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.Internal, "server shutting down")))
+		return
+	case len(h.clients)+h.reserved >= h.cfg.MaxClients:
+		h.mu.Unlock()
+		h.cfg.Log.Warn("ws client refused: too many clients", "remote", r.RemoteAddr, "max", h.cfg.MaxClients)
+		writeJSON(w, http.StatusOK, errorReply(nullID, Errorf(spec.Internal, "too many websocket clients (limit %d)", h.cfg.MaxClients)))
+		return
+	}
+	h.reserved++
+	h.start.Do(h.startWorkers)
 	h.mu.Unlock()
-	h.cfg.Log.Debug("ws client connected", "remote", r.RemoteAddr, "since", since)
-	go h.readLoop(c)
-	go h.writeLoop(c, since, replay)
+
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	var raw syscall.RawConn
+	var wc net.Conn
+	fd := -1
+	if err == nil {
+		wc = conn.NetConn()
+		if tc := tcpConn(conn.NetConn()); tc != nil {
+			// net.Buffers.WriteTo makes one writev only on the socket
+			// itself; through a wrapper it writes each frame apart.
+			wc = tc
+			_ = tc.SetWriteBuffer(h.cfg.SendBuffer)
+			if raw, _ = tc.SyscallConn(); raw != nil {
+				_ = raw.Control(func(u uintptr) { fd = int(u) })
+			}
+		}
+	}
+	h.mu.Lock()
+	h.reserved--
+	if err != nil {
+		h.mu.Unlock()
+		return // the upgrader has answered the client
+	}
+	if h.closed { // Close ran during the upgrade
+		h.mu.Unlock()
+		nc := conn.NetConn()
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = nc.Write(controlFrame(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down")))
+		_ = nc.Close()
+		return
+	}
+	// From here the hub reads and writes the connection itself; gorilla's
+	// Conn (and its buffers) is dropped.
+	c := &client{h: h, id: h.nextID.Add(1), nc: conn.NetConn(), wc: wc, raw: raw, fd: fd, live: true, pos: h.lastSeq}
+	if fd >= 0 {
+		// Half the send buffer: the rest is room for the close frame,
+		// whatever the kernel's per-packet overhead.
+		c.sendLimit = sendBufSize(fd) / 2
+	}
+	if replay {
+		c.pos = since
+		if h.cfg.Source != nil {
+			c.live = false
+			c.owner = ownerDedicated
+			c.first = make(chan struct{})
+		}
+	}
+	replaying := !c.live
+	c.idx = len(h.clients)
+	h.clients = append(h.clients, c)
+	h.conns.Add(1) // until terminate
+	// In the hub before the poller can see it, so that its first read
+	// finds it in place. polled means "may be in the poller".
+	c.polled = h.poll != nil && fd >= 0
+	h.mu.Unlock()
+	h.cfg.Log.Debug("ws client connected", "remote", r.RemoteAddr, "since", since, "replay", replay)
+	if !c.polled || h.poll.add(c) != nil {
+		go h.readLoop(c)
+	}
+	if replaying {
+		go h.replay(c, since)
+	}
 }
 
+// tcpConn returns the TCP socket under c: c itself, or the socket a
+// ConnLimiter's slot wraps (reads, writes and Close still go through c, so
+// the slot is given back). Other wrappers (TLS) give nil: the hub then
+// reads through them with a goroutine and has no send-queue bound.
+func tcpConn(c net.Conn) *net.TCPConn {
+	if lc, ok := c.(*limitedConn); ok {
+		c = lc.Conn
+	}
+	tc, _ := c.(*net.TCPConn)
+	return tc
+}
+
+// startWorkers starts the writer pool, the keepalive ticker and (where
+// there is one) the poller.
+func (h *Hub) startWorkers() {
+	if !h.noPoll {
+		if p, err := newPoller(); err == nil {
+			h.poll = p
+			h.workers.Add(1)
+			go p.run(h)
+		} else {
+			h.cfg.Log.Debug("ws: a reading goroutine per client", "err", err)
+		}
+	}
+	for range h.cfg.Writers {
+		h.workers.Add(1)
+		go h.writer()
+	}
+	h.workers.Add(1)
+	go h.pinger()
+}
+
+// remove forgets a finished client.
 func (h *Hub) remove(c *client) {
 	h.mu.Lock()
-	delete(h.clients, c)
+	defer h.mu.Unlock()
+	i := c.idx
+	if i < 0 || i >= len(h.clients) || h.clients[i] != c {
+		return
+	}
+	last := len(h.clients) - 1
+	h.clients[i] = h.clients[last]
+	h.clients[i].idx = i
+	h.clients[last] = nil
+	h.clients = h.clients[:last]
+	c.idx = -1
+}
+
+// Publish queues ev for every client whose filter admits it, rendering its
+// frame once per distinct wallet name. A client whose socket is backed up
+// and whose queue passes QueueSize is closed (1008) so that it resumes with
+// ?since=.
+func (h *Hub) Publish(ev Event) {
+	r := renderer{h: h, ev: ev}
+	limit, hard := h.cfg.QueueSize, h.cfg.QueueSize*hardCapFactor
+	var t time.Time
+	now := func() time.Time { // read once, only when a queue is long
+		if t.IsZero() {
+			t = time.Now()
+		}
+		return t
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ev.Seq > h.lastSeq {
+		h.lastSeq = ev.Seq
+	}
+	for _, c := range h.clients {
+		f := c.filter.Load()
+		if !f.admits(ev) {
+			continue // another wallet's event: not even the client's lock
+		}
+		c.mu.Lock()
+		if c.live && c.closing == nil && !c.done {
+			fr := r.frame(f)
+			c.q = append(c.q, qent{f: fr, seq: ev.Seq})
+			c.qBytes += len(fr.b)
+			if n := len(c.q) - c.qh; n > hard || (n > limit && c.blocked && now().Sub(time.Unix(0, c.progress.Load())) > slowAfter) {
+				h.dropped.Add(1)
+				h.cfg.Log.Info("ws client too slow, closing", "remote", c.nc.RemoteAddr().String(), "waiting", n, "since", c.pos)
+				c.startClose(websocket.ClosePolicyViolation, "client too slow", true)
+				c.closing.slow = true
+			} else {
+				c.schedule()
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// keepalive runs once per PingInterval: a client that has not answered the
+// previous ping is closed; every other client is sent a ping.
+func (h *Hub) keepalive() {
+	h.mu.Lock()
+	clients := slices.Clone(h.clients)
 	h.mu.Unlock()
-}
-
-// readLoop reads filter frames ({"xpub": "<wallet key>"}) and pongs; other
-// frames are ignored.
-func (h *Hub) readLoop(c *client) {
-	defer h.wg.Done()
-	defer func() {
-		h.remove(c)
-		h.closeClient(c, websocket.CloseNormalClosure, "")
-	}()
-	c.conn.SetReadLimit(64 << 10)
-	deadline := func() { _ = c.conn.SetReadDeadline(time.Now().Add(2*h.cfg.PingInterval + h.cfg.WriteTimeout)) }
-	deadline()
-	c.conn.SetPongHandler(func(string) error { deadline(); return nil })
-	for {
-		typ, msg, err := c.conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		deadline()
-		if typ != websocket.TextMessage {
-			continue
-		}
-		var f struct {
-			Xpub *string `json:"xpub"`
-		}
-		if json.Unmarshal(msg, &f) != nil || f.Xpub == nil {
-			continue
-		}
-		if *f.Xpub == "" {
-			c.filter.Store(nil)
+	for _, c := range clients {
+		c.mu.Lock()
+		if c.pingPending {
+			c.startClose(websocket.ClosePolicyViolation, "no pong to the last ping", true)
 		} else {
-			key := *f.Xpub
-			c.filter.Store(&key)
+			c.wantPing = true
+			c.schedule()
 		}
+		c.mu.Unlock()
 	}
 }
 
-// writeLoop replays (if asked), then writes queued frames and pings.
-func (h *Hub) writeLoop(c *client, since uint64, replay bool) {
-	defer h.wg.Done()
-	// The request's context ends when ServeWS returns; replay lives as
-	// long as the connection.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	defer func() {
-		h.remove(c)
-		h.closeClient(c, websocket.CloseNormalClosure, "")
-	}()
-	last := since
-	if replay && h.cfg.Source != nil {
-		for {
-			evs, err := h.cfg.Source.EventsAfter(ctx, last, 500)
-			if err != nil {
-				h.cfg.Log.Error("ws replay", "err", err)
-				h.closeClient(c, websocket.CloseInternalServerErr, "replay failed")
-				return
-			}
-			for _, ev := range evs {
-				last = ev.Seq
-				if !c.wants(ev.Wallet) {
-					continue
-				}
-				if !h.write(c, h.encode(ev), ev.Seq) {
-					return
-				}
-			}
-			if len(evs) < 500 {
-				break
-			}
-		}
-	}
-	ping := time.NewTicker(h.cfg.PingInterval)
-	defer ping.Stop()
+func (h *Hub) pinger() {
+	defer h.workers.Done()
+	t := time.NewTicker(h.cfg.PingInterval)
+	defer t.Stop()
 	for {
 		select {
-		case <-c.done:
+		case <-h.ctx.Done():
 			return
-		case o := <-c.queue:
-			if o.seq != 0 && o.seq <= last {
-				continue // already replayed
-			}
-			if !c.wants(o.wallet) {
-				continue
-			}
-			if !h.write(c, o.data, o.seq) {
-				return
-			}
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.cfg.WriteTimeout)); err != nil {
-				return
-			}
+		case <-t.C:
+			h.keepalive()
 		}
 	}
-}
-
-func (h *Hub) write(c *client, data []byte, seq uint64) bool {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
-	if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
-		return false
-	}
-	if seq != 0 {
-		c.lastSent.Store(seq)
-	}
-	return true
 }
 
 // Close stops accepting clients, sends every client a close frame with code
-// 1001 (going away) and waits for their goroutines, bounded by ctx.
+// 1001 (going away) and waits for their connections to end, bounded by ctx;
+// connections still open when ctx ends are cut.
 func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
-	clients := make([]*client, 0, len(h.clients))
-	for c := range h.clients {
-		clients = append(clients, c)
-	}
+	clients := slices.Clone(h.clients)
 	h.mu.Unlock()
 	for _, c := range clients {
-		h.closeClient(c, websocket.CloseGoingAway, "server shutting down")
+		c.mu.Lock()
+		c.startClose(websocket.CloseGoingAway, "server shutting down", true)
+		c.mu.Unlock()
 	}
 	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
+	go func() { h.conns.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
+		h.mu.Lock()
+		clients = slices.Clone(h.clients)
+		h.mu.Unlock()
+		for _, c := range clients {
+			c.terminate()
+		}
 	}
+	h.cancel()
+	h.run.stop()
+	if h.poll != nil {
+		h.poll.stop()
+	}
+	h.workers.Wait()
+	return err
+}
+
+// closeReason is the text of a close frame: what happened, and for a
+// client the hub closed, where to resume.
+func closeReason(reason string, resume bool, pos uint64) string {
+	if !resume {
+		return reason
+	}
+	return fmt.Sprintf("%s; missed events after seq %d: reconnect with ?since=%d", reason, pos, pos)
 }

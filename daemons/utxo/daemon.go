@@ -93,6 +93,10 @@ type Config struct {
 	MaxBatch     int           `split_words:"true" default:"100"`
 	SyncTimeout  time.Duration `split_words:"true" default:"30s"`
 	WSQueue      int           `split_words:"true" default:"1024"`
+	// WSMaxClients caps websocket clients; WSOrigins lists the browser
+	// origins allowed to open /ws (none by default; "*" any).
+	WSMaxClients int      `split_words:"true" default:"1000"`
+	WSOrigins    []string `split_words:"true"`
 	// EventRetention and EventMaxAge bound the event log.
 	EventRetention int           `split_words:"true" default:"1000000"`
 	EventMaxAge    time.Duration `split_words:"true" default:"720h"`
@@ -174,8 +178,6 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
-	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, Log: log})
-	d.hub = hub
 	storePath := filepath.Join(cfg.DataPath, strings.ToLower(coin.Ticker)+"-"+net.Name+".db")
 	if d.store, err = boltstore.Open(storePath); err != nil {
 		return nil, err
@@ -184,6 +186,9 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if coin.Engine != nil {
 		wcoin = coin.Engine(net)
 	}
+	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, MaxClients: cfg.WSMaxClients,
+		Origins: cfg.WSOrigins, Resolve: walletResolver(net, wcoin.Parse), Log: log})
+	d.hub = hub
 	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
@@ -258,7 +263,20 @@ func (d *Daemon) Start(ctx context.Context) error {
 
 // publish forwards a logged engine event to websocket clients.
 func (d *Daemon) publish(ev wallet.Event) {
-	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)})
+	d.hub.Publish(base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)})
+}
+
+// walletResolver maps a websocket register frame's key, in any form the
+// coin reads (parse: keys.Parse, or keys.ParseElectronCash for BCH), to
+// the fingerprint the engine's events carry.
+func walletResolver(net *params.Network, parse func(string, *params.Network) (*keys.Material, error)) base.Resolver {
+	return func(_ context.Context, key string) (string, bool) {
+		m, err := parse(key, net)
+		if err != nil {
+			return "", false
+		}
+		return m.Fingerprint(), true
+	}
 }
 
 // eventSource adapts the engine's event log to the hub's replay.
@@ -268,7 +286,7 @@ func (s eventSource) EventsAfter(ctx context.Context, after uint64, limit int) (
 	evs, err := s.d.engine.EventsAfter(ctx, after, limit)
 	out := make([]base.Event, len(evs))
 	for i, ev := range evs {
-		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: s.d.renderEvent(ev)}
+		out[i] = base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: s.d.renderEvent(ev)}
 	}
 	return out, err
 }

@@ -171,43 +171,12 @@ func Run(tb harness.TB, cfg Config) (*Report, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	var err error
 	r := &runner{tb: tb, cfg: cfg, reqs: map[int][]reqRef{}, start: time.Now(),
 		rep: &Report{Machine: describeMachine(), Config: cfg, Started: time.Now()}}
-	if cfg.Build && os.Getenv("WALLETD_DAEMON_BIN") == "" {
-		bin, err := buildDaemon(tb.TempDir())
-		if err != nil {
-			return nil, err
-		}
-		if err := os.Setenv("WALLETD_DAEMON_BIN", bin); err != nil {
-			return nil, err
-		}
-		r.logf("built non-race daemon %s", bin)
-	}
-	r.rep.Daemon = daemonRevision(daemon.Binary(tb))
-	r.logf("daemon binary: %s", r.rep.Daemon)
-	r.node = harness.StartBtcd(tb)
-	r.node.Generate(101)
-	// pprof is always served (on loopback): the memory table reads the
-	// daemon's Go heap statistics from it.
-	r.pprofAddr = cfg.PprofAddr
-	if r.pprofAddr == "" {
-		if r.pprofAddr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-	}
-	env := []string{"BTC_NETWORK=regtest", "BTC_SERVER=" + r.node.WSURL(), "BTC_DEBUG=0", "BTC_PPROF_ADDR=" + r.pprofAddr}
-	env = append(env, cfg.DaemonEnv...)
-	r.d = daemon.Start(tb, "btc", env...)
-	r.tgt = newTarget(strings.TrimPrefix(r.d.URL, "http://"), "electrum", "electrumz")
-	if r.pool, err = newRPCPool(r.tgt, cfg.Conns); err != nil {
+	if err := r.startProcesses(); err != nil {
 		return nil, err
 	}
 	defer r.pool.Close()
-	if err := r.waitSynced(); err != nil {
-		return nil, err
-	}
-	r.logf("btcd at %s, walletd at %s (pid %d), synced", r.node.RPCAddr(), r.d.URL, r.d.PID())
 
 	if err := r.trackingPhase(); err != nil {
 		return r.rep, err
@@ -220,6 +189,48 @@ func Run(tb harness.TB, cfg Config) (*Report, error) {
 	}
 	r.rep.Took = time.Since(r.start)
 	return r.rep, r.rep.validate()
+}
+
+// startProcesses builds the daemon (when asked), starts btcd with 101
+// blocks and the daemon, and waits until the daemon is synced.
+func (r *runner) startProcesses() error {
+	cfg, tb := r.cfg, r.tb
+	var err error
+	if cfg.Build && os.Getenv("WALLETD_DAEMON_BIN") == "" {
+		bin, err := buildDaemon(tb.TempDir())
+		if err != nil {
+			return err
+		}
+		if err := os.Setenv("WALLETD_DAEMON_BIN", bin); err != nil {
+			return err
+		}
+		r.logf("built non-race daemon %s", bin)
+	}
+	r.rep.Daemon = daemonRevision(daemon.Binary(tb))
+	r.logf("daemon binary: %s", r.rep.Daemon)
+	r.node = harness.StartBtcd(tb)
+	r.node.Generate(101)
+	// pprof is always served (on loopback): the memory table reads the
+	// daemon's Go heap statistics from it.
+	r.pprofAddr = cfg.PprofAddr
+	if r.pprofAddr == "" {
+		if r.pprofAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	env := []string{"BTC_NETWORK=regtest", "BTC_SERVER=" + r.node.WSURL(), "BTC_DEBUG=0", "BTC_PPROF_ADDR=" + r.pprofAddr}
+	env = append(env, cfg.DaemonEnv...)
+	r.d = daemon.Start(tb, "btc", env...)
+	r.tgt = newTarget(strings.TrimPrefix(r.d.URL, "http://"), "electrum", "electrumz")
+	if r.pool, err = newRPCPool(r.tgt, cfg.Conns); err != nil {
+		return err
+	}
+	if err := r.waitSynced(); err != nil {
+		r.pool.Close()
+		return err
+	}
+	r.logf("btcd at %s, walletd at %s (pid %d), synced", r.node.RPCAddr(), r.d.URL, r.d.PID())
+	return nil
 }
 
 func (c Config) check() error {
@@ -572,36 +583,17 @@ func (r *runner) detectionPhase() error {
 	if err != nil {
 		return err
 	}
-	// One harness-owned output per payment, confirmed, so that each
-	// payment is a prebuilt one-input transaction.
-	type coin struct {
-		op     wire.OutPoint
-		script []byte
-		to     []byte
+	coins, err := r.payables(reqs)
+	if err != nil {
+		return err
 	}
-	coins := make([]coin, p)
-	for i := range coins {
-		s, _ := r.node.NewScript(harness.P2WPKH)
-		coins[i] = coin{op: r.node.FundScript(s, 100_000), script: s}
-		a, err := address.DecodeAddress(reqs[i].address, r.node.Params())
-		if err != nil {
-			return err
-		}
-		if coins[i].to, err = txscript.PayToAddrScript(a); err != nil {
-			return err
-		}
-		if i%20 == 19 {
-			r.node.Generate(1)
-		}
-	}
-	r.node.Generate(1)
 	ws := r.d.Dial("")
 	defer ws.Close()
 	time.Sleep(r.cfg.Settle)
 	q := startQuiet()
 	lat := make([]time.Duration, 0, p)
 	for i, c := range coins {
-		tx := r.node.SpendTx(c.op, c.script, 100_000, c.to)
+		tx := c.tx(r.node)
 		t0 := time.Now()
 		if _, err := r.node.SendRaw(tx); err != nil {
 			return fmt.Errorf("payment %d: %w", i, err)
@@ -635,6 +627,37 @@ func (r *runner) detectionPhase() error {
 	r.rep.Detection.Block = last.Sub(t0)
 	r.logf("block with %d payments → last Paid event: %v", p, r.rep.Detection.Block.Round(time.Millisecond))
 	return nil
+}
+
+// payable is a confirmed harness-owned output that pays one request: a
+// prebuilt one-input transaction.
+type payable struct {
+	op     wire.OutPoint
+	script []byte
+	to     []byte
+}
+
+func (c payable) tx(n *harness.Node) *wire.MsgTx { return n.SpendTx(c.op, c.script, 100_000, c.to) }
+
+// payables funds one output per request and confirms them.
+func (r *runner) payables(reqs []reqRef) ([]payable, error) {
+	coins := make([]payable, len(reqs))
+	for i := range coins {
+		s, _ := r.node.NewScript(harness.P2WPKH)
+		coins[i] = payable{op: r.node.FundScript(s, 100_000), script: s}
+		a, err := address.DecodeAddress(reqs[i].address, r.node.Params())
+		if err != nil {
+			return nil, err
+		}
+		if coins[i].to, err = txscript.PayToAddrScript(a); err != nil {
+			return nil, err
+		}
+		if i%20 == 19 {
+			r.node.Generate(1)
+		}
+	}
+	r.node.Generate(1)
+	return coins, nil
 }
 
 // loadPhase runs the throughput scenarios: the reference ceiling, help,

@@ -17,6 +17,13 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if path := os.Getenv(rpcLoadEnv); path != "" {
+		if err := serveRPCLoad(path); err != nil {
+			os.Stderr.WriteString("rpc load: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -16,6 +16,7 @@
 //
 //	go run ./integration/bench -n 1000 -m 5000 -c 32 -t 10s
 //	go run ./integration/bench -smoke          (seconds; what CI runs as TestSmoke)
+//	go run ./integration/bench ws              (the websocket fan-out benchmark, ws.go)
 //
 // Everything runs on 127.0.0.1 and stops by itself.
 package main
@@ -39,6 +40,16 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if path := os.Getenv(rpcLoadEnv); path != "" {
+		if err := serveRPCLoad(path); err != nil {
+			fmt.Fprintln(os.Stderr, "rpc load:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "ws" {
+		os.Exit(wsMain(os.Args[2:]))
 	}
 	cfg, jsonPath, err := parseFlags(os.Args[1:])
 	if err != nil {

@@ -1,0 +1,693 @@
+package base
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The hub writes its frames itself, on the raw connection, rather than
+// through gorilla's writer: it batches a client's frames into one write,
+// and it keeps each socket's send queue under half its buffer, so that the
+// seq named to a dropped client is exact (every frame up to it was written
+// whole) and its close frame always fits right after them.
+
+const (
+	// maxBatchBytes bounds one write of a client's frames.
+	maxBatchBytes = 32 << 10
+	// poolWriteWait is how long a pool writer waits on a socket that
+	// does not take a batch at once before handing the rest to a
+	// goroutine of the client's own.
+	poolWriteWait = time.Millisecond
+	// coalesce is how long a client's first queued frame waits for the
+	// pool, so that the frames of one block (published one after the
+	// other) go out in a few writes rather than one write each.
+	coalesce = 2 * time.Millisecond
+)
+
+// Who writes to a client's socket: nobody, the writer pool (the client is
+// in the run queue or being written), or a goroutine of its own (a replay,
+// or the rest of a batch the socket did not take at once).
+const (
+	ownerNone uint8 = iota
+	ownerPool
+	ownerDedicated
+)
+
+// wsFrame is an encoded websocket frame (header and payload), shared by
+// every client it is queued for.
+type wsFrame struct{ b []byte }
+
+// qent is a queued frame and its event's seq.
+type qent struct {
+	f   *wsFrame
+	seq uint64
+}
+
+// closeReq is a close frame the hub decided to send.
+type closeReq struct {
+	code   int
+	reason string
+	resume bool // the reason names the seq to resume from
+	slow   bool // counted in SlowClientsDropped
+}
+
+// client is one websocket connection.
+type client struct {
+	h      *Hub
+	id     uint64                 // unique in the hub, never 0
+	nc     net.Conn               // the connection, after the upgrade (closed through it)
+	wc     net.Conn               // where frames are written: nc's TCP socket when it has one, else nc
+	raw    syscall.RawConn        // its descriptor, for the poller
+	fd     int                    // the descriptor, while polled
+	polled bool                   // the poller watches it (else a goroutine reads it)
+	first  chan struct{}          // closed at the client's first frame; only while a replay waits for it
+	rd     wsReader               // read side: used by one reader at a time
+	filter atomic.Pointer[filter] // nil: every wallet
+
+	mu          sync.Mutex
+	idx         int    // index in h.clients (under h.mu)
+	live        bool   // Publish queues for it (false during the first pass of a replay)
+	q           []qent // frames not yet handed to a writer, from q[qh]
+	qh          int
+	qBytes      int // their size
+	owner       uint8
+	blocked     bool         // its socket is backed up; a goroutine waits on it
+	sendLimit   int          // bytes the hub lets its send queue hold (0: unknown)
+	progress    atomic.Int64 // when its socket last took bytes (Unix ns)
+	queuedAt    time.Time    // when it last joined the run queue
+	pos         uint64       // every event up to this seq meant for it has been written whole
+	wantPing    bool
+	pingPending bool   // a ping went into a write and no pong came since
+	pong        []byte // payload of a pong to send
+	hasPong     bool
+	sawFirst    bool
+	peerClosed  bool // the client sent its close frame
+	closing     *closeReq
+	done        bool
+}
+
+// filter is a client's wallet filter: its events come only for wallet id,
+// named name. An empty id matches no wallet (only global events).
+type filter struct {
+	id   string
+	name string
+}
+
+// admits reports whether a client filtering on f wants ev.
+func (f *filter) admits(ev Event) bool {
+	id := ev.walletID()
+	return f == nil || id == "" || (f.id != "" && f.id == id)
+}
+
+// renderer encodes one event's frames, once per distinct wallet name.
+type renderer struct {
+	h      *Hub
+	ev     Event
+	public *wsFrame
+	named  map[string]*wsFrame
+}
+
+// frame returns the event's frame for a client filtering on f.
+func (r *renderer) frame(f *filter) *wsFrame {
+	if f == nil || r.ev.walletID() == "" || f.name == r.ev.Wallet {
+		if r.public == nil {
+			r.public = r.h.encode(r.ev, r.ev.Wallet)
+		}
+		return r.public
+	}
+	if fr := r.named[f.name]; fr != nil {
+		return fr
+	}
+	if r.named == nil {
+		r.named = map[string]*wsFrame{}
+	}
+	fr := r.h.encode(r.ev, f.name)
+	r.named[f.name] = fr
+	return fr
+}
+
+// encode renders the frame of contract.md §7 for ev, naming the wallet
+// name (null when "").
+func (h *Hub) encode(ev Event, name string) *wsFrame {
+	wallet := []byte("null")
+	if name != "" {
+		wallet, _ = json.Marshal(name)
+	}
+	n := len(`{"updates":[`) + len(ev.Payload) + len(`],"wallet":`) + len(wallet) + len(h.tail)
+	b := appendHeader(make([]byte, 0, n+10), websocket.TextMessage, n)
+	b = append(b, `{"updates":[`...)
+	b = append(b, ev.Payload...)
+	b = append(b, `],"wallet":`...)
+	b = append(b, wallet...)
+	b = append(b, h.tail...)
+	return &wsFrame{b: b}
+}
+
+// appendHeader appends an unmasked, final frame header (RFC 6455 §5.2).
+func appendHeader(b []byte, op, n int) []byte {
+	b = append(b, 0x80|byte(op))
+	switch {
+	case n <= 125:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		return binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+}
+
+// controlFrame encodes a control frame (payload at most 125 bytes).
+func controlFrame(op int, payload []byte) []byte {
+	return append(appendHeader(make([]byte, 0, 2+len(payload)), op, len(payload)), payload...)
+}
+
+var pingFrame = controlFrame(websocket.PingMessage, nil)
+
+// schedule hands the client to the writer pool if it has something to send
+// and nobody is writing to it. c.mu is held.
+func (c *client) schedule() {
+	if c.owner != ownerNone || c.done || !c.hasWork() {
+		return
+	}
+	c.owner = ownerPool
+	c.queuedAt = time.Now()
+	c.h.run.push(c)
+}
+
+func (c *client) hasWork() bool {
+	return c.qh < len(c.q) || c.hasPong || c.wantPing || c.closing != nil
+}
+
+// dropQueue forgets the waiting frames. c.mu is held.
+func (c *client) dropQueue() {
+	clear(c.q)
+	c.q, c.qh, c.qBytes = nil, 0, 0
+}
+
+// startClose decides to close the client with a close frame: waiting frames
+// are dropped, and the frame goes out after whatever write is under way,
+// naming (when resume) the last seq written whole. c.mu is held.
+func (c *client) startClose(code int, reason string, resume bool) {
+	if c.closing != nil || c.done {
+		return
+	}
+	c.closing = &closeReq{code: code, reason: reason, resume: resume}
+	c.dropQueue()
+	c.schedule()
+}
+
+// batch is one write to a client.
+type batch struct {
+	bufs  net.Buffers
+	last  uint64 // seq of its last event frame (0: none)
+	ping  bool   // it carries a ping
+	final bool   // it is the close frame: the connection ends after it
+	full  bool   // queued frames wait for room in the send queue
+}
+
+// takeControl moves pending control frames into b. c.mu is held.
+func (c *client) takeControl(b *batch) {
+	if c.hasPong {
+		b.bufs = append(b.bufs, controlFrame(websocket.PongMessage, c.pong))
+		c.hasPong, c.pong = false, nil
+	}
+	if c.wantPing {
+		b.bufs = append(b.bufs, pingFrame)
+		c.wantPing, c.pingPending, b.ping = false, true, true
+	}
+}
+
+// room returns how many more bytes the socket's send queue may hold under
+// sendLimit (-1: unknown, no limit applies). c.mu is held and c is not
+// done, so c.fd is still the socket's.
+func (c *client) room() int {
+	if c.sendLimit <= 0 {
+		return -1
+	}
+	q, ok := sendQueued(c.fd)
+	if !ok {
+		return -1
+	}
+	return c.sendLimit - q
+}
+
+// takeBatch takes the next write: the close frame if one was decided
+// (it always fits: the send queue is kept under half the buffer), else
+// pending control frames and the queued frames that fit in room (at most
+// maxBatchBytes; at least one when the send queue is empty or room is
+// unknown). Frames of events already written (seq ≤ pos, after a replay)
+// are skipped. b.full says frames wait for room. c.mu is held.
+func (c *client) takeBatch(into net.Buffers, room int) batch {
+	b := batch{bufs: into[:0]}
+	if cr := c.closing; cr != nil {
+		c.dropQueue()
+		text := closeReason(cr.reason, cr.resume, c.pos)
+		b.bufs = append(b.bufs, controlFrame(websocket.CloseMessage, websocket.FormatCloseMessage(cr.code, text)))
+		b.final = true
+		return b
+	}
+	c.takeControl(&b)
+	limit := maxBatchBytes
+	if room >= 0 {
+		limit = min(limit, room)
+	}
+	size := 0
+	for c.qh < len(c.q) {
+		e := c.q[c.qh]
+		n := len(e.f.b)
+		if e.seq != 0 && e.seq <= c.pos {
+			c.q[c.qh] = qent{}
+			c.qh++
+			c.qBytes -= n
+			continue
+		}
+		if size+n > limit && (size > 0 || room != c.sendLimit) {
+			b.full = room >= 0
+			break
+		}
+		c.q[c.qh] = qent{}
+		c.qh++
+		c.qBytes -= n
+		b.bufs = append(b.bufs, e.f.b)
+		size += n
+		if e.seq != 0 {
+			b.last = e.seq
+		}
+	}
+	if c.qh == len(c.q) {
+		// Drained: keep a small backing array, let a burst's go.
+		if cap(c.q) > 64 {
+			c.q = nil
+		} else {
+			c.q = c.q[:0]
+		}
+		c.qh = 0
+	}
+	return b
+}
+
+// written records a batch the socket took whole, and hands the client
+// back: to the pool if it has more to send and room for it, else to a
+// goroutine that waits for room.
+func (c *client) written(b batch) {
+	if b.final {
+		c.terminate()
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b.last > c.pos {
+		c.pos = b.last
+	}
+	c.progress.Store(time.Now().UnixNano())
+	c.owner = ownerNone
+	if b.full && c.closing == nil && !c.done && !c.fits() {
+		c.owner = ownerDedicated
+		c.h.conns.Add(1)
+		go c.waitRoom()
+		return
+	}
+	c.schedule()
+	c.queuedAt = time.Time{} // the rest of a burst: no need to wait for more
+}
+
+// fits reports whether the next queued frame fits in the send queue now.
+// c.mu is held.
+func (c *client) fits() bool {
+	if c.qh >= len(c.q) {
+		return true
+	}
+	r := c.room()
+	return r < 0 || r == c.sendLimit || len(c.q[c.qh].f.b) <= r
+}
+
+// waitRoom waits for room for the next frame (awaitRoom), then hands the
+// client back to the pool, which writes the next frames, or the close
+// frame if the client was dropped meanwhile.
+func (c *client) waitRoom() {
+	defer c.h.conns.Done()
+	c.awaitRoom(0)
+	c.mu.Lock()
+	c.owner = ownerNone
+	c.schedule()
+	c.mu.Unlock()
+}
+
+// awaitRoom waits, polling with a growing interval, until n bytes (the
+// next queued frame when n is 0) fit in the send queue, or it is empty. It
+// returns false when the client is done or closing instead, which includes
+// a send queue that did not shrink for WriteTimeout: the client is then
+// dropped (its close frame fits in the room kept for it, right after its
+// last whole frame, so the client sees it whenever it reads).
+func (c *client) awaitRoom(n int) bool {
+	wait := time.Millisecond
+	last, since := -1, time.Now()
+	c.setBlocked(true)
+	defer c.setBlocked(false)
+	for {
+		c.mu.Lock()
+		if c.done || c.closing != nil {
+			c.mu.Unlock()
+			return false
+		}
+		r := c.room()
+		need := n
+		if need == 0 && c.qh < len(c.q) {
+			// Room for a good part of the queue, not just its next
+			// frame: fewer, larger writes to a slow reader.
+			need = max(len(c.q[c.qh].f.b), min(c.qBytes, c.sendLimit/2))
+		}
+		if r < 0 || r == c.sendLimit || need <= r {
+			c.mu.Unlock()
+			return true
+		}
+		switch q := c.sendLimit - r; {
+		case last < 0 || q < last:
+			if last >= 0 {
+				c.progress.Store(time.Now().UnixNano())
+				wait = time.Millisecond
+			}
+			last, since = q, time.Now()
+		case time.Since(since) > c.h.cfg.WriteTimeout:
+			c.h.dropped.Add(1)
+			c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
+			c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
+			c.dropQueue()
+			c.mu.Unlock()
+			return false
+		}
+		c.mu.Unlock()
+		time.Sleep(wait)
+		wait = min(2*wait, 64*time.Millisecond)
+	}
+}
+
+// terminate ends the connection at once (idempotent).
+func (c *client) terminate() {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.done = true
+	c.dropQueue()
+	if c.first != nil && !c.sawFirst {
+		c.sawFirst = true
+		close(c.first)
+	}
+	c.mu.Unlock()
+	if c.polled {
+		c.h.poll.remove(c)
+	}
+	_ = c.nc.Close()
+	c.h.remove(c)
+	c.h.conns.Done()
+}
+
+var errStalled = errors.New("websocket client accepted nothing within the write timeout")
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// writeBlocking writes all of bufs, waiting as long as the socket keeps
+// taking bytes; it fails with errStalled when it took none for WriteTimeout.
+func (c *client) writeBlocking(bufs *net.Buffers) error {
+	for len(*bufs) > 0 {
+		_ = c.wc.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteTimeout))
+		n, err := bufs.WriteTo(c.wc)
+		if n > 0 {
+			c.progress.Store(time.Now().UnixNano())
+		}
+		switch {
+		case err == nil:
+		case !isTimeout(err):
+			return err
+		case n == 0:
+			return errStalled
+		}
+	}
+	return nil
+}
+
+// writeOwned writes bufs from a goroutine that owns the client's socket:
+// at once if the socket takes them, else marked blocked while it waits.
+func (c *client) writeOwned(bufs *net.Buffers) error {
+	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+	_, err := bufs.WriteTo(c.wc)
+	if err == nil || !isTimeout(err) {
+		return err
+	}
+	c.setBlocked(true)
+	defer c.setBlocked(false)
+	return c.writeStalling(bufs, false)
+}
+
+func (c *client) setBlocked(v bool) {
+	c.mu.Lock()
+	c.blocked = v
+	c.mu.Unlock()
+}
+
+// writer is one goroutine of the writer pool. It serves clients in the
+// order they joined the run queue, each no sooner than coalesce after it
+// joined, and yields the processor after each write, so that a fan-out to
+// many clients takes turns with RPC.
+func (h *Hub) writer() {
+	defer h.workers.Done()
+	var scratch net.Buffers
+	for {
+		c, ok := h.run.pop()
+		if !ok {
+			return
+		}
+		c.mu.Lock()
+		wait := coalesce - time.Since(c.queuedAt)
+		c.mu.Unlock()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
+		h.service(c, &scratch)
+		runtime.Gosched()
+	}
+}
+
+// service makes one write to c: the socket takes it whole (the common
+// case), or the rest goes to a goroutine of c's own that waits on it.
+func (h *Hub) service(c *client, scratch *net.Buffers) {
+	c.mu.Lock()
+	if c.done {
+		c.owner = ownerNone
+		c.mu.Unlock()
+		return
+	}
+	b := c.takeBatch(*scratch, c.room())
+	c.mu.Unlock()
+	if len(b.bufs) == 0 {
+		c.written(b)
+		return
+	}
+	orig := b.bufs
+	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+	_, err := b.bufs.WriteTo(c.wc)
+	if err != nil && isTimeout(err) {
+		// The rest (b.bufs shares orig's array) goes to a goroutine.
+		b.bufs = append(net.Buffers(nil), b.bufs...)
+	}
+	clear(orig)
+	*scratch = orig[:0]
+	switch {
+	case err == nil:
+		c.written(b)
+	case isTimeout(err):
+		c.mu.Lock()
+		c.owner, c.blocked = ownerDedicated, true
+		c.mu.Unlock()
+		h.conns.Add(1)
+		go c.flush(b)
+	default:
+		c.terminate()
+	}
+}
+
+// flush finishes a batch the socket did not take at once, then hands the
+// client back to the pool (which sends the close frame if one was decided
+// meanwhile).
+func (c *client) flush(b batch) {
+	defer c.h.conns.Done()
+	err := c.writeStalling(&b.bufs, b.final)
+	c.setBlocked(false)
+	if err != nil {
+		c.terminate()
+		return
+	}
+	c.written(b)
+}
+
+// writeStalling is writeBlocking for a socket that is backed up. When it
+// stalls, the client is dropped, but its close frame (which must follow
+// the rest of bufs, to name the last whole frame) gets a deadline of its
+// own: a client that reads again soon sees it.
+func (c *client) writeStalling(bufs *net.Buffers, final bool) error {
+	err := c.writeBlocking(bufs)
+	if !errors.Is(err, errStalled) || final {
+		return err
+	}
+	c.mu.Lock()
+	if c.closing == nil || !c.closing.slow {
+		c.h.dropped.Add(1)
+		c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
+		c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
+		c.dropQueue()
+	}
+	c.mu.Unlock()
+	return c.writeBlocking(bufs)
+}
+
+// replayWrite writes frames from the replay goroutine, in writes that fit
+// the send queue (waiting for room between them), each preceded by any
+// pending control frame. It returns false when the client is done, or
+// closing (then handed to the pool for its close frame).
+func (c *client) replayWrite(frames []qent) bool {
+	for len(frames) > 0 {
+		c.mu.Lock()
+		if c.done || c.closing != nil {
+			c.owner = ownerNone
+			c.schedule()
+			c.mu.Unlock()
+			return false
+		}
+		var b batch
+		c.takeControl(&b)
+		room := c.room()
+		c.mu.Unlock()
+		size, k := 0, 0
+		for k < len(frames) && (room < 0 || size+len(frames[k].f.b) <= room || (k == 0 && room == c.sendLimit)) &&
+			size < maxBatchBytes {
+			b.bufs = append(b.bufs, frames[k].f.b)
+			size += len(frames[k].f.b)
+			k++
+		}
+		if len(b.bufs) > 0 {
+			if err := c.writeOwned(&b.bufs); err != nil {
+				c.terminate()
+				return false
+			}
+		}
+		if k == 0 {
+			c.awaitRoom(len(frames[0].f.b))
+			continue
+		}
+		c.mu.Lock()
+		c.pos = max(c.pos, frames[k-1].seq)
+		c.mu.Unlock()
+		c.progress.Store(time.Now().UnixNano())
+		frames = frames[k:]
+	}
+	return true
+}
+
+// runq is the writer pool's queue of clients with something to send; a
+// client is in it at most once (owner == ownerPool).
+type runq struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	items   []*client
+	stopped bool
+}
+
+func (q *runq) push(c *client) {
+	q.mu.Lock()
+	q.items = append(q.items, c)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *runq) pop() (*client, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 && !q.stopped {
+		q.cond.Wait()
+	}
+	if len(q.items) == 0 {
+		return nil, false
+	}
+	c := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	return c, true
+}
+
+func (q *runq) stop() {
+	q.mu.Lock()
+	q.stopped = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// replay writes the logged events after since, then lets the client go
+// live: Publish queues for it from the end of the first pass, a second pass
+// writes what was logged meanwhile, and queued frames already replayed are
+// skipped, so nothing is missed or repeated.
+func (h *Hub) replay(c *client, since uint64) {
+	timer := time.NewTimer(replayGrace)
+	select {
+	case <-c.first:
+	case <-timer.C:
+	}
+	timer.Stop()
+	last := since
+	for pass := 0; pass < 2; {
+		evs, err := h.cfg.Source.EventsAfter(h.ctx, last, replayPage)
+		if err != nil {
+			h.cfg.Log.Error("ws replay", "err", err)
+			c.mu.Lock()
+			c.owner = ownerNone
+			c.startClose(websocket.CloseInternalServerErr, "replay failed", true)
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Lock()
+		if c.closing != nil || c.done {
+			c.owner = ownerNone
+			c.schedule()
+			c.mu.Unlock()
+			return
+		}
+		f := c.filter.Load()
+		c.mu.Unlock()
+		var frames []qent
+		for _, ev := range evs {
+			if f.admits(ev) {
+				r := renderer{h: h, ev: ev}
+				frames = append(frames, qent{f: r.frame(f), seq: ev.Seq})
+			}
+		}
+		if !c.replayWrite(frames) {
+			return
+		}
+		if len(evs) > 0 {
+			last = evs[len(evs)-1].Seq
+		}
+		c.mu.Lock()
+		c.pos = max(c.pos, last)
+		if len(evs) < replayPage {
+			pass++
+			c.live = true
+		}
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	c.owner = ownerNone
+	c.schedule()
+	c.mu.Unlock()
+}
