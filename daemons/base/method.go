@@ -31,6 +31,16 @@ type Selector struct {
 // Empty reports whether no wallet was named.
 func (s Selector) Empty() bool { return s.Key == "" }
 
+// WalletKey is the wallet's name in a websocket client's filter (the name
+// its frames carry): the key material as the client sent it, plus
+// "_<contract>" when a contract was given, as Bitcart names wallets.
+func (s Selector) WalletKey() string {
+	if s.Contract != "" {
+		return s.Key + "_" + s.Contract
+	}
+	return s.Key
+}
+
 // LogValue keeps the key material out of logs.
 func (s Selector) LogValue() slog.Value {
 	if s.Empty() {
