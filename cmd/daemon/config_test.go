@@ -244,7 +244,7 @@ func TestConfigLimitDefaults(t *testing.T) {
 	}
 	read, write, idle, hdr := cfg.Limits.HTTPTimeouts()
 	if read != 30*time.Second || write != 30*time.Second+5*time.Minute+30*time.Second || idle != 120*time.Second ||
-		hdr != 8192 || cfg.MaxConns != 1024 || cfg.MaxConcurrent != 64 || bool(cfg.MetricsPublic) {
+		hdr != 8192 || cfg.MaxConns != 2048 || cfg.MaxConcurrent != 64 || bool(cfg.MetricsPublic) {
 		t.Errorf("defaults %+v", cfg.Limits)
 	}
 	if write <= cfg.SyncTimeout {

@@ -32,10 +32,10 @@ type Limits struct {
 	// (<COIN>_MAX_HEADER_BYTES, default 8 KiB, as Bitcoin Core).
 	MaxHeaderBytes int `split_words:"true" default:"8192"`
 	// MaxConns bounds open connections, websockets included
-	// (<COIN>_MAX_CONNS, default 1024). One more is answered with a JSON
+	// (<COIN>_MAX_CONNS, default 2048). One more is answered with a JSON
 	// -32603 "server busy" and closed; past a small margin a connection is
 	// closed at once.
-	MaxConns int `split_words:"true" default:"1024"`
+	MaxConns int `split_words:"true" default:"2048"`
 	// MaxConcurrent bounds JSON-RPC requests (a batch counts once) being
 	// read or worked on at once (<COIN>_MAX_CONCURRENT, default 64). One
 	// more is answered at once with a JSON -32603 "server busy", never
@@ -61,7 +61,7 @@ const (
 	DefaultWriteTimeout   = 30 * time.Second
 	DefaultIdleTimeout    = 120 * time.Second
 	DefaultMaxHeaderBytes = 8 << 10
-	DefaultMaxConns       = 1024
+	DefaultMaxConns       = 2048
 	DefaultMaxConcurrent  = 64
 )
 
