@@ -336,8 +336,8 @@ func isLoopback(host string) bool {
 func warnExposure(log *slog.Logger, prefix string, cfg utxo.Config) {
 	if cfg.Password == defaultPassword && !isLoopback(cfg.Host) {
 		log.Warn("the default password is in use on an address other machines can reach: anyone who can "+
-			"connect can call every method, spend from wallets whose keys are sent to the daemon and read "+
-			"those keys on /ws; set "+prefix+"_PASSWORD (and "+prefix+"_LOGIN), or bind to 127.0.0.1",
+			"connect can call every method, spend from wallets whose keys are sent to the daemon and follow "+
+			"every wallet's payments on /ws; set "+prefix+"_PASSWORD (and "+prefix+"_LOGIN), or bind to 127.0.0.1",
 			"host", cfg.Host, "port", cfg.Port)
 	}
 }
