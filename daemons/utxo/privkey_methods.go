@@ -146,7 +146,14 @@ func keyList(raw json.RawMessage) ([]string, error) {
 
 // scriptKeys maps the output scripts the keys pay to (each key's type, and
 // for a minikey both compressions, as Electrum searches) to the key.
-type scriptKeys map[string]*btcec.PrivateKey
+type scriptKeys map[string]scriptKey
+
+// scriptKey is the key of one script and whether the script holds its
+// uncompressed public key.
+type scriptKey struct {
+	key          *btcec.PrivateKey
+	uncompressed bool
+}
 
 func (d *Daemon) scriptKeys(list []string) (scriptKeys, error) {
 	out := scriptKeys{}
@@ -164,7 +171,7 @@ func (d *Daemon) scriptKeys(list []string) (scriptKeys, error) {
 			if err != nil {
 				return nil, base.Errorf(spec.InvalidParams, "privkey: %v", err)
 			}
-			out[string(script)] = k.key
+			out[string(script)] = scriptKey{key: k.key, uncompressed: !c}
 		}
 	}
 	return out, nil
@@ -172,7 +179,7 @@ func (d *Daemon) scriptKeys(list []string) (scriptKeys, error) {
 
 func (m scriptKeys) zero() {
 	for _, k := range m {
-		k.Zero()
+		k.key.Zero()
 	}
 }
 
@@ -220,7 +227,7 @@ func (s *sendSide) signWithPrivkey(ctx context.Context, _ *base.Call, a signWith
 			}
 		}
 		if prevs[i] != nil {
-			signWith[i] = keys[string(prevs[i].PkScript)]
+			signWith[i] = keys[string(prevs[i].PkScript)].key
 		}
 	}
 	if err := s.d.engine.Coin().Signer.SignInputs(tx, prevs, signWith); err != nil {
@@ -402,11 +409,16 @@ func (s *sendSide) sweep(ctx context.Context, _ *base.Call, a sweepArgs) (any, e
 	txsort.InPlaceSort(tx)
 	prevs := make([]*wire.TxOut, len(tx.TxIn))
 	signWith := make([]*btcec.PrivateKey, len(tx.TxIn))
+	uncompressed := 0
 	for i, in := range tx.TxIn {
 		prevs[i] = prevOf[in.PreviousOutPoint]
-		signWith[i] = keys[string(prevs[i].PkScript)]
+		k := keys[string(prevs[i].PkScript)]
+		signWith[i] = k.key
+		if k.uncompressed {
+			uncompressed++
+		}
 	}
-	fee, err := s.sweepFee(ctx, a, tx, prevs)
+	fee, err := s.sweepFee(ctx, a, tx, prevs, uncompressed)
 	if err != nil {
 		return nil, err
 	}
@@ -428,13 +440,15 @@ func (s *sendSide) sweep(ctx context.Context, _ *base.Call, a sweepArgs) (any, e
 }
 
 // sweepFee is the fee of the sweep: fee (absolute), feerate (sat/vB) or the
-// fee policy, on the transaction's estimated signed size; above the caps it
-// is refused unless allowed.
-func (s *sendSide) sweepFee(ctx context.Context, a sweepArgs, tx *wire.MsgTx, prevs []*wire.TxOut) (int64, error) {
+// fee policy, on the transaction's estimated signed size (as Electrum's
+// estimated_size: an uncompressed public key is 32 bytes longer than the
+// compressed one the size estimate assumes); above the caps it is refused
+// unless allowed.
+func (s *sendSide) sweepFee(ctx context.Context, a sweepArgs, tx *wire.MsgTx, prevs []*wire.TxOut, uncompressed int) (int64, error) {
 	if a.Fee.Set {
 		return a.Fee.Sats, s.checkFee(a.Fee.Sats, a.AllowHighFee)
 	}
-	size := int64(s.d.engine.Coin().Signer.EstimateSize(tx, prevs, nil))
+	size := int64(s.d.engine.Coin().Signer.EstimateSize(tx, prevs, nil)) + 32*int64(uncompressed)
 	var rate int64
 	if a.FeeRate.Set {
 		r, err := feeRateKvB(a.FeeRate, "feerate")

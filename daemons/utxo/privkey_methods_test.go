@@ -173,7 +173,7 @@ func TestSignTransactionWithPrivkey(t *testing.T) {
 // the total, fee and feerate together, bad keys.
 func TestSweep(t *testing.T) {
 	a := newTestKey(t, params.P2WPKH, true)
-	b := newTestKey(t, params.P2PKH, true)
+	b := newTestKey(t, params.P2PKH, false) // uncompressed: 32 more bytes the fee must pay for
 	fund := wire.NewMsgTx(2)
 	fund.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{7}}, nil, nil))
 	fund.AddTxOut(wire.NewTxOut(100_000, a.script))
