@@ -197,4 +197,3 @@ func TestElectrumNetworkCommands(t *testing.T) {
 		t.Fatalf("getservers = %v, want 127.0.0.1 with t=%s", servers, port)
 	}
 }
-
