@@ -211,6 +211,7 @@ func (s *sendSide) signWithPrivkey(ctx context.Context, _ *base.Call, a signWith
 	}
 	defer keys.zero()
 	prevs := make([]*wire.TxOut, len(tx.TxIn))
+	prevTxs := make([]*wire.MsgTx, len(tx.TxIn))
 	signWith := make([]*btcec.PrivateKey, len(tx.TxIn))
 	for i, in := range tx.TxIn {
 		if p != nil {
@@ -222,7 +223,7 @@ func (s *sendSide) signWithPrivkey(ctx context.Context, _ *base.Call, a signWith
 			continue
 		}
 		if prevs[i] == nil {
-			if prevs[i], err = s.d.prevOutput(ctx, in.PreviousOutPoint); err != nil {
+			if prevTxs[i], prevs[i], err = s.d.prevOutput(ctx, in.PreviousOutPoint); err != nil {
 				return nil, err
 			}
 		}
@@ -245,9 +246,17 @@ func (s *sendSide) signWithPrivkey(ctx context.Context, _ *base.Call, a signWith
 				return nil, err
 			}
 		}
-		if prevs[i] != nil && p.Inputs[i].WitnessUtxo == nil && p.Inputs[i].NonWitnessUtxo == nil &&
-			len(p.Inputs[i].FinalScriptSig) == 0 && len(p.Inputs[i].FinalScriptWitness) == 0 {
-			p.Inputs[i].WitnessUtxo = prevs[i]
+		pin := &p.Inputs[i]
+		if prevs[i] != nil && pin.WitnessUtxo == nil && pin.NonWitnessUtxo == nil &&
+			len(pin.FinalScriptSig) == 0 && len(pin.FinalScriptWitness) == 0 {
+			// BIP174: the whole previous transaction for a legacy input,
+			// the output for a segwit (or p2sh-wrapped) one.
+			switch txscript.GetScriptClass(prevs[i].PkScript) {
+			case txscript.WitnessV0PubKeyHashTy, txscript.WitnessV0ScriptHashTy, txscript.WitnessV1TaprootTy, txscript.ScriptHashTy:
+				pin.WitnessUtxo = prevs[i]
+			default:
+				pin.NonWitnessUtxo = prevTxs[i]
+			}
 		}
 	}
 	if p.IsComplete() {
@@ -271,12 +280,12 @@ func psbtInputPrevOut(p *psbt.Packet, i int) *wire.TxOut {
 	return pin.WitnessUtxo
 }
 
-// prevOutput looks the output op up: in the wallets' records, else on the
-// node. nil when neither knows it.
-func (d *Daemon) prevOutput(ctx context.Context, op wire.OutPoint) (*wire.TxOut, error) {
+// prevOutput looks the output op up, with its transaction: in the wallets'
+// records, else on the node. nil when neither knows it.
+func (d *Daemon) prevOutput(ctx context.Context, op wire.OutPoint) (*wire.MsgTx, *wire.TxOut, error) {
 	tx, _, found, err := d.engine.Transaction(ctx, op.Hash)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !found && d.backend != nil {
 		info, err := d.backend.Transaction(ctx, op.Hash)
@@ -285,13 +294,13 @@ func (d *Daemon) prevOutput(ctx context.Context, op wire.OutPoint) (*wire.TxOut,
 			tx = info.Tx
 		case errors.Is(err, chain.ErrNotFound):
 		default:
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if tx == nil || int(op.Index) >= len(tx.TxOut) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return tx.TxOut[op.Index], nil
+	return tx, tx.TxOut[op.Index], nil
 }
 
 // psbtOfRaw makes a PSBT of a raw transaction: its inputs already signed

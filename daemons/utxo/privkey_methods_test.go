@@ -134,7 +134,8 @@ func TestSignTransactionWithPrivkey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("half-signed result %q: %v", half, err)
 	}
-	if len(p.Inputs[0].FinalScriptWitness) == 0 || len(p.Inputs[1].FinalScriptSig) > 0 || p.Inputs[1].WitnessUtxo == nil {
+	if len(p.Inputs[0].FinalScriptWitness) == 0 || len(p.Inputs[1].FinalScriptSig) > 0 ||
+		p.Inputs[1].NonWitnessUtxo == nil || p.Inputs[1].NonWitnessUtxo.TxHash() != fid {
 		t.Fatalf("half-signed PSBT: input 0 final %x, input 1 final %x", p.Inputs[0].FinalScriptWitness, p.Inputs[1].FinalScriptSig)
 	}
 	var full string
