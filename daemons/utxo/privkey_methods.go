@@ -247,10 +247,11 @@ func (s *sendSide) signWithPrivkey(ctx context.Context, _ *base.Call, a signWith
 			}
 		}
 		pin := &p.Inputs[i]
-		if prevs[i] != nil && pin.WitnessUtxo == nil && pin.NonWitnessUtxo == nil &&
-			len(pin.FinalScriptSig) == 0 && len(pin.FinalScriptWitness) == 0 {
+		if prevs[i] != nil && pin.WitnessUtxo == nil && pin.NonWitnessUtxo == nil {
 			// BIP174: the whole previous transaction for a legacy input,
-			// the output for a segwit (or p2sh-wrapped) one.
+			// the output for a segwit (or p2sh-wrapped) one; a finalizer
+			// keeps them, and Electrum needs them to see an input is
+			// complete.
 			switch txscript.GetScriptClass(prevs[i].PkScript) {
 			case txscript.WitnessV0PubKeyHashTy, txscript.WitnessV0ScriptHashTy, txscript.WitnessV1TaprootTy, txscript.ScriptHashTy:
 				pin.WitnessUtxo = prevs[i]
@@ -326,8 +327,14 @@ func psbtOfRaw(tx *wire.MsgTx) (*psbt.Packet, error) {
 
 // finalizeInput records a signed input's scripts as the PSBT input's final
 // ones.
+//
+// A native segwit input gets an empty final scriptSig, as Electrum writes
+// it: Electrum counts an input complete only with both.
 func finalizeInput(pin *psbt.PInput, in *wire.TxIn) error {
 	pin.FinalScriptSig = in.SignatureScript
+	if pin.FinalScriptSig == nil {
+		pin.FinalScriptSig = []byte{}
+	}
 	if len(in.Witness) > 0 {
 		var buf bytes.Buffer
 		if err := wire.WriteVarInt(&buf, 0, uint64(len(in.Witness))); err != nil {

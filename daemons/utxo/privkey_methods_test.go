@@ -96,8 +96,9 @@ func decodeHexTx(t *testing.T, s string) *wire.MsgTx {
 // an uncompressed p2pkh output (prevouts looked up on the backend) is
 // signed input by input: one key gives a PSBT with that input finalized,
 // the other key on that PSBT completes it (raw hex), and the signatures
-// verify. A key of another address signs nothing; bad keys are -32602
-// without echoing the key.
+// verify; Electrum (python3-electrum) completes the half-signed PSBT too.
+// A key of another address signs nothing; bad keys are -32602 without
+// echoing the key.
 func TestSignTransactionWithPrivkey(t *testing.T) {
 	a := newTestKey(t, params.P2WPKH, true)
 	b := newTestKey(t, params.P2PKH, false)
@@ -138,6 +139,20 @@ func TestSignTransactionWithPrivkey(t *testing.T) {
 		p.Inputs[1].NonWitnessUtxo == nil || p.Inputs[1].NonWitnessUtxo.TxHash() != fid {
 		t.Fatalf("half-signed PSBT: input 0 final %x, input 1 final %x", p.Inputs[0].FinalScriptWitness, p.Inputs[1].FinalScriptSig)
 	}
+	// Electrum itself reads the half-signed PSBT and completes it.
+	out, err := exec.Command("/usr/bin/python3", "-c", `
+import sys, asyncio, tempfile
+from electrum import constants
+constants.set_regtest()
+from electrum.commands import Commands
+from electrum.simple_config import SimpleConfig
+c = Commands(config=SimpleConfig({'electrum_path': tempfile.mkdtemp()}))
+print(asyncio.run(c.signtransaction_with_privkey(sys.argv[1], sys.argv[2])))`, half, b.export).Output()
+	if err != nil {
+		t.Fatalf("python3-electrum: %v", err)
+	}
+	verifyAll(t, decodeHexTx(t, strings.TrimSpace(string(out))), map[wire.OutPoint]*wire.TxOut{
+		{Hash: fid, Index: 0}: funding.TxOut[0], {Hash: fid, Index: 1}: funding.TxOut[1]})
 	var full string
 	c.result(&full, "signtransaction_with_privkey", half, b.export)
 	tx := decodeHexTx(t, full)
