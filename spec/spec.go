@@ -45,6 +45,10 @@ const (
 	// "Dynamic fee estimates not available"): the fee policy needs the
 	// node's estimate and there is none.
 	NoFeeEstimates Code = -32015
+	// BackendUnsupported (beyond Bitcart, where these commands always have
+	// an Electrum network): the command needs data the daemon's chain
+	// backend does not serve (getservers, getmerkle on a node backend).
+	BackendUnsupported Code = -32016
 )
 
 // Cataloged reports whether code must appear in every served catalog. Only

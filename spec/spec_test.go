@@ -17,6 +17,7 @@ func TestCatalogHasContractCodes(t *testing.T) {
 		InvalidLightningInv: "InvalidLightningInvoiceError", NoPathFound: "NoPathFoundError",
 		LightningUnsupp: "LightningUnsupportedError", InvoiceNotFound: "InvoiceNotFoundError",
 		WalletVersionMism: "WalletVersionMismatchError", NoConfigKey: "NoConfigKeyError",
+		NoFeeEstimates: "NoFeeEstimatesError", BackendUnsupported: "BackendUnsupportedError",
 	}
 	for _, coin := range []string{"btc", "bch", "ltc"} {
 		c, err := Load(coin, false)

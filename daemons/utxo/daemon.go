@@ -382,6 +382,7 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrInvalidExpiry, Code: spec.InvalidParams},
 		{Target: wallet.ErrTooManyWallets, Code: spec.LoadingWallet},
 		{Target: wallet.ErrStoreVersion, Code: spec.WalletVersionMism},
+		{Target: errBackendUnsupported, Code: spec.BackendUnsupported},
 		// A node's refusal: uncataloged, so the SDK shows the node's reason.
 		{Target: chain.ErrRejected, Code: spec.Internal},
 		{Target: wallet.ErrNotSynced, Code: spec.Internal},

@@ -27,6 +27,8 @@ func (d *Daemon) methods() (*base.Table, error) {
 		d.electronCashMethods(&b)
 	} else {
 		lightningMethods(&b)
+		d.privkeyMethods(&b)
+		d.networkMethods(&b)
 	}
 	return b.Table()
 }
