@@ -30,7 +30,18 @@ type Store struct {
 // Open opens (creating if needed) the store file at path, creating its
 // directory with mode 0700. It fails after a timeout if another process
 // holds the file.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// Options adjust a store; the zero value is what the daemon uses.
+type Options struct {
+	// NoSync skips the fsync of each commit: a crash may lose or corrupt
+	// the file. Only for tools that write a store in bulk and call Sync
+	// at the end (the load tool's offline wallets); never for a daemon.
+	NoSync bool
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -38,6 +49,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
+	db.NoSync = o.NoSync
 	// A batch waits this long for more writers before committing: long
 	// enough to share an fsync among concurrent requests, short enough not
 	// to dominate their latency (bbolt's default is 10ms).
@@ -73,6 +85,9 @@ func (s *Store) Batch(ctx context.Context, fn func(wallet.KV) error) error {
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
+
+// Sync flushes the file to disk (what every commit does unless NoSync).
+func (s *Store) Sync() error { return s.db.Sync() }
 
 type kv struct {
 	tx *bolt.Tx
