@@ -107,10 +107,10 @@ func (n *tipNode) Start(context.Context) (<-chan chain.Event, error) {
 	n.events <- chain.Event{Kind: chain.EventConnected, Tip: n.tip}
 	return n.events, nil
 }
-func (n *tipNode) Close() error                                             { return nil }
-func (n *tipNode) Connected() bool                                          { return true }
-func (n *tipNode) Watch(context.Context, [][]byte, []wire.OutPoint) error   { return nil }
-func (n *tipNode) Tip(context.Context) (chain.BlockRef, error)              { return n.tip, nil }
+func (n *tipNode) Close() error                                              { return nil }
+func (n *tipNode) Connected() bool                                           { return true }
+func (n *tipNode) Watch(context.Context, [][]byte, []wire.OutPoint) error    { return nil }
+func (n *tipNode) Tip(context.Context) (chain.BlockRef, error)               { return n.tip, nil }
 func (n *tipNode) History(context.Context, [][]byte) ([]chain.TxInfo, error) { return nil, nil }
 func (n *tipNode) BlockAt(_ context.Context, h int32) (chain.BlockRef, error) {
 	if h == n.tip.Height {
