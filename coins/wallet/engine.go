@@ -149,6 +149,7 @@ type Engine struct {
 	index   map[string][]scriptRef     // pkScript → owners
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
 	wallets map[string]*tracked
+	byNum   map[uint32]*tracked   // the same wallets by number
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
 	moved   chan struct{} // closed and replaced whenever the cursor moves
@@ -309,7 +310,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.RetryBackoff <= 0 {
 		cfg.RetryBackoff = DefaultRetryBackoff
 	}
-	from, err := migrate(ctx, cfg.Store)
+	from, err := migrate(ctx, cfg.Store, cfg.Net)
 	if err != nil {
 		return nil, err
 	}
@@ -317,24 +318,26 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
+		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
 	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
 	err = cfg.Store.View(ctx, func(kv KV) error {
-		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
+		var err error
+		if e.cursor, err = getCursor(kv); err != nil {
 			return err
 		}
 		if err := kv.Scan(bWallets, nil, nil, func(k, v []byte) error {
 			var rec walletRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
+			if err := decodeRec(v, &rec); err != nil {
 				return err
 			}
 			t := newTracked(rec)
 			e.wallets[rec.ID] = t
-			gaps[t] = storedGap(kv, rec.ID)
+			e.byNum[rec.Num] = t
+			gaps[t] = storedGap(kv, t)
 			return nil
 		}); err != nil {
 			return err
@@ -342,15 +345,15 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		// The script index is derived from the address records; each ref
 		// shares its wallet's id string.
 		if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
-			t := e.wallets[string(k[:walletIDLen])]
+			t := e.byNum[binary.BigEndian.Uint32(k)]
 			if t == nil {
 				return nil
 			}
 			var a addrRecord
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeRec(v, &a); err != nil {
 				return err
 			}
-			ref := scriptRef{Wallet: t.rec.ID, Change: k[walletIDLen] == 1, Index: binary.BigEndian.Uint32(k[walletIDLen+1:])}
+			ref := scriptRef{Wallet: t.rec.ID, Change: k[numLen] == 1, Index: binary.BigEndian.Uint32(k[numLen+1:])}
 			e.index[string(a.PkScript)] = append(e.index[string(a.PkScript)], ref)
 			return nil
 		}); err != nil {
@@ -360,7 +363,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		// their window now: blocks applied during catch-up are kept for
 		// their backfill.
 		if err := kv.Scan(bBackfill, nil, nil, func(k, _ []byte) error {
-			if t := e.wallets[string(k[:walletIDLen])]; t != nil {
+			if t := e.byNum[binary.BigEndian.Uint32(k)]; t != nil {
 				e.windows[t] = struct{}{}
 			}
 			return nil
@@ -369,23 +372,24 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		return kv.Scan(bUTXOs, nil, nil, func(k, v []byte) error {
 			var u utxoRecord
-			if err := json.Unmarshal(v, &u); err != nil {
+			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
-			id := string(k[:walletIDLen])
+			t := e.byNum[binary.BigEndian.Uint32(k)]
+			if t == nil {
+				return nil
+			}
 			if u.SpentHeight == 0 {
-				op := outpointFromKey(k[walletIDLen:])
-				e.owned[op] = append(e.owned[op], id)
+				op := outpointFromKey(k[numLen:])
+				e.owned[op] = append(e.owned[op], t.rec.ID)
 			}
-			if t := e.wallets[id]; t != nil {
-				g := used[t]
-				if u.Change {
-					g.change = max(g.change, u.Index+1)
-				} else {
-					g.recv = max(g.recv, u.Index+1)
-				}
-				used[t] = g
+			g := used[t]
+			if u.Change {
+				g.change = max(g.change, u.Index+1)
+			} else {
+				g.recv = max(g.recv, u.Index+1)
 			}
+			used[t] = g
 			return nil
 		})
 	})
@@ -824,15 +828,27 @@ func (e *Engine) register(ctx context.Context, t *tracked, ks []newKey, h [32]by
 	if n >= e.cfg.MaxWallets {
 		return ErrTooManyWallets
 	}
+	var num uint64
 	err := e.update(ctx, func(s kvs) error {
 		kv := s.disk
 		if t.diskless {
 			kv = s.mem
 		}
-		if err := storeKeys(kv, id, ks); err != nil {
+		// Numbers come from the durable store, so a diskless wallet's
+		// number stays unique when it moves there.
+		var err error
+		if num, err = s.disk.NextSequence(bNums); err != nil {
 			return err
 		}
-		if err := addBackfill(kv, id, ks); err != nil {
+		if num > maxWalletNum {
+			return ErrTooManyWallets
+		}
+		rec := t.rec
+		rec.Num = uint32(num)
+		if err := e.storeKeys(kv, rec.Num, ks); err != nil {
+			return err
+		}
+		if err := addBackfill(kv, rec.Num, ks); err != nil {
 			return err
 		}
 		last, err := lastSeq(s)
@@ -842,13 +858,15 @@ func (e *Engine) register(ctx context.Context, t *tracked, ks []newKey, h [32]by
 		if err := kv.Put(bPolls, []byte(id), u64(last)); err != nil {
 			return err
 		}
-		return putJSON(kv, bWallets, []byte(id), t.rec)
+		return putRec(kv, bWallets, numKey(rec.Num), rec)
 	})
 	if err != nil {
 		return err
 	}
+	t.rec.Num = uint32(num)
 	e.mu.Lock()
 	e.wallets[id] = t
+	e.byNum[t.rec.Num] = t
 	e.rememberKey(t, h, private)
 	e.indexLocked(id, ks)
 	e.mu.Unlock()
@@ -908,27 +926,86 @@ func (e *Engine) indexKeys(id string, ks []newKey) {
 	e.indexLocked(id, ks)
 }
 
-// storeKeys records a wallet's keys; the script index is rebuilt from
-// them at start-up.
-func storeKeys(kv KV, id string, ks []newKey) error {
+// maxWalletNum bounds wallet numbers (the script index packs them in 31
+// bits).
+const maxWalletNum = 1<<31 - 1
+
+// storeKeys records wallet num's keys; the script index is rebuilt from
+// them at start-up. An address that is its script's own encoding is not
+// stored (getAddr derives it).
+func (e *Engine) storeKeys(kv KV, num uint32, ks []newKey) error {
 	for _, k := range ks {
-		if err := putJSON(kv, bAddrs, key([]byte(id), chainByte(k.change), u32(k.index)),
-			addrRecord{Address: k.k.Address, PkScript: k.k.PkScript, PubKey: k.k.PubKey}); err != nil {
+		a := addrRecord{Address: k.k.Address, PkScript: k.k.PkScript, PubKey: k.k.PubKey}
+		if own, ok := e.cfg.Net.AddressFromScript(a.PkScript); ok && own == a.Address {
+			a.own = true
+		}
+		if err := putRec(kv, bAddrs, addrKey(num, k.change, k.index), a); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// addrKey is the key of an address record (and of its backfill row).
+func addrKey(num uint32, change bool, index uint32) []byte {
+	return key(numKey(num), chainByte(change), u32(index))
+}
+
+// getAddr reads an address record, deriving its address when the record
+// does not hold it.
+func (e *Engine) getAddr(kv KV, k []byte) (addrRecord, bool, error) {
+	var a addrRecord
+	found, err := getRec(kv, bAddrs, k, &a)
+	if err != nil || !found {
+		return a, found, err
+	}
+	e.fillAddr(&a)
+	return a, true, nil
+}
+
+// fillAddr sets the address of a decoded record that does not hold it.
+func (e *Engine) fillAddr(a *addrRecord) {
+	if a.Address == "" {
+		a.Address, _ = e.cfg.Net.AddressFromScript(a.PkScript)
+	}
+}
+
 // addBackfill records that the history of keys is to be fetched and
 // applied.
-func addBackfill(kv KV, id string, ks []newKey) error {
+func addBackfill(kv KV, num uint32, ks []newKey) error {
 	for _, k := range ks {
-		if err := kv.Put(bBackfill, key([]byte(id), chainByte(k.change), u32(k.index)), k.k.PkScript); err != nil {
+		if err := kv.Put(bBackfill, addrKey(num, k.change, k.index), k.k.PkScript); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// numOf returns the number of tracked wallet id (0, which no wallet has,
+// when it is not tracked).
+func (e *Engine) numOf(id string) uint32 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if t := e.wallets[id]; t != nil {
+		return t.rec.Num
+	}
+	return 0
+}
+
+// wk is the key prefix of tracked wallet id's records.
+func (e *Engine) wk(id string) []byte { return numKey(e.numOf(id)) }
+
+// wk is the key prefix of the wallet's records.
+func (t *tracked) wk() []byte { return numKey(t.rec.Num) }
+
+// idOf returns the id of wallet number num ("" when not tracked).
+func (e *Engine) idOf(num uint32) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if t := e.byNum[num]; t != nil {
+		return t.rec.ID
+	}
+	return ""
 }
 
 // publicMaterial rebuilds a wallet's public key material from its stored

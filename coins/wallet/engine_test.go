@@ -80,7 +80,22 @@ type env struct {
 	rec   *recorder
 	net   *params.Network
 	path  string
-	now   time.Time
+	nowMu sync.Mutex
+	now   time.Time // the engine's clock: read with clock, set with setNow
+}
+
+// clock is the engine's current time.
+func (ev *env) clock() time.Time {
+	ev.nowMu.Lock()
+	defer ev.nowMu.Unlock()
+	return ev.now
+}
+
+// setNow moves the engine's clock.
+func (ev *env) setNow(t time.Time) {
+	ev.nowMu.Lock()
+	defer ev.nowMu.Unlock()
+	ev.now = t
 }
 
 func newEnv(t *testing.T, path string, fc *fakeChain) *env {
@@ -92,7 +107,7 @@ func newEnv(t *testing.T, path string, fc *fakeChain) *env {
 	}
 	ev := &env{t: t, chain: fc, store: st, rec: &recorder{}, net: net, path: path, now: time.Unix(1.7e9, 0)}
 	ev.eng, err = wallet.New(context.Background(), wallet.Config{Net: net, Store: st, Backend: fc,
-		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second,
+		Publish: ev.rec.publish, Now: ev.clock, SyncTimeout: 5 * time.Second,
 		PollingCap: wallet.DefaultPollingCap})
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +253,7 @@ func TestExpiryAndLatePayment(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := w.AddRequest(ctx, 1000, "", 60, false)
-	ev.now = ev.now.Add(61 * time.Second)
+	ev.setNow(ev.clock().Add(61 * time.Second))
 	got, _ := w.GetRequest(ctx, req.ID)
 	if got.Status != wallet.StatusExpired || got.StatusStr != "Expired" {
 		t.Fatalf("expired: %+v", got)

@@ -2,7 +2,7 @@ package wallet
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -16,7 +16,7 @@ import (
 func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestView, error) {
 	var v RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		pays, err := payments(kv, w.ID, r.PkScript)
+		pays, err := payments(kv, w.t.wk(), r.PkScript)
 		if err != nil {
 			return err
 		}
@@ -36,36 +36,40 @@ func (e *Engine) CheckIndexes(ctx context.Context) error {
 	index := map[string][]string{}
 	owned := map[wire.OutPoint][]string{}
 	recs := map[string]walletRecord{}
+	ids := map[uint32]string{}
 	err := e.view(ctx, func(s kvs) error {
 		for _, kv := range s.all() {
 			if err := kv.Scan(bWallets, nil, nil, func(_, v []byte) error {
 				var r walletRecord
-				if err := json.Unmarshal(v, &r); err != nil {
+				if err := decodeRec(v, &r); err != nil {
 					return err
 				}
 				recs[r.ID] = r
+				ids[r.Num] = r.ID
 				return nil
 			}); err != nil {
 				return err
 			}
+		}
+		for _, kv := range s.all() {
 			if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
 				var a addrRecord
-				if err := json.Unmarshal(v, &a); err != nil {
+				if err := decodeRec(v, &a); err != nil {
 					return err
 				}
-				index[string(a.PkScript)] = append(index[string(a.PkScript)], string(k[:walletIDLen]))
+				index[string(a.PkScript)] = append(index[string(a.PkScript)], ids[binary.BigEndian.Uint32(k)])
 				return nil
 			}); err != nil {
 				return err
 			}
 			if err := kv.Scan(bUTXOs, nil, nil, func(k, v []byte) error {
 				var u utxoRecord
-				if err := json.Unmarshal(v, &u); err != nil {
+				if err := decodeRec(v, &u); err != nil {
 					return err
 				}
 				if u.SpentHeight == 0 {
-					op := outpointFromKey(k[walletIDLen:])
-					owned[op] = append(owned[op], string(k[:walletIDLen]))
+					op := outpointFromKey(k[numLen:])
+					owned[op] = append(owned[op], ids[binary.BigEndian.Uint32(k)])
 				}
 				return nil
 			}); err != nil {
@@ -133,4 +137,26 @@ func SetBumpAttempts(n int) func() {
 	old := bumpAttempts
 	bumpAttempts = n
 	return func() { bumpAttempts = old }
+}
+
+// FrozenCoins lists the wallet's frozen coins.
+func (w *Wallet) FrozenCoins(ctx context.Context) ([]wire.OutPoint, error) {
+	f, err := w.frozen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wire.OutPoint, 0, len(f.coins))
+	for op := range f.coins {
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, nil
+}
+
+// SetMigrateChunk changes how many records a migration transaction
+// converts; the returned function restores it.
+func SetMigrateChunk(n int) func() {
+	old := migrateChunk
+	migrateChunk = n
+	return func() { migrateChunk = old }
 }

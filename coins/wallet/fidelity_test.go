@@ -32,7 +32,7 @@ func TestRequestURIAndArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := ev.now.Unix()
+	ts := ev.clock().Unix()
 	r, err := w.AddRequest(ctx, 150_000_000, "Salt & Pepper", 0, false)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -248,13 +249,13 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	err := e.update(ctx, func(s kvs) error {
 		for _, x := range exts {
 			kv := s.of(x.t.rec.ID)
-			if err := storeKeys(kv, x.t.rec.ID, x.ks); err != nil {
+			if err := e.storeKeys(kv, x.t.rec.Num, x.ks); err != nil {
 				return err
 			}
-			if err := addBackfill(kv, x.t.rec.ID, x.ks); err != nil {
+			if err := addBackfill(kv, x.t.rec.Num, x.ks); err != nil {
 				return err
 			}
-			if err := putJSON(kv, bWallets, []byte(x.t.rec.ID), x.rec); err != nil {
+			if err := putRec(kv, bWallets, x.t.wk(), x.rec); err != nil {
 				return err
 			}
 		}
@@ -376,7 +377,7 @@ func (a *applier) putRecords() error {
 		if sameCounters(r, &t.rec) {
 			continue
 		}
-		if err := putJSON(a.kv(t.rec.ID), bWallets, []byte(t.rec.ID), r); err != nil {
+		if err := putRec(a.kv(t.rec.ID), bWallets, t.wk(), r); err != nil {
 			return err
 		}
 	}
@@ -427,7 +428,7 @@ func (a *applier) placeHistory(txs []txAt) error {
 			continue
 		}
 		var rec blockRecord
-		found, err := getJSON(a.s.disk, bBlocks, u32(uint32(t.height)), &rec)
+		found, err := getRec(a.s.disk, bBlocks, u32(uint32(t.height)), &rec)
 		if err != nil {
 			return err
 		}
@@ -474,7 +475,7 @@ func (a *applier) recordInBlocks(txs []txAt) error {
 		}
 		for h, ids := range add {
 			var rec blockRecord
-			found, err := getJSON(kv, bBlocks, u32(uint32(h)), &rec)
+			found, err := getRec(kv, bBlocks, u32(uint32(h)), &rec)
 			if err != nil {
 				return err
 			}
@@ -489,7 +490,7 @@ func (a *applier) recordInBlocks(txs []txAt) error {
 				}
 			}
 			sort.Strings(rec.Txs)
-			if err := putJSON(kv, bBlocks, u32(uint32(h)), rec); err != nil {
+			if err := putRec(kv, bBlocks, u32(uint32(h)), rec); err != nil {
 				return err
 			}
 		}
@@ -504,7 +505,7 @@ func (a *applier) newBlock(b chain.BlockRef) error {
 	if err := a.putBlock(b); err != nil {
 		return err
 	}
-	if err := putJSON(kv, bMeta, []byte("cursor"), b); err != nil {
+	if err := putCursor(kv, b); err != nil {
 		return err
 	}
 	var notified uint32
@@ -547,7 +548,7 @@ func (a *applier) putBlock(b chain.BlockRef) error {
 		}
 		sort.Strings(txs[vol])
 		rec := blockRecord{Hash: b.Hash.String(), Prev: b.Prev.String(), Time: b.Time.Unix(), Txs: txs[vol]}
-		if err := putJSON(kv, bBlocks, u32(uint32(b.Height)), rec); err != nil {
+		if err := putRec(kv, bBlocks, u32(uint32(b.Height)), rec); err != nil {
 			return err
 		}
 	}
@@ -568,7 +569,7 @@ func (a *applier) putTx(w string, t txAt) error {
 	a.stored[vol][id] = true
 	kv := a.kv(w)
 	var rec txRecord
-	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+	found, err := getRec(kv, bTxs, hashKey(id), &rec)
 	if err != nil {
 		return err
 	}
@@ -587,7 +588,7 @@ func (a *applier) putTx(w string, t txAt) error {
 			rec.BlockHash = t.block.String()
 		}
 	}
-	return putJSON(kv, bTxs, hashKey(id), rec)
+	return putRec(kv, bTxs, hashKey(id), rec)
 }
 
 func isCoinbase(tx *wire.MsgTx) bool {
@@ -608,9 +609,9 @@ func (a *applier) credit(t txAt) error {
 			}
 			kv := a.kv(ref.Wallet)
 			op := wire.OutPoint{Hash: id, Index: uint32(i)}
-			k := key([]byte(ref.Wallet), outpointKey(op))
+			k := key(a.e.wk(ref.Wallet), outpointKey(op))
 			var u utxoRecord
-			found, err := getJSON(kv, bUTXOs, k, &u)
+			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
 				return err
 			}
@@ -623,7 +624,7 @@ func (a *applier) credit(t txAt) error {
 			if !found || t.height > 0 {
 				u.Height = t.height
 			}
-			if err := putJSON(kv, bUTXOs, k, u); err != nil {
+			if err := putRec(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
 			if err := a.walletTx(ref.Wallet, t); err != nil {
@@ -650,9 +651,9 @@ func (a *applier) debit(t txAt) error {
 		op := in.PreviousOutPoint
 		for _, w := range a.owners(op) {
 			kv := a.kv(w)
-			k := key([]byte(w), outpointKey(op))
+			k := key(a.e.wk(w), outpointKey(op))
 			var u utxoRecord
-			found, err := getJSON(kv, bUTXOs, k, &u)
+			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
 				return err
 			}
@@ -673,7 +674,7 @@ func (a *applier) debit(t txAt) error {
 				if _, err := a.removeTx(kv, *loser, false); err != nil {
 					return err
 				}
-				if found, err = getJSON(kv, bUTXOs, k, &u); err != nil {
+				if found, err = getRec(kv, bUTXOs, k, &u); err != nil {
 					return err
 				}
 				if !found {
@@ -685,7 +686,7 @@ func (a *applier) debit(t txAt) error {
 			}
 			u.SpentBy = id.String()
 			u.SpentHeight = t.height
-			if err := putJSON(kv, bUTXOs, k, u); err != nil {
+			if err := putRec(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
 			if err := a.walletTx(w, t); err != nil {
@@ -704,9 +705,9 @@ func (a *applier) debit(t txAt) error {
 func (a *applier) walletTx(w string, t txAt) error {
 	id := t.tx.TxHash()
 	kv := a.kv(w)
-	k := key([]byte(w), hashKey(id))
+	k := key(a.e.wk(w), hashKey(id))
 	var wt walletTx
-	found, err := getJSON(kv, bWalletTxs, k, &wt)
+	found, err := getRec(kv, bWalletTxs, k, &wt)
 	if err != nil {
 		return err
 	}
@@ -723,10 +724,10 @@ func (a *applier) walletTx(w string, t txAt) error {
 		wt.Height = t.height
 	}
 	a.touch(w, id)
-	if err := kv.Put(bTxWallets, key(hashKey(id), []byte(w)), []byte{}); err != nil {
+	if err := kv.Put(bTxWallets, key(hashKey(id), a.e.wk(w)), []byte{}); err != nil {
 		return err
 	}
-	return putJSON(kv, bWalletTxs, k, wt)
+	return putRec(kv, bWalletTxs, k, wt)
 }
 
 // amounts computes what tx pays to and spends from wallet w.
@@ -734,14 +735,14 @@ func (a *applier) amounts(w string, tx *wire.MsgTx) (received, sent int64, err e
 	id := tx.TxHash()
 	kv := a.kv(w)
 	for i := range tx.TxOut {
-		if kv.Get(bUTXOs, key([]byte(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+		if kv.Get(bUTXOs, key(a.e.wk(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
 			received += tx.TxOut[i].Value
 		}
 	}
 	if !isCoinbase(tx) {
 		for _, in := range tx.TxIn {
 			var u utxoRecord
-			ok, err := getJSON(kv, bUTXOs, key([]byte(w), outpointKey(in.PreviousOutPoint)), &u)
+			ok, err := getRec(kv, bUTXOs, key(a.e.wk(w), outpointKey(in.PreviousOutPoint)), &u)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -767,7 +768,7 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 
 func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	var rec txRecord
-	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+	found, err := getRec(kv, bTxs, hashKey(id), &rec)
 	if err != nil || !found {
 		return err
 	}
@@ -777,37 +778,37 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	}
 	rec.Height, rec.BlockHash = 0, ""
 	if !rec.Coinbase {
-		if err := putJSON(kv, bTxs, hashKey(id), rec); err != nil {
+		if err := putRec(kv, bTxs, hashKey(id), rec); err != nil {
 			return err
 		}
 	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
 		return err
 	}
-	wallets, err := txWallets(kv, id)
+	wallets, err := a.e.txWallets(kv, id)
 	if err != nil {
 		return err
 	}
 	for _, w := range wallets {
-		k := key([]byte(w), hashKey(id))
+		k := key(a.e.wk(w), hashKey(id))
 		if rec.Coinbase {
 			if err := kv.Delete(bWalletTxs, k); err != nil {
 				return err
 			}
 		} else {
 			var wt walletTx
-			if _, err := getJSON(kv, bWalletTxs, k, &wt); err != nil {
+			if _, err := getRec(kv, bWalletTxs, k, &wt); err != nil {
 				return err
 			}
 			wt.Height, wt.Verified = 0, false
-			if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
+			if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 				return err
 			}
 		}
 		for i, out := range tx.TxOut {
 			op := wire.OutPoint{Hash: id, Index: uint32(i)}
-			uk := key([]byte(w), outpointKey(op))
+			uk := key(a.e.wk(w), outpointKey(op))
 			var u utxoRecord
-			ok, err := getJSON(kv, bUTXOs, uk, &u)
+			ok, err := getRec(kv, bUTXOs, uk, &u)
 			if err != nil {
 				return err
 			}
@@ -821,7 +822,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 				a.removeOwner(op, w)
 			} else {
 				u.Height = 0
-				if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+				if err := putRec(kv, bUTXOs, uk, u); err != nil {
 					return err
 				}
 			}
@@ -831,15 +832,15 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		}
 		if !rec.Coinbase {
 			for _, in := range tx.TxIn {
-				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				uk := key(a.e.wk(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
 					return err
 				}
 				if ok && u.SpentBy == id.String() {
 					u.SpentHeight = 0
-					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+					if err := putRec(kv, bUTXOs, uk, u); err != nil {
 						return err
 					}
 					a.addOwner(in.PreviousOutPoint, w)
@@ -851,11 +852,16 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	return nil
 }
 
-// txWallets lists the wallets (of one store) a transaction touches.
-func txWallets(kv KV, id chainhash.Hash) ([]string, error) {
+// txWallets lists the tracked wallets (of one store) a transaction
+// touches.
+func (e *Engine) txWallets(kv KV, id chainhash.Hash) ([]string, error) {
 	var wallets []string
 	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
-		wallets = append(wallets, string(k[len(id):]))
+		if len(k) == len(id)+numLen {
+			if w := e.idOf(binary.BigEndian.Uint32(k[len(id):])); w != "" {
+				wallets = append(wallets, w)
+			}
+		}
 		return nil
 	})
 	return wallets, err
@@ -879,23 +885,22 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
 		for _, id := range ids {
 			kv := a.kv(w)
-			k := key([]byte(w), hashKey(id))
+			k := key(a.e.wk(w), hashKey(id))
 			var wt walletTx
-			found, err := getJSON(kv, bWalletTxs, k, &wt)
+			found, err := getRec(kv, bWalletTxs, k, &wt)
 			if err != nil {
 				return nil, err
 			}
 			if !found {
 				continue
 			}
-			notifiedKey := key([]byte("seen:"), k)
-			if kv.Get(bMeta, notifiedKey) == nil {
+			if kv.Get(bSeen, k) == nil {
 				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "new_transaction", "tx": id.String()})
 				if err != nil {
 					return nil, err
 				}
 				out = append(out, ev)
-				if err := kv.Put(bMeta, notifiedKey, []byte{1}); err != nil {
+				if err := kv.Put(bSeen, k, []byte{}); err != nil {
 					return nil, err
 				}
 			}
@@ -906,7 +911,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				}
 				out = append(out, ev)
 				wt.Verified = true
-				if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
+				if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 					return nil, err
 				}
 			}
@@ -953,7 +958,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		}
 		done[id] = true
 		var rec txRecord
-		found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+		found, err := getRec(kv, bTxs, hashKey(id), &rec)
 		if err != nil {
 			return known, err
 		}
@@ -971,16 +976,16 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
 			return known, err
 		}
-		wallets, err := txWallets(kv, id)
+		wallets, err := a.e.txWallets(kv, id)
 		if err != nil {
 			return known, err
 		}
 		for _, w := range wallets {
 			for i, out := range tx.TxOut {
 				op := wire.OutPoint{Hash: id, Index: uint32(i)}
-				uk := key([]byte(w), outpointKey(op))
+				uk := key(a.e.wk(w), outpointKey(op))
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
 					return known, err
 				}
@@ -1003,15 +1008,15 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 				}
 			}
 			for _, in := range tx.TxIn {
-				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				uk := key(a.e.wk(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
 					return known, err
 				}
 				if ok && u.SpentBy == id.String() {
 					u.SpentBy, u.SpentHeight = "", 0
-					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+					if err := putRec(kv, bUTXOs, uk, u); err != nil {
 						return known, err
 					}
 					a.addOwner(in.PreviousOutPoint, w)
@@ -1020,11 +1025,11 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 					}
 				}
 			}
-			wk := key([]byte(w), hashKey(id))
+			wk := key(a.e.wk(w), hashKey(id))
 			for _, del := range []struct {
 				bucket string
 				k      []byte
-			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), []byte(w))}, {bMeta, key([]byte("seen:"), wk)}} {
+			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), a.e.wk(w))}, {bSeen, wk}} {
 				if err := kv.Delete(del.bucket, del.k); err != nil {
 					return known, err
 				}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -156,7 +155,7 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 			return ErrGapLimit
 		}
 		req = newRequest(addr, script, idx, amount, memo, expiry, now)
-		return putRequest(kv, w.ID, req)
+		return putRequest(kv, t.wk(), req)
 	})
 	if err == nil || errors.Is(err, ErrGapLimit) {
 		t.scanFrom = max(t.scanFrom, scanFrom)
@@ -176,18 +175,19 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 	rec := t.rec
 	rec.NextRecv++
 	err = w.store().Batch(ctx, func(kv KV) error {
-		if kv.Get(bBackfill, key([]byte(w.ID), chainByte(false), u32(idx))) != nil {
+		ak := addrKey(rec.Num, false, idx)
+		if kv.Get(bBackfill, ak) != nil {
 			return errDeriveAhead // its history is not applied yet
 		}
-		var a addrRecord
-		if ok, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil || !ok {
+		a, ok, err := e.getAddr(kv, ak)
+		if err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
 		}
-		if err := putJSON(kv, bWallets, []byte(w.ID), rec); err != nil {
+		if err := putRec(kv, bWallets, t.wk(), rec); err != nil {
 			return err
 		}
 		req = newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
-		return putRequest(kv, w.ID, req)
+		return putRequest(kv, t.wk(), req)
 	})
 	if err != nil {
 		return Request{}, err
@@ -220,13 +220,13 @@ func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
 		return err
 	}
 	err = e.storeOf(t).Update(ctx, func(kv KV) error {
-		if err := storeKeys(kv, rec.ID, ks); err != nil {
+		if err := e.storeKeys(kv, rec.Num, ks); err != nil {
 			return err
 		}
-		if err := addBackfill(kv, rec.ID, ks); err != nil {
+		if err := addBackfill(kv, rec.Num, ks); err != nil {
 			return err
 		}
-		return putJSON(kv, bWallets, []byte(rec.ID), rec)
+		return putRec(kv, bWallets, t.wk(), rec)
 	})
 	if err != nil {
 		return err
@@ -243,16 +243,17 @@ func newRequest(addr string, script []byte, idx uint32, amount int64, memo strin
 		Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
 }
 
-// putRequest stores a request and retires its address.
-func putRequest(kv KV, walletID string, r Request) error {
-	if err := putJSON(kv, bRequests, key([]byte(walletID), []byte(r.ID)), r); err != nil {
+// putRequest stores a request of the wallet of key prefix wk and retires
+// its address.
+func putRequest(kv KV, wk []byte, r Request) error {
+	if err := putRec(kv, bRequests, key(wk, []byte(r.ID)), r); err != nil {
 		return err
 	}
-	return kv.Put(bReqAddr, key([]byte(walletID), r.PkScript), []byte(r.ID))
+	return kv.Put(bReqAddr, key(wk, r.PkScript), []byte(r.ID))
 }
 
-// bReqAddr maps walletID|pkScript → request id.
-const bReqAddr = "reqaddr"
+// bReqAddr maps num|pkScript → request id.
+const bReqAddr = "ra"
 
 // unusedAddress finds the first receiving address with no history and no
 // request (an imported wallet's addresses in Electrum's order). It also
@@ -260,39 +261,40 @@ const bReqAddr = "reqaddr"
 // it after its transaction committed (an address never becomes free
 // again, so later scans start there).
 func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, scanFrom uint32, err error) {
-	used, err := usedScripts(kv, t.rec.ID)
+	used, err := usedScripts(kv, t.wk())
 	if err != nil {
 		return "", 0, nil, 0, err
 	}
-	prefix := key([]byte(t.rec.ID), chainByte(false))
+	prefix := key(t.wk(), chainByte(false))
 	scanFrom = t.scanFrom
 	err = kv.Scan(bAddrs, prefix, key(prefix, u32(scanFrom)), func(k, v []byte) error {
 		var a addrRecord
-		if err := json.Unmarshal(v, &a); err != nil {
+		if err := decodeRec(v, &a); err != nil {
 			return err
 		}
 		i := uint32FromBytes(k[len(prefix):])
 		if t.deterministic() && i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
-		if used[string(a.PkScript)] || kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil {
+		if used[string(a.PkScript)] || kv.Get(bReqAddr, key(t.wk(), a.PkScript)) != nil {
 			if i == scanFrom {
 				scanFrom++
 			}
 			return nil
 		}
+		e.fillAddr(&a)
 		addr, script, idx = a.Address, a.PkScript, i
 		return ErrStopScan
 	})
 	return addr, idx, script, scanFrom, err
 }
 
-// usedScripts returns the scripts of wallet id that any output ever paid.
-func usedScripts(kv KV, id string) (map[string]bool, error) {
+// usedScripts returns the scripts of wallet wk that any output ever paid.
+func usedScripts(kv KV, wk []byte) (map[string]bool, error) {
 	used := map[string]bool{}
-	err := kv.Scan(bUTXOs, []byte(id), nil, func(_, v []byte) error {
+	err := kv.Scan(bUTXOs, wk, nil, func(_, v []byte) error {
 		var u utxoRecord
-		if err := json.Unmarshal(v, &u); err != nil {
+		if err := decodeRec(v, &u); err != nil {
 			return err
 		}
 		used[string(u.PkScript)] = true
@@ -301,22 +303,22 @@ func usedScripts(kv KV, id string) (map[string]bool, error) {
 	return used, err
 }
 
-// payments lists the outputs paying script in wallet id, confirmed first
+// payments lists the outputs paying script in wallet wk, confirmed first
 // by height, then mempool ones by first sight.
-func payments(kv KV, id string, script []byte) ([]payment, error) {
+func payments(kv KV, wk []byte, script []byte) ([]payment, error) {
 	var out []payment
-	err := kv.Scan(bUTXOs, []byte(id), nil, func(k, v []byte) error {
+	err := kv.Scan(bUTXOs, wk, nil, func(k, v []byte) error {
 		var u utxoRecord
-		if err := json.Unmarshal(v, &u); err != nil {
+		if err := decodeRec(v, &u); err != nil {
 			return err
 		}
 		if !bytes.Equal(u.PkScript, script) {
 			return nil
 		}
-		op := outpointFromKey(k[walletIDLen:])
+		op := outpointFromKey(k[numLen:])
 		p := payment{txid: op.Hash.String(), n: op.Index, value: u.Value, height: u.Height}
 		var wt walletTx
-		ok, err := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(op.Hash)), &wt)
+		ok, err := getRec(kv, bWalletTxs, key(wk, hashKey(op.Hash)), &wt)
 		if err != nil {
 			return err
 		}
@@ -499,7 +501,7 @@ func roundHalfEven(n, d int64) int64 {
 
 // markRequests queues the request on script (if any) for re-evaluation.
 func (a *applier) markRequests(w string, script []byte) error {
-	id := a.kv(w).Get(bReqAddr, key([]byte(w), script))
+	id := a.kv(w).Get(bReqAddr, key(a.e.wk(w), script))
 	if id == nil {
 		return nil
 	}
@@ -523,15 +525,17 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 	for _, k := range keys {
 		w, id := k[:walletIDLen], k[walletIDLen:]
 		kv := a.kv(w)
+		wk := a.e.wk(w)
+		rk := key(wk, []byte(id))
 		var r Request
-		found, err := getJSON(kv, bRequests, []byte(k), &r)
+		found, err := getRec(kv, bRequests, rk, &r)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
 			continue
 		}
-		pays, err := payments(kv, w, r.PkScript)
+		pays, err := payments(kv, wk, r.PkScript)
 		if err != nil {
 			return nil, err
 		}
@@ -545,7 +549,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 			continue
 		}
 		r.Status, r.Sent, r.TxHashes, r.Paid = v.Status, v.Sent, v.TxHashes, paid
-		if err := putJSON(kv, bRequests, []byte(k), r); err != nil {
+		if err := putRec(kv, bRequests, rk, r); err != nil {
 			return nil, err
 		}
 		if !changed {
@@ -564,7 +568,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 
 // storedPayments reads a request's payments from its recorded outputs with
 // their current heights, in chain order: O(payments), not O(wallet).
-func storedPayments(kv KV, id string, r Request) ([]payment, error) {
+func storedPayments(kv KV, wk []byte, r Request) ([]payment, error) {
 	out := make([]payment, 0, len(r.Paid))
 	for _, p := range r.Paid {
 		h, err := chainhash.NewHashFromStr(p.Tx)
@@ -572,7 +576,7 @@ func storedPayments(kv KV, id string, r Request) ([]payment, error) {
 			return nil, err
 		}
 		var u utxoRecord
-		ok, err := getJSON(kv, bUTXOs, key([]byte(id), outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u)
+		ok, err := getRec(kv, bUTXOs, key(wk, outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u)
 		if err != nil {
 			return nil, err
 		}
@@ -581,7 +585,7 @@ func storedPayments(kv KV, id string, r Request) ([]payment, error) {
 		}
 		pay := payment{txid: p.Tx, n: p.N, value: p.V, height: u.Height}
 		var wt walletTx
-		ok, err = getJSON(kv, bWalletTxs, key([]byte(id), hashKey(*h)), &wt)
+		ok, err = getRec(kv, bWalletTxs, key(wk, hashKey(*h)), &wt)
 		if err != nil {
 			return nil, err
 		}
@@ -609,7 +613,7 @@ func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, erro
 
 // evalRequest evaluates r inside a transaction.
 func (w *Wallet) evalRequest(kv KV, r Request) (*RequestView, error) {
-	pays, err := storedPayments(kv, w.ID, r)
+	pays, err := storedPayments(kv, w.t.wk(), r)
 	if err != nil {
 		return nil, err
 	}
@@ -669,7 +673,8 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 	var v *RequestView
 	err := w.store().View(ctx, func(kv KV) error {
 		var r Request
-		found, err := getJSON(kv, bRequests, key([]byte(w.ID), []byte(idOrAddr)), &r)
+		wk := w.t.wk()
+		found, err := getRec(kv, bRequests, key(wk, []byte(idOrAddr)), &r)
 		if err != nil {
 			return err
 		}
@@ -678,11 +683,11 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 			if perr != nil {
 				return ErrRequestNotFound
 			}
-			id := kv.Get(bReqAddr, key([]byte(w.ID), script))
+			id := kv.Get(bReqAddr, key(wk, script))
 			if id == nil {
 				return ErrRequestNotFound
 			}
-			if found, err = getJSON(kv, bRequests, key([]byte(w.ID), id), &r); err != nil {
+			if found, err = getRec(kv, bRequests, key(wk, id), &r); err != nil {
 				return err
 			}
 			if !found {
@@ -709,9 +714,9 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 	}
 	var views []*RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bRequests, []byte(w.ID), nil, func(_, v []byte) error {
+		return kv.Scan(bRequests, w.t.wk(), nil, func(_, v []byte) error {
 			var r Request
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := decodeRec(v, &r); err != nil {
 				return err
 			}
 			rv, err := w.evalRequest(kv, r)
@@ -739,7 +744,7 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 	found := false
 	err := w.store().Update(ctx, func(kv KV) error {
-		k := key([]byte(w.ID), []byte(id))
+		k := key(w.t.wk(), []byte(id))
 		found = kv.Get(bRequests, k) != nil
 		return kv.Delete(bRequests, k)
 	})
@@ -750,7 +755,7 @@ func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 func (w *Wallet) ClearRequests(ctx context.Context) error {
 	return w.store().Update(ctx, func(kv KV) error {
 		var ks [][]byte
-		if err := kv.Scan(bRequests, []byte(w.ID), nil, func(k, _ []byte) error {
+		if err := kv.Scan(bRequests, w.t.wk(), nil, func(k, _ []byte) error {
 			ks = append(ks, append([]byte(nil), k...))
 			return nil
 		}); err != nil {
