@@ -19,6 +19,7 @@
 package wallet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -146,7 +147,7 @@ type Engine struct {
 	// committed.
 	mu      sync.RWMutex
 	chainMu sync.Mutex
-	index   map[string][]scriptRef     // pkScript → owners
+	index   *scriptIndex               // pkScript → owners (candidates: see scriptIndex)
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
 	wallets map[string]*tracked
 	byNum   map[uint32]*tracked   // the same wallets by number
@@ -317,7 +318,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if from < SchemaVersion {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
+	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
 		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
@@ -342,19 +343,17 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}); err != nil {
 			return err
 		}
-		// The script index is derived from the address records; each ref
-		// shares its wallet's id string.
+		// The script index is derived from the address records.
 		if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
-			t := e.byNum[binary.BigEndian.Uint32(k)]
-			if t == nil {
+			num := binary.BigEndian.Uint32(k)
+			if e.byNum[num] == nil {
 				return nil
 			}
 			var a addrRecord
 			if err := decodeRec(v, &a); err != nil {
 				return err
 			}
-			ref := scriptRef{Wallet: t.rec.ID, Change: k[numLen] == 1, Index: binary.BigEndian.Uint32(k[numLen+1:])}
-			e.index[string(a.PkScript)] = append(e.index[string(a.PkScript)], ref)
+			e.index.add(a.PkScript, num, k[numLen] == 1, binary.BigEndian.Uint32(k[numLen+1:]))
 			return nil
 		}); err != nil {
 			return err
@@ -420,15 +419,12 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.cfg.Backend == nil {
 		return nil
 	}
-	scripts := e.allScripts()
 	events, err := e.cfg.Backend.Start(ctx)
 	if err != nil {
 		return err
 	}
-	if len(scripts) > 0 {
-		if err := e.watch(ctx, scripts, e.ownedOutpoints()); err != nil {
-			e.log.Warn("initial watch", "err", err)
-		}
+	if err := e.watchAll(ctx); err != nil {
+		e.log.Warn("initial watch", "err", err)
 	}
 	if !e.spawn(func() { e.follow(events) }) || !e.spawn(e.janitor) || !e.spawn(e.bg.run) {
 		return errors.New("wallet: engine closed")
@@ -474,14 +470,43 @@ func (e *Engine) Close() {
 	e.wg.Wait()
 }
 
-func (e *Engine) allScripts() [][]byte {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([][]byte, 0, len(e.index))
-	for s := range e.index {
-		out = append(out, []byte(s))
+// watchChunk is how many scripts watchAll hands the backend at once.
+const watchChunk = 10_000
+
+// watchAll adds every tracked script (read from the address records: the
+// index keeps none) and unspent outpoint to the backend's filter, a chunk
+// at a time.
+func (e *Engine) watchAll(ctx context.Context) error {
+	var chunk [][]byte
+	flush := func() error {
+		err := e.watch(ctx, chunk, nil)
+		chunk = chunk[:0]
+		return err
 	}
-	return out
+	err := e.view(ctx, func(s kvs) error {
+		for _, kv := range s.all() {
+			if err := kv.Scan(bAddrs, nil, nil, func(_, v []byte) error {
+				var a addrRecord
+				if err := decodeRec(v, &a); err != nil {
+					return err
+				}
+				if chunk = append(chunk, a.PkScript); len(chunk) == watchChunk {
+					return flush()
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return e.watch(ctx, nil, e.ownedOutpoints())
 }
 
 func (e *Engine) ownedOutpoints() []wire.OutPoint {
@@ -868,7 +893,7 @@ func (e *Engine) register(ctx context.Context, t *tracked, ks []newKey, h [32]by
 	e.wallets[id] = t
 	e.byNum[t.rec.Num] = t
 	e.rememberKey(t, h, private)
-	e.indexLocked(id, ks)
+	e.indexLocked(t.rec.Num, ks)
 	e.mu.Unlock()
 	e.windows[t] = struct{}{}
 	return nil
@@ -905,25 +930,56 @@ func deriveKeys(mat *keys.Material, rec *walletRecord, change bool, n int) ([]ne
 	return out, nil
 }
 
-// indexLocked adds keys to the in-memory script index. Caller holds mu.
-func (e *Engine) indexLocked(id string, ks []newKey) {
+// indexLocked adds wallet num's keys to the in-memory script index.
+// Caller holds mu.
+func (e *Engine) indexLocked(num uint32, ks []newKey) {
 	for _, k := range ks {
-		refs := e.index[string(k.k.PkScript)]
-		dup := false
-		for _, r := range refs {
-			dup = dup || r.Wallet == id
-		}
-		if !dup {
-			e.index[string(k.k.PkScript)] = append(refs, scriptRef{Wallet: id, Change: k.change, Index: k.index})
-		}
+		e.index.add(k.k.PkScript, num, k.change, k.index)
 	}
 }
 
-// indexKeys adds keys to the in-memory script index.
-func (e *Engine) indexKeys(id string, ks []newKey) {
+// indexKeys adds wallet num's keys to the in-memory script index.
+func (e *Engine) indexKeys(num uint32, ks []newKey) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.indexLocked(id, ks)
+	e.indexLocked(num, ks)
+}
+
+// candidates returns the index's candidate owners of script (see
+// scriptIndex), appended to buf.
+func (e *Engine) candidates(script []byte, buf []packedRef) []packedRef {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.index.candidates(script, buf)
+}
+
+// confirmRef reports whether the address record of r (in kv, the store of
+// r's wallet) holds script: whether the index's candidate is an owner.
+func confirmRef(kv KV, r packedRef, script []byte) (bool, error) {
+	var a addrRecord
+	found, err := getRec(kv, bAddrs, addrKey(r.num(), r.change(), r.index()), &a)
+	return found && bytes.Equal(a.PkScript, script), err
+}
+
+// walletRef returns t's reference for script, if script is one of its
+// addresses.
+func (e *Engine) walletRef(t *tracked, script []byte) (scriptRef, bool) {
+	var buf [2]packedRef
+	for _, c := range e.candidates(script, buf[:0]) {
+		if c.num() != t.rec.Num {
+			continue
+		}
+		ok := false
+		err := e.storeOf(t).View(context.Background(), func(kv KV) error {
+			var err error
+			ok, err = confirmRef(kv, c, script)
+			return err
+		})
+		if err == nil && ok {
+			return scriptRef{Wallet: t.rec.ID, Change: c.change(), Index: c.index()}, true
+		}
+	}
+	return scriptRef{}, false
 }
 
 // maxWalletNum bounds wallet numbers (the script index packs them in 31
@@ -997,6 +1053,13 @@ func (e *Engine) wk(id string) []byte { return numKey(e.numOf(id)) }
 
 // wk is the key prefix of the wallet's records.
 func (t *tracked) wk() []byte { return numKey(t.rec.Num) }
+
+// walletByNum returns tracked wallet number num (nil when not tracked).
+func (e *Engine) walletByNum(num uint32) *tracked {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.byNum[num]
+}
 
 // idOf returns the id of wallet number num ("" when not tracked).
 func (e *Engine) idOf(num uint32) string {

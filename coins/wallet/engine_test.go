@@ -632,3 +632,34 @@ func TestForcedRequestsPastTheGap(t *testing.T) {
 		t.Fatalf("after restart: %+v %v", r, err)
 	}
 }
+
+// TestIndexCandidatesAreConfirmed: the script index answers candidates (a
+// hash of the script), and a payment counts only for an owner whose address
+// record holds the script: a script the index maps to a wallet's address
+// by mistake (as a hash collision would) credits nothing.
+func TestIndexCandidatesAreConfirmed(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	fc.mine()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	w, err := ev.eng.Open(ctx, regtestWallet(t, "p2wpkh-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _ := ev.net.PkScript(regtestWallet(t, "standard-account-xpub").Receiving[0])
+	ev.eng.InjectScript(foreign, w.ID, false, 0)
+	if err := fc.Watch(ctx, [][]byte{foreign}, nil); err != nil {
+		t.Fatal(err)
+	}
+	own, _ := ev.net.PkScript(regtestWallet(t, "p2wpkh-account-xpub").Receiving[1])
+	fc.mine(payTx(foreign, 5_000, 1), payTx(own, 7_000, 2))
+	waitFor(t, func() bool { return ev.eng.Height() == 2 })
+	b, err := w.Balance(ctx)
+	if err != nil || b.Confirmed != 7_000 {
+		t.Fatalf("balance %+v %v: only the wallet's own script counts", b, err)
+	}
+	h, err := w.History(ctx)
+	if err != nil || len(h) != 1 || h[0].Received != 7_000 {
+		t.Fatalf("history %+v %v", h, err)
+	}
+}

@@ -451,18 +451,7 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 	delete(e.wallets, id)
 	delete(e.byNum, t.rec.Num)
 	for _, s := range scripts {
-		refs := e.index[string(s)]
-		kept := refs[:0:0]
-		for _, r := range refs {
-			if r.Wallet != id {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			delete(e.index, string(s))
-		} else {
-			e.index[string(s)] = kept
-		}
+		e.index.remove(s, t.rec.Num)
 	}
 	for _, op := range ops {
 		owners := e.owned[op]

@@ -189,7 +189,7 @@ func (w *Wallet) revealImported(ctx context.Context, opts ImportOptions) error {
 	}
 	t.rec.NextRecv, t.rec.NextChange, t.rec.DerivedRecv = rec.NextRecv, rec.NextChange, rec.DerivedRecv
 	if len(ks) > 0 {
-		e.indexKeys(w.ID, ks)
+		e.indexKeys(t.rec.Num, ks)
 		e.windowsApplied(nil, []*tracked{t})
 	}
 	return nil

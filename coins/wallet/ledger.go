@@ -37,6 +37,18 @@ type txAt struct {
 	height int32
 	block  *chainhash.Hash
 	time   time.Time
+	// id caches the txid (see txid): most transactions of a block are
+	// nobody's, and hashing them is most of what they cost.
+	id     chainhash.Hash
+	hashed bool
+}
+
+// txid returns the transaction's id, hashing it once.
+func (t *txAt) txid() chainhash.Hash {
+	if !t.hashed {
+		t.id, t.hashed = t.tx.TxHash(), true
+	}
+	return t.id
 }
 
 // batch is one atomic application.
@@ -75,13 +87,13 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 				return err
 			}
 		}
-		for _, t := range txs {
-			if err := a.credit(t); err != nil {
+		for i := range txs {
+			if err := a.credit(&txs[i]); err != nil {
 				return err
 			}
 		}
-		for _, t := range txs {
-			if err := a.debit(t); err != nil {
+		for i := range txs {
+			if err := a.debit(&txs[i]); err != nil {
 				return err
 			}
 		}
@@ -131,7 +143,7 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	if len(a.newOwned) > 0 {
 		e.bg.watchOutpoints(a.newOwned)
 	}
-	if needs := e.gapNeeds(txs); len(needs) > 0 {
+	if needs := a.gaps; len(needs) > 0 {
 		if err := e.extendGaps(ctx, needs, txs); err != nil {
 			// The payments are recorded; the extension is retried (and
 			// redone at start-up if the process dies first).
@@ -169,29 +181,22 @@ func unlockAll(ts []*tracked) {
 // receiving and change index (0: none).
 type gapUse struct{ recv, change uint32 }
 
-// gapNeeds returns how far txs use the addresses of deterministic wallets.
-func (e *Engine) gapNeeds(txs []txAt) map[*tracked]gapUse {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	needs := map[*tracked]gapUse{}
-	for _, t := range txs {
-		for _, out := range t.tx.TxOut {
-			for _, ref := range e.index[string(out.PkScript)] {
-				w := e.wallets[ref.Wallet]
-				if w == nil || !w.deterministic() {
-					continue
-				}
-				u := needs[w]
-				if ref.Change {
-					u.change = max(u.change, ref.Index+1)
-				} else {
-					u.recv = max(u.recv, ref.Index+1)
-				}
-				needs[w] = u
-			}
-		}
+// useAddress notes that an output paid address r of wallet t: the gap
+// limit of deterministic wallets is extended past it after the commit.
+func (a *applier) useAddress(t *tracked, r packedRef) {
+	if !t.deterministic() {
+		return
 	}
-	return needs
+	if a.gaps == nil {
+		a.gaps = map[*tracked]gapUse{}
+	}
+	u := a.gaps[t]
+	if r.change() {
+		u.change = max(u.change, r.index()+1)
+	} else {
+		u.recv = max(u.recv, r.index()+1)
+	}
+	a.gaps[t] = u
 }
 
 // extendGaps keeps the gap limit (the wallet's own receiving gap limit,
@@ -269,7 +274,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	for _, x := range exts {
 		x.t.rec.NextRecv, x.t.rec.NextChange, x.t.rec.DerivedRecv = x.rec.NextRecv, x.rec.NextChange, x.rec.DerivedRecv
 		if len(x.ks) > 0 {
-			e.indexLocked(x.t.rec.ID, x.ks)
+			e.indexLocked(x.t.rec.Num, x.ks)
 			backfill = append(backfill, x.t)
 		}
 	}
@@ -311,7 +316,10 @@ type applier struct {
 	// confirmed are history txs placed in a block the engine applied:
 	// their txids join that block's record (for rollback).
 	confirmed map[chainhash.Hash]txAt
-	logged    []Event
+	// gaps is how far the batch's outputs use deterministic wallets'
+	// chains (their gap limits are extended after the commit).
+	gaps   map[*tracked]gapUse
+	logged []Event
 }
 
 func newApplier(e *Engine, s kvs) *applier {
@@ -557,8 +565,8 @@ func (a *applier) putBlock(b chain.BlockRef) error {
 
 // putTx stores the raw transaction and its place in the chain in the
 // store of wallet w (once per store and batch).
-func (a *applier) putTx(w string, t txAt) error {
-	id := t.tx.TxHash()
+func (a *applier) putTx(w string, t *txAt) error {
+	id := t.txid()
 	vol := a.e.isDiskless(w)
 	if a.stored == nil {
 		a.stored = map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
@@ -597,19 +605,27 @@ func isCoinbase(tx *wire.MsgTx) bool {
 }
 
 // credit records the tx's outputs that pay tracked scripts.
-func (a *applier) credit(t txAt) error {
-	id := t.tx.TxHash()
+func (a *applier) credit(t *txAt) error {
+	var buf [2]packedRef
 	for i, out := range t.tx.TxOut {
-		a.e.mu.RLock()
-		refs := a.e.index[string(out.PkScript)]
-		a.e.mu.RUnlock()
-		for _, ref := range refs {
+		for _, c := range a.e.candidates(out.PkScript, buf[:0]) {
+			owner := a.e.walletByNum(c.num())
+			if owner == nil {
+				continue
+			}
+			kv := a.kv(owner.rec.ID)
+			if ok, err := confirmRef(kv, c, out.PkScript); err != nil {
+				return err
+			} else if !ok {
+				continue // another script with the same hash
+			}
+			ref := scriptRef{Wallet: owner.rec.ID, Change: c.change(), Index: c.index()}
+			a.useAddress(owner, c)
 			if err := a.putTx(ref.Wallet, t); err != nil {
 				return err
 			}
-			kv := a.kv(ref.Wallet)
-			op := wire.OutPoint{Hash: id, Index: uint32(i)}
-			k := key(a.e.wk(ref.Wallet), outpointKey(op))
+			op := wire.OutPoint{Hash: t.txid(), Index: uint32(i)}
+			k := key(owner.wk(), outpointKey(op))
 			var u utxoRecord
 			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
@@ -642,14 +658,14 @@ func (a *applier) credit(t txAt) error {
 // and every owner of an outpoint is handled: an owner without a record of
 // the coin (it cannot happen unless a store lost it) is skipped, not the
 // rest of the transaction.
-func (a *applier) debit(t txAt) error {
+func (a *applier) debit(t *txAt) error {
 	if isCoinbase(t.tx) {
 		return nil
 	}
-	id := t.tx.TxHash()
 	for _, in := range t.tx.TxIn {
 		op := in.PreviousOutPoint
 		for _, w := range a.owners(op) {
+			id := t.txid()
 			kv := a.kv(w)
 			k := key(a.e.wk(w), outpointKey(op))
 			var u utxoRecord
@@ -702,8 +718,8 @@ func (a *applier) debit(t txAt) error {
 
 // walletTx records the tx in the wallet's history. Its amounts are
 // recomputed from the utxo records, so re-application is idempotent.
-func (a *applier) walletTx(w string, t txAt) error {
-	id := t.tx.TxHash()
+func (a *applier) walletTx(w string, t *txAt) error {
+	id := t.txid()
 	kv := a.kv(w)
 	k := key(a.e.wk(w), hashKey(id))
 	var wt walletTx
@@ -714,7 +730,7 @@ func (a *applier) walletTx(w string, t txAt) error {
 	if !found {
 		wt = walletTx{FirstSeen: a.e.cfg.Now()}
 	}
-	if wt.Received, wt.Sent, err = a.amounts(w, t.tx); err != nil {
+	if wt.Received, wt.Sent, err = a.amounts(w, t.tx, id); err != nil {
 		return err
 	}
 	if !found || t.height > 0 {
@@ -731,8 +747,7 @@ func (a *applier) walletTx(w string, t txAt) error {
 }
 
 // amounts computes what tx pays to and spends from wallet w.
-func (a *applier) amounts(w string, tx *wire.MsgTx) (received, sent int64, err error) {
-	id := tx.TxHash()
+func (a *applier) amounts(w string, tx *wire.MsgTx, id chainhash.Hash) (received, sent int64, err error) {
 	kv := a.kv(w)
 	for i := range tx.TxOut {
 		if kv.Get(bUTXOs, key(a.e.wk(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {

@@ -276,7 +276,7 @@ func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
 		}
 		t.rec.NextRecv, t.rec.DerivedRecv = rec.NextRecv, rec.DerivedRecv
 		if len(ks) > 0 {
-			e.indexKeys(w.ID, ks)
+			e.indexKeys(t.rec.Num, ks)
 			e.windowsApplied(nil, []*tracked{t})
 		}
 		return addr, nil
@@ -314,23 +314,25 @@ func (w *Wallet) lookupAddress(ctx context.Context, address string) (*Address, e
 	if err != nil {
 		return nil, err
 	}
-	w.e.mu.RLock()
-	refs := w.e.index[string(script)]
-	w.e.mu.RUnlock()
-	for _, r := range refs {
-		if r.Wallet != w.ID {
+	var buf [2]packedRef
+	for _, r := range w.e.candidates(script, buf[:0]) {
+		if r.num() != w.t.rec.Num {
 			continue
 		}
 		var a addrRecord
+		var found bool
 		err := w.store().View(ctx, func(kv KV) error {
 			var err error
-			a, _, err = w.e.getAddr(kv, addrKey(w.t.rec.Num, r.Change, r.Index))
+			a, found, err = w.e.getAddr(kv, addrKey(r.num(), r.change(), r.index()))
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		return &Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey, Change: r.Change, Index: r.Index}, nil
+		if !found || !bytes.Equal(a.PkScript, script) {
+			continue // another script with the same hash
+		}
+		return &Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey, Change: r.change(), Index: r.index()}, nil
 	}
 	return nil, nil
 }

@@ -232,7 +232,7 @@ func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
 		return err
 	}
 	t.rec.DerivedRecv = rec.DerivedRecv
-	e.indexKeys(rec.ID, ks)
+	e.indexKeys(rec.Num, ks)
 	e.windowsApplied(nil, []*tracked{t})
 	return nil
 }

@@ -146,16 +146,7 @@ func txHex(tx *wire.MsgTx) (string, error) {
 func (w *Wallet) material() (*keys.Material, error) { return w.mat, nil }
 
 // ref returns the wallet's script reference for pkScript.
-func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) {
-	w.e.mu.RLock()
-	defer w.e.mu.RUnlock()
-	for _, r := range w.e.index[string(pkScript)] {
-		if r.Wallet == w.ID {
-			return r, true
-		}
-	}
-	return scriptRef{}, false
-}
+func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) { return w.e.walletRef(w.t, pkScript) }
 
 // Spendable reports whether u can be spent in the next block: not spent in
 // the mempool, and not an immature coinbase (Balance's maturity rule).
