@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/walletd/walletd/coins/amount"
@@ -59,16 +60,24 @@ func ParseAmount(s string) (Amount, error) {
 }
 
 // FormatFixed renders sats as a fixed 8-decimal string: "0.00010000".
-func FormatFixed(sats int64) string {
-	neg := sats < 0
-	if neg {
-		sats = -sats
+func FormatFixed(sats int64) string { return string(AppendFixed(make([]byte, 0, 24), sats)) }
+
+// AppendFixed appends FormatFixed(sats) to b.
+func AppendFixed(b []byte, sats int64) []byte {
+	u := uint64(sats)
+	if sats < 0 {
+		b = append(b, '-')
+		u = -u
 	}
-	s := fmt.Sprintf("%d.%08d", sats/coin, sats%coin)
-	if neg {
-		s = "-" + s
+	b = strconv.AppendUint(b, u/coin, 10)
+	frac := u % coin
+	var d [9]byte
+	d[0] = '.'
+	for i := 8; i >= 1; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
 	}
-	return s
+	return append(b, d[:]...)
 }
 
 // FormatElectrum renders sats as Electrum does for request amounts: no
