@@ -187,6 +187,7 @@ type tracked struct {
 	diskless bool           // records live in the volatile store only; guarded by Engine.mu
 	reqMu    sync.Mutex     // serializes this wallet's address allocation and record changes
 	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
+	deriving atomic.Bool    // a background derivation of addresses ahead is under way
 
 	// job is the backfill slot (capacity 1): whoever holds it runs this
 	// wallet's history backfills. A first load holds it until it ends.

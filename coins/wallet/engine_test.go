@@ -663,3 +663,54 @@ func TestIndexCandidatesAreConfirmed(t *testing.T) {
 		t.Fatalf("history %+v %v", h, err)
 	}
 }
+
+// TestForcedRequestsDeriveAheadInBackground: once forced requests have
+// used half of the addresses derived ahead, the next chunk is derived,
+// stored, watched and backfilled in the background, so the requests that
+// follow find it ready.
+func TestForcedRequestsDeriveAheadInBackground(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < wallet.GapReceiving+1; i++ {
+		if _, err := w.AddRequest(ctx, 1000, "", 0, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first forced request derived 20..39 itself; 21 revealed.
+	if next, derived := w.Counters(); next != 21 || derived != 40 {
+		t.Fatalf("counters %d/%d, want 21/40", next, derived)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := w.AddRequest(ctx, 1000, "", 0, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 31 revealed, 9 left: the next chunk comes in the background.
+	waitFor(t, func() bool { _, derived := w.Counters(); return derived == 60 && !w.Pending(ctx) })
+	if next, _ := w.Counters(); next != 31 {
+		t.Fatalf("the background derivation revealed addresses: next %d", next)
+	}
+	if err := ev.eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The chunk is watched: a payment to its last address is seen once
+	// revealed.
+	for i := 31; i < 60; i++ {
+		r, err := w.AddRequest(ctx, 1000, "", 0, true)
+		if err != nil || r.Index != uint32(i) {
+			t.Fatalf("request %d: %+v %v", i, r, err)
+		}
+		if i == 59 {
+			script, _ := ev.net.PkScript(r.Address)
+			fc.mempoolAdd(payTx(script, 1000, 7))
+			seen := 0
+			ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" && b.Address == r.ID })
+		}
+	}
+}

@@ -168,3 +168,23 @@ func (e *Engine) InjectScript(script []byte, id string, change bool, index uint3
 	defer e.mu.Unlock()
 	e.index.add(script, e.wallets[id].rec.Num, change, index)
 }
+
+// Counters returns the wallet's revealed and derived receiving counts.
+func (w *Wallet) Counters() (next, derived uint32) {
+	w.t.reqMu.Lock()
+	defer w.t.reqMu.Unlock()
+	return w.t.rec.NextRecv, w.t.rec.derivedRecv()
+}
+
+// Pending reports whether the wallet has addresses whose history is not
+// applied yet.
+func (w *Wallet) Pending(ctx context.Context) bool {
+	left := false
+	_ = w.store().View(ctx, func(kv KV) error {
+		return kv.Scan(bBackfill, w.t.wk(), nil, func(_, _ []byte) error {
+			left = true
+			return ErrStopScan
+		})
+	})
+	return left
+}

@@ -119,12 +119,16 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 			if err != nil {
 				return nil, err
 			}
-			return w.viewRequest(ctx, req)
+			// A new request has no payment yet: no store read needed.
+			v := evaluate(req, nil, e.Height(), now)
+			v.URI = e.requestURI(v)
+			return &v, nil
 		}
-		// The addresses derived ahead are used up: derive, store and
-		// watch the next chunk (and apply their history, should they
-		// have any) before any of them is handed out.
-		if err := e.deriveAhead(ctx, w.t); err != nil {
+		// The addresses derived ahead are used up (or their history is
+		// not applied yet): derive, store and watch the next chunk (and
+		// apply their history, should they have any) before any of them
+		// is handed out.
+		if err := e.deriveAhead(ctx, w.t, 1); err != nil {
 			return nil, err
 		}
 		if err := e.ensureBackfilled(ctx, w.t); err != nil {
@@ -136,71 +140,126 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 // errDeriveAhead: a forced request needs more addresses derived ahead.
 var errDeriveAhead = errors.New("wallet: no address derived ahead")
 
-// allocate creates the request under the wallet's allocation lock.
-// Requests of one wallet are allocated one at a time (two must never get
-// the same address); different wallets' requests share commits.
+// aheadLow is how few receiving addresses derived ahead may be left
+// before a forced request derives the next chunk in the background (so
+// that forced requests seldom wait for a derivation).
+const aheadLow = GapReceiving / 2
+
+// allocate creates the request under the wallet's allocation lock, in one
+// store transaction that concurrent requests share (Batch): the first
+// receiving address with no history and no request, or, with force, the
+// next address derived ahead. Requests of one wallet are allocated one at
+// a time (two must never get the same address).
 func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry int64, force bool, now time.Time) (Request, error) {
 	e, t := w.e, w.t
 	t.reqMu.Lock()
 	defer t.reqMu.Unlock()
 	var req Request
 	var scanFrom uint32
+	var revealed bool
+	var waiting bool
+	rec := t.rec
 	err := w.store().Batch(ctx, func(kv KV) error {
+		// Batch may run this more than once: reset what it reports.
+		req, revealed, waiting, rec = Request{}, false, false, t.rec
 		addr, idx, script, from, err := e.unusedAddress(kv, t)
 		scanFrom = from
 		if err != nil {
 			return err
 		}
 		if addr == "" {
-			return ErrGapLimit
+			if !force || !t.deterministic() || rec.NextRecv >= rec.derivedRecv() {
+				return nil
+			}
+			// Reveal the next address derived ahead (stored, watched and
+			// backfilled already).
+			idx = rec.NextRecv
+			ak := addrKey(rec.Num, false, idx)
+			if kv.Get(bBackfill, ak) != nil {
+				waiting = true // its history is not applied yet
+				return nil
+			}
+			a, ok, err := e.getAddr(kv, ak)
+			if err != nil || !ok {
+				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
+			}
+			rec.NextRecv++
+			if err := putRec(kv, bWallets, t.wk(), rec); err != nil {
+				return err
+			}
+			addr, script, revealed = a.Address, a.PkScript, true
 		}
 		req = newRequest(addr, script, idx, amount, memo, expiry, now)
-		return putRequest(kv, t.wk(), req)
-	})
-	if err == nil || errors.Is(err, ErrGapLimit) {
-		t.scanFrom = max(t.scanFrom, scanFrom)
-	}
-	if !errors.Is(err, ErrGapLimit) || !force {
-		return req, err
-	}
-	if !t.deterministic() {
-		return Request{}, ErrCannotGenerate
-	}
-	if t.rec.NextRecv >= t.rec.derivedRecv() {
-		return Request{}, errDeriveAhead
-	}
-	// Reveal the next address derived ahead (stored, watched and
-	// backfilled already).
-	idx := t.rec.NextRecv
-	rec := t.rec
-	rec.NextRecv++
-	err = w.store().Batch(ctx, func(kv KV) error {
-		ak := addrKey(rec.Num, false, idx)
-		if kv.Get(bBackfill, ak) != nil {
-			return errDeriveAhead // its history is not applied yet
-		}
-		a, ok, err := e.getAddr(kv, ak)
-		if err != nil || !ok {
-			return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
-		}
-		if err := putRec(kv, bWallets, t.wk(), rec); err != nil {
-			return err
-		}
-		req = newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
 		return putRequest(kv, t.wk(), req)
 	})
 	if err != nil {
 		return Request{}, err
 	}
-	t.rec.NextRecv = rec.NextRecv
+	t.scanFrom = max(t.scanFrom, scanFrom)
+	if req.ID == "" {
+		switch {
+		case waiting:
+			return Request{}, errDeriveAhead
+		case !force:
+			return Request{}, ErrGapLimit
+		case !t.deterministic():
+			return Request{}, ErrCannotGenerate
+		}
+		return Request{}, errDeriveAhead
+	}
+	if revealed {
+		t.rec.NextRecv = rec.NextRecv
+		if t.rec.derivedRecv()-t.rec.NextRecv < aheadLow {
+			e.deriveAheadInBackground(t)
+		}
+	}
 	return req, nil
+}
+
+// deriveAheadInBackground derives, stores, watches and backfills t's next
+// chunk of receiving addresses in the background, unless that is already
+// under way.
+func (e *Engine) deriveAheadInBackground(t *tracked) {
+	if !t.deriving.CompareAndSwap(false, true) {
+		return
+	}
+	if !e.spawn(func() {
+		defer t.deriving.Store(false)
+		ctx := e.bgCtx
+		if err := e.deriveAhead(ctx, t, aheadLow); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, errForgotten) {
+				e.log.Warn("deriving addresses ahead; forced requests will derive them", "wallet", t.rec.ID, "err", err)
+			}
+			return
+		}
+		if err := e.ensureBackfilled(ctx, t); err != nil && ctx.Err() == nil {
+			e.log.Warn("history of addresses derived ahead; retried in the background", "wallet", t.rec.ID, "err", err)
+		}
+	}) {
+		t.deriving.Store(false)
+	}
 }
 
 // deriveAhead derives, stores and indexes the next chunk of receiving
 // addresses without revealing them, with backfill rows (the caller then
-// runs the backfill: watch and history), unless another call already did.
-func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
+// runs the backfill: watch and history), unless fewer than low derived
+// ahead are used up already (another call derived them). The derivation
+// (CPU) runs without any lock; the store and the index change under
+// chainMu and the wallet's reqMu, if nothing changed the wallet's chains
+// meanwhile.
+func (e *Engine) deriveAhead(ctx context.Context, t *tracked, low uint32) error {
 	mat, err := e.publicOf(t)
+	if err != nil {
+		return err
+	}
+	t.reqMu.Lock()
+	rec := t.rec
+	t.reqMu.Unlock()
+	if rec.derivedRecv()-rec.NextRecv >= low {
+		return nil
+	}
+	from := rec.derivedRecv()
+	ks, err := deriveKeys(mat, &rec, false, GapReceiving)
 	if err != nil {
 		return err
 	}
@@ -211,28 +270,25 @@ func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
 	if t.gone.Load() {
 		return errForgotten
 	}
-	if t.rec.NextRecv < t.rec.derivedRecv() {
-		return nil
+	if t.rec.derivedRecv() != from {
+		return nil // derived meanwhile (another request, a gap extension)
 	}
-	rec := t.rec
-	ks, err := deriveKeys(mat, &rec, false, GapReceiving)
-	if err != nil {
-		return err
-	}
+	cur := t.rec
+	cur.DerivedRecv = rec.DerivedRecv
 	err = e.storeOf(t).Update(ctx, func(kv KV) error {
-		if err := e.storeKeys(kv, rec.Num, ks); err != nil {
+		if err := e.storeKeys(kv, cur.Num, ks); err != nil {
 			return err
 		}
-		if err := addBackfill(kv, rec.Num, ks); err != nil {
+		if err := addBackfill(kv, cur.Num, ks); err != nil {
 			return err
 		}
-		return putRec(kv, bWallets, t.wk(), rec)
+		return putRec(kv, bWallets, t.wk(), cur)
 	})
 	if err != nil {
 		return err
 	}
-	t.rec.DerivedRecv = rec.DerivedRecv
-	e.indexKeys(rec.Num, ks)
+	t.rec.DerivedRecv = cur.DerivedRecv
+	e.indexKeys(cur.Num, ks)
 	e.windowsApplied(nil, []*tracked{t})
 	return nil
 }
