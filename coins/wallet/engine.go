@@ -796,15 +796,23 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	// Derive first (CPU only, t is not shared yet).
 	var ks []newKey
 	if mat.Deterministic() {
+		// The two chains on two goroutines (DeriveRange splits each
+		// further): the wallet's first call waits for this.
+		var change []newKey
+		var cerr error
+		crec := t.rec
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			change, cerr = deriveKeys(mat, &crec, true, GapChange)
+		}()
 		recv, err := deriveKeys(mat, &t.rec, false, GapReceiving)
-		if err != nil {
+		<-done
+		if err = errors.Join(err, cerr); err != nil {
 			return nil, err
 		}
 		t.rec.NextRecv = GapReceiving
-		change, err := deriveKeys(mat, &t.rec, true, GapChange)
-		if err != nil {
-			return nil, err
-		}
+		t.rec.NextChange = crec.NextChange
 		ks = append(recv, change...)
 	} else {
 		for i, k := range mat.Imported() {
@@ -915,13 +923,13 @@ func deriveKeys(mat *keys.Material, rec *walletRecord, change bool, n int) ([]ne
 	if change {
 		next = rec.NextChange
 	}
-	out := make([]newKey, 0, n)
-	for i := 0; i < n; i++ {
-		k, err := mat.Derive(change, next+uint32(i))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, newKey{k: k, change: change, index: next + uint32(i)})
+	ks, err := mat.DeriveRange(change, next, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]newKey, len(ks))
+	for i, k := range ks {
+		out[i] = newKey{k: k, change: change, index: next + uint32(i)}
 	}
 	if change {
 		rec.NextChange = next + uint32(n)
