@@ -75,6 +75,9 @@ const (
 	maxRetryBackoff     = time.Minute
 	// historyConcurrency bounds the history lookups in flight.
 	historyConcurrency = 16
+	// aheadConcurrency bounds the background derivations of addresses
+	// ahead running at once.
+	aheadConcurrency = 2
 )
 
 // Config configures an Engine.
@@ -162,6 +165,8 @@ type Engine struct {
 	// kept so the backfill can apply them again with the history.
 	windows map[*tracked]struct{}
 	histSem chan struct{} // bounds history lookups in flight
+	// aheadSem bounds the background derivations of addresses ahead.
+	aheadSem chan struct{}
 
 	bg       *worker // background retries: backfills, watches, rescans
 	bgCtx    context.Context
@@ -321,7 +326,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
 		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
-		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
+		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency),
+		aheadSem: make(chan struct{}, aheadConcurrency), stop: make(chan struct{})}
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains

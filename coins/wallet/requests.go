@@ -209,9 +209,11 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 	}
 	if revealed {
 		t.rec.NextRecv = rec.NextRecv
-		if t.rec.derivedRecv()-t.rec.NextRecv < aheadLow {
-			e.deriveAheadInBackground(t)
-		}
+	}
+	// A forced request says more will come past the gap: keep addresses
+	// derived ahead before the ones after this request run out.
+	if force && t.deterministic() && t.rec.derivedRecv() < req.Index+1+aheadLow {
+		e.deriveAheadInBackground(t)
 	}
 	return req, nil
 }
@@ -226,6 +228,14 @@ func (e *Engine) deriveAheadInBackground(t *tracked) {
 	if !e.spawn(func() {
 		defer t.deriving.Store(false)
 		ctx := e.bgCtx
+		// Many wallets may cross their gap at once: a few derive at a
+		// time (it is CPU), the others queue.
+		select {
+		case e.aheadSem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-e.aheadSem }()
 		if err := e.deriveAhead(ctx, t, aheadLow); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, errForgotten) {
 				e.log.Warn("deriving addresses ahead; forced requests will derive them", "wallet", t.rec.ID, "err", err)
