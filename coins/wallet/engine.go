@@ -198,6 +198,9 @@ type tracked struct {
 	// wallet's history backfills. A first load holds it until it ends.
 	job   chan struct{}
 	dirty atomic.Bool // backfill rows were added since the holder last looked
+	// unstored: a new wallet in its first load, not in the store yet
+	// (nor numbered, nor indexed); guarded by chainMu.
+	unstored bool
 	// ready is closed once the wallet's first history is applied (or the
 	// first load failed and the wallet was forgotten: gone is set).
 	ready     chan struct{}
@@ -777,12 +780,16 @@ func (e *Engine) awaitReady(ctx context.Context, t *tracked) error {
 	return nil
 }
 
-// create tracks a new wallet: its record, addresses and backfill rows are
-// stored and indexed in one step, then its history is fetched and applied.
-// The wallet is handed out only once that history is applied; if it
-// cannot be, the wallet is forgotten again (nothing of it is left, and
-// the error is returned). The work after registration runs to its end even
-// when the caller goes away.
+// create tracks a new wallet. Its addresses are derived (CPU), it is
+// enlisted in memory (concurrent opens of it wait, and the transactions
+// the engine applies from then on are kept in its window), its scripts are
+// watched and their history fetched (no lock held), and then, in one store
+// transaction under chainMu, the wallet is recorded with its addresses,
+// its history and the window's transactions that concern it applied: one
+// commit, after which it is indexed and handed out. If that cannot be
+// done, nothing of it was stored: it is dropped from memory and the error
+// returned. The work after enlisting runs to its end even when the caller
+// goes away.
 func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, opts OpenOptions) (*Wallet, error) {
 	if opts.Diskless && e.cfg.Volatile == nil {
 		return nil, ErrDisklessUnsupported
@@ -794,6 +801,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 		rec.PublicKey = keyStr
 	}
 	t := newTracked(rec)
+	t.unstored = true
 	t.mat, t.diskless = mat, opts.Diskless
 	if !mat.HasPrivateKeys() {
 		t.pub, t.wireKey = mat, keyStr
@@ -829,19 +837,14 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	// Hold the backfill slot: a concurrent open of the same wallet waits
 	// for this load to end.
 	t.job <- struct{}{}
-	if err := e.register(ctx, t, ks, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
+	if err := e.enlist(t, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
 		<-t.job
 		return nil, err
 	}
 	bctx := context.WithoutCancel(ctx)
-	err := e.backfillLoop(bctx, t)
+	err := e.firstLoad(bctx, t, ks)
 	if err != nil {
-		if ferr := e.forget(bctx, t); ferr != nil {
-			// Still tracked with its first load pending: it is handed
-			// out only once a background backfill completes.
-			e.log.Warn("cannot untrack a wallet whose first load failed; its backfill will be retried",
-				"wallet", id, "err", ferr)
-		}
+		e.drop(t)
 	}
 	e.release(t)
 	if err != nil {
@@ -850,68 +853,122 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	return &Wallet{e: e, t: t, ID: id, mat: mat}, nil
 }
 
-// register stores a new wallet (record, addresses, backfill rows, the
-// get_updates cursor at the current end of the log) and then indexes it,
-// under chainMu: from now on blocks credit it, and they are kept in its
-// window for the backfill. errForgotten when it was created concurrently.
-func (e *Engine) register(ctx context.Context, t *tracked, ks []newKey, h [32]byte, private bool) error {
+// enlist makes a new wallet known in memory (not in the store, not in the
+// script index): concurrent opens find it and wait for its first load,
+// and its window opens. errForgotten when it was created concurrently.
+func (e *Engine) enlist(t *tracked, h [32]byte, private bool) error {
 	id := t.rec.ID
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
-	e.mu.RLock()
-	_, exists := e.wallets[id]
-	n := len(e.wallets)
-	e.mu.RUnlock()
-	if exists {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, exists := e.wallets[id]; exists {
 		return errForgotten // the caller opens the other one
 	}
-	if n >= e.cfg.MaxWallets {
+	if len(e.wallets) >= e.cfg.MaxWallets {
 		return ErrTooManyWallets
 	}
-	var num uint64
-	err := e.update(ctx, func(s kvs) error {
-		kv := s.disk
-		if t.diskless {
-			kv = s.mem
-		}
-		// Numbers come from the durable store, so a diskless wallet's
-		// number stays unique when it moves there.
-		var err error
-		if num, err = s.disk.NextSequence(bNums); err != nil {
-			return err
-		}
-		if num > maxWalletNum {
-			return ErrTooManyWallets
-		}
-		rec := t.rec
-		rec.Num = uint32(num)
-		if err := e.storeKeys(kv, rec.Num, ks); err != nil {
-			return err
-		}
-		if err := addBackfill(kv, rec.Num, ks); err != nil {
-			return err
-		}
-		last, err := lastSeq(s)
-		if err != nil {
-			return err
-		}
-		if err := kv.Put(bPolls, []byte(id), u64(last)); err != nil {
-			return err
-		}
-		return putRec(kv, bWallets, numKey(rec.Num), rec)
-	})
+	e.wallets[id] = t
+	e.rememberKey(t, h, private)
+	e.windows[t] = struct{}{}
+	return nil
+}
+
+// firstLoad watches a new wallet's scripts, fetches their history and
+// records the wallet with it (see create). Caller holds t's slot.
+func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
+	scripts := make([][]byte, len(ks))
+	for i, k := range ks {
+		scripts[i] = k.k.PkScript
+	}
+	if err := e.watch(ctx, scripts, nil); err != nil {
+		return fmt.Errorf("watching: %w", err)
+	}
+	hist, err := e.fetchHistory(ctx, scripts)
 	if err != nil {
 		return err
 	}
-	t.rec.Num = uint32(num)
+	e.awaitBlocksOf(ctx, hist)
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	if t.gone.Load() {
+		return errForgotten
+	}
+	var fresh *freshWallet
+	return e.applyBatch(ctx, batch{txs: append(hist, relevantWindow(t.win, hist, scripts)...), history: true,
+		lock: []*tracked{t},
+		prepare: func(a *applier) error {
+			// The wallet's number, record, addresses and get_updates
+			// cursor, before its history is credited.
+			num, err := a.s.disk.NextSequence(bNums)
+			if err != nil {
+				return err
+			}
+			if num > maxWalletNum {
+				return ErrTooManyWallets
+			}
+			rec := t.rec
+			rec.Num, rec.Pending = uint32(num), false
+			kv := a.kv(t.rec.ID)
+			if err := e.storeKeys(kv, rec.Num, ks); err != nil {
+				return err
+			}
+			last, err := lastSeq(a.s)
+			if err != nil {
+				return err
+			}
+			if err := kv.Put(bPolls, []byte(rec.ID), u64(last)); err != nil {
+				return err
+			}
+			if err := putRec(kv, bWallets, numKey(rec.Num), rec); err != nil {
+				return err
+			}
+			fresh = &freshWallet{t: t, num: rec.Num, index: newScriptIndex()}
+			for _, k := range ks {
+				fresh.index.add(k.k.PkScript, rec.Num, k.change, k.index)
+			}
+			a.fresh = fresh
+			return nil
+		},
+		after: func() {
+			e.mu.Lock()
+			t.rec.Num, t.rec.Pending, t.unstored = fresh.num, false, false
+			e.byNum[t.rec.Num] = t
+			e.indexLocked(t.rec.Num, ks)
+			e.mu.Unlock()
+			delete(e.windows, t)
+			t.win = nil
+			t.markReady()
+		},
+	})
+}
+
+// freshWallet is the wallet a first load records, while its batch runs:
+// it is neither numbered in memory nor indexed until the batch commits.
+type freshWallet struct {
+	t     *tracked
+	num   uint32
+	index *scriptIndex // its scripts
+}
+
+// drop forgets a wallet whose first load failed: nothing of it was
+// stored, so only memory changes. Caller holds t's slot.
+func (e *Engine) drop(t *tracked) {
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	if t.gone.Load() {
+		return
+	}
 	e.mu.Lock()
-	e.wallets[id] = t
-	e.byNum[t.rec.Num] = t
-	e.rememberKey(t, h, private)
-	e.indexLocked(t.rec.Num, ks)
+	if e.wallets[t.rec.ID] == t {
+		delete(e.wallets, t.rec.ID)
+	}
+	e.unload(t)
 	e.mu.Unlock()
-	e.windows[t] = struct{}{}
-	return nil
+	t.gone.Store(true)
+	delete(e.windows, t)
+	t.win = nil
+	t.markReady()
 }
 
 // newKey is a derived (or imported) key not yet recorded.

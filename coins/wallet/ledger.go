@@ -64,6 +64,9 @@ type batch struct {
 	// lock lists wallets whose record done changes (their reqMu is held
 	// during the transaction).
 	lock []*tracked
+	// prepare runs inside the store transaction, before the txs (a first
+	// load records its wallet there).
+	prepare func(a *applier) error
 	// done runs inside the store transaction, after the txs.
 	done func(a *applier) error
 	// after runs once the transaction committed and memory is updated.
@@ -82,6 +85,11 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	var a *applier
 	err := e.update(ctx, func(s kvs) error {
 		a = newApplier(e, s)
+		if b.prepare != nil {
+			if err := b.prepare(a); err != nil {
+				return err
+			}
+		}
 		if b.history {
 			if err := a.placeHistory(txs); err != nil {
 				return err
@@ -318,7 +326,9 @@ type applier struct {
 	confirmed map[chainhash.Hash]txAt
 	// gaps is how far the batch's outputs use deterministic wallets'
 	// chains (their gap limits are extended after the commit).
-	gaps   map[*tracked]gapUse
+	gaps map[*tracked]gapUse
+	// fresh is the wallet a first load records in this transaction.
+	fresh  *freshWallet
 	logged []Event
 }
 
@@ -385,7 +395,7 @@ func (a *applier) putRecords() error {
 		if sameCounters(r, &t.rec) {
 			continue
 		}
-		if err := putRec(a.kv(t.rec.ID), bWallets, t.wk(), r); err != nil {
+		if err := putRec(a.kv(t.rec.ID), bWallets, a.wk(t.rec.ID), r); err != nil {
 			return err
 		}
 	}
@@ -404,6 +414,37 @@ func (a *applier) installRecords() {
 	for t, r := range a.recs {
 		t.rec.NextRecv, t.rec.NextChange, t.rec.DerivedRecv, t.rec.Pending = r.NextRecv, r.NextChange, r.DerivedRecv, r.Pending
 	}
+}
+
+// wk is the key prefix of wallet w's records (the fresh one included).
+func (a *applier) wk(w string) []byte {
+	if a.fresh != nil && a.fresh.t.rec.ID == w {
+		return numKey(a.fresh.num)
+	}
+	return a.e.wk(w)
+}
+
+// txWallets lists the wallets (of one store) a transaction touches, the
+// fresh one included.
+func (a *applier) txWallets(kv KV, id chainhash.Hash) ([]string, error) {
+	var wallets []string
+	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
+		if len(k) == len(id)+numLen {
+			if t := a.ownerOf(binary.BigEndian.Uint32(k[len(id):])); t != nil {
+				wallets = append(wallets, t.rec.ID)
+			}
+		}
+		return nil
+	})
+	return wallets, err
+}
+
+// ownerOf returns the wallet numbered num (the fresh one included).
+func (a *applier) ownerOf(num uint32) *tracked {
+	if a.fresh != nil && a.fresh.num == num {
+		return a.fresh.t
+	}
+	return a.e.walletByNum(num)
 }
 
 // kv is the transaction of the store that holds wallet w's records.
@@ -608,8 +649,12 @@ func isCoinbase(tx *wire.MsgTx) bool {
 func (a *applier) credit(t *txAt) error {
 	var buf [2]packedRef
 	for i, out := range t.tx.TxOut {
-		for _, c := range a.e.candidates(out.PkScript, buf[:0]) {
-			owner := a.e.walletByNum(c.num())
+		cands := a.e.candidates(out.PkScript, buf[:0])
+		if a.fresh != nil {
+			cands = a.fresh.index.candidates(out.PkScript, cands)
+		}
+		for _, c := range cands {
+			owner := a.ownerOf(c.num())
 			if owner == nil {
 				continue
 			}
@@ -625,7 +670,7 @@ func (a *applier) credit(t *txAt) error {
 				return err
 			}
 			op := wire.OutPoint{Hash: t.txid(), Index: uint32(i)}
-			k := key(owner.wk(), outpointKey(op))
+			k := key(a.wk(owner.rec.ID), outpointKey(op))
 			var u utxoRecord
 			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
@@ -667,7 +712,7 @@ func (a *applier) debit(t *txAt) error {
 		for _, w := range a.owners(op) {
 			id := t.txid()
 			kv := a.kv(w)
-			k := key(a.e.wk(w), outpointKey(op))
+			k := key(a.wk(w), outpointKey(op))
 			var u utxoRecord
 			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
@@ -721,7 +766,7 @@ func (a *applier) debit(t *txAt) error {
 func (a *applier) walletTx(w string, t *txAt) error {
 	id := t.txid()
 	kv := a.kv(w)
-	k := key(a.e.wk(w), hashKey(id))
+	k := key(a.wk(w), hashKey(id))
 	var wt walletTx
 	found, err := getRec(kv, bWalletTxs, k, &wt)
 	if err != nil {
@@ -740,7 +785,7 @@ func (a *applier) walletTx(w string, t *txAt) error {
 		wt.Height = t.height
 	}
 	a.touch(w, id)
-	if err := kv.Put(bTxWallets, key(hashKey(id), a.e.wk(w)), []byte{}); err != nil {
+	if err := kv.Put(bTxWallets, key(hashKey(id), a.wk(w)), []byte{}); err != nil {
 		return err
 	}
 	return putRec(kv, bWalletTxs, k, wt)
@@ -750,14 +795,14 @@ func (a *applier) walletTx(w string, t *txAt) error {
 func (a *applier) amounts(w string, tx *wire.MsgTx, id chainhash.Hash) (received, sent int64, err error) {
 	kv := a.kv(w)
 	for i := range tx.TxOut {
-		if kv.Get(bUTXOs, key(a.e.wk(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+		if kv.Get(bUTXOs, key(a.wk(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
 			received += tx.TxOut[i].Value
 		}
 	}
 	if !isCoinbase(tx) {
 		for _, in := range tx.TxIn {
 			var u utxoRecord
-			ok, err := getRec(kv, bUTXOs, key(a.e.wk(w), outpointKey(in.PreviousOutPoint)), &u)
+			ok, err := getRec(kv, bUTXOs, key(a.wk(w), outpointKey(in.PreviousOutPoint)), &u)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -799,12 +844,12 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
 		return err
 	}
-	wallets, err := a.e.txWallets(kv, id)
+	wallets, err := a.txWallets(kv, id)
 	if err != nil {
 		return err
 	}
 	for _, w := range wallets {
-		k := key(a.e.wk(w), hashKey(id))
+		k := key(a.wk(w), hashKey(id))
 		if rec.Coinbase {
 			if err := kv.Delete(bWalletTxs, k); err != nil {
 				return err
@@ -821,7 +866,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		}
 		for i, out := range tx.TxOut {
 			op := wire.OutPoint{Hash: id, Index: uint32(i)}
-			uk := key(a.e.wk(w), outpointKey(op))
+			uk := key(a.wk(w), outpointKey(op))
 			var u utxoRecord
 			ok, err := getRec(kv, bUTXOs, uk, &u)
 			if err != nil {
@@ -847,7 +892,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		}
 		if !rec.Coinbase {
 			for _, in := range tx.TxIn {
-				uk := key(a.e.wk(w), outpointKey(in.PreviousOutPoint))
+				uk := key(a.wk(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
 				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
@@ -865,21 +910,6 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		a.touch(w, id)
 	}
 	return nil
-}
-
-// txWallets lists the tracked wallets (of one store) a transaction
-// touches.
-func (e *Engine) txWallets(kv KV, id chainhash.Hash) ([]string, error) {
-	var wallets []string
-	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
-		if len(k) == len(id)+numLen {
-			if w := e.idOf(binary.BigEndian.Uint32(k[len(id):])); w != "" {
-				wallets = append(wallets, w)
-			}
-		}
-		return nil
-	})
-	return wallets, err
 }
 
 // finish logs the events of the transaction's changes: new_transaction for
@@ -900,7 +930,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
 		for _, id := range ids {
 			kv := a.kv(w)
-			k := key(a.e.wk(w), hashKey(id))
+			k := key(a.wk(w), hashKey(id))
 			var wt walletTx
 			found, err := getRec(kv, bWalletTxs, k, &wt)
 			if err != nil {
@@ -991,14 +1021,14 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
 			return known, err
 		}
-		wallets, err := a.e.txWallets(kv, id)
+		wallets, err := a.txWallets(kv, id)
 		if err != nil {
 			return known, err
 		}
 		for _, w := range wallets {
 			for i, out := range tx.TxOut {
 				op := wire.OutPoint{Hash: id, Index: uint32(i)}
-				uk := key(a.e.wk(w), outpointKey(op))
+				uk := key(a.wk(w), outpointKey(op))
 				var u utxoRecord
 				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
@@ -1023,7 +1053,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 				}
 			}
 			for _, in := range tx.TxIn {
-				uk := key(a.e.wk(w), outpointKey(in.PreviousOutPoint))
+				uk := key(a.wk(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
 				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
@@ -1040,11 +1070,11 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 					}
 				}
 			}
-			wk := key(a.e.wk(w), hashKey(id))
+			wk := key(a.wk(w), hashKey(id))
 			for _, del := range []struct {
 				bucket string
 				k      []byte
-			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), a.e.wk(w))}, {bSeen, wk}} {
+			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), a.wk(w))}, {bSeen, wk}} {
 				if err := kv.Delete(del.bucket, del.k); err != nil {
 					return known, err
 				}

@@ -567,7 +567,7 @@ func roundHalfEven(n, d int64) int64 {
 
 // markRequests queues the request on script (if any) for re-evaluation.
 func (a *applier) markRequests(w string, script []byte) error {
-	id := a.kv(w).Get(bReqAddr, key(a.e.wk(w), script))
+	id := a.kv(w).Get(bReqAddr, key(a.wk(w), script))
 	if id == nil {
 		return nil
 	}
@@ -591,7 +591,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 	for _, k := range keys {
 		w, id := k[:walletIDLen], k[walletIDLen:]
 		kv := a.kv(w)
-		wk := a.e.wk(w)
+		wk := a.wk(w)
 		rk := key(wk, []byte(id))
 		var r Request
 		found, err := getRec(kv, bRequests, rk, &r)
