@@ -75,9 +75,6 @@ const (
 	maxRetryBackoff     = time.Minute
 	// historyConcurrency bounds the history lookups in flight.
 	historyConcurrency = 16
-	// aheadConcurrency bounds the background derivations of addresses
-	// ahead running at once.
-	aheadConcurrency = 2
 )
 
 // Config configures an Engine.
@@ -165,8 +162,13 @@ type Engine struct {
 	// kept so the backfill can apply them again with the history.
 	windows map[*tracked]struct{}
 	histSem chan struct{} // bounds history lookups in flight
-	// aheadSem bounds the background derivations of addresses ahead.
-	aheadSem chan struct{}
+	// ahead are the wallets queued for a background derivation of
+	// addresses ahead (see deriveAheadInBackground), with the index past
+	// which they need them; aheadRunning is set while a goroutine drains
+	// the queue.
+	aheadMu      sync.Mutex
+	ahead        map[*tracked]uint32
+	aheadRunning bool
 
 	bg       *worker // background retries: backfills, watches, rescans
 	bgCtx    context.Context
@@ -192,7 +194,6 @@ type tracked struct {
 	diskless bool           // records live in the volatile store only; guarded by Engine.mu
 	reqMu    sync.Mutex     // serializes this wallet's address allocation and record changes
 	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
-	deriving atomic.Bool    // a background derivation of addresses ahead is under way
 
 	// job is the backfill slot (capacity 1): whoever holds it runs this
 	// wallet's history backfills. A first load holds it until it ends.
@@ -329,8 +330,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
 		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
-		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency),
-		aheadSem: make(chan struct{}, aheadConcurrency), stop: make(chan struct{})}
+		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains

@@ -213,41 +213,147 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 	// A forced request says more will come past the gap: keep addresses
 	// derived ahead before the ones after this request run out.
 	if force && t.deterministic() && t.rec.derivedRecv() < req.Index+1+aheadLow {
-		e.deriveAheadInBackground(t)
+		e.deriveAheadInBackground(t, req.Index)
 	}
 	return req, nil
 }
 
-// deriveAheadInBackground derives, stores, watches and backfills t's next
-// chunk of receiving addresses in the background, unless that is already
-// under way.
-func (e *Engine) deriveAheadInBackground(t *tracked) {
-	if !t.deriving.CompareAndSwap(false, true) {
-		return
+// deriveAheadInBackground queues t for a background derivation of its
+// next chunk of receiving addresses (stored, indexed, watched and
+// backfilled), needed once addresses up to past index idx are used.
+// Wallets queued together are done together: one commit for their
+// addresses, one watch, one batched history lookup and one commit for
+// their backfill (a burst of forced requests on many wallets costs a few
+// commits, not two per wallet).
+func (e *Engine) deriveAheadInBackground(t *tracked, idx uint32) {
+	e.aheadMu.Lock()
+	if e.ahead == nil {
+		e.ahead = map[*tracked]uint32{}
 	}
-	if !e.spawn(func() {
-		defer t.deriving.Store(false)
-		ctx := e.bgCtx
-		// Many wallets may cross their gap at once: a few derive at a
-		// time (it is CPU), the others queue.
-		select {
-		case e.aheadSem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		defer func() { <-e.aheadSem }()
-		if err := e.deriveAhead(ctx, t, aheadLow); err != nil {
-			if ctx.Err() == nil && !errors.Is(err, errForgotten) {
-				e.log.Warn("deriving addresses ahead; forced requests will derive them", "wallet", t.rec.ID, "err", err)
+	e.ahead[t] = max(e.ahead[t], idx)
+	start := !e.aheadRunning
+	e.aheadRunning = true
+	e.aheadMu.Unlock()
+	if start && !e.spawn(e.runAhead) {
+		e.aheadMu.Lock()
+		e.aheadRunning = false
+		e.aheadMu.Unlock()
+	}
+}
+
+// aheadGroup bounds the wallets one background derivation round takes.
+const aheadGroup = 64
+
+// runAhead derives the queued wallets' chunks, a group at a time, until
+// the queue is empty.
+func (e *Engine) runAhead() {
+	ctx := e.bgCtx
+	for {
+		e.aheadMu.Lock()
+		group := make(map[*tracked]uint32, min(len(e.ahead), aheadGroup))
+		for t, idx := range e.ahead {
+			if len(group) == aheadGroup {
+				break
 			}
+			group[t] = idx
+			delete(e.ahead, t)
+		}
+		if len(group) == 0 || ctx.Err() != nil {
+			e.aheadRunning = false
+			e.aheadMu.Unlock()
 			return
 		}
-		if err := e.ensureBackfilled(ctx, t); err != nil && ctx.Err() == nil {
-			e.log.Warn("history of addresses derived ahead; retried in the background", "wallet", t.rec.ID, "err", err)
+		e.aheadMu.Unlock()
+		if err := e.deriveAheadGroup(ctx, group); err != nil && ctx.Err() == nil {
+			e.log.Warn("deriving addresses ahead; forced requests will derive them", "wallets", len(group), "err", err)
 		}
-	}) {
-		t.deriving.Store(false)
 	}
+}
+
+// deriveAheadGroup derives a chunk for each wallet of group that still
+// needs one (its derived addresses end before its index plus aheadLow),
+// stores and indexes them in one transaction, and starts their backfill as
+// one job. The derivation runs without any lock.
+func (e *Engine) deriveAheadGroup(ctx context.Context, group map[*tracked]uint32) error {
+	type chunk struct {
+		t    *tracked
+		from uint32
+		rec  walletRecord
+		ks   []newKey
+	}
+	var chunks []chunk
+	for t, idx := range group {
+		t.reqMu.Lock()
+		rec := t.rec
+		t.reqMu.Unlock()
+		if t.gone.Load() || rec.derivedRecv() >= idx+1+aheadLow {
+			continue
+		}
+		mat, err := e.publicOf(t)
+		if err != nil {
+			return err
+		}
+		from := rec.derivedRecv()
+		ks, err := deriveKeys(mat, &rec, false, GapReceiving)
+		if err != nil {
+			return err
+		}
+		chunks = append(chunks, chunk{t: t, from: from, rec: rec, ks: ks})
+	}
+	if len(chunks) == 0 {
+		return nil
+	}
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	ts := make([]*tracked, len(chunks))
+	for i, c := range chunks {
+		ts[i] = c.t
+	}
+	locked := lockSorted(ts)
+	defer func() { unlockAll(locked) }()
+	var live []chunk
+	for _, c := range chunks {
+		if !c.t.gone.Load() && c.t.rec.derivedRecv() == c.from && !c.t.unstored {
+			cur := c.t.rec
+			cur.DerivedRecv = c.rec.DerivedRecv
+			c.rec = cur
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	err := e.update(ctx, func(s kvs) error {
+		for _, c := range live {
+			kv := s.of(c.t.rec.ID)
+			if err := e.storeKeys(kv, c.rec.Num, c.ks); err != nil {
+				return err
+			}
+			if err := addBackfill(kv, c.rec.Num, c.ks); err != nil {
+				return err
+			}
+			if err := putRec(kv, bWallets, c.t.wk(), c.rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	opened := make([]*tracked, len(live))
+	e.mu.Lock()
+	for i, c := range live {
+		c.t.rec.DerivedRecv = c.rec.DerivedRecv
+		e.indexLocked(c.rec.Num, c.ks)
+		opened[i] = c.t
+	}
+	e.mu.Unlock()
+	e.windowsApplied(nil, opened)
+	unlockAll(locked)
+	locked = nil
+	e.kick(opened...)
+	return nil
 }
 
 // deriveAhead derives, stores and indexes the next chunk of receiving
