@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,56 @@ func TestLTCCore(t *testing.T) {
 		payout(t, node, d, seed.KeyMaterial, seed.Receiving[0], dest, "LTC")
 	})
 
+	// Litecoin Core's dust rule (-dustrelayfee 0.0003 LTC/kvB, ten times
+	// Bitcoin's) is walletd's: litecoind refuses a p2wpkh output of 2939
+	// litoshis as dust and walletd refuses to build it; 2940 is relayed.
+	t.Run("Dust", func(t *testing.T) {
+		node := node.For(t)
+		var dest string
+		mustCallNode(t, node, &dest, "getnewaddress", "", "bech32")
+		// The node wallet's own checks refuse the output first
+		// ("Transaction amount too small"): build the spend by hand.
+		var coins []struct {
+			TxID   string      `json:"txid"`
+			Vout   int         `json:"vout"`
+			Amount json.Number `json:"amount"`
+		}
+		mustCallNode(t, node, &coins, "listunspent", 1)
+		if len(coins) == 0 {
+			t.Fatal("the node wallet has no coins")
+		}
+		var change string
+		mustCallNode(t, node, &change, "getrawchangeaddress", "bech32")
+		left := parseSats(t, coins[0].Amount.String()) - 2939 - 10_000
+		var raw string
+		mustCallNode(t, node, &raw, "createrawtransaction",
+			[]any{map[string]any{"txid": coins[0].TxID, "vout": coins[0].Vout}},
+			map[string]any{dest: "0.00002939", change: fmt.Sprintf("%d.%08d", left/1e8, left%1e8)})
+		var signed struct {
+			Hex string `json:"hex"`
+		}
+		mustCallNode(t, node, &signed, "signrawtransactionwithwallet", raw)
+		var accept []struct {
+			Allowed bool   `json:"allowed"`
+			Reason  string `json:"reject-reason"`
+		}
+		mustCallNode(t, node, &accept, "testmempoolaccept", []string{signed.Hex})
+		if len(accept) != 1 || accept[0].Allowed || accept[0].Reason != "dust" {
+			t.Fatalf("litecoind on a 2939-litoshi output: %+v", accept)
+		}
+		re := rpcErr(t, d, seed.KeyMaterial, "payto", dest, "0.00002939")
+		if re.Code != -32602 || !strings.Contains(re.Message, "dust") {
+			t.Fatalf("payto 2939 litoshis = %d %q", re.Code, re.Message)
+		}
+		var tx string
+		d.Must(&tx, seed.KeyMaterial, "payto", dest, "0.0000294")
+		var txid string
+		d.Must(&txid, seed.KeyMaterial, "broadcast", tx)
+		if !node.InMempool(decodeHexTx(t, tx).TxHash()) {
+			t.Fatalf("the 2940-litoshi payout %s is not in litecoind's mempool", txid)
+		}
+	})
+
 	t.Run("ReorgByInvalidate", func(t *testing.T) {
 		node := node.For(t)
 		reorgByInvalidate(t, node, d, vw.KeyMaterial)
@@ -88,7 +140,7 @@ func TestLTCCore(t *testing.T) {
 		// An MWEB peg-out paying a request: invisible in the mempool
 		// (an MWEB-only transaction), an output of the block's HogEx.
 		r = addCoinRequest(t, d, vw.KeyMaterial, "0.5")
-		pegOutTo(t, node, r.Address, "0.5")
+		node.PegOutTo(r.Address, "0.5")
 		node.Generate(1)
 		ws.Next(10*time.Second, "the peg-out paid the request", daemon.IsEvent("new_payment", map[string]any{"address": r.RequestID, "status": 3}))
 		waitSynced(t, d, node.Height())
@@ -102,35 +154,4 @@ func TestLTCCore(t *testing.T) {
 			t.Fatal("validateaddress accepts an MWEB address (Electrum-LTC's is_address does not)")
 		}
 	})
-}
-
-// pegOutTo sends amount from the node wallet's MWEB coins (its canonical
-// coins locked) to addr: an MWEB peg-out.
-func pegOutTo(t *testing.T, node *harness.Node, addr, amount string) {
-	t.Helper()
-	var utxos []struct {
-		TxID    string `json:"txid"`
-		Vout    int    `json:"vout"`
-		Address string `json:"address"`
-	}
-	mustCallNode(t, node, &utxos, "listunspent", 1, 9999999)
-	type op struct {
-		TxID string `json:"txid"`
-		Vout int    `json:"vout"`
-	}
-	var lock []op
-	mwebCoins := 0
-	for _, u := range utxos {
-		if strings.HasPrefix(u.Address, "tmweb") {
-			mwebCoins++
-		} else {
-			lock = append(lock, op{u.TxID, u.Vout})
-		}
-	}
-	if mwebCoins == 0 {
-		t.Fatal("the node wallet has no MWEB coins")
-	}
-	mustCallNode(t, node, nil, "lockunspent", false, lock)
-	defer mustCallNode(t, node, nil, "lockunspent", true)
-	node.SendFromNodeWallet(addr, amount)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/walletd/walletd/daemons/base"
+	"github.com/walletd/walletd/daemons/bch"
 	"github.com/walletd/walletd/daemons/btc"
 	"github.com/walletd/walletd/daemons/ltc"
 	"github.com/walletd/walletd/daemons/utxo"
@@ -48,6 +49,7 @@ type coinDef struct {
 func coins() map[string]coinDef {
 	return map[string]coinDef{
 		"btc": {prefix: btc.EnvPrefix, defaultPort: btc.DefaultPort, build: btc.New},
+		"bch": {prefix: bch.EnvPrefix, defaultPort: bch.DefaultPort, build: bch.New},
 		"ltc": {prefix: ltc.EnvPrefix, defaultPort: ltc.DefaultPort, build: ltc.New},
 	}
 }
@@ -61,6 +63,9 @@ func main() {
 // run starts the daemon and blocks until ctx ends; it returns the exit
 // code. ready, if not nil, receives the listening address once serving.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) int {
+	if code, ok := tool(ctx, args, os.Stdout, stderr); ok {
+		return code
+	}
 	name := os.Getenv("WALLETD_COIN")
 	if len(args) > 0 {
 		name = args[0]
@@ -68,7 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	name = strings.ToLower(name)
 	def, ok := coins()[name]
 	if !ok {
-		fmt.Fprintf(stderr, "usage: daemon <coin>   (coins: %s)\n", strings.Join(coinNames(), ", "))
+		fmt.Fprintf(stderr, "usage: daemon <coin>   (coins: %s)\n       daemon version | healthcheck [-ready] [coin]\n", strings.Join(coinNames(), ", "))
 		return 2
 	}
 	cwd, err := os.Getwd()
@@ -91,6 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		fmt.Fprintf(stderr, "daemon %s: configuration: %v\n", name, err)
 		return 2
 	}
+	cfg.Version = daemonVersion()
 	if len(args) > 1 && args[1] == importCommand { // migration from Bitcart: import.go
 		return runImport(ctx, def, cfg, args[2:], os.Stdout, stderr)
 	}

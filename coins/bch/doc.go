@@ -12,7 +12,7 @@
 // bchd's wire types internally, by serialization, and copies the signature
 // scripts back.
 //
-// The package defines TxSigner, the interface the family refactor (issue 12,
-// docs/family.md) moves BTC's signing behind too; Signer is its Bitcoin Cash
-// implementation. It does no I/O and holds no mutable package-level state.
+// Signer implements the wallet engine's per-coin signing interface
+// (wallet.Signer; coins/btc.Signer is Bitcoin's). The package does no I/O
+// and holds no mutable package-level state.
 package bch

@@ -2,13 +2,13 @@ package bch
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
-	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/btc"
 )
 
 // MessageMagic is the prefix Electron Cash hashes before a signed message
@@ -16,25 +16,17 @@ import (
 const MessageMagic = "\x18Bitcoin Signed Message:\n"
 
 // MessageHash is Electron Cash's signed-message digest:
-// sha256d(MessageMagic || varint(len(message)) || message).
-func MessageHash(message string) []byte {
-	var buf bytes.Buffer
-	buf.WriteString(MessageMagic)
-	_ = wire.WriteVarInt(&buf, 0, uint64(len(message)))
-	buf.WriteString(message)
-	first := sha256.Sum256(buf.Bytes())
-	second := sha256.Sum256(first[:])
-	return second[:]
-}
+// sha256d(MessageMagic || varint(len(message)) || message), Bitcoin's.
+func MessageHash(message string) []byte { return btc.MessageHash(MessageMagic, message) }
 
-// SignMessage implements TxSigner as Electron Cash's signmessage: a 65-byte
+// SignMessage implements wallet.Signer as Electron Cash's signmessage: a 65-byte
 // compact recoverable ECDSA signature (header 27+recid, +4 for a compressed
 // key; message signatures are never Schnorr) over MessageHash, in base64.
 func (Signer) SignMessage(key *btcec.PrivateKey, compressed bool, message string) (string, error) {
 	return base64.StdEncoding.EncodeToString(ecdsa.SignCompact(key, MessageHash(message), compressed)), nil
 }
 
-// VerifyMessage implements TxSigner as Electron Cash's verify_message: the
+// VerifyMessage implements wallet.Signer as Electron Cash's verify_message: the
 // header is 27..34, the public key recovered from the signature (compressed
 // when the header says so) must hash to the P2PKH script pkScript, and the
 // signature must verify. Anything malformed is false.

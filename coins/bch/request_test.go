@@ -39,8 +39,8 @@ func TestRequestIDVectors(t *testing.T) {
 			t.Fatal(err)
 		}
 		bare, _ := b.Codec.Bare(script)
-		if bare != reply["address"] || b.Network.URIScheme+":"+bare+"?amount=0.5" != reply["URI"] {
-			t.Errorf("%s: address %s / URI %s:%s, Electron Cash %v %v", name, bare, b.Network.URIScheme, bare,
+		if bare != reply["address"] || b.URIScheme+":"+bare+"?amount=0.5" != reply["URI"] {
+			t.Errorf("%s: address %s / URI %s:%s, Electron Cash %v %v", name, bare, b.URIScheme, bare,
 				reply["address"], reply["URI"])
 		}
 	}

@@ -13,39 +13,6 @@ import (
 	bchwire "github.com/gcash/bchd/wire"
 )
 
-// TxSigner is what a wallet engine needs from a coin to sign and check the
-// inputs it owns. It is the interface the family refactor moves BTC's
-// signing behind (a btc implementation wraps coins/wallet's signInput and
-// btcd's engine; this package's Signer is the BCH one). Transactions are
-// btcd wire values, the serialization every btcd-family coin shares;
-// implementations are safe for concurrent use.
-type TxSigner interface {
-	// SignInputs signs, for every i with keys[i] != nil, input i of tx
-	// spending prevs[i] with keys[i], setting its SignatureScript (and
-	// Witness on a segwit coin), then verifies every signed input with
-	// the coin's script engine. Inputs with a nil key are left as they
-	// are. A key that does not match its prevout's script, a script type
-	// the coin does not sign, or a coin it must not spend (ErrTokenCoin)
-	// is an error naming the input; tx is then left unchanged.
-	SignInputs(tx *wire.MsgTx, prevs []*wire.TxOut, keys []*btcec.PrivateKey) error
-	// VerifyInputs runs the coin's script engine (standard policy flags)
-	// on every input of tx; prevs[i] is the output input i spends.
-	VerifyInputs(tx *wire.MsgTx, prevs []*wire.TxOut) error
-	// EstimateSize returns the size the fee is paid on (vsize on a segwit
-	// coin, bytes on BCH) of tx once signed: signed inputs as they are,
-	// unsigned ones by what they spend (prevs[i], nil when unknown) and
-	// the length of the public key that will sign them (pubKeyLens[i]; 0
-	// or a nil slice means compressed). Coin selection passes a skeleton
-	// transaction with its candidate inputs and outputs.
-	EstimateSize(tx *wire.MsgTx, prevs []*wire.TxOut, pubKeyLens []int) int
-	// SignMessage signs message with key the coin's way (its magic), as
-	// the base64 compact signature Electrum-family wallets print.
-	SignMessage(key *btcec.PrivateKey, compressed bool, message string) (string, error)
-	// VerifyMessage reports whether signature is a valid message
-	// signature of message by the key that pkScript pays to.
-	VerifyMessage(pkScript []byte, signature, message string) bool
-}
-
 // Signature schemes of Signer.
 const (
 	// Schnorr signs with BCH Schnorr (64-byte signatures), Electron Cash's
@@ -73,8 +40,6 @@ type Signer struct {
 	// Scheme is Schnorr (the zero value) or ECDSA.
 	Scheme int
 }
-
-var _ TxSigner = Signer{}
 
 // toBCH converts a btcd transaction to bchd's by serialization (token
 // prefixes in output scripts become bchd TokenData). A transaction with
@@ -142,9 +107,12 @@ func prepare(tx *wire.MsgTx, prevs []*wire.TxOut) (*prepared, error) {
 	return &prepared{tx: btx, hashes: hashes, utxos: utxos}, nil
 }
 
-// SignInputs implements TxSigner for P2PKH prevouts (compressed or
-// uncompressed keys). Every signed input is verified with bchd's engine
-// before tx is changed.
+// SignInputs implements wallet.Signer for P2PKH prevouts (compressed or
+// uncompressed keys): for every i with keys[i] != nil it sets input i's
+// SignatureScript. Every signed input is verified with bchd's engine before
+// tx is changed; on an error (a key that does not match its prevout's
+// script, a script type not signed here, a coin carrying CashTokens:
+// ErrTokenCoin) tx is left unchanged.
 func (s Signer) SignInputs(tx *wire.MsgTx, prevs []*wire.TxOut, keys []*btcec.PrivateKey) error {
 	if len(keys) != len(tx.TxIn) {
 		return fmt.Errorf("bch: %d keys for %d inputs", len(keys), len(tx.TxIn))
@@ -239,7 +207,7 @@ func (p *prepared) verify(i int, prev *wire.TxOut) error {
 	return vm.Execute()
 }
 
-// VerifyInputs implements TxSigner with bchd's engine and VerifyFlags.
+// VerifyInputs implements wallet.Signer with bchd's engine and VerifyFlags.
 func (Signer) VerifyInputs(tx *wire.MsgTx, prevs []*wire.TxOut) error {
 	p, err := prepare(tx, prevs)
 	if err != nil {

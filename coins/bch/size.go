@@ -37,7 +37,7 @@ func (s Signer) InputSize(pubKeyLen int) int {
 	return 32 + 4 + wire.VarIntSerializeSize(uint64(script)) + script + 4
 }
 
-// EstimateSize implements TxSigner as Electron Cash's estimated_size: the
+// EstimateSize implements wallet.Signer as Electron Cash's estimated_size: the
 // exact serialized size of tx (Bitcoin Cash has no witness, so size is
 // what fees are paid on), where every unsigned input counts as a P2PKH
 // input signed with the signer's scheme by a key of pubKeyLens[i] bytes

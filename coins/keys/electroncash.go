@@ -8,9 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -30,22 +28,20 @@ import (
 //     (HMAC prefix "01" only; Electrum's segwit and 2fa prefixes are not
 //     seeds), then "bip39" (English list, valid checksum);
 //   - derivations (keystore.from_seed): electrum seeds at m/, BIP39 at
-//     m/44'/145'/0' on every network, old seeds by Electrum 1.x's own scheme
-//     (ecOldKeys) with uncompressed public keys;
+//     m/44'/145'/0' on every network, old seeds by Electrum 1.x's scheme
+//     (old.go, shared with BTC) with uncompressed public keys;
 //   - text normalization (mnemonic.normalize_text): accents are kept;
 //   - one HD key type: p2pkh (xpub/tpub);
 //   - WIF lists are one key per line (keystore.get_private_keys), WIF
 //     without "type:" prefixes, version byte WIF_PREFIX (+5 for Electron
 //     Cash's "p2sh" type, which it recognises but cannot import);
-//   - addresses are cashaddr (params.CashAddr), legacy accepted;
+//   - addresses are cashaddr (the network's Codec), legacy accepted, printed
+//     without their prefix;
 //   - make_seed makes a 12-word BIP39 phrase.
 //
-// ParseElectronCash returns an *ECMaterial. For BIP32 and imported wallets it
-// wraps the *Material the wallet engine already runs on (Material); old
-// keystores have no Material until the family refactor moves ecOldKeys into
-// Material (docs/family.md). The old-seed code here is walletd's own minimal
-// copy: the BTC work on Electrum 1.x seeds carries its own, and the refactor
-// keeps one.
+// ParseElectronCash returns the same *Material the wallet engine runs on
+// for every coin; SeedType, Derivation, ECKeystoreType and ECWalletType
+// report what Electron Cash's restore says of it.
 
 // Electron Cash seed types (mnemonic.seed_type_names), as ElectronCashSeedType
 // returns them and as its keystores store them.
@@ -94,56 +90,10 @@ func ecNormalizeText(s string) string {
 	return string(out)
 }
 
-// ecOldWords returns the old word list and each word's index. They are
-// built once, on first use, and never modified.
-var ecOldWords = sync.OnceValues(func() ([]string, map[string]int) {
-	words := strings.Fields(ecOldWordList)
-	idx := make(map[string]int, len(words))
-	for i, w := range words {
-		if _, dup := idx[w]; !dup {
-			idx[w] = i
-		}
-	}
-	return words, idx
-})
-
-// ecOldMnDecode is old_mnemonic.mn_decode: each group of three words gives
-// eight hex digits (more when the three indices overflow 32 bits, which
-// mn_encode never makes but mn_decode accepts); trailing words that do not
-// fill a group are ignored. ok is false when a word of a group is not in the
-// old list.
-func ecOldMnDecode(words []string) (string, bool) {
-	_, idx := ecOldWords()
-	const n = 1626
-	var b strings.Builder
-	for i := 0; i+3 <= len(words); i += 3 {
-		w1, ok1 := idx[words[i]]
-		w2, ok2 := idx[words[i+1]]
-		w3, ok3 := idx[words[i+2]]
-		if !ok1 || !ok2 || !ok3 {
-			return "", false
-		}
-		x := uint64(w1) + n*uint64(((w2-w1)%n+n)%n) + n*n*uint64(((w3-w2)%n+n)%n)
-		fmt.Fprintf(&b, "%08x", x)
-	}
-	return b.String(), true
-}
-
 // ecIsOldSeed is old_mnemonic.mn_is_seed: after normalization, the text is
 // bytes.fromhex-decodable to 16 or 32 bytes, or it is 12 or 24 words whose
 // groups of three are all in the old list.
-func ecIsOldSeed(s string) bool {
-	t := ecNormalizeText(s)
-	if n, ok := pyFromHexLen(t); ok && (n == 16 || n == 32) {
-		return true
-	}
-	words := pySplit(t)
-	if len(words) != 12 && len(words) != 24 {
-		return false
-	}
-	_, ok := ecOldMnDecode(words)
-	return ok
-}
+func ecIsOldSeed(s string) bool { return isOldSeedNormalized(ecNormalizeText(s)) }
 
 // ecIsElectrumSeed is mnemonic.is_electrum_seed with Electron Cash's only
 // prefix, "01".
@@ -225,14 +175,14 @@ func pyIntBase16(s string) bool {
 // network b: an old master public key (see ecIsOldMPK), or an xprv/xpub
 // (tprv/tpub on test networks) of the p2pkh type with a valid key. Nothing
 // is trimmed.
-func ElectronCashIsMasterKey(s string, b *params.BCHNetwork) bool {
-	if b == nil {
+func ElectronCashIsMasterKey(s string, n *params.Network) bool {
+	if n == nil {
 		return false
 	}
 	if ecIsOldMPK(s) {
 		return true
 	}
-	_, _, _, ok := parseExtKey(s, b.Network)
+	_, _, _, ok := parseExtKey(s, n)
 	return ok
 }
 
@@ -241,8 +191,11 @@ func ElectronCashIsMasterKey(s string, b *params.BCHNetwork) bool {
 // (keystore.from_master_key and from_seed then succeed except with
 // probability below 2^-127, which is not checked). Address and WIF lists are
 // not keys.
-func ElectronCashValidateKey(s string, b *params.BCHNetwork) bool {
-	return ElectronCashIsMasterKey(s, b) || ElectronCashSeedType(s) != ""
+func ElectronCashValidateKey(s string, n *params.Network) bool {
+	if len(s) > MaxMaterialBytes {
+		return false
+	}
+	return ElectronCashIsMasterKey(s, n) || ElectronCashSeedType(s) != ""
 }
 
 // MakeElectronCashSeed returns a new BIP39 phrase as Electron Cash's
@@ -283,190 +236,40 @@ func ecSeedBytes(words, salt, passphrase string) ([]byte, error) {
 	return pbkdf2.Key(sha512.New, ecNormalizeText(words), []byte(salt+norm.NFKD.String(passphrase)), 2048, 64)
 }
 
-// ECMaterial is key material as Electron Cash 4.4.2 restores it
-// (restore_wallet_from_text): a BIP32 keystore (seed, xpub, xprv), an old
-// (Electrum 1.x) keystore, or an imported wallet (address or WIF list). Its
-// addresses are full cashaddrs of its network. It is immutable and safe for
-// concurrent use; like Material, its printed forms show only its kind and
-// fingerprint.
-type ECMaterial struct {
-	kind       Kind
-	net        *params.BCHNetwork
-	seedType   string
-	derivation string
-	keystore   string
-	wallet     string
-
-	m   *Material  // BIP32 and imported wallets
-	old *ecOldKeys // old keystores
+// ECKeystoreType returns Electron Cash's keystore type of material parsed
+// by ParseElectronCash: ECKeystoreBIP32, ECKeystoreOld, ECKeystoreImported
+// (WIF list), or "" (address list).
+func (m *Material) ECKeystoreType() string {
+	switch {
+	case m.old != nil:
+		return ECKeystoreOld
+	case m.chains[0] != nil:
+		return ECKeystoreBIP32
+	case m.kind == KindWIFList:
+		return ECKeystoreImported
+	}
+	return ""
 }
 
-// Kind returns the kind of material (KindSeed for old seeds too,
-// KindMasterPublic for an old master public key).
-func (e *ECMaterial) Kind() Kind { return e.kind }
-
-// Network returns the network the material was parsed for.
-func (e *ECMaterial) Network() *params.BCHNetwork { return e.net }
-
-// SeedType returns Electron Cash's keystore seed_type: ECSeedElectrum,
-// ECSeedBIP39, ECSeedOld (for any old keystore, its master public key
-// included: Electron Cash sets it when it loads the wallet), or "" for
-// BIP32 keys and imported wallets.
-func (e *ECMaterial) SeedType() string { return e.seedType }
-
-// Derivation returns the account's derivation from a BIP32 seed
-// (ECDerivationElectrum or ECDerivationBIP39), or "" (keys, old seeds,
-// imported wallets).
-func (e *ECMaterial) Derivation() string { return e.derivation }
-
-// KeystoreType returns Electron Cash's keystore type: ECKeystoreBIP32,
-// ECKeystoreOld, ECKeystoreImported (WIF list), or "" (address list).
-func (e *ECMaterial) KeystoreType() string { return e.keystore }
-
-// WalletType returns Electron Cash's wallet type: ECWalletStandard,
-// ECWalletImportedAddr or ECWalletImportedPrivkey.
-func (e *ECMaterial) WalletType() string { return e.wallet }
-
-// Material returns the material as the wallet engine's *Material for BIP32
-// and imported wallets, and nil for an old keystore. Its keys carry the
-// right output scripts; their Address fields are legacy base58 until the
-// family refactor gives params.Network its codec, so read addresses from
-// ECMaterial.
-func (e *ECMaterial) Material() *Material { return e.m }
-
-// HasPrivateKeys reports whether the material can sign.
-func (e *ECMaterial) HasPrivateKeys() bool {
-	if e.old != nil {
-		return e.old.sec != nil
+// ECWalletType returns Electron Cash's wallet type of material parsed by
+// ParseElectronCash: ECWalletStandard, ECWalletImportedAddr or
+// ECWalletImportedPrivkey.
+func (m *Material) ECWalletType() string {
+	switch m.kind {
+	case KindAddressList:
+		return ECWalletImportedAddr
+	case KindWIFList:
+		return ECWalletImportedPrivkey
 	}
-	return e.m.HasPrivateKeys()
+	return ECWalletStandard
 }
 
-// Deterministic reports whether addresses are derived (Derive works).
-func (e *ECMaterial) Deterministic() bool { return e.old != nil || e.m.Deterministic() }
-
-// ScriptType returns P2PKH for a deterministic or WIF wallet and
-// ScriptUnknown for an address list.
-func (e *ECMaterial) ScriptType() params.ScriptType {
-	if e.old != nil {
-		return params.P2PKH
-	}
-	return e.m.ScriptType()
-}
-
-// MasterPublicKey returns Electron Cash's getmpk: the account xpub/tpub, the
-// 128-hex old master public key (as given, or lower case when made from a
-// seed), or "" for an imported wallet.
-func (e *ECMaterial) MasterPublicKey() string {
-	if e.old != nil {
-		return e.old.mpkText
-	}
-	return e.m.MasterPublicKey()
-}
-
-// Fingerprint returns the 64-hex identifier computed from public material
-// only (see Material.Fingerprint; an old keystore hashes its 64-byte master
-// public key). A seed, its xprv and its xpub share it.
-func (e *ECMaterial) Fingerprint() string {
-	if e.old != nil {
-		return e.old.fingerprint
-	}
-	return e.m.Fingerprint()
-}
-
-// Derive returns the receiving (change=false) or change key at index of a
-// deterministic wallet, with its full cashaddr. An imported wallet gives
-// ErrNotDeterministic, a hardened index ErrInvalidIndex.
-func (e *ECMaterial) Derive(change bool, index uint32) (Key, error) {
-	var k Key
-	var err error
-	if e.old != nil {
-		if index >= hardened {
-			return Key{}, fmt.Errorf("%w: %d is hardened", ErrInvalidIndex, index)
-		}
-		k, err = e.old.derive(change, index)
-	} else {
-		k, err = e.m.Derive(change, index)
-	}
-	if err != nil {
-		return Key{}, err
-	}
-	k.Address, err = e.net.Codec.Encode(k.PkScript)
-	if err != nil {
-		return Key{}, fmt.Errorf("keys: derive: %w", err)
-	}
-	return k, nil
-}
-
-// PrivKey returns the private key of Derive(change, index) (old keystores:
-// of its uncompressed public key). Watch-only material gives
-// ErrNoPrivateKey, an imported wallet ErrNotDeterministic. The returned key
-// is a copy the caller may zero.
-func (e *ECMaterial) PrivKey(change bool, index uint32) (*btcec.PrivateKey, error) {
-	if e.old == nil {
-		return e.m.PrivKey(change, index)
-	}
-	if e.old.sec == nil {
-		return nil, ErrNoPrivateKey
-	}
-	if index >= hardened {
-		return nil, fmt.Errorf("%w: %d is hardened", ErrInvalidIndex, index)
-	}
-	return e.old.privKey(change, index)
-}
-
-// Imported returns a copy of the keys of an imported wallet, ordered by
-// cashaddr as Electron Cash lists them; nil for a deterministic wallet.
-func (e *ECMaterial) Imported() []Key {
-	if e.m == nil {
-		return nil
-	}
-	return e.m.Imported()
-}
-
-// ImportedPrivKey returns the private key of address (any form: cashaddr
-// with or without prefix, legacy) in an imported WIF wallet. Watch-only
-// material gives ErrNoPrivateKey; an address not among the wallet's imported
-// ones ErrUnknownAddress.
-func (e *ECMaterial) ImportedPrivKey(address string) (*btcec.PrivateKey, error) {
-	if !e.HasPrivateKeys() {
-		return nil, ErrNoPrivateKey
-	}
-	if e.m == nil || e.m.sec.imported == nil {
-		return nil, fmt.Errorf("%w: not an imported wallet", ErrUnknownAddress)
-	}
-	script, err := e.net.Codec.Decode(address)
-	if err != nil {
-		return nil, ErrUnknownAddress
-	}
-	i, ok := e.m.byScript[string(script)]
-	if !ok {
-		return nil, ErrUnknownAddress
-	}
-	return btcec.PrivKeyFromScalar(&e.m.sec.imported[i].Key), nil
-}
-
-// String returns "keys.ECMaterial{kind=…, fingerprint=…}" and nothing else.
-func (e ECMaterial) String() string {
-	return "keys.ECMaterial{kind=" + e.kind.String() + ", fingerprint=" + e.Fingerprint() + "}"
-}
-
-// GoString is String: %#v never shows key material.
-func (e ECMaterial) GoString() string { return e.String() }
-
-// Format prints String for every verb.
-func (e ECMaterial) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(e.String())) }
-
-// LogValue implements slog.LogValuer with the kind and fingerprint only.
-func (e ECMaterial) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("kind", e.kind.String()), slog.String("fingerprint", e.Fingerprint()))
-}
-
-// ParseElectronCash parses key material for network b exactly as Electron
-// Cash 4.4.2's restore_wallet_from_text does, in its order, after trimming
-// surrounding whitespace:
+// ParseElectronCash parses key material for network n (a BCH network:
+// its Codec is cashaddr) exactly as Electron Cash 4.4.2's
+// restore_wallet_from_text does, in its order, after trimming surrounding
+// whitespace:
 //
-//  1. whitespace-separated addresses valid on b (cashaddr with or without
+//  1. whitespace-separated addresses valid on n (cashaddr with or without
 //     prefix, token-aware, or legacy): a watch-only imported_addr wallet;
 //  2. WIF private keys (or minikeys), one per line (whitespace inside a line
 //     is removed first, so several keys on one line are not a list): an
@@ -477,51 +280,59 @@ func (e ECMaterial) LogValue() slog.Value {
 //  4. a seed (ElectronCashSeedType): old, electrum (account m/) or bip39
 //     (account m/44'/145'/0'), with an empty passphrase as Bitcart uses.
 //
-// Anything else (a key of another network, a ypub, an Electrum segwit seed)
-// is an error wrapping ErrUnrecognized, Electron Cash's "Seed or key not
-// recognized". A WIF of Electron Cash's p2sh type, or an old master public
-// key that is not a point, is recognised but cannot be restored: an error
-// wrapping ErrUnsupportedKey. Error texts never contain the material.
-func ParseElectronCash(material string, b *params.BCHNetwork) (*ECMaterial, error) {
-	if b == nil {
+// Material beyond Parse's bounds (MaxMaterialBytes, MaxParts, MaxPartBytes)
+// is refused first. Anything else (a key of another network, a ypub, an
+// Electrum segwit seed) is an error wrapping ErrUnrecognized, Electron
+// Cash's "Seed or key not recognized". A WIF of Electron Cash's p2sh type,
+// or an old master public key that is not a point, is recognised but cannot
+// be restored: an error wrapping ErrUnsupportedKey. Error texts never
+// contain the material. Addresses of the result are the network's printed
+// form (the cashaddr without its prefix).
+func ParseElectronCash(material string, n *params.Network) (*Material, error) {
+	if n == nil {
 		return nil, fmt.Errorf("%w: no network given", ErrUnrecognized)
 	}
+	if err := checkBounds(material); err != nil {
+		return nil, err
+	}
 	text := pyStrip(material)
-	if parts := pySplit(text); len(parts) > 0 && ecAllAddresses(parts, b) {
-		return ecAddressList(parts, b)
+	if parts := pySplit(text); len(parts) > 0 && allValidAddresses(parts, n) {
+		return ecAddressList(parts, n)
 	}
-	if ecIsPrivateKeyList(text, b) {
-		return ecWIFList(pySplit(text), b)
+	if ecIsPrivateKeyList(text, n) {
+		return ecWIFList(pySplit(text), n)
 	}
-	e := &ECMaterial{net: b, wallet: ECWalletStandard}
-	if k, _, private, ok := parseExtKey(text, b.Network); ok && private {
-		return e.bip32(k, true, KindMasterPrivate)
+	if k, _, private, ok := parseExtKey(text, n); ok && private {
+		return newFromExtKey(k, params.P2PKH, true, n)
 	}
 	if ecIsOldMPK(text) {
-		old, err := ecOldFromMPK(text, b.Network)
-		if err != nil {
-			return nil, err
+		raw, err := hex.DecodeString(text)
+		if err != nil || len(raw) != 64 {
+			return nil, fmt.Errorf("%w: old master public key is not 64 bytes of hex", ErrUnsupportedKey)
 		}
-		e.kind, e.keystore, e.seedType, e.old = KindMasterPublic, ECKeystoreOld, ECSeedOld, old
-		return e, nil
+		m, err := newFromOldMPK(raw, n)
+		if err != nil {
+			return nil, fmt.Errorf("%w: old master public key is not a point", ErrUnsupportedKey)
+		}
+		m.mpk, m.seedType = text, ECSeedOld // getmpk shows it as given
+		return m, nil
 	}
-	if k, _, _, ok := parseExtKey(text, b.Network); ok {
-		return e.bip32(k, false, KindMasterPublic)
+	if k, _, _, ok := parseExtKey(text, n); ok {
+		return newFromExtKey(k, params.P2PKH, false, n)
 	}
 	switch st := ElectronCashSeedType(text); st {
 	case ECSeedOld:
-		old, err := ecOldFromSeed(text, b.Network)
+		m, err := newFromOldSeedNormalized(ecNormalizeText(text), n)
 		if err != nil {
 			return nil, err
 		}
-		e.kind, e.keystore, e.seedType, e.old = KindSeed, ECKeystoreOld, st, old
-		return e, nil
+		m.seedType = st
+		return m, nil
 	case ECSeedElectrum, ECSeedBIP39:
-		salt, path := "electrum", []uint32(nil)
-		e.derivation = ECDerivationElectrum
+		salt, path, derivation := "electrum", []uint32(nil), ECDerivationElectrum
 		if st == ECSeedBIP39 {
 			salt, path = "mnemonic", []uint32{hardened + 44, hardened + params.BCHCoinType, hardened}
-			e.derivation = ECDerivationBIP39
+			derivation = ECDerivationBIP39
 		}
 		seed, err := ecSeedBytes(text, salt, "")
 		if err != nil {
@@ -534,53 +345,37 @@ func ParseElectronCash(material string, b *params.BCHNetwork) (*ECMaterial, erro
 		}
 		for _, i := range path {
 			if k, err = k.child(i); err != nil {
-				return nil, fmt.Errorf("keys: derive %s: %w", e.derivation, err)
+				return nil, fmt.Errorf("keys: derive %s: %w", derivation, err)
 			}
 		}
-		e.seedType = st
-		return e.bip32(k, true, KindSeed)
-	}
-	return nil, fmt.Errorf("%w for %s (Seed or key not recognized)", ErrUnrecognized, b)
-}
-
-// bip32 finishes a BIP32 keystore whose account key is k.
-func (e *ECMaterial) bip32(k *extKey, private bool, kind Kind) (*ECMaterial, error) {
-	m, err := newFromExtKey(k, params.P2PKH, private, e.net.Network)
-	if err != nil {
-		return nil, err
-	}
-	m.kind = kind
-	e.kind, e.keystore, e.m = kind, ECKeystoreBIP32, m
-	return e, nil
-}
-
-func ecAllAddresses(parts []string, b *params.BCHNetwork) bool {
-	for _, p := range parts {
-		if !b.Codec.Valid(p) {
-			return false
+		m, err := newFromExtKey(k, params.P2PKH, true, n)
+		if err != nil {
+			return nil, err
 		}
+		m.kind, m.seedType, m.derivation = KindSeed, st, derivation
+		return m, nil
 	}
-	return true
+	return nil, fmt.Errorf("%w for %s (Seed or key not recognized)", ErrUnrecognized, n)
 }
 
 // ecAddressList builds a watch-only imported_addr wallet: one key per
-// distinct script, named by its full cashaddr, sorted as Electron Cash sorts
-// them (by the prefix-less cashaddr).
-func ecAddressList(parts []string, b *params.BCHNetwork) (*ECMaterial, error) {
-	m := &Material{kind: KindAddressList, net: b.Network}
+// distinct script, named by its printed (prefix-less) cashaddr, sorted as
+// Electron Cash sorts them.
+func ecAddressList(parts []string, n *params.Network) (*Material, error) {
+	m := &Material{kind: KindAddressList, net: n}
 	for _, p := range parts {
-		script, err := b.Codec.Decode(p)
+		script, err := n.PkScript(p)
 		if err != nil { // cannot happen: every part was validated
 			return nil, fmt.Errorf("%w: invalid address in list", ErrUnrecognized)
 		}
-		addr, err := b.Codec.Encode(script)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnrecognized, err)
+		addr, ok := n.AddressFromScript(script)
+		if !ok {
+			return nil, fmt.Errorf("%w: an address of the list has no printed form", ErrUnrecognized)
 		}
 		m.keys = append(m.keys, Key{Address: addr, PkScript: script})
 	}
 	m.finishImported(nil)
-	return &ECMaterial{kind: KindAddressList, net: b, wallet: ECWalletImportedAddr, m: m}, nil
+	return m, nil
 }
 
 // ecWIF is a private key as Electron Cash's bitcoin.deserialize_privkey
@@ -631,29 +426,29 @@ func ecDeserializePrivKey(s string, n *params.Network) (*ecWIF, bool) {
 // ecIsPrivateKeyList is keystore.is_private_key_list: the text split at
 // "\n", whitespace removed inside each line, empty lines dropped, and every
 // line a private key.
-func ecIsPrivateKeyList(text string, b *params.BCHNetwork) bool {
-	n := 0
+func ecIsPrivateKeyList(text string, n *params.Network) bool {
+	count := 0
 	for _, line := range strings.Split(text, "\n") {
 		k := strings.Join(pySplit(line), "")
 		if k == "" {
 			continue
 		}
-		if _, ok := ecDeserializePrivKey(k, b.Network); !ok {
+		if _, ok := ecDeserializePrivKey(k, n); !ok {
 			return false
 		}
-		n++
+		count++
 	}
-	return n > 0
+	return count > 0
 }
 
 // ecWIFList builds an imported_privkey wallet from the whitespace-separated
 // tokens of the text (ImportedPrivkeyWallet.from_text): every token must be
 // an importable key.
-func ecWIFList(tokens []string, b *params.BCHNetwork) (*ECMaterial, error) {
-	m := &Material{kind: KindWIFList, net: b.Network, sec: &secrets{}, scriptType: params.P2PKH}
+func ecWIFList(tokens []string, n *params.Network) (*Material, error) {
+	m := &Material{kind: KindWIFList, net: n, sec: &secrets{}, scriptType: params.P2PKH}
 	var privs []*btcec.PrivateKey
 	for _, tok := range tokens {
-		w, ok := ecDeserializePrivKey(tok, b.Network)
+		w, ok := ecDeserializePrivKey(tok, n)
 		if !ok {
 			return nil, fmt.Errorf("%w: a line of the key list is not one private key", ErrUnrecognized)
 		}
@@ -664,7 +459,7 @@ func ecWIFList(tokens []string, b *params.BCHNetwork) (*ECMaterial, error) {
 		if w.compressed {
 			pub = w.priv.PubKey().SerializeCompressed()
 		}
-		addr, script, err := b.PubKeyAddress(pub)
+		addr, script, err := n.PubKeyAddress(params.P2PKH, pub)
 		if err != nil {
 			return nil, fmt.Errorf("keys: %w", err)
 		}
@@ -672,6 +467,5 @@ func ecWIFList(tokens []string, b *params.BCHNetwork) (*ECMaterial, error) {
 		privs = append(privs, w.priv)
 	}
 	m.finishImported(privs)
-	return &ECMaterial{kind: KindWIFList, net: b, wallet: ECWalletImportedPrivkey,
-		keystore: ECKeystoreImported, m: m}, nil
+	return m, nil
 }

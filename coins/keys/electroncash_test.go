@@ -15,7 +15,7 @@ import (
 	"github.com/walletd/walletd/internal/vectors"
 )
 
-func mustBCH(t testing.TB, name string) *params.BCHNetwork {
+func mustBCH(t testing.TB, name string) *params.Network {
 	t.Helper()
 	b, err := params.BCH(name)
 	if err != nil {
@@ -65,10 +65,10 @@ func TestElectronCashVectorWallets(t *testing.T) {
 				if w.KeystoreType == ECKeystoreOld { // set on load, as restore reports it
 					wantSeedType = ECSeedOld
 				}
-				if e.WalletType() != w.WalletType || e.KeystoreType() != w.KeystoreType ||
+				if e.ECWalletType() != w.WalletType || e.ECKeystoreType() != w.KeystoreType ||
 					e.SeedType() != wantSeedType || e.Derivation() != w.Derivation {
 					t.Errorf("wallet %q keystore %q seed %q derivation %q; want %q %q %q %q",
-						e.WalletType(), e.KeystoreType(), e.SeedType(), e.Derivation(),
+						e.ECWalletType(), e.ECKeystoreType(), e.SeedType(), e.Derivation(),
 						w.WalletType, w.KeystoreType, w.SeedType, w.Derivation)
 				}
 				if e.MasterPublicKey() != w.MPK {
@@ -84,8 +84,11 @@ func TestElectronCashVectorWallets(t *testing.T) {
 				if e.HasPrivateKeys() != wantPriv {
 					t.Errorf("HasPrivateKeys = %v", e.HasPrivateKeys())
 				}
-				if (e.Material() == nil) != (w.KeystoreType == ECKeystoreOld) {
-					t.Errorf("Material() = %v for keystore %q", e.Material(), w.KeystoreType)
+				if e.Old() != (w.KeystoreType == ECKeystoreOld) {
+					t.Errorf("Old() = %v for keystore %q", e.Old(), w.KeystoreType)
+				}
+				if e.Network() != b {
+					t.Errorf("Network() = %v, want %v", e.Network(), b)
 				}
 				if w.MPK != "" {
 					if prev, ok := fps[w.MPK]; ok && prev != e.Fingerprint() {
@@ -113,7 +116,7 @@ func TestElectronCashVectorWallets(t *testing.T) {
 // each private key matches its public key; on a network that only aliases
 // another's vectors (full false) the first key of each chain only, to keep
 // the race-detector run short.
-func checkECDerived(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vectors.ECWallet, full bool) {
+func checkECDerived(t *testing.T, e *Material, b *params.Network, w vectors.ECWallet, full bool) {
 	t.Helper()
 	if e.Imported() != nil {
 		t.Errorf("Imported() = %v on a deterministic wallet", e.Imported())
@@ -131,17 +134,19 @@ func checkECDerived(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vectors
 			if err != nil {
 				t.Fatalf("Derive(%d,%d): %v", c, i, err)
 			}
-			if k.Address != want || k.Change != (c == 1) || k.Index != uint32(i) || k.ScriptType != params.P2PKH {
+			// The printed form: the cashaddr without its prefix.
+			if full, _ := b.CashAddr().Encode(k.PkScript); full != want ||
+				k.Address != strings.TrimPrefix(want, b.CashAddr().Prefix()+":") || k.Change != (c == 1) || k.Index != uint32(i) || k.ScriptType != params.P2PKH {
 				t.Errorf("Derive(%d,%d) = %s %v %d %v, want %s", c, i, k.Address, k.Change, k.Index, k.ScriptType, want)
 			}
-			if l, err := b.Codec.Legacy(k.PkScript); err != nil || l != legacy[i] {
+			if l, err := b.CashAddr().Legacy(k.PkScript); err != nil || l != legacy[i] {
 				t.Errorf("legacy %d/%d = %s, want %s", c, i, l, legacy[i])
 			}
 			if c == 0 {
-				if bare, _ := b.Codec.Bare(k.PkScript); bare != w.ReceivingBare[i] {
+				if bare, _ := b.CashAddr().Bare(k.PkScript); bare != w.ReceivingBare[i] {
 					t.Errorf("bare %d = %s, want %s", i, bare, w.ReceivingBare[i])
 				}
-				if tok, _ := b.Codec.Token(k.PkScript); tok != w.ReceivingToken[i] {
+				if tok, _ := b.CashAddr().Token(k.PkScript); tok != w.ReceivingToken[i] {
 					t.Errorf("token %d = %s, want %s", i, tok, w.ReceivingToken[i])
 				}
 			}
@@ -181,23 +186,23 @@ func checkECDerived(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vectors
 }
 
 // checkECImported checks an imported wallet's address order and keys.
-func checkECImported(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vectors.ECWallet) {
+func checkECImported(t *testing.T, e *Material, b *params.Network, w vectors.ECWallet) {
 	t.Helper()
 	keys := e.Imported()
 	if len(keys) != len(w.Receiving) || len(w.Change) != 0 {
 		t.Fatalf("%d imported keys, want %d (and no change: %d)", len(keys), len(w.Receiving), len(w.Change))
 	}
 	for i, k := range keys {
-		if k.Address != w.Receiving[i] || k.Index != uint32(i) {
-			t.Errorf("imported %d = %s (index %d), want %s", i, k.Address, k.Index, w.Receiving[i])
+		if k.Address != w.ReceivingBare[i] || k.Index != uint32(i) {
+			t.Errorf("imported %d = %s (index %d), want %s", i, k.Address, k.Index, w.ReceivingBare[i])
 		}
-		if l, _ := b.Codec.Legacy(k.PkScript); l != w.ReceivingLegacy[i] {
+		if l, _ := b.CashAddr().Legacy(k.PkScript); l != w.ReceivingLegacy[i] {
 			t.Errorf("legacy %d = %s, want %s", i, l, w.ReceivingLegacy[i])
 		}
-		if bare, _ := b.Codec.Bare(k.PkScript); bare != w.ReceivingBare[i] {
+		if bare, _ := b.CashAddr().Bare(k.PkScript); bare != w.ReceivingBare[i] {
 			t.Errorf("bare %d = %s, want %s", i, bare, w.ReceivingBare[i])
 		}
-		if tok, _ := b.Codec.Token(k.PkScript); tok != w.ReceivingToken[i] {
+		if tok, _ := b.CashAddr().Token(k.PkScript); tok != w.ReceivingToken[i] {
 			t.Errorf("token %d = %s, want %s", i, tok, w.ReceivingToken[i])
 		}
 	}
@@ -211,7 +216,7 @@ func checkECImported(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vector
 		return
 	}
 	for _, imp := range w.Imports {
-		for _, form := range []string{imp.Address, imp.AddressLegacy, strings.TrimPrefix(imp.Address, b.Codec.Prefix()+":")} {
+		for _, form := range []string{imp.Address, imp.AddressLegacy, strings.TrimPrefix(imp.Address, b.CashAddr().Prefix()+":")} {
 			p, err := e.ImportedPrivKey(form)
 			if err != nil {
 				t.Fatalf("ImportedPrivKey(%s): %v", form, err)
@@ -222,7 +227,7 @@ func checkECImported(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vector
 		}
 		var found bool
 		for _, k := range keys {
-			if k.Address == imp.Address {
+			if k.Address == strings.TrimPrefix(imp.Address, b.CashAddr().Prefix()+":") {
 				found = true
 				if (len(k.PubKey) == 33) != imp.Compressed {
 					t.Errorf("%s: compressed %v, want %v", imp.Address, len(k.PubKey) == 33, imp.Compressed)
@@ -234,7 +239,7 @@ func checkECImported(t *testing.T, e *ECMaterial, b *params.BCHNetwork, w vector
 		}
 	}
 	// An address of the right network that is not among the imported ones.
-	foreign, _ := b.Codec.Encode(append(append([]byte{0x76, 0xa9, 20}, bytes.Repeat([]byte{7}, 20)...), 0x88, 0xac))
+	foreign, _ := b.CashAddr().Encode(append(append([]byte{0x76, 0xa9, 20}, bytes.Repeat([]byte{7}, 20)...), 0x88, 0xac))
 	if _, err := e.ImportedPrivKey(foreign); !errors.Is(err, ErrUnknownAddress) {
 		t.Errorf("ImportedPrivKey(foreign) = %v", err)
 	}
@@ -259,7 +264,7 @@ func checkECSeedBytes(t *testing.T, w vectors.ECWallet) {
 		}
 	}
 	if w.OldSeedHex != "" {
-		if h, ok := ecOldSeedHex(w.KeyMaterial); !ok || h != w.OldSeedHex {
+		if h, ok := oldSeedHexNormalized(ecNormalizeText(w.KeyMaterial)); !ok || h != w.OldSeedHex {
 			t.Errorf("old seed hex %q, want %s", h, w.OldSeedHex)
 		}
 	}
@@ -287,7 +292,7 @@ func checkECSeedBytes(t *testing.T, w vectors.ECWallet) {
 		if strings.HasPrefix(w.MPK, "tpub") {
 			b = mustBCH(t, "testnet")
 		}
-		hd, _ := b.Network.HDVersionFor(params.P2PKH)
+		hd, _ := b.HDVersionFor(params.P2PKH)
 		if got := base58Check(k.public().serialize(hd.Public, false)); got != w.MPK {
 			t.Errorf("root seed at %s gives %s, want %s", w.DerivationFromRoot, got, w.MPK)
 		}
@@ -347,15 +352,15 @@ func TestElectronCashRestoreVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				first = k.Address
+				first, _ = b.CashAddr().Encode(k.PkScript)
 			} else {
-				first = e.Imported()[0].Address
+				first, _ = b.CashAddr().Encode(e.Imported()[0].PkScript)
 			}
-			if first != want.FirstAddress || e.WalletType() != want.WalletType ||
-				e.KeystoreType() != want.KeystoreType || e.SeedType() != want.SeedType ||
+			if first != want.FirstAddress || e.ECWalletType() != want.WalletType ||
+				e.ECKeystoreType() != want.KeystoreType || e.SeedType() != want.SeedType ||
 				e.Derivation() != want.Derivation {
-				t.Errorf("%s: restore(%q) = %s %s %q %q %q; want %+v", name, s, first, e.WalletType(),
-					e.KeystoreType(), e.SeedType(), e.Derivation(), want)
+				t.Errorf("%s: restore(%q) = %s %s %q %q %q; want %+v", name, s, first, e.ECWalletType(),
+					e.ECKeystoreType(), e.SeedType(), e.Derivation(), want)
 			}
 		}
 	}
@@ -522,13 +527,13 @@ func TestParseElectronCashRefusals(t *testing.T) {
 	// upper-case, token-aware and legacy forms as one key.
 	e, err = ParseElectronCash("bitcoincash:qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawu QPDHGCTL8GGYU7M77TPXF2AJ7WG4CGZX2C7LL9FAWU\n"+
 		"19LZuju5iiYtRbnVvUs6fg3rF2iYSL4r7o bitcoincash:zpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2ce4vm8m30", b)
-	if err != nil || len(e.Imported()) != 1 || e.Imported()[0].Address != "bitcoincash:qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawu" {
+	if err != nil || len(e.Imported()) != 1 || e.Imported()[0].Address != "qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawu" {
 		t.Errorf("address list: %v %v", err, e)
 	}
 }
 
-// TestECMaterialNeverPrintsSecrets: no fmt verb or slog rendering of an
-// ECMaterial shows its seed, master private key or WIF.
+// TestECMaterialNeverPrintsSecrets: no fmt verb or slog rendering of
+// Electron Cash material shows its seed, master private key or WIF.
 func TestECMaterialNeverPrintsSecrets(t *testing.T) {
 	v := vectors.LoadElectronCash(t)
 	b := mustBCH(t, "mainnet")
@@ -583,5 +588,25 @@ func TestECOldKeystoreKnownKey(t *testing.T) {
 	}
 	if _, err := mpk.PrivKey(false, 0); !errors.Is(err, ErrNoPrivateKey) {
 		t.Errorf("PrivKey on old mpk: %v", err)
+	}
+}
+
+// TestElectronCashBounds: ParseElectronCash applies Parse's bounds before
+// any decoding: a list of more than MaxParts valid addresses is refused, as
+// is oversized material (a list of MaxParts addresses is fine).
+func TestElectronCashBounds(t *testing.T) {
+	b := mustBCH(t, "mainnet")
+	addr := "qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawu"
+	if _, err := ParseElectronCash(strings.Repeat(addr+" ", MaxParts), b); err != nil {
+		t.Fatalf("%d addresses: %v", MaxParts, err)
+	}
+	if _, err := ParseElectronCash(strings.Repeat(addr+" ", MaxParts+1), b); !errors.Is(err, ErrUnrecognized) {
+		t.Errorf("%d addresses: %v, want ErrUnrecognized", MaxParts+1, err)
+	}
+	if _, err := ParseElectronCash(strings.Repeat("x", MaxMaterialBytes+1), b); !errors.Is(err, ErrUnrecognized) {
+		t.Errorf("oversized material: %v", err)
+	}
+	if ElectronCashValidateKey(strings.Repeat("x", MaxMaterialBytes+1), b) {
+		t.Error("oversized material validates")
 	}
 }

@@ -112,6 +112,8 @@ type Material struct {
 	net         *params.Network
 	scriptType  params.ScriptType
 	fingerprint string
+	seedType    string // the seed's type ("standard", "segwit", "old"; Electron Cash: "electrum", "bip39", "old")
+	derivation  string // the account's derivation from a BIP32 seed ("m/", "m/0'", "m/44'/145'/0'")
 
 	// deterministic wallets
 	mpk    string     // account xpub in the network's SLIP-132 form (old wallets: 128 hex digits)
@@ -143,6 +145,18 @@ func (m *Material) Network() *params.Network { return m.net }
 // address of a deterministic wallet, the common type of an imported WIF list
 // (ScriptUnknown if its keys mix types), and ScriptUnknown for an address list.
 func (m *Material) ScriptType() params.ScriptType { return m.scriptType }
+
+// SeedType returns the type of the seed the material was restored from,
+// as its wallet names it: Electrum's "standard", "segwit" or "old";
+// Electron Cash's ECSeedElectrum, ECSeedBIP39 or ECSeedOld (which Electron
+// Cash also gives an old master public key). "" for keys and imported
+// wallets.
+func (m *Material) SeedType() string { return m.seedType }
+
+// Derivation returns the account's derivation from a BIP32 seed ("m/",
+// Electrum's "m/0'" for segwit seeds, Electron Cash's ECDerivationBIP39),
+// or "" (keys, old seeds, imported wallets).
+func (m *Material) Derivation() string { return m.derivation }
 
 // HasPrivateKeys reports whether the material can sign (seed, extended
 // private key, WIF list).
@@ -442,19 +456,11 @@ func Parse(material string, n *params.Network) (*Material, error) {
 	if n == nil {
 		return nil, fmt.Errorf("%w: no network given", ErrUnrecognized)
 	}
-	if len(material) > MaxMaterialBytes {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrUnrecognized, MaxMaterialBytes)
+	if err := checkBounds(material); err != nil {
+		return nil, err
 	}
 	text := pyStrip(material)
 	parts := pySplit(text)
-	if len(parts) > MaxParts {
-		return nil, fmt.Errorf("%w: more than %d whitespace-separated parts", ErrUnrecognized, MaxParts)
-	}
-	for _, p := range parts {
-		if len(p) > MaxPartBytes {
-			return nil, fmt.Errorf("%w: a part is longer than %d bytes", ErrUnrecognized, MaxPartBytes)
-		}
-	}
 	if len(parts) > 0 && allValidAddresses(parts, n) {
 		return newAddressList(parts, n)
 	}
@@ -479,6 +485,24 @@ func Parse(material string, n *params.Network) (*Material, error) {
 		return nil, fmt.Errorf("%w: %s seed", ErrUnsupportedKey, st)
 	}
 	return nil, fmt.Errorf("%w for %s", ErrUnrecognized, n)
+}
+
+// checkBounds refuses material beyond MaxMaterialBytes, MaxParts or
+// MaxPartBytes (ErrUnrecognized) before any decoder sees it.
+func checkBounds(material string) error {
+	if len(material) > MaxMaterialBytes {
+		return fmt.Errorf("%w: longer than %d bytes", ErrUnrecognized, MaxMaterialBytes)
+	}
+	parts := pySplit(pyStrip(material))
+	if len(parts) > MaxParts {
+		return fmt.Errorf("%w: more than %d whitespace-separated parts", ErrUnrecognized, MaxParts)
+	}
+	for _, p := range parts {
+		if len(p) > MaxPartBytes {
+			return fmt.Errorf("%w: a part is longer than %d bytes", ErrUnrecognized, MaxPartBytes)
+		}
+	}
+	return nil
 }
 
 func allValidAddresses(parts []string, n *params.Network) bool {
@@ -619,7 +643,10 @@ func newFromSeed(words, passphrase, seedType string, n *params.Network) (*Materi
 	if err != nil {
 		return nil, err
 	}
-	m.kind = KindSeed
+	m.kind, m.seedType, m.derivation = KindSeed, seedType, "m/"
+	if seedType == SeedTypeSegwit {
+		m.derivation = "m/0'"
+	}
 	return m, nil
 }
 

@@ -62,8 +62,11 @@ func oldMnDecode(words []string) (string, bool) {
 // isOldSeed is Electrum 4.3.4's mnemonic.is_old_seed: after normalization
 // the text is hex (bytes.fromhex: whitespace allowed between byte pairs)
 // of 16 or 32 bytes, or 12 or 24 words that all are old-list words.
-func isOldSeed(words string) bool {
-	norm := normalizeText(words)
+func isOldSeed(words string) bool { return isOldSeedNormalized(normalizeText(words)) }
+
+// isOldSeedNormalized is is_old_seed of text already normalized (Electrum
+// and Electron Cash normalize differently, then decide alike).
+func isOldSeedNormalized(norm string) bool {
 	if n, ok := pyFromHexLen(norm); ok && (n == 16 || n == 32) {
 		return true
 	}
@@ -75,10 +78,9 @@ func isOldSeed(words string) bool {
 	return ok
 }
 
-// oldSeedHex is Old_KeyStore.format_seed: the normalized text itself when
-// it is hex, else the mn_decode of its words.
-func oldSeedHex(words string) (string, bool) {
-	norm := normalizeText(words)
+// oldSeedHexNormalized is Old_KeyStore.format_seed of normalized text:
+// the text itself when it is hex, else the mn_decode of its words.
+func oldSeedHexNormalized(norm string) (string, bool) {
 	if _, ok := pyFromHexLen(norm); ok && norm != "" {
 		return norm, true
 	}
@@ -174,7 +176,13 @@ func (k *oldKey) privKey(master *btcec.ModNScalar, change, index uint32) (*btcec
 // newFromOldSeed builds an old wallet from an old seed (Electrum's
 // from_seed with seed type "old").
 func newFromOldSeed(words string, n *params.Network) (*Material, error) {
-	seedHex, ok := oldSeedHex(words)
+	return newFromOldSeedNormalized(normalizeText(words), n)
+}
+
+// newFromOldSeedNormalized is newFromOldSeed of normalized text (Electron
+// Cash normalizes with its own rules, then restores alike).
+func newFromOldSeedNormalized(norm string, n *params.Network) (*Material, error) {
+	seedHex, ok := oldSeedHexNormalized(norm)
 	if !ok {
 		return nil, fmt.Errorf("%w: old seed", ErrUnrecognized)
 	}
@@ -188,7 +196,7 @@ func newFromOldSeed(words string, n *params.Network) (*Material, error) {
 		priv.Zero()
 		return nil, err
 	}
-	m.kind = KindSeed
+	m.kind, m.seedType = KindSeed, SeedTypeOld
 	m.sec = &secrets{oldMaster: priv}
 	return m, nil
 }

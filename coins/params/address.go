@@ -110,7 +110,14 @@ func (n *Network) decodeSegwit(s string) (decodedAddr, bool) {
 // Electrum), bech32 addresses must carry this network's HRP ("bcrt" on
 // regtest, "tb" on testnet and signet), and any witness version 0..16 is
 // accepted (taproot and future versions included).
+//
+// A network with a Codec answers with it (Electron Cash's Address.is_valid
+// for BCH).
 func (n *Network) ValidAddress(s string) bool {
+	if n.Codec != nil {
+		_, err := n.Codec.Decode(s)
+		return err == nil
+	}
 	_, ok := n.decode(s)
 	return ok
 }
@@ -121,10 +128,25 @@ func (n *Network) ValidAddress(s string) bool {
 // witness programs Electrum accepts (future versions, unusual lengths) are
 // returned as *WitnessAddress. An invalid address, or one of another network,
 // is an error wrapping ErrInvalidAddress.
+//
+// A network with a Codec decodes s with it and returns btcd's base58 form of
+// the same P2PKH or P2SH script (its legacy address); another script (BCH's
+// P2SH32) is an error wrapping ErrUnsupportedScript.
 func (n *Network) DecodeAddress(s string) (address.Address, error) {
-	d, ok := n.decode(s)
-	if !ok {
-		return nil, n.invalidAddress(s)
+	var d decodedAddr
+	if n.Codec != nil {
+		script, err := n.Codec.Decode(s)
+		if err != nil {
+			return nil, err
+		}
+		if d, err = decodeLegacyScript(script); err != nil {
+			return nil, err
+		}
+	} else {
+		var ok bool
+		if d, ok = n.decode(s); !ok {
+			return nil, n.invalidAddress(s)
+		}
 	}
 	var (
 		a   address.Address
@@ -152,6 +174,18 @@ func (n *Network) DecodeAddress(s string) (address.Address, error) {
 	return a, nil
 }
 
+// decodeLegacyScript returns the base58 form of a P2PKH or P2SH script.
+func decodeLegacyScript(s []byte) (decodedAddr, error) {
+	switch {
+	case len(s) == 25 && s[0] == opDup && s[1] == opHash160 && s[2] == 20 &&
+		s[23] == opEqualVerify && s[24] == opCheckSig:
+		return decodedAddr{kind: kindP2PKH, program: s[3:23]}, nil
+	case len(s) == 23 && s[0] == opHash160 && s[1] == 20 && s[22] == opEqual:
+		return decodedAddr{kind: kindP2SH, program: s[2:22]}, nil
+	}
+	return decodedAddr{}, fmt.Errorf("%w: the address has no base58 form", ErrUnsupportedScript)
+}
+
 // chainForBase58 returns chain parameters whose base58 version bytes are this
 // network's (they are the same object unless a future coin differs).
 func (n *Network) chainForBase58() *chaincfg.Params {
@@ -167,8 +201,12 @@ func (n *Network) chainForBase58() *chaincfg.Params {
 // PkScript returns the output script paying to addr (Electrum's
 // address_to_script): OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG,
 // OP_HASH160 <20> OP_EQUAL, or OP_n <program> for segwit. An address that is
-// not valid on this network is an error wrapping ErrInvalidAddress.
+// not valid on this network is an error wrapping ErrInvalidAddress. A
+// network with a Codec decodes with it.
 func (n *Network) PkScript(addr string) ([]byte, error) {
+	if n.Codec != nil {
+		return n.Codec.Decode(addr)
+	}
 	d, ok := n.decode(addr)
 	if !ok {
 		return nil, n.invalidAddress(addr)
@@ -217,7 +255,15 @@ func witnessScript(version byte, prog []byte) []byte {
 // with direct 20-byte pushes, witness v0 with a 20- or 32-byte program, and
 // witness v1..v16 with a 2..40-byte program. Any other script (bare pubkey,
 // multisig, OP_RETURN, non-minimal pushes, trailing bytes) returns ok=false.
+//
+// A network with a Codec answers with its Bare form, the address as the
+// reference wallet prints it (BCH: the cashaddr without its prefix, for
+// P2PKH, P2SH and P2SH32 scripts).
 func (n *Network) AddressFromScript(pkScript []byte) (addr string, ok bool) {
+	if n.Codec != nil {
+		a, err := n.Codec.Bare(pkScript)
+		return a, err == nil
+	}
 	s := pkScript
 	switch {
 	case len(s) == 25 && s[0] == opDup && s[1] == opHash160 && s[2] == 20 &&
@@ -272,14 +318,18 @@ func (n *Network) encodeSegwit(version byte, program []byte) (string, error) {
 // type paying to the serialized public key pubKey (Electrum's
 // pubkey_to_address): P2PKH accepts a 33-byte compressed or 65-byte
 // uncompressed key, the segwit types only a compressed key. Another script
-// type is an error wrapping ErrUnsupportedScript.
+// type, or a key that is not 33 or 65 bytes, is an error wrapping
+// ErrUnsupportedScript.
 func (n *Network) PubKeyAddress(t ScriptType, pubKey []byte) (addr string, pkScript []byte, err error) {
+	if len(pubKey) != 33 && len(pubKey) != 65 {
+		return "", nil, fmt.Errorf("%w: a public key is 33 or 65 bytes", ErrUnsupportedScript)
+	}
 	return n.PubKeyHashAddress(t, address.Hash160(pubKey), len(pubKey) == 33)
 }
 
 // PubKeyHashAddress is PubKeyAddress given the HASH160 of the public key;
 // compressed tells whether the hashed key was compressed (segwit types
-// require it).
+// require it). On a network with a Codec the address is its Bare form.
 func (n *Network) PubKeyHashAddress(t ScriptType, pkh []byte, compressed bool) (addr string, pkScript []byte, err error) {
 	if len(pkh) != 20 {
 		return "", nil, fmt.Errorf("%w: public key hash must be 20 bytes", ErrUnsupportedScript)
@@ -289,6 +339,11 @@ func (n *Network) PubKeyHashAddress(t ScriptType, pkh []byte, compressed bool) (
 	}
 	switch t {
 	case P2PKH:
+		if n.Codec != nil {
+			script := p2pkhScript(pkh)
+			a, err := n.Codec.Bare(script)
+			return a, script, err
+		}
 		return base58.CheckEncode(pkh, n.P2PKHAddrID), p2pkhScript(pkh), nil
 	case P2WPKH:
 		a, err := n.encodeSegwit(0, pkh)

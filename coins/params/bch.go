@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -13,29 +12,15 @@ import (
 
 // This file adds Bitcoin Cash as Electron Cash 4.4.2 (the version Bitcart
 // pins, Electron-Cash/Electron-Cash@492f050) and Bitcart's BCH daemon use it.
-//
-// It is written as new code beside params.go and address.go so that it
-// merges cleanly while those files change. The family refactor (issue 12,
-// phase 2; docs/family.md) hooks the codec into Network:
-//
-//   - Network gains a field `Codec AddressCodec` (nil: the base58/bech32
-//     rules of address.go, i.e. a btcCodec wrapping decode/AddressFromScript);
-//   - ValidAddress, PkScript, AddressFromScript and PubKeyHashAddress
-//     (P2PKH) consult n.Codec first when it is set (Decode, Encode);
-//   - BCH(name) then returns the *Network itself with Codec set, and
-//     BCHNetwork shrinks to that (its Codec field moves into Network);
-//   - MessageMagic, WIFBase and WIFScriptTypes (added by the LTC work) are
-//     set for BCH: "\x18Bitcoin Signed Message:\n", WIFPrefix, and
-//     Electron Cash's SCRIPT_TYPES {"p2pkh": 0, "p2sh": 5}.
-//
-// Until then a BCH caller uses BCHNetwork.Codec for every address question
-// and Network only for the values the BTC family shares (HD versions, WIF
-// prefix, legacy version bytes): Network's own address methods know base58
-// and bech32 only and would answer in legacy form.
+// A BCH Network carries its cashaddr codec in Network.Codec: every address
+// method of Network (ValidAddress, PkScript, AddressFromScript,
+// PubKeyAddress) goes through it, so the wallet engine and the daemon treat
+// BCH exactly as BTC.
 
 // AddressCodec is the address format of one coin on one network: what
 // strings a wallet of that coin accepts as destinations and how it prints
-// the output scripts it owns. Implementations are immutable and safe for
+// the output scripts it owns. A Network without one uses the base58/bech32
+// rules of address.go. Implementations are immutable and safe for
 // concurrent use.
 type AddressCodec interface {
 	// Decode returns the output script paid by address s, with the
@@ -56,21 +41,6 @@ type AddressCodec interface {
 	// (Encode of Decode), so that two spellings of one address compare
 	// equal.
 	Normalize(s string) (string, error)
-}
-
-// BCHNetwork is Bitcoin Cash on one network: the values it shares with the
-// Bitcoin family in Network, and its cashaddr codec. It is immutable.
-type BCHNetwork struct {
-	// Network holds Coin "BCH", the network Name, URIScheme (the cashaddr
-	// prefix, as Electron Cash builds URIs), the legacy base58 version
-	// bytes (P2PKHAddrID, P2SHAddrID), WIFPrefix, BIP44CoinType 145, and
-	// HD with the p2pkh (xpub/tpub) versions only. Bech32HRP is empty.
-	// Chain is a btcd chaincfg.Params value built here with the network's
-	// bytes, magic and genesis hash (not registered with chaincfg). Use
-	// Codec, not Network's address methods, for addresses (see above).
-	Network *Network
-	// Codec is the network's cashaddr codec (legacy accepted on input).
-	Codec *CashAddr
 }
 
 // BCHNetworks returns the network names BCH accepts, those of Bitcart's BCH
@@ -101,9 +71,12 @@ const BCHCoinType = 145
 //   - regtest: "bchreg", otherwise as testnet.
 //
 // Only the p2pkh ("standard") HD versions exist: ypub/zpub and their test
-// counterparts are not BCH keys. The BIP44 coin type is 145 everywhere. Any
-// other name is an error wrapping ErrUnknownNetwork.
-func BCH(network string) (*BCHNetwork, error) {
+// counterparts are not BCH keys. The BIP44 coin type is 145 everywhere.
+// Codec is the network's cashaddr codec (legacy base58 accepted on input;
+// addresses printed bare, as Electron Cash's to_ui_string); MessageMagic is
+// Bitcoin's; WIF keys carry Electron Cash's SCRIPT_TYPES offsets (p2pkh 0,
+// p2sh 5). Any other name is an error wrapping ErrUnknownNetwork.
+func BCH(network string) (*Network, error) {
 	name := strings.ToLower(strings.TrimSpace(network))
 	n := &Network{Coin: "BCH", Name: name, BIP44CoinType: BCHCoinType}
 	var node *bchcfg.Params // bchd's parameters of the same chain
@@ -136,7 +109,11 @@ func BCH(network string) (*BCHNetwork, error) {
 	p2pkh, _ := base.HDVersionFor(P2PKH)
 	n.HD = []HDVersion{p2pkh}
 	n.Chain = bchChain(n, base.Chain, node)
-	return &BCHNetwork{Network: n, Codec: NewCashAddr(prefix, n.P2PKHAddrID, n.P2SHAddrID)}, nil
+	n.WIFBase = n.WIFPrefix
+	n.WIFScriptTypes = map[string]byte{"p2pkh": 0, "p2sh": 5}
+	n.MessageMagic = BCHMessageMagic
+	n.Codec = NewCashAddr(prefix, n.P2PKHAddrID, n.P2SHAddrID)
+	return n, nil
 }
 
 // scalenetGenesis is Electron Cash's networks.ScaleNet.GENESIS.
@@ -173,32 +150,9 @@ func bchChain(n *Network, base *chaincfg.Params, node *bchcfg.Params) *chaincfg.
 	return &c
 }
 
-// String returns "BCH <network>".
-func (b *BCHNetwork) String() string { return b.Network.String() }
-
-// ValidAddress is Electron Cash's Address.is_valid on this network (see
-// CashAddr.Valid).
-func (b *BCHNetwork) ValidAddress(s string) bool { return b.Codec.Valid(s) }
-
-// PkScript returns the output script paid by address s (cashaddr with or
-// without prefix, or legacy); see CashAddr.Decode.
-func (b *BCHNetwork) PkScript(s string) ([]byte, error) { return b.Codec.Decode(s) }
-
-// AddressFromScript returns the full cashaddr of a P2PKH, P2SH or P2SH32
-// output script; ok is false for any other script.
-func (b *BCHNetwork) AddressFromScript(pkScript []byte) (addr string, ok bool) {
-	a, err := b.Codec.Encode(pkScript)
-	return a, err == nil
-}
-
-// PubKeyAddress returns the full cashaddr and the P2PKH output script of a
-// serialized public key (33 bytes compressed or 65 uncompressed; Electron
-// Cash hashes the key as given).
-func (b *BCHNetwork) PubKeyAddress(pubKey []byte) (addr string, pkScript []byte, err error) {
-	if len(pubKey) != 33 && len(pubKey) != 65 {
-		return "", nil, fmt.Errorf("%w: a public key is 33 or 65 bytes", ErrUnsupportedScript)
-	}
-	pkScript = p2pkhScript(address.Hash160(pubKey))
-	addr, err = b.Codec.Encode(pkScript)
-	return addr, pkScript, err
+// CashAddr returns the network's cashaddr codec, or nil for a network
+// whose addresses are not cashaddr.
+func (n *Network) CashAddr() *CashAddr {
+	c, _ := n.Codec.(*CashAddr)
+	return c
 }

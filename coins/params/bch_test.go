@@ -15,7 +15,7 @@ import (
 	"github.com/walletd/walletd/internal/vectors"
 )
 
-func mustBCH(t testing.TB, name string) *BCHNetwork {
+func mustBCH(t testing.TB, name string) *Network {
 	t.Helper()
 	n, err := BCH(name)
 	if err != nil {
@@ -68,15 +68,19 @@ func TestBCHNetworks(t *testing.T) {
 			t.Fatalf("unexpected network %q", name)
 		}
 		b := mustBCH(t, " "+strings.ToUpper(name)+" ")
-		n := b.Network
-		if n.Coin != "BCH" || n.Name != name || n.String() != "BCH "+name || b.String() != "BCH "+name {
+		n := b
+		if n.Coin != "BCH" || n.Name != name || n.String() != "BCH "+name || b.CashAddr() == nil {
 			t.Errorf("%s: coin/name %q %q", name, n.Coin, n.Name)
 		}
-		if n.URIScheme != w.prefix || b.Codec.Prefix() != w.prefix {
-			t.Errorf("%s: URI scheme %q, prefix %q, want %q", name, n.URIScheme, b.Codec.Prefix(), w.prefix)
+		if n.URIScheme != w.prefix || b.CashAddr().Prefix() != w.prefix {
+			t.Errorf("%s: URI scheme %q, prefix %q, want %q", name, n.URIScheme, b.CashAddr().Prefix(), w.prefix)
 		}
 		if n.P2PKHAddrID != w.p2pkh || n.P2SHAddrID != w.p2sh || n.WIFPrefix != w.wif || n.Bech32HRP != "" {
 			t.Errorf("%s: bytes %d %d %#x %q", name, n.P2PKHAddrID, n.P2SHAddrID, n.WIFPrefix, n.Bech32HRP)
+		}
+		if n.MessageMagic != "\x18Bitcoin Signed Message:\n" || n.WIFBase != n.WIFPrefix ||
+			len(n.WIFScriptTypes) != 2 || n.WIFScriptTypes["p2pkh"] != 0 || n.WIFScriptTypes["p2sh"] != 5 {
+			t.Errorf("%s: magic %q, WIF base %#x, types %v", name, n.MessageMagic, n.WIFBase, n.WIFScriptTypes)
 		}
 		if n.BIP44CoinType != 145 {
 			t.Errorf("%s: coin type %d, want 145 on every network", name, n.BIP44CoinType)
@@ -117,8 +121,8 @@ func TestBCHNetworks(t *testing.T) {
 	}
 	// Fresh values: changing one network does not change the next one.
 	a := mustBCH(t, "mainnet")
-	a.Network.HD[0].Public[0] = 0xff
-	if mustBCH(t, "mainnet").Network.HD[0].Public[0] == 0xff {
+	a.HD[0].Public[0] = 0xff
+	if mustBCH(t, "mainnet").HD[0].Public[0] == 0xff {
 		t.Error("BCH returns shared HD slices")
 	}
 }
@@ -131,7 +135,7 @@ func TestBCHVectorAddresses(t *testing.T) {
 	for _, name := range BCHNetworks() {
 		nv := v.Networks[vectorNet(name)]
 		b := mustBCH(t, name)
-		c := b.Codec
+		c := b.CashAddr()
 		count := 0
 		for _, w := range nv.Wallets {
 			chains := []struct {
@@ -170,7 +174,7 @@ func TestBCHVectorAddresses(t *testing.T) {
 					if got, err := c.Encode(script); err != nil || got != full {
 						t.Errorf("%s/%s: Encode = %q, %v; want %s", name, w.Label, got, err, full)
 					}
-					if got, ok := b.AddressFromScript(script); !ok || got != full {
+					if got, ok := b.AddressFromScript(script); !ok || got != strings.TrimPrefix(full, c.Prefix()+":") {
 						t.Errorf("%s/%s: AddressFromScript = %q, %v", name, w.Label, got, ok)
 					}
 					if got, err := c.Legacy(script); err != nil || got != ch.legacy[i] {
@@ -249,7 +253,7 @@ func TestBCHValidateAddressVectors(t *testing.T) {
 // as such (Electron Cash's "invalid checksum in address"); other invalid
 // strings are not.
 func TestCashAddrChecksumError(t *testing.T) {
-	c := mustBCH(t, "mainnet").Codec
+	c := mustBCH(t, "mainnet").CashAddr()
 	for _, s := range []string{
 		"bitcoincash:qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawa",
 		"qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawa",
@@ -281,7 +285,7 @@ func TestCashAddrChecksumError(t *testing.T) {
 // types and the reserved bit are refused; P2SH32 in both encodings is
 // accepted and round-trips.
 func TestCashAddrVersionByte(t *testing.T) {
-	c := mustBCH(t, "regtest").Codec
+	c := mustBCH(t, "regtest").CashAddr()
 	h20 := bytes.Repeat([]byte{0x11}, 20)
 	h32 := bytes.Repeat([]byte{0x22}, 32)
 	cases := []struct {
@@ -350,7 +354,7 @@ func TestCashAddrVersionByte(t *testing.T) {
 // TestCashAddrPadding: payloads whose 5-bit padding is not zero, or that
 // carry a whole extra group, are refused although their checksum is right.
 func TestCashAddrPadding(t *testing.T) {
-	c := mustBCH(t, "mainnet").Codec
+	c := mustBCH(t, "mainnet").CashAddr()
 	good := cashAddrEncode("bitcoincash", 0, bytes.Repeat([]byte{0x33}, 20))
 	if !c.Valid(good) {
 		t.Fatalf("%s invalid", good)
@@ -420,11 +424,14 @@ func TestBCHPubKeyAddress(t *testing.T) {
 	b := mustBCH(t, "mainnet")
 	// Electron Cash's first imported-wif key (compressed) of the vectors.
 	pub, _ := hex.DecodeString("03" + strings.Repeat("00", 32))
-	if _, _, err := b.PubKeyAddress(pub[:20]); !errors.Is(err, ErrUnsupportedScript) {
+	if _, _, err := b.PubKeyAddress(P2PKH, pub[:20]); !errors.Is(err, ErrUnsupportedScript) {
 		t.Errorf("short key: %v", err)
 	}
-	addr, script, err := b.PubKeyAddress(pub)
-	if err != nil || !strings.HasPrefix(addr, "bitcoincash:q") || len(script) != 25 {
+	if _, _, err := b.PubKeyAddress(P2WPKH, pub); !errors.Is(err, ErrUnsupportedScript) {
+		t.Errorf("segwit key on BCH: %v", err)
+	}
+	addr, script, err := b.PubKeyAddress(P2PKH, pub)
+	if err != nil || !strings.HasPrefix(addr, "q") || len(script) != 25 {
 		t.Fatalf("PubKeyAddress = %s %x %v", addr, script, err)
 	}
 	if s2, err := b.PkScript(addr); err != nil || !bytes.Equal(s2, script) {

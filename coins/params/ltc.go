@@ -2,7 +2,9 @@ package params
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
+	"time"
 
 	"github.com/btcsuite/btcd/address/v2/bech32"
 	"github.com/btcsuite/btcd/chaincfg/v2"
@@ -108,7 +110,43 @@ func ltcChain(n *Network, base *chaincfg.Params) *chaincfg.Params {
 	}
 	c.GenesisHash = h
 	c.GenesisBlock = nil // Bitcoin's would contradict GenesisHash
+	ltcConsensus(&c, n.Name)
 	return &c
+}
+
+// ltcConsensus sets the header consensus rules of Litecoin Core 0.21
+// (src/chainparams.cpp) that a light client checks: the proof-of-work limit,
+// the 3.5-day retarget of 2016 blocks of 2.5 minutes, testnet's and
+// regtest's minimum-difficulty blocks (after twice the block spacing),
+// regtest's fixed target, and the heights from which block versions 2, 3
+// and 4 are required. Litecoin measures a retarget over the full period
+// (see coins/chain/electrum/headers), which these values do not express.
+func ltcConsensus(c *chaincfg.Params, network string) {
+	one := big.NewInt(1)
+	c.TargetTimespan = 84 * time.Hour                 // 3.5 days
+	c.TargetTimePerBlock = 150 * time.Second          // 2.5 minutes
+	c.RetargetAdjustmentFactor = 4                    // at most 4x either way
+	c.MinDiffReductionTime = 2 * c.TargetTimePerBlock // Core: 2 * nPowTargetSpacing
+	c.CoinbaseMaturity = 100
+	c.EnforceBIP94 = false
+	switch network {
+	case "mainnet":
+		c.PowLimit = new(big.Int).Sub(new(big.Int).Lsh(one, 236), one) // 00000fff…
+		c.PowLimitBits = 0x1e0fffff
+		c.PoWNoRetargeting, c.ReduceMinDifficulty = false, false
+		c.MinDiffReductionTime = 0
+		c.BIP0034Height, c.BIP0065Height, c.BIP0066Height = 710000, 918684, 811879
+	case "testnet":
+		c.PowLimit = new(big.Int).Sub(new(big.Int).Lsh(one, 236), one)
+		c.PowLimitBits = 0x1e0fffff
+		c.PoWNoRetargeting, c.ReduceMinDifficulty = false, true
+		c.BIP0034Height, c.BIP0065Height, c.BIP0066Height = 76, 76, 76
+	default: // regtest
+		c.PowLimit = new(big.Int).Sub(new(big.Int).Lsh(one, 255), one) // 7fff…
+		c.PowLimitBits = 0x207fffff
+		c.PoWNoRetargeting, c.ReduceMinDifficulty = true, true
+		c.BIP0034Height, c.BIP0065Height, c.BIP0066Height = 500, 1351, 1251
+	}
 }
 
 // electrumWIFScriptTypes is Electrum's WIF_SCRIPT_TYPES with the p2pkh and

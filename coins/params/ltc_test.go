@@ -6,7 +6,9 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 )
@@ -154,5 +156,46 @@ func TestLTCChainParams(t *testing.T) {
 	// The BTC parameters are untouched.
 	if b := mustBTC(t, "regtest"); b.Chain.Bech32HRPSegwit != "bcrt" || b.Chain.ScriptHashAddrID != 0xc4 {
 		t.Fatal("LTC changed btcd's shared chaincfg")
+	}
+}
+
+// TestLTCConsensus: the header rules are Litecoin Core's, not the Bitcoin
+// values the chain parameters were copied from: a 2016-block retarget of
+// 3.5 days, the 0x1e0fffff limit (0x207fffff on regtest, which never
+// retargets), minimum-difficulty blocks after 5 minutes on testnet. The
+// genesis blocks' bits are within the limit.
+func TestLTCConsensus(t *testing.T) {
+	for _, tc := range []struct {
+		net         string
+		limitBits   uint32
+		genesisBits uint32
+		noRetarget  bool
+		minDiff     bool
+		bip34       int32
+	}{
+		{"mainnet", 0x1e0fffff, 0x1e0ffff0, false, false, 710000},
+		{"testnet", 0x1e0fffff, 0x1e0ffff0, false, true, 76},
+		{"regtest", 0x207fffff, 0x207fffff, true, true, 500},
+	} {
+		c := mustLTC(t, tc.net).Chain
+		if c.TargetTimespan != 84*time.Hour || c.TargetTimePerBlock != 150*time.Second ||
+			int(c.TargetTimespan/c.TargetTimePerBlock) != 2016 || c.RetargetAdjustmentFactor != 4 {
+			t.Errorf("%s: retarget %v / %v x%d", tc.net, c.TargetTimespan, c.TargetTimePerBlock, c.RetargetAdjustmentFactor)
+		}
+		if c.PowLimitBits != tc.limitBits || blockchain.BigToCompact(c.PowLimit) != tc.limitBits ||
+			compactToBig(tc.genesisBits).Cmp(c.PowLimit) > 0 {
+			t.Errorf("%s: limit %x (%x)", tc.net, c.PowLimitBits, blockchain.BigToCompact(c.PowLimit))
+		}
+		if c.PoWNoRetargeting != tc.noRetarget || c.ReduceMinDifficulty != tc.minDiff || c.BIP0034Height != tc.bip34 || c.EnforceBIP94 {
+			t.Errorf("%s: no retarget %v, min difficulty %v, BIP34 at %d, BIP94 %v", tc.net, c.PoWNoRetargeting,
+				c.ReduceMinDifficulty, c.BIP0034Height, c.EnforceBIP94)
+		}
+		if tc.minDiff && c.MinDiffReductionTime != 5*time.Minute {
+			t.Errorf("%s: min-difficulty after %v", tc.net, c.MinDiffReductionTime)
+		}
+	}
+	// Bitcoin's parameters are untouched.
+	if b := mustBTC(t, "testnet").Chain; b.TargetTimespan != 14*24*time.Hour || b.PowLimitBits != 0x1d00ffff {
+		t.Fatalf("LTC changed Bitcoin's testnet parameters: %v %x", b.TargetTimespan, b.PowLimitBits)
 	}
 }

@@ -8,11 +8,11 @@
 // does for the same network. The package does no I/O and holds no mutable
 // package-level state: every constructor returns a fresh *Network.
 //
-// BTC and LTC (ltc.go, Electrum-LTC's values) are implemented. Other coins
-// (BCH, ...) are added as more constructors filling the same Network struct;
-// nothing below assumes BTC except the BTC constructor itself. A coin without segwit leaves Bech32HRP
-// empty; a coin with another address codec (BCH cashaddr) will add it as a
-// field consulted by DecodeAddress and AddressFromScript.
+// BTC, LTC (ltc.go, Electrum-LTC's values) and BCH (bch.go, Electron Cash's
+// values) are implemented as constructors filling the same Network struct;
+// nothing below assumes BTC except the BTC constructor itself. A coin without
+// segwit leaves Bech32HRP empty; a coin with another address format (BCH's
+// cashaddr) sets Network.Codec, which every address method consults.
 //
 // Simnet: Electrum 4.3.4 has a "simnet" network (constants.BitcoinSimnet) that
 // inherits the testnet HD version bytes (tpub/upub/vpub ...) and uses btcd's
@@ -174,6 +174,11 @@ type Network struct {
 	// per script type, in Electrum's order (p2pkh, p2wpkh-p2sh, p2wsh-p2sh,
 	// p2wpkh, p2wsh).
 	HD []HDVersion
+	// Codec, when set, is the network's own address format (BCH's
+	// cashaddr): ValidAddress, DecodeAddress, PkScript, AddressFromScript
+	// and PubKeyAddress go through it. Nil means base58 and bech32 with the
+	// bytes above.
+	Codec AddressCodec
 }
 
 // networkNames lists the accepted BTC network names, in documentation order.

@@ -131,10 +131,9 @@ func (env *applyEnv) publish(ev wallet.Event) {
 	if ev.WalletKey != "" {
 		return
 	}
-	var h int32
-	if _, err := fmt.Sscanf(string(ev.Payload), `{"event":"new_block","height":%d`, &h); err == nil {
+	if ev.Record.Kind == wallet.EventBlock {
 		env.mu.Lock()
-		env.committed[h] = time.Now()
+		env.committed[ev.Record.Height] = time.Now()
 		env.mu.Unlock()
 	}
 }

@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// Binary records (schema 2).
+// Binary records (schema 3).
 //
 // Every record value the engine writes (wallets, addresses, coins,
-// transactions, wallet transactions, requests, blocks, the cursor) starts
+// transactions, wallet transactions, requests, blocks, the cursor, the
+// event log's typed records) starts
 // with binTag, a byte no JSON text starts with, then its fields in a fixed
 // order: unsigned integers as uvarints, signed ones as varints (zig-zag),
 // byte strings with a uvarint length, booleans packed in one flags
@@ -20,8 +21,7 @@ import (
 // hex strings (txids, block hashes, wallet ids) as their 32 raw bytes when
 // they are 64 lowercase hex digits (anything else as a string, so every
 // value round-trips). A record may gain fields at its end: a decoder
-// leaves absent trailing fields zero. Event records keep their own
-// encoding (events.go).
+// leaves absent trailing fields zero.
 const binTag = 0x02
 
 // errRecord is a record that does not decode.
@@ -306,6 +306,7 @@ const (
 	fChange               // utxoRecord.Change
 	fVerified             // walletTx.Verified
 	fAddress              // addrRecord / Request: the address is stored (not the script's own encoding)
+	fToken                // utxoRecord.Token
 )
 
 func flag(on bool, bit uint64) uint64 {
@@ -393,7 +394,7 @@ func (a *addrRecord) decodeBin(d *decoder) {
 
 // utxoRecord: flags, value, script, height, index, spender, spent height.
 func (u utxoRecord) appendBin(b []byte) []byte {
-	b = putUvarint(b, flag(u.Coinbase, fCoinbase)|flag(u.Change, fChange))
+	b = putUvarint(b, flag(u.Coinbase, fCoinbase)|flag(u.Change, fChange)|flag(u.Token, fToken))
 	b = putVarint(b, u.Value)
 	b = putBytes(b, u.PkScript)
 	b = putVarint(b, int64(u.Height))
@@ -404,7 +405,7 @@ func (u utxoRecord) appendBin(b []byte) []byte {
 
 func (u *utxoRecord) decodeBin(d *decoder) {
 	flags := d.uvarint()
-	u.Coinbase, u.Change = flags&fCoinbase != 0, flags&fChange != 0
+	u.Coinbase, u.Change, u.Token = flags&fCoinbase != 0, flags&fChange != 0, flags&fToken != 0
 	u.Value = d.varint()
 	u.PkScript = d.bytes()
 	u.Height = d.i32()
@@ -513,4 +514,50 @@ func (r *blockRecord) decodeBin(d *decoder) {
 	r.Prev = d.hex()
 	r.Time = d.varint()
 	r.Txs = d.hexes()
+}
+
+// eventRecord: flags (none yet), wallet id, time, then the typed record:
+// kind, height, txid, request id, script, status, tx hashes, sent. A
+// record without its typed form (schema 1's wire JSON, which migration 2
+// converts) cannot be encoded: it encodes as kind 0, which decodes to no
+// record.
+func (r eventRecord) appendBin(b []byte) []byte {
+	b = putUvarint(b, 0)
+	b = putHex(b, r.Wallet)
+	b = putVarint(b, r.Time)
+	var e EventRecord
+	if r.Rec != nil {
+		e = *r.Rec
+	}
+	b = putUvarint(b, uint64(e.Kind))
+	b = putVarint(b, int64(e.Height))
+	b = putHex(b, e.TxID)
+	b = putString(b, e.RequestID)
+	b = putBytes(b, e.Script)
+	b = putVarint(b, int64(e.Status))
+	b = putHexes(b, e.TxHashes)
+	return putVarint(b, e.Sent)
+}
+
+func (r *eventRecord) decodeBin(d *decoder) {
+	d.uvarint() // flags
+	r.Wallet = d.hex()
+	r.Time = d.varint()
+	r.Payload, r.Rec = nil, nil
+	kind := d.uvarint()
+	if kind == 0 || kind > math.MaxUint8 {
+		if kind != 0 {
+			d.fail()
+		}
+		return
+	}
+	e := EventRecord{Kind: EventKind(kind)}
+	e.Height = d.i32()
+	e.TxID = d.hex()
+	e.RequestID = d.string()
+	e.Script = d.bytes()
+	e.Status = int(d.varint())
+	e.TxHashes = d.hexes()
+	e.Sent = d.varint()
+	r.Rec = &e
 }

@@ -23,7 +23,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,6 +78,10 @@ const (
 
 // Config configures an Engine.
 type Config struct {
+	// Coin describes the coin (network, key material, signing, policy).
+	Coin Coin
+	// Net alone (Coin left zero) means Bitcoin(Net): a Bitcoin-family
+	// coin. With Coin set, New sets Net to Coin.Net.
 	Net   *params.Network
 	Store Store
 	// Volatile holds diskless wallets (nothing about them is written to
@@ -131,8 +134,8 @@ type Event struct {
 	// public key string or master public key (an imported wallet's
 	// addresses). Never a seed or private key.
 	WalletKey string
-	// Payload is the event object, with "seq".
-	Payload json.RawMessage
+	// Record is what happened; the daemon renders it on the wire.
+	Record EventRecord
 }
 
 // Engine tracks wallets. It is safe for concurrent use.
@@ -293,6 +296,15 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Publish == nil {
 		cfg.Publish = func(Event) {}
+	}
+	if cfg.Coin.Net == nil && cfg.Net == nil {
+		return nil, errors.New("wallet: no coin or network configured")
+	}
+	cfg.Coin = coinOf(cfg)
+	cfg.Net = cfg.Coin.Net
+	if cfg.Coin.Parse == nil || cfg.Coin.Signer == nil || cfg.Coin.RequestID == nil ||
+		cfg.Coin.Policy.Dust == nil || cfg.Coin.Policy.FeeFor == nil {
+		return nil, errors.New("wallet: the coin description is incomplete (Parse, Signer, RequestID, Policy.Dust, Policy.FeeFor)")
 	}
 	if cfg.PollingCap < 0 {
 		return nil, fmt.Errorf("wallet: PollingCap %d is negative (0 disables get_updates)", cfg.PollingCap)
@@ -663,7 +675,7 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 			return w, err
 		}
 	}
-	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	mat, err := e.cfg.Coin.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return nil, err
 	}
@@ -895,7 +907,7 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
 		return errForgotten
 	}
 	var fresh *freshWallet
-	return e.applyBatch(ctx, batch{txs: append(hist, relevantWindow(t.win, hist, scripts)...), history: true,
+	return e.applyBatch(ctx, batch{txs: append(hist, e.relevantWindow(t.win, hist, scripts)...), history: true,
 		lock: []*tracked{t},
 		prepare: func(a *applier) error {
 			// The wallet's number, record, addresses and get_updates
@@ -1148,11 +1160,11 @@ func (e *Engine) idOf(num uint32) string {
 func (e *Engine) publicMaterial(t *tracked) (*keys.Material, error) {
 	switch {
 	case t.rec.PublicKey != "":
-		return keys.Parse(t.rec.PublicKey, e.cfg.Net)
+		return e.cfg.Coin.Parse(t.rec.PublicKey, e.cfg.Net)
 	case t.rec.MPK != "":
-		return keys.Parse(t.rec.MPK, e.cfg.Net)
+		return e.cfg.Coin.Parse(t.rec.MPK, e.cfg.Net)
 	case len(t.rec.Imported) > 0:
-		return keys.Parse(strings.Join(t.rec.Imported, " "), e.cfg.Net)
+		return e.cfg.Coin.Parse(strings.Join(t.rec.Imported, " "), e.cfg.Net)
 	}
 	return nil, fmt.Errorf("wallet %s: no public key material stored", t.rec.ID)
 }
@@ -1201,7 +1213,7 @@ func (e *Engine) wireKey(id string) string {
 // wallet (a later open loads it afresh). It reports whether the wallet
 // was loaded.
 func (e *Engine) CloseWallet(keyStr string) bool {
-	mat, err := keys.Parse(keyStr, e.cfg.Net)
+	mat, err := e.cfg.Coin.Parse(keyStr, e.cfg.Net)
 	if err != nil {
 		return false
 	}

@@ -3,7 +3,6 @@ package wallet_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -38,16 +38,34 @@ func (r *recorder) snapshot() []wallet.Event {
 	return append([]wallet.Event(nil), r.evs...)
 }
 
+// evBody is an event's record in Bitcart's terms (the event names, the
+// request id as address, the sent amount in 8 decimals).
 type evBody struct {
-	Event     string   `json:"event"`
-	Seq       uint64   `json:"seq"`
-	Address   string   `json:"address"`
-	Status    int      `json:"status"`
-	Tx        string   `json:"tx"`
-	Height    int32    `json:"height"`
-	TxHashes  []string `json:"tx_hashes"`
-	Sent      string   `json:"sent_amount"`
-	StatusStr string   `json:"status_str"`
+	Event    string
+	Seq      uint64
+	Address  string
+	Status   int
+	Tx       string
+	Height   int32
+	TxHashes []string
+	Sent     string
+}
+
+// bodyOf is ev in Bitcart's terms.
+func bodyOf(ev wallet.Event) evBody {
+	r := ev.Record
+	b := evBody{Seq: ev.Seq, Tx: r.TxID, Height: r.Height}
+	switch r.Kind {
+	case wallet.EventBlock:
+		b.Event = "new_block"
+	case wallet.EventTransaction:
+		b.Event = "new_transaction"
+	case wallet.EventVerified:
+		b.Event = "verified_tx"
+	case wallet.EventPayment:
+		b.Event, b.Address, b.Status, b.TxHashes, b.Sent = "new_payment", r.RequestID, r.Status, r.TxHashes, amount.Fixed(r.Sent)
+	}
+	return b
 }
 
 // waitEvent waits for an event matching pred among those not yet consumed.
@@ -57,8 +75,7 @@ func (r *recorder) waitEvent(t *testing.T, from *int, pred func(evBody) bool) ev
 	for time.Now().Before(deadline) {
 		r.mu.Lock()
 		for ; *from < len(r.evs); *from++ {
-			var b evBody
-			_ = json.Unmarshal(r.evs[*from].Payload, &b)
+			b := bodyOf(r.evs[*from])
 			if pred(b) {
 				*from++
 				r.mu.Unlock()
@@ -152,11 +169,11 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.StatusStr != "Expires in about 15 minutes" {
+	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.Expiry != 900 || !req.At.Equal(ev.clock()) {
 		t.Fatalf("request: %+v", req)
 	}
 	req2, _ := w.AddRequest(ctx, 1000, "", 0, false)
-	if req2.Address != vw.Receiving[1] || req2.StatusStr != "Unpaid" {
+	if req2.Address != vw.Receiving[1] || req2.Status != wallet.StatusUnpaid || req2.Expiry != 0 {
 		t.Fatalf("second request: %+v", req2)
 	}
 	script, _ := ev.net.PkScript(req.Address)
@@ -255,7 +272,7 @@ func TestExpiryAndLatePayment(t *testing.T) {
 	req, _ := w.AddRequest(ctx, 1000, "", 60, false)
 	ev.setNow(ev.clock().Add(61 * time.Second))
 	got, _ := w.GetRequest(ctx, req.ID)
-	if got.Status != wallet.StatusExpired || got.StatusStr != "Expired" {
+	if got.Status != wallet.StatusExpired {
 		t.Fatalf("expired: %+v", got)
 	}
 	// The expired request's address is not handed out again.

@@ -1,46 +1,65 @@
 package wallet
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"sort"
 )
 
-// eventPayload is an event object; its members are written in key order.
-type eventPayload map[string]any
+// EventKind is the kind of a logged event.
+type EventKind uint8
 
-// marshalPayload renders an event as JSON without HTML escaping ("&" stays
-// "&", as Python's json module writes it).
-func marshalPayload(p eventPayload) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+// Event kinds: what happened, in the engine's terms. The daemon renders
+// each as its coin's wire event (Bitcart's new_block, new_transaction,
+// verified_tx and new_payment).
+const (
+	// EventBlock: the chain has a new tip at Height (global).
+	EventBlock EventKind = iota + 1
+	// EventTransaction: a transaction TxID of the wallet appeared (mempool
+	// or block).
+	EventTransaction
+	// EventVerified: the wallet's transaction TxID was mined at Height.
+	EventVerified
+	// EventPayment: the status, paid amount or paying transactions of a
+	// request changed.
+	EventPayment
+)
+
+// EventRecord is one logged event as the engine knows it: no wire form.
+// Which fields are set depends on Kind.
+type EventRecord struct {
+	Kind EventKind `json:"k"`
+	// Height of the tip (EventBlock) or of the block that mined TxID
+	// (EventVerified).
+	Height int32 `json:"h,omitempty"`
+	// TxID (EventTransaction, EventVerified).
+	TxID string `json:"tx,omitempty"`
+	// RequestID and Script name the request (EventPayment): its id and the
+	// output script of its address.
+	RequestID string `json:"id,omitempty"`
+	Script    []byte `json:"s,omitempty"`
+	// Status is the request's new status code, TxHashes the transactions
+	// paying it, Sent what they paid its address in satoshis
+	// (EventPayment).
+	Status   int      `json:"st,omitempty"`
+	TxHashes []string `json:"th,omitempty"`
+	Sent     int64    `json:"sa,omitempty"`
 }
 
 // logEvent appends an event to the log of the wallet's store (and the
 // wallet's index, or the global index) inside the caller's transaction.
 // The seq always comes from the durable store's sequence, so it is
 // strictly increasing across both stores and restarts (a counter names no
-// wallet). The payload gets the seq as its "seq" member.
-func (e *Engine) logEvent(s kvs, wallet string, payload eventPayload) (Event, error) {
+// wallet).
+func (e *Engine) logEvent(s kvs, wallet string, r EventRecord) (Event, error) {
 	seq, err := s.disk.NextSequence(bEvents)
 	if err != nil {
 		return Event{}, err
 	}
-	payload["seq"] = seq
-	raw, err := marshalPayload(payload)
-	if err != nil {
-		return Event{}, err
-	}
-	rec := eventRecord{Wallet: wallet, Time: e.cfg.Now().Unix(), Payload: raw}
+	rec := eventRecord{Wallet: wallet, Time: e.cfg.Now().Unix(), Rec: &r}
 	kv := s.of(wallet)
-	if err := putJSON(kv, bEvents, u64(seq), rec); err != nil {
+	if err := putRec(kv, bEvents, u64(seq), rec); err != nil {
 		return Event{}, err
 	}
 	idx, k := bGEvents, u64(seq)
@@ -50,7 +69,16 @@ func (e *Engine) logEvent(s kvs, wallet string, payload eventPayload) (Event, er
 	if err := kv.Put(idx, k, []byte{}); err != nil {
 		return Event{}, err
 	}
-	return Event{Seq: seq, WalletID: wallet, WalletKey: e.wireKey(wallet), Payload: raw}, nil
+	return Event{Seq: seq, WalletID: wallet, WalletKey: e.wireKey(wallet), Record: r}, nil
+}
+
+// record returns the typed event of a stored record; a record the
+// migration did not convert (it cannot happen after New) is an error.
+func (r eventRecord) record() (EventRecord, error) {
+	if r.Rec == nil {
+		return EventRecord{}, errors.New("wallet: an event of the log has no typed record")
+	}
+	return *r.Rec, nil
 }
 
 // lastSeq returns the seq of the newest logged event (0 when none).
@@ -80,10 +108,14 @@ func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Ev
 				}
 				n++
 				var rec eventRecord
-				if err := json.Unmarshal(v, &rec); err != nil {
+				if err := decodeRec(v, &rec); err != nil {
 					return err
 				}
-				ev := Event{Seq: binary.BigEndian.Uint64(k), Payload: append([]byte(nil), rec.Payload...)}
+				r, err := rec.record()
+				if err != nil {
+					return err
+				}
+				ev := Event{Seq: binary.BigEndian.Uint64(k), Record: r}
 				if rec.Wallet != "" {
 					ev.WalletID = rec.Wallet
 					ev.WalletKey = e.wireKey(rec.Wallet)
@@ -105,11 +137,11 @@ func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Ev
 }
 
 // Updates drains the wallet's get_updates queue: the wallet's events and
-// the global ones (new_block) since the last drain, at most PollingCap of
+// the global ones (EventBlock) since the last drain, at most PollingCap of
 // the newest, oldest first. A PollingCap of 0 disables the queue. A poll
 // with nothing new writes nothing.
-func (w *Wallet) Updates(ctx context.Context) ([]json.RawMessage, error) {
-	out := []json.RawMessage{}
+func (w *Wallet) Updates(ctx context.Context) ([]Event, error) {
+	out := []Event{}
 	if w.e.cfg.PollingCap == 0 {
 		return out, nil
 	}
@@ -134,7 +166,7 @@ func (w *Wallet) Updates(ctx context.Context) ([]json.RawMessage, error) {
 
 // pending returns the events get_updates would drain now and the seq of
 // the newest.
-func (w *Wallet) pending(s kvs) (uint64, []json.RawMessage, error) {
+func (w *Wallet) pending(s kvs) (uint64, []Event, error) {
 	kv := s.of(w.ID)
 	var from uint64
 	if raw := kv.Get(bPolls, []byte(w.ID)); len(raw) == 8 {
@@ -159,23 +191,31 @@ func (w *Wallet) pending(s kvs) (uint64, []json.RawMessage, error) {
 		return 0, nil, err
 	}
 	if len(refs) == 0 {
-		return from, []json.RawMessage{}, nil
+		return from, []Event{}, nil
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].seq < refs[j].seq })
 	if n := w.e.cfg.PollingCap; len(refs) > n {
 		refs = refs[len(refs)-n:]
 	}
-	out := make([]json.RawMessage, 0, len(refs))
+	out := make([]Event, 0, len(refs))
 	for _, r := range refs {
 		src := kv
 		if r.global {
 			src = s.disk
 		}
 		var rec eventRecord
-		if ok, err := getJSON(src, bEvents, u64(r.seq), &rec); err != nil {
+		if ok, err := getRec(src, bEvents, u64(r.seq), &rec); err != nil {
 			return 0, nil, err
 		} else if ok {
-			out = append(out, rec.Payload)
+			typed, err := rec.record()
+			if err != nil {
+				return 0, nil, err
+			}
+			ev := Event{Seq: r.seq, Record: typed}
+			if !r.global {
+				ev.WalletID = w.ID
+			}
+			out = append(out, ev)
 		}
 	}
 	return refs[len(refs)-1].seq, out, nil
@@ -217,7 +257,7 @@ func (e *Engine) pruneEvents(ctx context.Context) error {
 						return ErrStopScan
 					}
 					var rec eventRecord
-					if err := json.Unmarshal(v, &rec); err != nil {
+					if err := decodeRec(v, &rec); err != nil {
 						return err
 					}
 					if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {

@@ -20,8 +20,7 @@ func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestV
 		if err != nil {
 			return err
 		}
-		v = evaluate(r.Request, pays, w.e.Height(), w.e.cfg.Now())
-		v.URI = w.e.requestURI(v)
+		v = evaluate(r.Request, pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
 		return nil
 	})
 	return &v, err
@@ -138,8 +137,8 @@ func SetBumpAttempts(n int) func() {
 	return func() { bumpAttempts = old }
 }
 
-// FrozenCoins lists the wallet's frozen coins.
-func (w *Wallet) FrozenCoins(ctx context.Context) ([]wire.OutPoint, error) {
+// SortedFrozenCoins lists the wallet's frozen coins in order.
+func (w *Wallet) SortedFrozenCoins(ctx context.Context) ([]wire.OutPoint, error) {
 	f, err := w.frozen(ctx)
 	if err != nil {
 		return nil, err

@@ -13,10 +13,10 @@ import (
 // The store fixtures of testdata/ are written by running storeScenario
 // with the engine of the revision whose schema they keep:
 //
-//	WALLETD_WRITE_STORE_FIXTURE=$PWD/coins/wallet/testdata/store-v1.db \
+//	WALLETD_WRITE_STORE_FIXTURE=$PWD/coins/wallet/testdata/store-v1-cdf8c0e.db \
 //	  go test -run TestWriteStoreFixture ./coins/wallet/
 //
-// (store-v1.db: at cdf8c0e, schema 1). The migration tests replay the same
+// (store-v1-cdf8c0e.db: at cdf8c0e, schema 1). The migration tests replay the same
 // scenario with the current engine on a new store and compare.
 
 // fixtureWallets are the scenario's wallets: two account xpubs and an

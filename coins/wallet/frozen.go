@@ -120,3 +120,9 @@ func (w *Wallet) FrozenAddresses(ctx context.Context) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// FrozenCoins returns the wallet's frozen coins (freeze_utxo).
+func (w *Wallet) FrozenCoins(ctx context.Context) (map[wire.OutPoint]bool, error) {
+	f, err := w.frozen(ctx)
+	return f.coins, err
+}

@@ -62,7 +62,7 @@ func (e *Engine) windowsRolledBack(height int32) {
 
 // relevantWindow returns the kept txs that pay one of scripts, or spend an
 // output paying one of them (known from hist or the window itself).
-func relevantWindow(win, hist []txAt, scripts [][]byte) []txAt {
+func (e *Engine) relevantWindow(win, hist []txAt, scripts [][]byte) []txAt {
 	if len(win) == 0 {
 		return nil
 	}
@@ -75,7 +75,7 @@ func relevantWindow(win, hist []txAt, scripts [][]byte) []txAt {
 		any := false
 		var id chainhash.Hash
 		for i, o := range t.tx.TxOut {
-			if want[string(o.PkScript)] {
+			if want[string(e.lockingScript(o.PkScript))] {
 				if !any {
 					id = t.tx.TxHash()
 				}
@@ -261,7 +261,7 @@ func (e *Engine) backfillGroup(ctx context.Context, ts []*tracked) (bool, error)
 			continue
 		}
 		live = append(live, t)
-		for _, x := range relevantWindow(t.win, hist, scripts) {
+		for _, x := range e.relevantWindow(t.win, hist, scripts) {
 			if !seen[x.tx] {
 				seen[x.tx] = true
 				win = append(win, x)

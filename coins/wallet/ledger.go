@@ -564,7 +564,7 @@ func (a *applier) newBlock(b chain.BlockRef) error {
 	if uint32(b.Height) <= notified {
 		return nil
 	}
-	ev, err := a.e.logEvent(a.s, "", eventPayload{"event": "new_block", "height": b.Height})
+	ev, err := a.e.logEvent(a.s, "", EventRecord{Kind: EventBlock, Height: b.Height})
 	if err != nil {
 		return err
 	}
@@ -649,9 +649,10 @@ func isCoinbase(tx *wire.MsgTx) bool {
 func (a *applier) credit(t *txAt) error {
 	var buf [2]packedRef
 	for i, out := range t.tx.TxOut {
-		cands := a.e.candidates(out.PkScript, buf[:0])
+		script, token := a.e.locking(out.PkScript)
+		cands := a.e.candidates(script, buf[:0])
 		if a.fresh != nil {
-			cands = a.fresh.index.candidates(out.PkScript, cands)
+			cands = a.fresh.index.candidates(script, cands)
 		}
 		for _, c := range cands {
 			owner := a.ownerOf(c.num())
@@ -659,7 +660,7 @@ func (a *applier) credit(t *txAt) error {
 				continue
 			}
 			kv := a.kv(owner.rec.ID)
-			if ok, err := confirmRef(kv, c, out.PkScript); err != nil {
+			if ok, err := confirmRef(kv, c, script); err != nil {
 				return err
 			} else if !ok {
 				continue // another script with the same hash
@@ -677,8 +678,8 @@ func (a *applier) credit(t *txAt) error {
 				return err
 			}
 			if !found {
-				u = utxoRecord{Value: out.Value, PkScript: out.PkScript, Coinbase: isCoinbase(t.tx),
-					Change: ref.Change, Index: ref.Index}
+				u = utxoRecord{Value: out.Value, PkScript: script, Coinbase: isCoinbase(t.tx),
+					Change: ref.Change, Index: ref.Index, Token: token}
 				a.newOwned = append(a.newOwned, op)
 				a.addOwner(op, ref.Wallet)
 			}
@@ -691,7 +692,7 @@ func (a *applier) credit(t *txAt) error {
 			if err := a.walletTx(ref.Wallet, t); err != nil {
 				return err
 			}
-			if err := a.markRequests(ref.Wallet, out.PkScript); err != nil {
+			if err := a.markRequests(ref.Wallet, script); err != nil {
 				return err
 			}
 		}
@@ -886,7 +887,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 					return err
 				}
 			}
-			if err := a.markRequests(w, out.PkScript); err != nil {
+			if err := a.markRequests(w, a.e.lockingScript(out.PkScript)); err != nil {
 				return err
 			}
 		}
@@ -940,7 +941,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				continue
 			}
 			if kv.Get(bSeen, k) == nil {
-				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "new_transaction", "tx": id.String()})
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
 				if err != nil {
 					return nil, err
 				}
@@ -950,7 +951,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				}
 			}
 			if wt.Height > 0 && !wt.Verified {
-				ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "verified_tx", "tx": id.String(), "height": wt.Height})
+				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventVerified, TxID: id.String(), Height: wt.Height})
 				if err != nil {
 					return nil, err
 				}
@@ -1048,7 +1049,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 					return known, err
 				}
 				a.removeOwner(op, w)
-				if err := a.markRequests(w, out.PkScript); err != nil {
+				if err := a.markRequests(w, a.e.lockingScript(out.PkScript)); err != nil {
 					return known, err
 				}
 			}

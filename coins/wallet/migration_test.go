@@ -16,9 +16,10 @@ import (
 )
 
 // TestStoreMigrationV1 opens a store of schema 1 (JSON records keyed by
-// wallet id: testdata/store-v1.db, written by storeScenario at cdf8c0e)
-// with the current engine: it is migrated to schema 2 (binary records
-// keyed by wallet number), its old buckets are emptied, and every wallet
+// wallet id: testdata/store-v1-cdf8c0e.db, written by storeScenario at
+// cdf8c0e) with the current engine: it is migrated through schema 2 (typed
+// event records) to schema 3 (binary records keyed by wallet number), its
+// old buckets are emptied, and every wallet
 // reads exactly as the same scenario's wallets in a store the current
 // engine wrote itself: balances, coins, history, requests, addresses,
 // labels, frozen addresses and coins, gap limits. The migrated engine then
@@ -33,7 +34,7 @@ func TestStoreMigrationV1(t *testing.T) {
 	ref.setNow(ref.clock().Add(2 * time.Hour))
 
 	path := filepath.Join(t.TempDir(), "v1.db")
-	copyFile(t, "testdata/store-v1.db", path)
+	copyFile(t, "testdata/store-v1-cdf8c0e.db", path)
 	mig := newEnv(t, path, fc.clone())
 	mig.setNow(ref.clock())
 	if mig.eng.TotalWallets() != 3 || mig.eng.Height() != 4 {
@@ -159,7 +160,7 @@ func walletView(t *testing.T, w *wallet.Wallet) view {
 	if v.Frozen, err = w.FrozenAddresses(ctx); err != nil {
 		t.Fatal(err)
 	}
-	coins, err := w.FrozenCoins(ctx)
+	coins, err := w.SortedFrozenCoins(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func (f *failingStore) Update(ctx context.Context, fn func(wallet.KV) error) err
 	return f.Store.Update(ctx, fn)
 }
 
-// TestStoreMigrationV1Resumes interrupts the migration of store-v1.db
+// TestStoreMigrationV1Resumes interrupts the migration of store-v1-cdf8c0e.db
 // after each of its transactions in turn (three records per transaction):
 // the engine refuses to start on the half-migrated store, and the next
 // start finishes the migration; the store then reads as the reference
@@ -201,7 +202,7 @@ func TestStoreMigrationV1Resumes(t *testing.T) {
 	ka, _, _ := fixtureKeys(t)
 	for n := 1; ; n++ {
 		path := filepath.Join(t.TempDir(), "v1.db")
-		copyFile(t, "testdata/store-v1.db", path)
+		copyFile(t, "testdata/store-v1-cdf8c0e.db", path)
 		st, err := boltstore.Open(path)
 		if err != nil {
 			t.Fatal(err)

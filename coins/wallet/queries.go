@@ -37,6 +37,9 @@ type UTXO struct {
 	Index    uint32
 	// SpentBy is set when a mempool transaction spends it.
 	SpentBy string
+	// Token: the output carries tokens (BCH's CashTokens): it is never
+	// spent as plain coin nor counted in the balance.
+	Token bool
 }
 
 // UTXOs lists the wallet's outputs not spent by a confirmed transaction.
@@ -54,14 +57,15 @@ func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
 			addr, _ := w.e.cfg.Net.AddressFromScript(u.PkScript)
 			out = append(out, UTXO{OutPoint: outpointFromKey(k[numLen:]), Value: u.Value, Address: addr,
 				PkScript: u.PkScript, Height: u.Height, Coinbase: u.Coinbase, Change: u.Change, Index: u.Index,
-				SpentBy: u.SpentBy})
+				SpentBy: u.SpentBy, Token: u.Token})
 			return nil
 		})
 	})
 	return out, err
 }
 
-// Balance computes the wallet's balance at the current height.
+// Balance computes the wallet's balance at the current height. Coins that
+// carry tokens are not counted: they are not spendable as plain coin.
 func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
 	utxos, err := w.UTXOs(ctx)
 	if err != nil {
@@ -71,6 +75,7 @@ func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
 	var b Balance
 	for _, u := range utxos {
 		switch {
+		case u.Token:
 		case u.Coinbase && u.Height > 0 && u.Height+CoinbaseMaturity > tip+1:
 			if u.SpentBy == "" {
 				b.Unmatured += u.Value

@@ -11,12 +11,12 @@ import (
 	"github.com/walletd/walletd/coins/chain"
 )
 
-// Buckets of the store (schema 2). Keys are binary and fixed-width where
+// Buckets of the store (schema 3). Keys are binary and fixed-width where
 // they are prefixes, so that prefix scans select exactly one wallet's
 // records; a wallet's records are keyed by its number (4 bytes, big
 // endian, given in order of tracking), so they sort together and a new
 // wallet's records append at the end of their buckets. Values are binary
-// records (codec.go), except the event log's.
+// records (codec.go), the event log's included.
 const (
 	bMeta      = "meta"   // "version" → uint32 schema; "cursor" → cursorRec; "notified" → uint32 height of the last new_block
 	bWallets   = "w"      // num → walletRecord
@@ -30,7 +30,7 @@ const (
 	bSeen      = "seen"   // num|txid → nil: new_transaction was logged for the wallet's tx
 	bBackfill  = "bf"     // num|chain(1)|index(4) → pkScript: addresses whose history is not applied yet
 	bNums      = "nums"   // its sequence numbers the wallets
-	// The event log keeps its layout (events.go): events, wallet and global
+	// The event log keeps its keys (events.go): events, wallet and global
 	// indexes and get_updates cursors name wallets by id.
 	bEvents  = "events"  // seq(8) → eventRecord
 	bWEvents = "wevents" // walletID|seq(8) → nil
@@ -51,7 +51,7 @@ func numKey(n uint32) []byte { return u32(n) }
 type walletRecord struct {
 	ID string `json:"id"`
 	// Num is the wallet's number, the prefix of its records' keys
-	// (schema 2; never reused).
+	// (schema 3; never reused).
 	Num        uint32   `json:"-"`
 	Kind       string   `json:"kind"`
 	ScriptType string   `json:"script_type"`
@@ -122,6 +122,9 @@ type utxoRecord struct {
 	Index       uint32 `json:"i"`
 	SpentBy     string `json:"sb,omitempty"`
 	SpentHeight int32  `json:"sh,omitempty"`
+	// Token: the output carries tokens (BCH's CashTokens); PkScript is its
+	// locking script. Never spent as plain coin.
+	Token bool `json:"tk,omitempty"`
 }
 
 type blockRecord struct {
@@ -131,10 +134,14 @@ type blockRecord struct {
 	Txs  []string `json:"txs,omitempty"`
 }
 
+// eventRecord is one stored event. Schema 3 stores it binary (codec.go)
+// with its typed record (Rec); schema 2 stored the same as JSON, schema 1
+// the wire JSON (Payload), which migration 2 converts.
 type eventRecord struct {
 	Wallet  string          `json:"w,omitempty"`
 	Time    int64           `json:"t"`
-	Payload json.RawMessage `json:"p"`
+	Payload json.RawMessage `json:"p,omitempty"`
+	Rec     *EventRecord    `json:"r,omitempty"`
 }
 
 func u32(v uint32) []byte {
@@ -189,8 +196,8 @@ func chainByte(change bool) []byte {
 
 func hashKey(h chainhash.Hash) []byte { return append([]byte(nil), h[:]...) }
 
-// getJSON and putJSON read and write the event log's JSON records (the
-// other records are binary, codec.go).
+// getJSON and putJSON read and write the JSON records of schemas 1 and 2
+// (the migrations' input; schema 3's records are binary, codec.go).
 func getJSON(kv KV, bucket string, k []byte, v any) (bool, error) {
 	raw := kv.Get(bucket, k)
 	if raw == nil {

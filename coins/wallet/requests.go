@@ -3,15 +3,11 @@ package wallet
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -56,8 +52,10 @@ type paidOut struct {
 // RequestView is a request with its live status, as get_request shows it.
 type RequestView struct {
 	Request
-	Status    int
-	StatusStr string
+	Status int
+	// At is when the status was evaluated (the engine's clock): an
+	// unpaid request's "expires in" is measured from it.
+	At time.Time
 	// Paid reports that the payments reached the amount (for an
 	// amount-less request: that anything arrived). Electrum reports
 	// confirmations only then.
@@ -68,9 +66,6 @@ type RequestView struct {
 	Confirmations int64
 	Sent          int64
 	TxHashes      []string
-	// URI is Electrum's BIP21 URI; "" where Electrum gives null (no amount
-	// and no memo).
-	URI string
 }
 
 // payment is one output paying a request's address.
@@ -120,8 +115,7 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 				return nil, err
 			}
 			// A new request has no payment yet: no store read needed.
-			v := evaluate(req, nil, e.Height(), now)
-			v.URI = e.requestURI(v)
+			v := evaluate(req, nil, e.Height(), now, e.cfg.Coin.MinConfirmations)
 			return &v, nil
 		}
 		// The addresses derived ahead are used up (or their history is
@@ -189,7 +183,7 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 			}
 			addr, script, revealed = a.Address, a.PkScript, true
 		}
-		req = newRequest(addr, script, idx, amount, memo, expiry, now)
+		req = e.newRequest(addr, script, idx, amount, memo, expiry, now)
 		return putRequest(kv, t.wk(), req)
 	})
 	if err != nil {
@@ -409,9 +403,9 @@ func (e *Engine) deriveAhead(ctx context.Context, t *tracked, low uint32) error 
 	return nil
 }
 
-func newRequest(addr string, script []byte, idx uint32, amount int64, memo string, expiry int64, now time.Time) Request {
-	sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
-	return Request{ID: hex.EncodeToString(sum[:])[:10], Address: addr, PkScript: script, Index: idx,
+// newRequest makes a request with the coin's id.
+func (e *Engine) newRequest(addr string, script []byte, idx uint32, amount int64, memo string, expiry int64, now time.Time) Request {
+	return Request{ID: e.cfg.Coin.RequestID(script, addr, now), Address: addr, PkScript: script, Index: idx,
 		Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
 }
 
@@ -506,10 +500,6 @@ func payments(kv KV, wk []byte, script []byte) ([]payment, error) {
 	return out, err
 }
 
-// lnExpiryNever is Electrum's LN_EXPIRY_NEVER (100 years): a request with
-// this expiry shows "Unpaid", not "Expires in …".
-const lnExpiryNever = 100 * 365 * 24 * 60 * 60
-
 // expiresAt returns when r expires in unix seconds; ok is false when it
 // never does (no expiry, or one past the end of int64 time).
 func (r Request) expiresAt() (int64, bool) {
@@ -532,11 +522,13 @@ func addSat(a, b int64) int64 {
 // height and the clock, as Electrum 4.6 does (_is_onchain_invoice_paid,
 // get_invoice_status): the payments are taken most confirmed first (then
 // largest) until they reach the amount; the request is paid with the
-// confirmations of the last one taken (unconfirmed when that is 0). An
-// amount-less request is paid by any payment. A payment is never ignored:
-// a request paid after its expiry is paid.
-func evaluate(r Request, pays []payment, tip int32, now time.Time) RequestView {
-	v := RequestView{Request: r, TxHashes: []string{}}
+// confirmations of the last one taken (unconfirmed when that is 0). With
+// minConf (Electron Cash's get_payment_status) a paid request has the
+// confirmations of its least confirmed payment. An amount-less request is
+// paid by any payment. A payment is never ignored: a request paid after its
+// expiry is paid.
+func evaluate(r Request, pays []payment, tip int32, now time.Time, minConf bool) RequestView {
+	v := RequestView{Request: r, At: now, TxHashes: []string{}}
 	seenTx := map[string]bool{}
 	type cv struct{ conf, value int64 }
 	confs := make([]cv, 0, len(pays))
@@ -563,7 +555,9 @@ func evaluate(r Request, pays []payment, tip int32, now time.Time) RequestView {
 		acc += c.value
 		if acc >= r.Amount {
 			v.Paid, v.Confirmations = true, c.conf
-			break
+			if !minConf {
+				break
+			}
 		}
 	}
 	exp, expires := r.expiresAt()
@@ -577,10 +571,6 @@ func evaluate(r Request, pays []payment, tip int32, now time.Time) RequestView {
 	default:
 		v.Status = StatusUnpaid
 	}
-	v.StatusStr = statusTooltip(v.Status)
-	if v.Status == StatusUnpaid && r.Expiry > 0 && r.Expiry != lnExpiryNever {
-		v.StatusStr = "Expires " + age(exp, expires, now)
-	}
 	return v
 }
 
@@ -588,87 +578,6 @@ func evaluate(r Request, pays []payment, tip int32, now time.Time) RequestView {
 func expired(at int64, now time.Time) bool {
 	sec := now.Unix()
 	return at < sec || at == sec && now.Nanosecond() > 0
-}
-
-// statusTooltip is Electrum's pr_tooltips text of a status: what
-// Bitcart's new_payment events carry.
-func statusTooltip(status int) string {
-	switch status {
-	case StatusPaid:
-		return "Paid"
-	case StatusUnconfirmed:
-		return "Unconfirmed"
-	case StatusExpired:
-		return "Expired"
-	case StatusUnknown:
-		return "Unknown"
-	}
-	return "Unpaid"
-}
-
-// age is Electrum's util.age(at, include_seconds=True): "in …" for a time
-// ahead of now, "… ago" for one behind. A time past the end of int64
-// seconds is the furthest representable.
-func age(at int64, finite bool, now time.Time) string {
-	if !finite {
-		at = math.MaxInt64
-	}
-	// Python takes days*86400 + seconds of the timedelta at - now: the
-	// floor of the difference in seconds. Both are after 1970, so the
-	// difference cannot overflow.
-	diff := at - now.Unix()
-	if now.Nanosecond() > 0 {
-		diff--
-	}
-	if diff < 0 {
-		return deltaTimeStr(diff) + " ago"
-	}
-	return "in " + deltaTimeStr(diff)
-}
-
-// deltaTimeStr is Electrum's util.delta_time_str(…, include_seconds=True)
-// of a difference in whole seconds, with Python's round (half to even).
-func deltaTimeStr(diff int64) string {
-	secs := diff
-	if secs < 0 {
-		secs = -secs
-	}
-	mins := roundHalfEven(secs, 60)
-	switch {
-	case mins == 0:
-		return fmt.Sprintf("%d seconds", secs)
-	case mins < 45:
-		return fmt.Sprintf("about %d minutes", mins)
-	case mins < 90:
-		return "about 1 hour"
-	case mins < 1440:
-		return fmt.Sprintf("about %d hours", roundHalfEven(mins, 60))
-	case mins < 2880:
-		return "about 1 day"
-	case mins < 43220:
-		return fmt.Sprintf("about %d days", roundHalfEven(mins, 1440))
-	case mins < 86400:
-		return "about 1 month"
-	case mins < 525600:
-		return fmt.Sprintf("about %d months", roundHalfEven(mins, 43200))
-	case mins < 1051200:
-		return "about 1 year"
-	default:
-		return fmt.Sprintf("over %d years", roundHalfEven(mins, 525600))
-	}
-}
-
-// roundHalfEven returns n/d rounded to the nearest integer, ties to even
-// (Python 3's round), for n ≥ 0 and d > 0.
-func roundHalfEven(n, d int64) int64 {
-	q, r := n/d, n%d
-	switch {
-	case 2*r > d:
-		q++
-	case 2*r == d && q%2 == 1:
-		q++
-	}
-	return q
 }
 
 // markRequests queues the request on script (if any) for re-evaluation.
@@ -715,7 +624,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		for i, p := range pays {
 			paid[i] = paidOut{Tx: p.txid, N: p.n, V: p.value}
 		}
-		v := evaluate(r, pays, tip, now)
+		v := evaluate(r, pays, tip, now, a.e.cfg.Coin.MinConfirmations)
 		changed := v.Status != r.Status || v.Sent != r.Sent || !slices.Equal(v.TxHashes, r.TxHashes)
 		if !changed && slices.Equal(paid, r.Paid) {
 			continue
@@ -727,9 +636,8 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		if !changed {
 			continue
 		}
-		// Bitcart's new_payment carries the plain status tooltip.
-		ev, err := a.e.logEvent(a.s, w, eventPayload{"event": "new_payment", "address": id, "status": v.Status,
-			"status_str": statusTooltip(v.Status), "tx_hashes": v.TxHashes, "sent_amount": FormatFixed(v.Sent)})
+		ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventPayment, RequestID: id, Script: r.PkScript,
+			Status: v.Status, TxHashes: v.TxHashes, Sent: v.Sent})
 		if err != nil {
 			return nil, err
 		}
@@ -789,55 +697,8 @@ func (w *Wallet) evalRequest(kv KV, r Request) (*RequestView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := evaluate(r, pays, w.e.Height(), w.e.cfg.Now())
-	v.URI = w.e.requestURI(v)
+	v := evaluate(r, pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
 	return &v, nil
-}
-
-// requestURI is Electrum 4.6's BIP21 URI of a request (Request.
-// get_bip21_URI, bip21.create_bip21_uri): amount when there is one, the
-// memo percent-encoded as Python's urllib.parse.quote does, time and exp
-// only for a request that expires; "" (Electrum's None) for a request with
-// neither an amount nor a memo.
-func (e *Engine) requestURI(v RequestView) string {
-	if v.Amount == 0 && v.Memo == "" {
-		return ""
-	}
-	var q []string
-	if v.Amount > 0 {
-		q = append(q, "amount="+FormatElectrum(v.Amount))
-	}
-	if v.Memo != "" {
-		q = append(q, "message="+pyQuote(v.Memo))
-	}
-	if v.Timestamp != 0 && v.Expiry != 0 {
-		q = append(q, "time="+strconv.FormatInt(v.Timestamp, 10), "exp="+strconv.FormatInt(v.Expiry, 10))
-	}
-	uri := e.cfg.Net.URIScheme + ":" + v.Address
-	if len(q) > 0 {
-		uri += "?" + strings.Join(q, "&")
-	}
-	return uri
-}
-
-// pyQuote is Python's urllib.parse.quote(s) (safe "/"): every UTF-8 byte
-// but ASCII letters, digits, "_.-~" and "/" becomes %XX in upper case.
-func pyQuote(s string) string {
-	const hexdigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '_', c == '.', c == '-', c == '~', c == '/':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hexdigits[c>>4])
-			b.WriteByte(hexdigits[c&15])
-		}
-	}
-	return b.String()
 }
 
 // GetRequest finds a request by id (or by its address).

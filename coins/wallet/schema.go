@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/params"
 )
 
@@ -14,7 +15,7 @@ import (
 // writes (the "version" key of the meta bucket). A store without the key
 // is either new (it gets this version) or was written before versions
 // existed (schema 0) and is migrated.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrStoreVersion is returned by New for a store written by a newer
 // engine (a schema version this one does not know): the store is left
@@ -38,7 +39,100 @@ type migration struct {
 // SchemaVersion. Append only.
 var migrations = []migration{
 	{to: 1, name: "index the global events for get_updates", run: indexGlobalEvents},
-	{to: 2, name: "binary records keyed by wallet number", runStore: binaryRecords},
+	{to: 2, name: "store events as typed records", run: typedEvents},
+	{to: 3, name: "binary records keyed by wallet number", runStore: binaryRecords},
+}
+
+// v1Payload is the wire JSON schema 1 stored for every event (Bitcart's
+// BTC-family events with "seq").
+type v1Payload struct {
+	Event     string   `json:"event"`
+	Height    int32    `json:"height"`
+	Tx        string   `json:"tx"`
+	Address   string   `json:"address"` // new_payment: the request id
+	Status    int      `json:"status"`
+	TxHashes  []string `json:"tx_hashes"`
+	SentAmout string   `json:"sent_amount"`
+}
+
+// typedEvents (schema 1 → 2) rewrites every stored event from the wire
+// JSON schema 1 stored into its typed record. Schema 1 only ever logged the
+// four BTC-family shapes: new_block, new_transaction, verified_tx, and
+// new_payment whose "address" is the request id (its output script is
+// taken from the request when it is still stored). An event of another
+// shape is an error: the migration does not guess.
+func typedEvents(kv KV) error {
+	const chunk = 10_000 // converted records held at once
+	type conv struct {
+		k   []byte
+		rec eventRecord
+	}
+	var start []byte
+	for {
+		var out []conv
+		var next []byte
+		if err := kv.Scan(bEvents, nil, start, func(k, v []byte) error {
+			if len(out) == chunk {
+				next = append([]byte(nil), k...)
+				return ErrStopScan
+			}
+			var rec eventRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			if rec.Rec != nil {
+				return nil
+			}
+			r, err := v1Record(kv, rec)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			rec.Rec, rec.Payload = &r, nil
+			out = append(out, conv{k: append([]byte(nil), k...), rec: rec})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, c := range out {
+			if err := putJSON(kv, bEvents, c.k, c.rec); err != nil {
+				return err
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		start = next
+	}
+}
+
+// v1Record converts one schema-1 payload.
+func v1Record(kv KV, rec eventRecord) (EventRecord, error) {
+	var p v1Payload
+	if err := json.Unmarshal(rec.Payload, &p); err != nil {
+		return EventRecord{}, err
+	}
+	switch p.Event {
+	case "new_block":
+		return EventRecord{Kind: EventBlock, Height: p.Height}, nil
+	case "new_transaction":
+		return EventRecord{Kind: EventTransaction, TxID: p.Tx}, nil
+	case "verified_tx":
+		return EventRecord{Kind: EventVerified, TxID: p.Tx, Height: p.Height}, nil
+	case "new_payment":
+		sent, err := amount.Parse(p.SentAmout)
+		if err != nil {
+			return EventRecord{}, fmt.Errorf("sent_amount: %w", err)
+		}
+		r := EventRecord{Kind: EventPayment, RequestID: p.Address, Status: p.Status, TxHashes: p.TxHashes, Sent: sent}
+		if rec.Wallet != "" {
+			var req Request
+			if ok, err := getJSON(kv, v1Requests, key([]byte(rec.Wallet), []byte(p.Address)), &req); err == nil && ok {
+				r.Script = req.PkScript
+			}
+		}
+		return r, nil
+	}
+	return EventRecord{}, fmt.Errorf("unknown event %q", p.Event)
 }
 
 // indexGlobalEvents (schema 0 → 1) adds the bGEvents entry of every logged

@@ -275,6 +275,23 @@ func (b *Builder) Add(m Method, err error) {
 	b.methods = append(b.methods, m)
 }
 
+// Remove drops the declarations named (by canonical name), so that a
+// flavor of a daemon can replace or withdraw methods of a shared table.
+// Names not declared are ignored.
+func (b *Builder) Remove(names ...string) {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		drop[n] = true
+	}
+	kept := b.methods[:0]
+	for _, m := range b.methods {
+		if !drop[m.Name] {
+			kept = append(kept, m)
+		}
+	}
+	b.methods = kept
+}
+
 // Table builds the table, or reports every declaration error.
 func (b *Builder) Table() (*Table, error) {
 	if b.err != nil {

@@ -25,14 +25,5 @@ func Coin() utxo.Coin {
 // New builds the BTC daemon for cfg, choosing its chain backend from
 // cfg.Server's scheme (see utxo.OpenBackend).
 func New(ctx context.Context, cfg utxo.Config, log *slog.Logger) (*utxo.Daemon, error) {
-	coin := Coin()
-	net, err := coin.Network(cfg.Network)
-	if err != nil {
-		return nil, err
-	}
-	backend, err := utxo.OpenBackend(cfg, net, log)
-	if err != nil {
-		return nil, err
-	}
-	return utxo.New(ctx, coin, cfg, backend, log)
+	return utxo.NewFor(ctx, Coin(), cfg, log)
 }

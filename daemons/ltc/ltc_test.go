@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/params"
+	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/daemons/btc"
 	"github.com/walletd/walletd/daemons/ltc"
 	"github.com/walletd/walletd/daemons/utxo"
@@ -158,5 +162,29 @@ func TestServesBTCSurface(t *testing.T) {
 	r := l.call("lnpay", "lnbcrt1")
 	if r.Error == nil || r.Error.Code != -32011 {
 		t.Fatalf("lnpay: %+v", r.Error)
+	}
+}
+
+// TestDustIsLitecoinCores: Litecoin's dust thresholds are Litecoin Core's
+// (-dustrelayfee 30000 sat/kvB): 5460 litoshis for p2pkh, 2940 for p2wpkh;
+// Bitcoin's stay 546 and 294.
+func TestDustIsLitecoinCores(t *testing.T) {
+	net, _ := params.LTC("regtest")
+	btcNet, _ := params.BTC("regtest")
+	p2pkh := append(append([]byte{0x76, 0xa9, 20}, make([]byte, 20)...), 0x88, 0xac)
+	p2wpkh := append([]byte{0x00, 20}, make([]byte, 20)...)
+	for _, c := range []struct {
+		dust      func(*wire.TxOut) bool
+		script    []byte
+		threshold int64
+	}{
+		{ltc.Engine(net).Policy.Dust, p2pkh, 5460},
+		{ltc.Engine(net).Policy.Dust, p2wpkh, 2940},
+		{wallet.Bitcoin(btcNet).Policy.Dust, p2pkh, 546},
+		{wallet.Bitcoin(btcNet).Policy.Dust, p2wpkh, 294},
+	} {
+		if !c.dust(wire.NewTxOut(c.threshold-1, c.script)) || c.dust(wire.NewTxOut(c.threshold, c.script)) {
+			t.Errorf("dust threshold of %x is not %d", c.script[:2], c.threshold)
+		}
 	}
 }

@@ -52,8 +52,8 @@ func TestOpenBackendSchemes(t *testing.T) {
 	if _, err := OpenBackend(cfg, net, nil); err == nil {
 		t.Fatal("a non-tcp ZMQ endpoint accepted")
 	}
-	cfg.ZMQ, cfg.Server = nil, "tcp://u:s3cret@127.0.0.1:1"
-	if _, err := OpenBackend(cfg, net, nil); !errors.Is(err, ErrBadServer) || !strings.Contains(err.Error(), "http://") {
+	cfg.ZMQ, cfg.Server = nil, "ftp://u:s3cret@127.0.0.1:1"
+	if _, err := OpenBackend(cfg, net, nil); !errors.Is(err, ErrBadServer) || !strings.Contains(err.Error(), "http://") || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("unknown scheme: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/walletd/walletd/coins/bch"
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/keys"
 	"github.com/walletd/walletd/coins/params"
@@ -26,7 +27,8 @@ import (
 	"github.com/walletd/walletd/spec"
 )
 
-// Version is walletd's version, reported by version() and getinfo.
+// Version is walletd's built-in version (Config.Version overrides it with
+// the build's stamp).
 const Version = "0.1.0"
 
 // Coin describes one BTC-family coin to the daemon.
@@ -37,6 +39,13 @@ type Coin struct {
 	Network func(name string) (*params.Network, error)
 	// CatalogName selects the spec overlay ("btc", "bch").
 	CatalogName string
+	// Engine describes the coin on a network to the wallet engine (key
+	// material, signer, capabilities, policy); nil means
+	// wallet.Bitcoin.
+	Engine func(n *params.Network) wallet.Coin
+	// Flavor is the reference wallet the daemon reproduces (Electrum, the
+	// zero value, or ElectronCash).
+	Flavor Flavor
 }
 
 // Config is the environment-facing configuration shared by every
@@ -44,14 +53,20 @@ type Coin struct {
 // names map to variables through split_words (DataPath → <COIN>_DATA_PATH);
 // no field has an unprefixed fallback.
 type Config struct {
-	Host               string
-	Port               int
-	Login              string `default:"electrum"`
-	Password           string `default:"electrumz"`
-	Network            string `default:"mainnet"`
-	DataPath           string `split_words:"true"`
-	Debug              base.Bool
-	Server             string
+	Host     string
+	Port     int
+	Login    string `default:"electrum"`
+	Password string `default:"electrumz"`
+	Network  string `default:"mainnet"`
+	DataPath string `split_words:"true"`
+	Debug    base.Bool
+	// Server picks the chain backend (see OpenBackend): a btcd websocket
+	// URL, or Electrum servers (host:port:s|t, tcp://, ssl://; several
+	// separated by commas; empty: the public ones on mainnet/testnet).
+	Server string
+	// Oneserver keeps the Electrum backend on the first server of Server
+	// (Bitcart's <COIN>_ONESERVER): no failover.
+	Oneserver          base.Bool
 	ExperimentalNosync base.Bool `split_words:"true"`
 	PollingCap         int       `split_words:"true" default:"100"`
 	Lightning          base.Bool
@@ -60,6 +75,17 @@ type Config struct {
 	FiatCurrency string `split_words:"true" default:"USD"`
 	// CoreBackend configures an http(s):// server (Core JSON-RPC).
 	CoreBackend
+
+	// ServerCert is a PEM file of the certificates trusted for the node's
+	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
+	// is read at every connection attempt, so it may appear after start.
+	ServerCert string `split_words:"true"`
+	// Version is walletd's own version, reported by getinfo's
+	// walletd_version, version_info and GET /spec (version() and getinfo's
+	// version are Electrum's, as in Bitcart): the build's stamp, set by
+	// cmd/daemon (never from the environment); empty means the package's
+	// Version.
+	Version string `ignored:"true"`
 
 	// Beyond the contract.
 	LogFormat    string        `split_words:"true" default:"text"`
@@ -134,6 +160,10 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Version == "" {
+		cfg.Version = Version
+	}
+	cat.Version = cfg.Version
 	if cfg.DataPath == "" {
 		return nil, errors.New("no data path configured")
 	}
@@ -150,7 +180,11 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	if d.store, err = boltstore.Open(storePath); err != nil {
 		return nil, err
 	}
-	d.engine, err = wallet.New(ctx, wallet.Config{Net: net, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
+	wcoin := wallet.Bitcoin(net)
+	if coin.Engine != nil {
+		wcoin = coin.Engine(net)
+	}
+	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
 		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow})
@@ -158,7 +192,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 		_ = d.store.Close()
 		return nil, err
 	}
-	hub.SetSource(eventSource{d.engine})
+	hub.SetSource(eventSource{d})
 	d.srv, err = base.New(base.Config{
 		Currency:     coin.Ticker,
 		Login:        cfg.Login,
@@ -224,17 +258,17 @@ func (d *Daemon) Start(ctx context.Context) error {
 
 // publish forwards a logged engine event to websocket clients.
 func (d *Daemon) publish(ev wallet.Event) {
-	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload})
+	d.hub.Publish(base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)})
 }
 
 // eventSource adapts the engine's event log to the hub's replay.
-type eventSource struct{ e *wallet.Engine }
+type eventSource struct{ d *Daemon }
 
 func (s eventSource) EventsAfter(ctx context.Context, after uint64, limit int) ([]base.Event, error) {
-	evs, err := s.e.EventsAfter(ctx, after, limit)
+	evs, err := s.d.engine.EventsAfter(ctx, after, limit)
 	out := make([]base.Event, len(evs))
 	for i, ev := range evs {
-		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: ev.Payload}
+		out[i] = base.Event{Seq: ev.Seq, Wallet: ev.WalletKey, Payload: s.d.renderEvent(ev)}
 	}
 	return out, err
 }
@@ -286,7 +320,10 @@ func redactedServer(s string) string {
 const (
 	msgLoadingWallet  = "Seed or key not recognized"
 	msgInvalidAddress = "Invalid address"
-	msgTxNotFound     = "No such mempool or blockchain transaction"
+	// msgAddressChecksum is Electron Cash's text for a cashaddr with a bad
+	// checksum (Bitcart's BCH spec maps it to -32004).
+	msgAddressChecksum = "invalid checksum in address"
+	msgTxNotFound      = "No such mempool or blockchain transaction"
 )
 
 // ErrorTable is the one place where errors of the coins packages become
@@ -295,6 +332,7 @@ func ErrorTable() base.ErrorTable {
 	return base.ErrorTable{
 		{Target: keys.ErrUnrecognized, Code: spec.LoadingWallet, Message: msgLoadingWallet},
 		{Target: keys.ErrUnsupportedKey, Code: spec.LoadingWallet, Message: msgLoadingWallet},
+		{Target: params.ErrAddressChecksum, Code: spec.InvalidAddress, Message: msgAddressChecksum},
 		{Target: params.ErrInvalidAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
 		{Target: keys.ErrUnknownAddress, Code: spec.InvalidAddress, Message: msgInvalidAddress},
 		{Target: chain.ErrNotFound, Code: spec.TxNotFound, Message: msgTxNotFound},
@@ -316,6 +354,9 @@ func ErrorTable() base.ErrorTable {
 		{Target: wallet.ErrDustOutput, Code: spec.InvalidParams},
 		{Target: wallet.ErrNoOutputs, Code: spec.InvalidParams},
 		{Target: wallet.ErrCannotBump, Code: spec.InvalidParams},
+		{Target: wallet.ErrRBFUnsupported, Code: spec.InvalidParams},
+		{Target: wallet.ErrPSBTUnsupported, Code: spec.InvalidParams},
+		{Target: bch.ErrTokenCoin, Code: spec.InvalidParams},
 		{Target: wallet.ErrNotLocal, Code: spec.InvalidParams},
 		{Target: wallet.ErrWatchOnly, Code: spec.InvalidParams},
 		{Target: wallet.ErrIncomplete, Code: spec.InvalidParams},

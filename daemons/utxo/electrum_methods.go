@@ -122,10 +122,12 @@ func (d *Daemon) create(ctx context.Context, _ *base.Call, a createArgs) (any, e
 	if err != nil {
 		return nil, base.Errorf(spec.InvalidParams, "create: %v", err)
 	}
-	return map[string]any{"seed": seed, "path": a.WalletPath,
-		"msg": "Please keep your seed in a safe place; if you lose it, you will not be able to restore your wallet. " +
-			"walletd wrote nothing: this reply is the only copy of the seed. Pass the seed (or its master public key, from getmpk) as the xpub argument to use the wallet; calls that sign need the seed each time."}, nil
+	return map[string]any{"seed": seed, "path": a.WalletPath, "msg": createMsg}, nil
 }
+
+// createMsg is create's msg: where the seed is (only in the reply).
+const createMsg = "Please keep your seed in a safe place; if you lose it, you will not be able to restore your wallet. " +
+	"walletd wrote nothing: this reply is the only copy of the seed. Pass the seed (or its master public key, from getmpk) as the xpub argument to use the wallet; calls that sign need the seed each time."
 
 type restoreArgs struct {
 	Text        string  `rpc:"text,required"`
@@ -196,7 +198,7 @@ func (d *Daemon) loadWallet(ctx context.Context, c *base.Call, a loadWalletArgs)
 }
 
 func (d *Daemon) versionInfo(context.Context, *base.Call, base.NoArgs) (any, error) {
-	return map[string]string{"electrum.version": ElectrumVersion, "walletd.version": Version,
+	return map[string]string{"electrum.version": ElectrumVersion, "walletd.version": d.cfg.Version,
 		"go.version": runtime.Version()}, nil
 }
 
@@ -556,8 +558,8 @@ func (d *Daemon) getaddressbalanceWallet(ctx context.Context, c *base.Call, a ad
 			}
 		}
 	}
-	return map[string]string{"confirmed": wallet.FormatFixed(b.Confirmed), "unconfirmed": wallet.FormatFixed(b.Unconfirmed),
-		"unmatured": wallet.FormatFixed(b.Unmatured)}, nil
+	return map[string]string{"confirmed": FormatFixed(b.Confirmed), "unconfirmed": FormatFixed(b.Unconfirmed),
+		"unmatured": FormatFixed(b.Unmatured)}, nil
 }
 
 type psbtArgs struct {
@@ -690,6 +692,9 @@ func (d *Daemon) exportKey(k *btcec.PrivateKey, st params.ScriptType, compressed
 	wif, err := btcutil.NewWIF(k, d.net.Chain, compressed)
 	if err != nil {
 		return "", err
+	}
+	if d.coin.Flavor == ElectronCash {
+		return wif.String(), nil // serialize_privkey(…, 'p2pkh'): no type prefix
 	}
 	return st.String() + ":" + wif.String(), nil
 }

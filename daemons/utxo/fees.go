@@ -155,7 +155,8 @@ func (s *sendSide) staticFallback() bool {
 // ok is false without a backend, on an error, or for an answer that is not
 // a sane positive rate.
 func (s *sendSide) nodeEstimate(ctx context.Context, target int64) (int64, bool) {
-	if s.d.backend == nil || target < 1 || target > math.MaxInt32 {
+	// Electron Cash has no fee estimates: it never asks.
+	if s.d.backend == nil || target < 1 || target > math.MaxInt32 || s.d.coin.Flavor == ElectronCash {
 		return 0, false
 	}
 	rate, ok, err := s.d.backend.EstimateFee(ctx, int(target))
@@ -222,6 +223,13 @@ func (s *sendSide) defaultFee(ctx context.Context, size int64) (int64, error) {
 	if !ok {
 		return 0, noEstimate(p)
 	}
+	if s.d.coin.Flavor == ElectronCash {
+		// estimate_fee_for_feerate: int(fee_per_kb * size / 1000).
+		if size > maxTxVSize {
+			return 0, fmt.Errorf("%w: size %d is out of range", wallet.ErrInvalidAmount, size)
+		}
+		return s.d.engine.Coin().Policy.FeeFor(rate, int(size)), nil
+	}
 	return feeForFeerate(rate, size)
 }
 
@@ -262,7 +270,7 @@ func (s *sendSide) checkFeeRate(rate int64, allow bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: a fee rate of %s %s/kvB is above the cap of %s (%s_MAX_FEE_RATE); pass allow_high_fee=true to pay it",
-		errFeeTooHigh, wallet.FormatFixed(rate), s.d.coin.Ticker, wallet.FormatFixed(s.caps.maxRate), s.caps.prefix)
+		errFeeTooHigh, FormatFixed(rate), s.d.coin.Ticker, FormatFixed(s.caps.maxRate), s.caps.prefix)
 }
 
 // checkFee refuses an absolute fee above the cap unless allowed.
@@ -271,7 +279,7 @@ func (s *sendSide) checkFee(fee int64, allow bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: a fee of %s %s is above the cap of %s (%s_MAX_TX_FEE); pass allow_high_fee=true to pay it",
-		errFeeTooHigh, wallet.FormatFixed(fee), s.d.coin.Ticker, wallet.FormatFixed(s.caps.maxFee), s.caps.prefix)
+		errFeeTooHigh, FormatFixed(fee), s.d.coin.Ticker, FormatFixed(s.caps.maxFee), s.caps.prefix)
 }
 
 // checkBuilt applies both caps to a built transaction: its fee, and its
@@ -317,7 +325,7 @@ func (s *sendSide) getDefaultFee(ctx context.Context, _ *base.Call, a defaultFee
 	if err != nil {
 		return nil, err
 	}
-	return wallet.FormatFixed(fee), nil
+	return FormatFixed(fee), nil
 }
 
 // sizeOf reads get_default_fee's argument: a vsize (JSON integer, or a

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/walletd/walletd/coins/wallet"
 )
 
 // CoinAmount is a positive amount in coin units read from configuration
@@ -14,7 +12,7 @@ type CoinAmount struct{ Sats int64 }
 
 // Decode parses an environment value (envconfig's Decoder).
 func (a *CoinAmount) Decode(s string) error {
-	v, err := wallet.ParseAmount(s)
+	v, err := ParseAmount(s)
 	if err != nil || v.Max || v.Sats <= 0 {
 		return fmt.Errorf("%q is not a positive amount in coin units", strings.TrimSpace(s))
 	}
@@ -26,7 +24,7 @@ func (a *CoinAmount) Decode(s string) error {
 func (a *CoinAmount) UnmarshalText(b []byte) error { return a.Decode(string(b)) }
 
 // MarshalJSON renders the amount in coin units.
-func (a CoinAmount) MarshalJSON() ([]byte, error) { return json.Marshal(wallet.FormatElectrum(a.Sats)) }
+func (a CoinAmount) MarshalJSON() ([]byte, error) { return json.Marshal(FormatElectrum(a.Sats)) }
 
 // Bitcoin Core's defaults for -maxtxfee and maxfeerate: 0.1 coin, and 0.1
 // coin per 1000 vbytes.
@@ -63,6 +61,11 @@ func (d *Daemon) configDefaults() map[string]string {
 	}
 	if c := d.cfg.FiatCurrency; c != "" {
 		out["currency"] = str(c) // Bitcart's <COIN>_FIAT_CURRENCY
+	}
+	if d.coin.Flavor == ElectronCash {
+		// Electron Cash: a static 1 sat/byte, no replace-by-fee.
+		out[cfgFeePolicy] = str(feePolicy{method: feeFeerate, value: ecDefaultFeePerKB}.String())
+		out["use_rbf"] = "false"
 	}
 	return out
 }

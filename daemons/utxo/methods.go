@@ -23,7 +23,11 @@ func (d *Daemon) methods() (*base.Table, error) {
 	d.walletMethods(&b)
 	d.sendMethods(&b)
 	d.electrumMethods(&b)
-	lightningMethods(&b)
+	if d.coin.Flavor == ElectronCash {
+		d.electronCashMethods(&b)
+	} else {
+		lightningMethods(&b)
+	}
 	return b.Table()
 }
 
@@ -49,9 +53,12 @@ type Info struct {
 	AutoConnect      bool             `json:"auto_connect"`
 	Version          string           `json:"version"`
 	FeeEstimates     map[string]int64 `json:"fee_estimates"`
-	Synchronized     bool             `json:"synchronized"`
-	TotalWallets     int              `json:"total_wallets"`
-	WalletdVersion   string           `json:"walletd_version"`
+	// FeePerKB is Electron Cash's fee_per_kb (its getinfo's), on that
+	// flavor only.
+	FeePerKB       *int64 `json:"fee_per_kb,omitempty"`
+	Synchronized   bool   `json:"synchronized"`
+	TotalWallets   int    `json:"total_wallets"`
+	WalletdVersion string `json:"walletd_version"`
 	// Backfill (beyond Bitcart) is how a backend that scans the chain
 	// looks a new wallet's history up, and how far it came.
 	Backfill *chain.BackfillStatus `json:"backfill,omitempty"`
@@ -68,9 +75,17 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 		Path:           d.cfg.DataPath,
 		Server:         serverHost(d.cfg.Server),
 		Version:        ElectrumVersion,
-		WalletdVersion: Version,
+		WalletdVersion: d.cfg.Version,
 		FeeEstimates:   map[string]int64{},
 		AutoConnect:    d.conf.boolean("auto_connect", true),
+	}
+	if d.coin.Flavor == ElectronCash {
+		info.Version = ElectronCashVersion
+		rate, _ := d.conf.getLegacy("fee_per_kb").(int64)
+		info.FeePerKB = &rate
+	}
+	if s, ok := d.backend.(serverNamer); ok {
+		info.Server = s.ServerHost()
 	}
 	info.BlockchainHeight = d.engine.Height()
 	info.TotalWallets = d.engine.TotalWallets()
@@ -93,6 +108,10 @@ func (d *Daemon) getinfo(ctx context.Context, _ *base.Call, _ base.NoArgs) (any,
 	}
 	return info, nil
 }
+
+// serverNamer is a backend with several servers (Electrum) that names the
+// one in use.
+type serverNamer interface{ ServerHost() string }
 
 // serverHost is the host of the backend URL, as Electrum's getinfo shows
 // its server's host (no scheme, port or credentials).

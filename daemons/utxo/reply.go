@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/wallet"
 )
 
@@ -19,14 +20,14 @@ type balanceReply wallet.Balance
 // AppendJSON implements base.JSONAppender.
 func (b balanceReply) AppendJSON(out []byte) []byte {
 	out = append(out, `{"confirmed":"`...)
-	out = wallet.AppendFixed(out, b.Confirmed)
+	out = amount.AppendFixed(out, b.Confirmed)
 	if b.Unconfirmed != 0 {
 		out = append(out, `","unconfirmed":"`...)
-		out = wallet.AppendFixed(out, b.Unconfirmed)
+		out = amount.AppendFixed(out, b.Unconfirmed)
 	}
 	if b.Unmatured != 0 {
 		out = append(out, `","unmatured":"`...)
-		out = wallet.AppendFixed(out, b.Unmatured)
+		out = amount.AppendFixed(out, b.Unmatured)
 	}
 	return append(out, `"}`...)
 }

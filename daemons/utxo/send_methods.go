@@ -112,7 +112,7 @@ func parseCoins(l strList) ([]wire.OutPoint, error) {
 
 // feeRateKvB converts a sat/vB rate given as an exact decimal to sat/kvB
 // (rounded half up to whole sat/kvB).
-func feeRateKvB(a wallet.Amount, name string) (int64, error) {
+func feeRateKvB(a Amount, name string) (int64, error) {
 	if a.Max {
 		return 0, base.Errorf(spec.InvalidParams, "invalid value for argument %q: \"!\" is not a fee rate", name)
 	}
@@ -123,43 +123,46 @@ func feeRateKvB(a wallet.Amount, name string) (int64, error) {
 // spendOpts are payto's and paytomany's parameters after the outputs,
 // embedded in both argument structs (the binder flattens them in order).
 type spendOpts struct {
-	Fee            wallet.Amount `rpc:"fee"`
-	FeeRate        wallet.Amount `rpc:"feerate"`
-	FromAddr       strList       `rpc:"from_addr"`
-	FromCoins      strList       `rpc:"from_coins"`
-	ChangeAddr     string        `rpc:"change_addr"`
-	NoCheck        bool          `rpc:"nocheck"`
-	Unsigned       bool          `rpc:"unsigned"`
-	RBF            *bool         `rpc:"rbf"`
-	Password       *string       `rpc:"password"`
-	LockTime       *uint32       `rpc:"locktime"`
-	AddTransaction bool          `rpc:"addtransaction"`
+	Fee            Amount  `rpc:"fee"`
+	FeeRate        Amount  `rpc:"feerate"`
+	FromAddr       strList `rpc:"from_addr"`
+	FromCoins      strList `rpc:"from_coins"`
+	ChangeAddr     string  `rpc:"change_addr"`
+	NoCheck        bool    `rpc:"nocheck"`
+	Unsigned       bool    `rpc:"unsigned"`
+	RBF            *bool   `rpc:"rbf"`
+	Password       *string `rpc:"password"`
+	LockTime       *uint32 `rpc:"locktime"`
+	AddTransaction bool    `rpc:"addtransaction"`
 	// AllowHighFee lets a fee or fee rate above the caps through
 	// (<COIN>_MAX_TX_FEE, <COIN>_MAX_FEE_RATE); walletd's own parameter.
 	AllowHighFee bool `rpc:"allow_high_fee"`
 }
 
 type paytoArgs struct {
-	Destination string        `rpc:"destination,required"`
-	Amount      wallet.Amount `rpc:"amount,required"`
+	Destination string `rpc:"destination,required"`
+	Amount      Amount `rpc:"amount,required"`
 	spendOpts
 }
 
 func (s *sendSide) payto(ctx context.Context, c *base.Call, a paytoArgs) (any, error) {
-	return s.pay(ctx, c, []wallet.Payment{{Address: a.Destination, Amount: a.Amount}}, a.spendOpts)
+	return s.pay(ctx, c, []wallet.Payment{{Address: a.Destination, Amount: wallet.Amount(a.Amount)}}, a.spendOpts)
 }
 
 // payOutput is one paytomany output: [address, amount] or
 // {"address": …, "amount": …}.
-type payOutput wallet.Payment
+type payOutput struct {
+	Address string
+	Amount  Amount
+}
 
 // UnmarshalJSON accepts a two-element array or an object.
 func (o *payOutput) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '{' {
 		var obj struct {
-			Address string        `json:"address"`
-			Amount  wallet.Amount `json:"amount"`
+			Address string `json:"address"`
+			Amount  Amount `json:"amount"`
 		}
 		if err := json.Unmarshal(b, &obj); err != nil {
 			return err
@@ -188,7 +191,7 @@ func (s *sendSide) paytomany(ctx context.Context, c *base.Call, a paytomanyArgs)
 		if !o.Amount.Set {
 			return nil, base.Errorf(spec.InvalidParams, "output %d has no amount", i)
 		}
-		outs[i] = wallet.Payment(o)
+		outs[i] = wallet.Payment{Address: o.Address, Amount: wallet.Amount(o.Amount)}
 	}
 	return s.pay(ctx, c, outs, a.spendOpts)
 }
@@ -252,7 +255,17 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 	if err := s.checkBuilt(ctx, built, o.AllowHighFee); err != nil {
 		return nil, err
 	}
-	out, err := built.Serialize()
+	if s.d.coin.Flavor == ElectronCash {
+		if err := s.ecCheckExcessive(ctx, built, o.AllowHighFee); err != nil {
+			return nil, err
+		}
+	}
+	var out string
+	if !built.Complete && built.Packet == nil {
+		out, err = ecUnsigned(built)
+	} else {
+		out, err = built.Serialize()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +283,7 @@ func (s *sendSide) pay(ctx context.Context, c *base.Call, outs []wallet.Payment,
 // selection fails before it asks for a fee; a bad destination…), else the
 // no-estimate error.
 func (s *sendSide) noEstimateFor(ctx context.Context, w *wallet.Wallet, req wallet.SpendRequest, p feePolicy) error {
-	rate := wallet.MinRelayFeeRate
+	rate := s.d.engine.Coin().Policy.MinRelayPerKB
 	req.FeeRate, req.Unsigned = &rate, true
 	if _, err := w.CreateTransaction(ctx, req); err != nil {
 		return err
@@ -311,13 +324,13 @@ func (s *sendSide) signtransaction(ctx context.Context, c *base.Call, a signArgs
 }
 
 type bumpArgs struct {
-	Tx              string        `rpc:"tx,required"`
-	NewFeeRate      wallet.Amount `rpc:"new_fee_rate,required"`
-	FromCoins       strList       `rpc:"from_coins"`
-	DecreasePayment bool          `rpc:"decrease_payment"`
-	Password        *string       `rpc:"password"`
-	Unsigned        bool          `rpc:"unsigned"`
-	AllowHighFee    bool          `rpc:"allow_high_fee"`
+	Tx              string  `rpc:"tx,required"`
+	NewFeeRate      Amount  `rpc:"new_fee_rate,required"`
+	FromCoins       strList `rpc:"from_coins"`
+	DecreasePayment bool    `rpc:"decrease_payment"`
+	Password        *string `rpc:"password"`
+	Unsigned        bool    `rpc:"unsigned"`
+	AllowHighFee    bool    `rpc:"allow_high_fee"`
 }
 
 func (s *sendSide) bumpfee(ctx context.Context, c *base.Call, a bumpArgs) (any, error) {
@@ -436,7 +449,7 @@ func (s *sendSide) getUsedFee(ctx context.Context, c *base.Call, a txHashArgs) (
 	if err != nil {
 		return nil, err
 	}
-	return wallet.FormatFixed(fee), nil
+	return FormatFixed(fee), nil
 }
 
 type signMessageArgs struct {
@@ -463,7 +476,7 @@ type verifyMessageArgs struct {
 }
 
 func (s *sendSide) verifymessage(_ context.Context, _ *base.Call, a verifyMessageArgs) (any, error) {
-	return wallet.VerifyMessage(s.d.net, a.Address, a.Signature, a.Message), nil
+	return s.d.engine.VerifyMessage(a.Address, a.Signature, a.Message), nil
 }
 
 func (s *sendSide) broadcast(ctx context.Context, _ *base.Call, a txArg) (any, error) {
@@ -508,6 +521,17 @@ const maxLookupInputs = 1000
 // txVSize decodes a raw transaction or PSBT and estimates its signed
 // virtual size; more than maxLookupInputs inputs to look up is refused.
 func (s *sendSide) txVSize(ctx context.Context, str string) (int, error) {
+	if s.d.coin.Flavor == ElectronCash {
+		// Electron Cash's unsigned format, or a plain transaction.
+		tx, _, err := ecDecode(str)
+		if err != nil {
+			return 0, err
+		}
+		if n := lookupsNeeded(tx, nil); n > maxLookupInputs {
+			return 0, base.Errorf(spec.InvalidParams, "the transaction has %d unsigned inputs; at most %d per call", n, maxLookupInputs)
+		}
+		return s.d.engine.EstimateVSize(ctx, tx, nil), nil
+	}
 	tx, p, err := wallet.DecodeTransaction(str)
 	if err != nil {
 		return 0, err
@@ -588,7 +612,7 @@ func (s *sendSide) modifypaymenturl(_ context.Context, _ *base.Call, a paymentUR
 	if err := json.Unmarshal(a.Amount, &text); err != nil {
 		text = strings.TrimSpace(string(a.Amount))
 	}
-	amt, err := wallet.ParseAmount(text)
+	amt, err := ParseAmount(text)
 	if err != nil || amt.Max {
 		return nil, base.Errorf(spec.InvalidParams, "invalid amount %q", text)
 	}

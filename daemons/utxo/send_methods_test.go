@@ -81,7 +81,7 @@ func TestTxSizeHashAndDefaultFee(t *testing.T) {
 		t.Fatalf("get_default_fee(141) = %q", fee)
 	}
 	c.result(&fee, "get_default_fee", raw)
-	if want := wallet.FormatFixed(int64(150 * vsize)); fee != want {
+	if want := FormatFixed(int64(150 * vsize)); fee != want {
 		t.Fatalf("get_default_fee(tx) = %q", fee)
 	}
 	if code := c.errCode("get_tx_size", "nothex"); code != int(spec.InvalidParams) {

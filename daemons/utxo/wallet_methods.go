@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/daemons/base"
 	"github.com/walletd/walletd/spec"
@@ -421,7 +422,11 @@ func (d *Daemon) getUpdates(ctx context.Context, c *base.Call, _ base.NoArgs) (a
 	if err != nil {
 		return nil, err
 	}
-	return w.Updates(ctx)
+	evs, err := w.Updates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.renderEvents(evs), nil
 }
 
 type closeWalletArgs struct {
@@ -445,11 +450,11 @@ func (d *Daemon) closeWallet(_ context.Context, c *base.Call, a closeWalletArgs)
 const maxRequestExpiry = 10 * 365 * 24 * 3600
 
 type addRequestArgs struct {
-	Amount    wallet.Amount `rpc:"amount"`
-	Memo      string        `rpc:"memo" default:"\"\""`
-	Expiry    *json.Number  `rpc:"expiry,nullable" default:"3600"`
-	Lightning bool          `rpc:"lightning"`
-	Force     bool          `rpc:"force"`
+	Amount    Amount       `rpc:"amount"`
+	Memo      string       `rpc:"memo" default:"\"\""`
+	Expiry    *json.Number `rpc:"expiry,nullable" default:"3600"`
+	Lightning bool         `rpc:"lightning"`
+	Force     bool         `rpc:"force"`
 }
 
 // addRequest is Electrum's add_request: amount null or 0 makes a request
@@ -483,9 +488,9 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 // coin: amount_BTC, amount_LTC…).
 func (d *Daemon) requestJSON(r *wallet.RequestView) requestReply {
 	body := requestBody{RequestID: r.ID, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
-		Status: r.Status, StatusStr: r.StatusStr, Address: r.Address, URI: r.URI, TxHashes: r.TxHashes,
+		Status: r.Status, StatusStr: electrumStatusStr(r), Address: r.Address, URI: electrumURI(d.net, r), TxHashes: r.TxHashes,
 		Confirmations: r.Confirmations}
-	sent := wallet.FormatFixed(r.Sent)
+	sent := FormatFixed(r.Sent)
 	body.SentAmount = &sent
 	if r.Amount != 0 {
 		amount := r.Amount
@@ -646,18 +651,23 @@ type transactionJSON struct {
 }
 
 func (d *Daemon) getTransaction(ctx context.Context, _ *base.Call, a getTransactionArgs) (any, error) {
-	id, err := parseTxid(a.TxHash)
+	info, err := d.nodeTransaction(ctx, a.TxHash)
+	if err != nil {
+		return nil, err
+	}
+	return transactionJSON{txJSON: toTxJSON(info.Tx, d.net), Confirmations: info.Confirmations}, nil
+}
+
+// nodeTransaction asks the node for a transaction by its hash argument.
+func (d *Daemon) nodeTransaction(ctx context.Context, txHash string) (*chain.TxInfo, error) {
+	id, err := parseTxid(txHash)
 	if err != nil {
 		return nil, err
 	}
 	if d.backend == nil {
 		return nil, wallet.ErrNoBackend
 	}
-	info, err := d.backend.Transaction(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return transactionJSON{txJSON: toTxJSON(info.Tx, d.net), Confirmations: info.Confirmations}, nil
+	return d.backend.Transaction(ctx, id)
 }
 
 // defaultMaxAddressHistory is Fulcrum's max_history default.
@@ -735,5 +745,5 @@ func (d *Daemon) getaddressbalance(ctx context.Context, _ *base.Call, a addressA
 			unconf += u.value
 		}
 	}
-	return map[string]string{"confirmed": wallet.FormatFixed(conf), "unconfirmed": wallet.FormatFixed(unconf)}, nil
+	return map[string]string{"confirmed": FormatFixed(conf), "unconfirmed": FormatFixed(unconf)}, nil
 }

@@ -51,7 +51,7 @@ type BCHNode struct {
 type bchNode struct {
 	*node // process, ports, log, HTTP client (params and wallet unused)
 
-	net          *params.BCHNetwork
+	net          *params.Network
 	key          *btcec.PrivateKey
 	miningScript []byte
 	miningAddr   string
@@ -94,7 +94,11 @@ func StartBchd(t TB, opts ...Option) *BCHNode {
 	if err != nil {
 		t.Fatalf("harness: new key: %v", err)
 	}
-	addr, script, err := net.PubKeyAddress(key.PubKey().SerializeCompressed())
+	_, script, err := net.PubKeyAddress(params.P2PKH, key.PubKey().SerializeCompressed())
+	if err != nil {
+		t.Fatalf("harness: mining address: %v", err)
+	}
+	addr, err := net.CashAddr().Encode(script) // bchd's --miningaddr, with its prefix
 	if err != nil {
 		t.Fatalf("harness: mining address: %v", err)
 	}
@@ -219,7 +223,7 @@ func (n *BCHNode) Restart() {
 func (n *BCHNode) Running() bool { return n.running() }
 
 // Network returns the BCH regtest parameters (cashaddr prefix "bchreg").
-func (n *BCHNode) Network() *params.BCHNetwork { return n.net }
+func (n *BCHNode) Network() *params.Network { return n.net }
 
 // Dir returns the node's folder (data, logs, node.log).
 func (n *BCHNode) Dir() string { return n.dir }
@@ -234,7 +238,7 @@ func (n *BCHNode) P2PAddr() string { return n.view(n.t).P2PAddr() }
 // ws://user:pass@127.0.0.1:port, the form BCH_SERVER takes.
 func (n *BCHNode) WSURL() string { return n.view(n.t).WSURL() }
 
-// MiningAddress returns the cashaddr the node mines to.
+// MiningAddress returns the cashaddr the node mines to, with its prefix.
 func (n *BCHNode) MiningAddress() string { return n.miningAddr }
 
 // Call performs one JSON-RPC call and returns the raw result; node errors
@@ -409,8 +413,9 @@ func (n *bchNode) nextCoinbase() (wire.OutPoint, *wire.TxOut, error) {
 }
 
 // NewKey returns a fresh private key and the P2PKH script and cashaddr of
-// its public key (compressed unless uncompressed is set), for tests that
-// spend what they fund.
+// its public key (compressed unless uncompressed is set; the cashaddr
+// without its prefix, as walletd prints it), for tests that spend what they
+// fund.
 func (n *BCHNode) NewKey(uncompressed bool) (*btcec.PrivateKey, []byte, string) {
 	n.t.Helper()
 	key, err := btcec.NewPrivateKey()
@@ -421,9 +426,23 @@ func (n *BCHNode) NewKey(uncompressed bool) (*btcec.PrivateKey, []byte, string) 
 	if uncompressed {
 		pub = key.PubKey().SerializeUncompressed()
 	}
-	addr, script, err := n.net.PubKeyAddress(pub)
+	addr, script, err := n.net.PubKeyAddress(params.P2PKH, pub)
 	if err != nil || !bytes.Equal(script[3:23], address.Hash160(pub)) {
 		n.t.Fatalf("harness: address: %v", err)
 	}
 	return key, script, addr
+}
+
+// InvalidateBlock marks a block and its descendants invalid (bchd's
+// invalidateblock): the node falls back to the best valid chain, a
+// one-node reorg. Mining afterwards builds a competing branch.
+func (n *BCHNode) InvalidateBlock(hash chainhash.Hash) {
+	n.t.Helper()
+	n.view(n.t).InvalidateBlock(hash)
+}
+
+// InMempool reports whether txid is in the node's mempool.
+func (n *BCHNode) InMempool(txid chainhash.Hash) bool {
+	n.t.Helper()
+	return n.view(n.t).InMempool(txid)
 }

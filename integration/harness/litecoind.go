@@ -266,6 +266,48 @@ func (n *Node) SendFromNodeWallet(addr, amt string) string {
 	return id
 }
 
+// PegOutTo pays amount (coin units) to addr from the MWEB coins of
+// litecoind's own wallet (its canonical coins locked meanwhile): an MWEB
+// peg-out, an MWEB-only transaction in the mempool whose payment appears as
+// an output of the next block's HogEx. ActivateMWEB gives the wallet MWEB
+// coins. It returns the MWEB transaction's id (not the HogEx's).
+func (n *Node) PegOutTo(addr, amt string) string {
+	n.t.Helper()
+	var utxos []struct {
+		TxID    string `json:"txid"`
+		Vout    int    `json:"vout"`
+		Address string `json:"address"`
+	}
+	n.mustCall(&utxos, "listunspent", 1, 9999999)
+	type op struct {
+		TxID string `json:"txid"`
+		Vout int    `json:"vout"`
+	}
+	var lock []op
+	mwebCoins := 0
+	for _, u := range utxos {
+		if n.flavor != nil && n.flavor.net.IsMWEBAddress(u.Address) {
+			mwebCoins++
+		} else {
+			lock = append(lock, op{u.TxID, u.Vout})
+		}
+	}
+	if mwebCoins == 0 {
+		n.t.Fatalf("harness: the node wallet has no MWEB coins (ActivateMWEB first)")
+	}
+	n.mustCall(nil, "lockunspent", false, lock)
+	defer n.mustCall(nil, "lockunspent", true)
+	return n.SendFromNodeWallet(addr, amt)
+}
+
+// Must calls a JSON-RPC method of the node (a Core wallet call goes to its
+// loaded wallet) and decodes the result into out (nil: ignored), failing
+// the test on error.
+func (n *Node) Must(out any, method string, params ...any) {
+	n.t.Helper()
+	n.mustCall(out, method, params...)
+}
+
 // DeriveAddresses is Core's deriveaddresses for a descriptor (with its
 // checksum added by getdescriptorinfo) over [from, to].
 func (n *Node) DeriveAddresses(desc string, from, to int) []string {

@@ -350,7 +350,15 @@ func (b *Backend) connect(ctx context.Context) (*rpcConn, error) {
 	if b.ep.auth != "" {
 		hdr.Set("Authorization", b.ep.auth)
 	}
-	ws, resp, err := b.dialer.DialContext(ctx, b.ep.dialURL, hdr)
+	dialer := b.dialer
+	if tc, err := b.cfg.dialTLSConfig(dialer.TLSClientConfig); err != nil {
+		return nil, err
+	} else if tc != dialer.TLSClientConfig {
+		d := *dialer
+		d.TLSClientConfig = tc
+		dialer = &d
+	}
+	ws, resp, err := dialer.DialContext(ctx, b.ep.dialURL, hdr)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
@@ -70,6 +71,15 @@ type TLSOptions struct {
 	// RootCAs are the authorities trusted for the node's certificate;
 	// btcd's self-signed rpc.cert goes here. Nil means the system roots.
 	RootCAs *x509.CertPool
+	// RootCAsFile, when set, names a PEM file whose certificates are
+	// trusted for the node's certificate, in addition to RootCAs (with
+	// RootCAs nil, only the file's certificates: not the system roots). It
+	// is read
+	// at every connection attempt, so a node that writes its certificate
+	// after walletd starts (a container started beside it) or renews it is
+	// picked up on the next attempt; until the file holds a certificate,
+	// attempts fail and are retried with the usual backoff.
+	RootCAsFile string
 	// ServerName overrides the name checked in the certificate (default:
 	// the URL's host).
 	ServerName string
@@ -134,6 +144,29 @@ func (c *Config) tlsConfig(ep endpoint) *tls.Config {
 		ServerName:         name,
 		InsecureSkipVerify: c.TLS.InsecureSkipVerify, //nolint:gosec // explicit operator option
 	}
+}
+
+// dialTLSConfig is the TLS configuration of one connection attempt: base
+// (tlsConfig's) with RootCAsFile's certificates read now and added to the
+// trusted roots. It is base itself when there is no file to read.
+func (c *Config) dialTLSConfig(base *tls.Config) (*tls.Config, error) {
+	if base == nil || c.TLS.RootCAsFile == "" {
+		return base, nil
+	}
+	pem, err := os.ReadFile(c.TLS.RootCAsFile)
+	if err != nil {
+		return nil, fmt.Errorf("node certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if c.TLS.RootCAs != nil {
+		pool = c.TLS.RootCAs.Clone()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("node certificate: no PEM certificate in %s", c.TLS.RootCAsFile)
+	}
+	tc := base.Clone()
+	tc.RootCAs = pool
+	return tc, nil
 }
 
 // defaultAddressOf encodes pkScript as the single address btcd's filter

@@ -50,6 +50,17 @@ type Invalidator interface {
 	InvalidateBlock(t testing.TB, hash chainhash.Hash)
 }
 
+// Replacing is implemented by node controls whose backend learns that a
+// block left the chain only when a longer chain replaces it: an Electrum
+// server never announces a shorter chain (ElectrumX polls its node's block
+// count, and notices the invalidation once the node's chain is longer than
+// its own and does not extend its tip). The suite then mines the
+// replacement and one more block before it waits for the disconnection,
+// and checks that the disconnection comes first.
+type Replacing interface {
+	ReportsDisconnectOnReplacement() bool
+}
+
 // NewBackend builds an unstarted backend connected to the node under test.
 type NewBackend func(t *testing.T, node NodeControl) chain.Backend
 
@@ -443,6 +454,10 @@ func (s *suite) blockDisconnected(t *testing.T) {
 	s.rec.waitFor(t, mark, "EventBlockConnected of the block to invalidate", isBlockWith(h))
 	mark = s.rec.len()
 	inv.InvalidateBlock(t, h)
+	var h2 chainhash.Hash
+	if r, ok := s.node.(Replacing); ok && r.ReportsDisconnectOnReplacement() {
+		h2 = s.node.Generate(t, 2)[0]
+	}
 	ev := s.rec.waitFor(t, mark, "EventBlockDisconnected", func(e chain.Event) bool {
 		return e.Kind == chain.EventBlockDisconnected && e.Block != nil && e.Block.Hash == h
 	})
@@ -450,9 +465,16 @@ func (s *suite) blockDisconnected(t *testing.T) {
 		t.Fatalf("disconnected block ref incomplete: %+v", ev.Block.BlockRef)
 	}
 	gone := ev.Block.BlockRef
-	mark = s.rec.len()
-	h2 := s.node.Generate(t, 1)[0]
+	if h2 == (chainhash.Hash{}) {
+		mark = s.rec.len()
+		h2 = s.node.Generate(t, 1)[0]
+	}
 	ev = s.rec.waitFor(t, mark, "EventBlockConnected of the replacement block", isBlockWith(h2))
+	if s.rec.index(mark, isBlockWith(h2)) < s.rec.index(mark, func(e chain.Event) bool {
+		return e.Kind == chain.EventBlockDisconnected && e.Block != nil && e.Block.Hash == h
+	}) {
+		t.Fatal("the replacement block was reported before the disconnection of the block it replaces")
+	}
 	if ev.Block.Height != gone.Height || ev.Block.Prev != gone.Prev {
 		t.Fatalf("replacement block %+v does not replace %+v", ev.Block.BlockRef, gone)
 	}
@@ -678,6 +700,19 @@ func (r *recorder) any(from int, match func(chain.Event) bool) bool {
 		}
 	}
 	return false
+}
+
+// index returns the index of the first event at or after from matching
+// match, or -1.
+func (r *recorder) index(from int, match func(chain.Event) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := from; i < len(r.events); i++ {
+		if match(r.events[i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 func (r *recorder) lastIndex(match func(chain.Event) bool) int {

@@ -3,13 +3,15 @@ package wallet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/params"
 )
 
-// Schema 1's buckets whose records schema 2 moves (keys with the 64-hex
+// The buckets of schemas 1 and 2 (the same layout: schema 2 only changed
+// the event log's JSON records) whose records schema 3 moves (keys with the 64-hex
 // wallet id become keys with the wallet's number; JSON values become
 // binary records).
 const (
@@ -31,9 +33,10 @@ const (
 // (tests lower it).
 var migrateChunk = 20_000
 
-// binaryRecords (schema 1 → 2) numbers the wallets and rewrites every
-// record but the event log's: wallet-keyed records move to buckets keyed by
-// the wallet's number, and JSON values become binary records. It runs in
+// binaryRecords (schema 2 → 3) numbers the wallets and rewrites every
+// record: wallet-keyed records move to buckets keyed by the wallet's
+// number, and JSON values become binary records (the event log keeps its
+// keys, its typed records become binary). It runs in
 // transactions of migrateChunk records; each moves its records out of the
 // old buckets (or marks them converted in place: a binary value starts
 // with binTag, a JSON one with '{'), so a crash in between resumes where
@@ -191,6 +194,17 @@ func binaryRecords(ctx context.Context, st Store, net *params.Network) error {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return nil, err
 			}
+			return encodeRec(r), nil
+		}},
+		{bEvents, func(v []byte) ([]byte, error) {
+			var r eventRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return nil, err
+			}
+			if r.Rec == nil {
+				return nil, errors.New("an event without its typed record (schema 2 converts them all)")
+			}
+			r.Payload = nil
 			return encodeRec(r), nil
 		}},
 	} {

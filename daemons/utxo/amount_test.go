@@ -1,8 +1,9 @@
-package wallet
+package utxo
 
 import (
 	"encoding/json"
 	"errors"
+	"github.com/walletd/walletd/coins/wallet"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ func TestParseAmount(t *testing.T) {
 	}
 	for _, s := range []string{"", "-1", "0.000000001", "abc", "1.2.3", "1e", "1e99", "NaN", "Infinity", "1,5",
 		"99999999999999999999", "0x10", "."} {
-		if a, err := ParseAmount(s); !errors.Is(err, ErrInvalidAmount) {
+		if a, err := ParseAmount(s); !errors.Is(err, wallet.ErrInvalidAmount) {
 			t.Errorf("ParseAmount(%q) = %+v, %v; want ErrInvalidAmount", s, a, err)
 		}
 	}

@@ -1,0 +1,321 @@
+package electrum
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/chain/electrum/rpc"
+	"github.com/walletd/walletd/coins/chain/electrum/servers"
+)
+
+// protocolVersion is the Electrum protocol version walletd speaks.
+const protocolVersion = "1.4"
+
+// clientName is sent in server.version.
+const clientName = "walletd"
+
+// dialTimeout bounds connecting, the TLS handshake and the first requests
+// of a session.
+const dialTimeout = 10 * time.Second
+
+// errLie wraps every proof that the server lied; the link is dropped and
+// the server banned.
+var errLie = errors.New("server lied")
+
+func lie(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errLie, fmt.Sprintf(format, args...))
+}
+
+// note is a notification tagged with the session it came on.
+type note struct {
+	sess int
+	n    rpc.Notification
+}
+
+// session is one connection to the server.
+type session struct {
+	conn    *rpc.Conn
+	idx     int
+	scripts int   // subscriptions assigned here
+	tipSeen int32 // height of the last header the session announced
+}
+
+// link is the backend's connection to one server: one or more sessions
+// (the first carries header and general traffic; scripts are spread over
+// all of them). Any session failing fails the link.
+type link struct {
+	id  uint64
+	srv servers.Server
+	cfg *Config
+
+	mu       sync.Mutex
+	sessions []*session
+	notes    []note
+	lastNote time.Time
+	noteSig  chan struct{}
+
+	dead    chan struct{}
+	deadErr error
+	once    sync.Once
+	wg      sync.WaitGroup
+	rr      atomic.Uint32
+}
+
+func newLink(id uint64, srv servers.Server, cfg *Config) *link {
+	return &link{id: id, srv: srv, cfg: cfg, noteSig: make(chan struct{}, 1), dead: make(chan struct{})}
+}
+
+// fail tears the link down (all sessions) with reason err; idempotent.
+func (l *link) fail(err error) {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.deadErr = err
+		ss := l.sessions
+		l.mu.Unlock()
+		close(l.dead)
+		for _, s := range ss {
+			go s.conn.Close(err) // not from a reader goroutine: Close waits for it
+		}
+	})
+}
+
+// close fails the link and waits for its goroutines.
+func (l *link) close(err error) {
+	l.fail(err)
+	l.wg.Wait()
+	l.mu.Lock()
+	ss := l.sessions
+	l.mu.Unlock()
+	for _, s := range ss {
+		s.conn.Close(err)
+	}
+}
+
+func (l *link) err() error {
+	select {
+	case <-l.dead:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.deadErr
+	default:
+		return nil
+	}
+}
+
+// open dials one more session: TCP or TLS (with the pin policy),
+// server.version, then headers.subscribe.
+func (l *link) open(ctx context.Context) (*session, tipNote, error) {
+	// A server that does not accept within dialTimeout is skipped: with
+	// dozens of public servers, one round must not take hours.
+	dctx, cancel := context.WithTimeout(ctx, min(l.cfg.CallTimeout, dialTimeout))
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", l.srv.Addr())
+	if err != nil {
+		return nil, tipNote{}, err
+	}
+	if l.srv.TLS {
+		tc := tls.Client(nc, l.cfg.Pins.TLSConfig(l.srv))
+		if err := tc.HandshakeContext(dctx); err != nil {
+			nc.Close()
+			return nil, tipNote{}, fmt.Errorf("TLS: %w", err)
+		}
+		nc = tc
+	}
+	l.mu.Lock()
+	idx := len(l.sessions)
+	l.mu.Unlock()
+	conn := rpc.New(nc, rpc.Options{OnNotify: func(n rpc.Notification) { l.push(idx, n) }})
+	s := &session{conn: conn, idx: idx, tipSeen: -1}
+	var ver []string
+	if err := conn.Call(dctx, &ver, "server.version", clientName, protocolVersion); err != nil {
+		conn.Close(err)
+		return nil, tipNote{}, fmt.Errorf("server.version: %w", err)
+	}
+	if len(ver) != 2 || ver[1] != protocolVersion {
+		conn.Close(nil)
+		return nil, tipNote{}, fmt.Errorf("server speaks protocol %v, not %s", ver, protocolVersion)
+	}
+	var tip tipNote
+	if err := conn.Call(dctx, &tip, "blockchain.headers.subscribe"); err != nil {
+		conn.Close(err)
+		return nil, tipNote{}, fmt.Errorf("headers.subscribe: %w", err)
+	}
+	s.tipSeen = tip.Height
+	l.mu.Lock()
+	select {
+	case <-l.dead:
+		err := l.deadErr
+		l.mu.Unlock()
+		conn.Close(err)
+		return nil, tipNote{}, err
+	default:
+	}
+	l.sessions = append(l.sessions, s)
+	l.mu.Unlock()
+	l.wg.Add(2)
+	go func() {
+		defer l.wg.Done()
+		select {
+		case <-conn.Done():
+			l.fail(fmt.Errorf("session %d: %w", idx, conn.Err()))
+		case <-l.dead:
+		}
+	}()
+	go func() {
+		defer l.wg.Done()
+		l.pinger(s)
+	}()
+	return s, tip, nil
+}
+
+// pinger pings the session every PingInterval; no answer within
+// CallTimeout fails the link (a dead peer behind a silent network).
+func (l *link) pinger(s *session) {
+	t := time.NewTicker(l.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.dead:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.CallTimeout)
+		err := s.conn.Call(ctx, nil, "server.ping")
+		cancel()
+		if err != nil {
+			l.fail(fmt.Errorf("ping: %w", err))
+			return
+		}
+	}
+}
+
+func (l *link) push(idx int, n rpc.Notification) {
+	l.mu.Lock()
+	l.notes = append(l.notes, note{sess: idx, n: n})
+	l.lastNote = time.Now()
+	l.mu.Unlock()
+	select {
+	case l.noteSig <- struct{}{}:
+	default:
+	}
+}
+
+// drain takes the queued notifications.
+func (l *link) drain() []note {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.notes
+	l.notes = nil
+	return n
+}
+
+func (l *link) session(i int) *session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i < 0 || i >= len(l.sessions) {
+		return nil
+	}
+	return l.sessions[i]
+}
+
+func (l *link) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.sessions)
+}
+
+// any returns a session for general requests, round robin.
+func (l *link) any() *session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sessions[int(l.rr.Add(1))%len(l.sessions)]
+}
+
+// call sends one request on s, bounded by CallTimeout. A dead link gives an
+// error wrapping chain.ErrNotConnected; a server error is *rpc.Error.
+func (l *link) call(ctx context.Context, s *session, out any, method string, params ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
+	defer cancel()
+	err := s.conn.Call(ctx, out, method, params...)
+	return l.mapErr(err)
+}
+
+func (l *link) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, rpc.ErrClosed) {
+		return fmt.Errorf("%w: %v", chain.ErrNotConnected, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && l.err() == nil {
+		// A server that does not answer in time is as good as gone.
+		l.fail(fmt.Errorf("request timed out: %w", err))
+		return fmt.Errorf("%w: request timed out", chain.ErrNotConnected)
+	}
+	return err
+}
+
+// job is one request of a bulk operation.
+type job struct {
+	sess   *session
+	method string
+	params []any
+	// done receives the reply; a non-nil error from it stops the bulk.
+	done func(raw json.RawMessage, err error) error
+}
+
+// bulk pipelines jobs, at most Window in flight per session, replies
+// handled in job order. It stops at the first error a done returns (or a
+// dead link).
+func (l *link) bulk(ctx context.Context, jobs []job) error {
+	type flight struct {
+		j    job
+		call *rpc.Call
+	}
+	var queue []flight
+	inflight := map[*session]int{}
+	wait := func() error {
+		f := queue[0]
+		queue = queue[1:]
+		inflight[f.j.sess]--
+		cctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
+		defer cancel()
+		var raw json.RawMessage
+		err := l.mapErr(f.call.Wait(cctx, &raw))
+		var rpcErr *rpc.Error
+		if err != nil && !errors.As(err, &rpcErr) {
+			return err
+		}
+		return f.j.done(raw, err)
+	}
+	for _, j := range jobs {
+		for inflight[j.sess] >= l.cfg.Window {
+			if err := wait(); err != nil {
+				return err
+			}
+		}
+		queue = append(queue, flight{j: j, call: j.sess.conn.Go(j.method, j.params...)})
+		inflight[j.sess]++
+	}
+	for len(queue) > 0 {
+		if err := wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tipNote is the result and notification of blockchain.headers.subscribe.
+type tipNote struct {
+	Height int32  `json:"height"`
+	Hex    string `json:"hex"`
+}
