@@ -16,7 +16,8 @@ import (
 //	WALLETD_WRITE_STORE_FIXTURE=$PWD/coins/wallet/testdata/store-v1-cdf8c0e.db \
 //	  go test -run TestWriteStoreFixture ./coins/wallet/
 //
-// (store-v1-cdf8c0e.db: at cdf8c0e, schema 1). The migration tests replay the same
+// (store-v1-cdf8c0e.db: at cdf8c0e, schema 1; store-v2-6485000.db: main at
+// 6485000, schema 2). The migration tests replay the same
 // scenario with the current engine on a new store and compare.
 
 // fixtureWallets are the scenario's wallets: two account xpubs and an

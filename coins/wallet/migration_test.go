@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -25,7 +26,15 @@ import (
 // labels, frozen addresses and coins, gap limits. The migrated engine then
 // keeps working: a payment is credited and announced, a new request gets a
 // fresh address, and the in-memory indexes match the store.
-func TestStoreMigrationV1(t *testing.T) {
+func TestStoreMigrationV1(t *testing.T) { testStoreMigration(t, "testdata/store-v1-cdf8c0e.db", 1) }
+
+// TestStoreMigrationV2 is TestStoreMigrationV1 on a store of schema 2 (typed
+// event records, JSON records keyed by wallet id:
+// testdata/store-v2-6485000.db, written by the same scenario with main's
+// engine at 6485000): migration 3 alone.
+func TestStoreMigrationV2(t *testing.T) { testStoreMigration(t, "testdata/store-v2-6485000.db", 2) }
+
+func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	ctx := context.Background()
 	fc := newFakeChain()
 	fc.mine()
@@ -33,8 +42,11 @@ func TestStoreMigrationV1(t *testing.T) {
 	want := storeScenario(t, ref)
 	ref.setNow(ref.clock().Add(2 * time.Hour))
 
-	path := filepath.Join(t.TempDir(), "v1.db")
-	copyFile(t, "testdata/store-v1-cdf8c0e.db", path)
+	path := filepath.Join(t.TempDir(), "old.db")
+	copyFile(t, fixture, path)
+	if got := storeVersion(t, path); got != version {
+		t.Fatalf("%s is at schema %d, want %d", fixture, got, version)
+	}
 	mig := newEnv(t, path, fc.clone())
 	mig.setNow(ref.clock())
 	if mig.eng.TotalWallets() != 3 || mig.eng.Height() != 4 {
@@ -76,6 +88,9 @@ func TestStoreMigrationV1(t *testing.T) {
 		if w, g := walletView(t, p.want), walletView(t, p.got); !reflect.DeepEqual(w, g) {
 			t.Errorf("wallet %s after migration:\n got %+v\nwant %+v", p.name, g, w)
 		}
+	}
+	if w, g := eventLog(t, ref.eng), eventLog(t, mig.eng); len(w) < 10 || !reflect.DeepEqual(w, g) {
+		t.Errorf("event log after migration:\n got %v\nwant %v", g, w)
 	}
 	if err := mig.eng.CheckIndexes(ctx); err != nil {
 		t.Fatal(err)
@@ -230,4 +245,41 @@ func TestStoreMigrationV1Resumes(t *testing.T) {
 		}
 		mig.close()
 	}
+}
+
+// storeVersion returns the schema version of the store at path.
+func storeVersion(t *testing.T, path string) uint32 {
+	t.Helper()
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var v uint32
+	if err := st.View(context.Background(), func(kv wallet.KV) error {
+		if raw := kv.Get("meta", []byte("version")); len(raw) == 4 {
+			v = binary.BigEndian.Uint32(raw)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// eventLog returns the engine's logged events as comparable strings (the
+// wallet id and the typed record, without seq and time), sorted: the
+// scenario's background work may log two wallets' events in either order.
+func eventLog(t *testing.T, e *wallet.Engine) []string {
+	t.Helper()
+	evs, err := e.EventsAfter(context.Background(), 0, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, fmt.Sprintf("%s %+v", ev.WalletID, ev.Record))
+	}
+	sort.Strings(out)
+	return out
 }
