@@ -16,6 +16,8 @@
 //
 //	go run ./integration/bench -n 1000 -m 5000 -c 32 -t 10s
 //	go run ./integration/bench -smoke          (seconds; what CI runs as TestSmoke)
+//	go run ./integration/bench scale -wallets 100000   (issue 13 at scale: see scale.go)
+//	go run ./integration/bench genstore -o FILE -wallets N
 //
 // Everything runs on 127.0.0.1 and stops by itself.
 package main
@@ -40,6 +42,13 @@ func main() {
 	if addr := os.Getenv(refEnv); addr != "" {
 		if err := serveRef(addr); err != nil {
 			fmt.Fprintln(os.Stderr, "reference server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "scale" {
+		if err := scaleCmd(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench scale:", err)
 			os.Exit(1)
 		}
 		return
