@@ -64,6 +64,10 @@ type ScaleReport struct {
 	FirstReply   time.Duration `json:"first_reply_ns"`
 	Synchronized time.Duration `json:"synchronized_ns"`
 	Idle         IdleSample    `json:"idle"`
+	// Idle0 is the same daemon with no wallet (its first start, on an
+	// empty store): per wallet = (Idle − Idle0) / Wallets, as the main
+	// tool reports it.
+	Idle0 IdleSample `json:"idle0"`
 	Cold         ColdSample    `json:"cold"`
 	// BlockNone and BlockOurs are the two full blocks.
 	BlockNone BlockSample `json:"block_none"`
@@ -218,6 +222,9 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 	}
 	env := append([]string{"BTC_NETWORK=regtest", "BTC_SERVER=" + node.WSURL(), "BTC_DEBUG=0", "BTC_PPROF_ADDR=" + pprofAddr}, cfg.DaemonEnv...)
 	d := daemon.Start(tb, "btc", env...)
+	if rep.Idle0, err = measureIdle(d.PID(), 0, cfg.Settle, min(cfg.Idle, 5*time.Second)); err != nil {
+		return nil, err
+	}
 	d.Kill()
 	if err := os.Rename(storePath, filepath.Join(d.DataDir, "btc-regtest.db")); err != nil {
 		return nil, err
@@ -263,8 +270,8 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		return rep, err
 	}
 	rep.Idle = r.rep.Idle[0]
-	logf("idle: RSS %.1f MB = %.1f KB per wallet, CPU %.2f%% of a core", float64(rep.Idle.RSS)/1e6,
-		float64(rep.Idle.RSS)/float64(cfg.Wallets)/1e3, rep.Idle.CorePercent)
+	logf("idle: RSS %.1f MB (%.1f MB with no wallet) = %.1f KB per wallet, CPU %.2f%% of a core", float64(rep.Idle.RSS)/1e6,
+		float64(rep.Idle0.RSS)/1e6, rep.perWallet(rep.Idle.RSS, rep.Idle0.RSS), rep.Idle.CorePercent)
 	if err := r.cold(); err != nil {
 		return rep, err
 	}
@@ -465,6 +472,11 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	return run, nil
 }
 
+// perWallet is (v − v0) / Wallets in KB.
+func (rep *ScaleReport) perWallet(v, v0 int64) float64 {
+	return float64(v-v0) / float64(rep.Config.Wallets) / 1e3
+}
+
 // writeJSONFile writes v as indented JSON to path.
 func writeJSONFile(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -496,11 +508,14 @@ func (rep *ScaleReport) printMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
 	fmt.Fprintf(w, "| genstore (wallets written through the engine, offline) | %v, store %s |\n", rep.GenStore.Round(time.Millisecond), mb(rep.StoreFile))
 	fmt.Fprintf(w, "| start-up: listening / first reply / synchronized | %s / %s / %s |\n", ms(rep.Listening), ms(rep.FirstReply), ms(rep.Synchronized))
-	fmt.Fprintf(w, "| RSS (anon, file) | %s (%s, %s) = %.1f KB per wallet |\n", mb(rep.Idle.RSS), mb(rep.Idle.RSSAnon), mb(rep.Idle.RSSFile),
-		float64(rep.Idle.RSS)/float64(c.Wallets)/1e3)
+	fmt.Fprintf(w, "| RSS (anon, file); with no wallet | %s (%s, %s); %s (%s, %s) |\n", mb(rep.Idle.RSS), mb(rep.Idle.RSSAnon), mb(rep.Idle.RSSFile),
+		mb(rep.Idle0.RSS), mb(rep.Idle0.RSSAnon), mb(rep.Idle0.RSSFile))
+	fmt.Fprintf(w, "| RSS per wallet ((RSS − RSS with no wallet) / wallets): all / anon / file | %.1f KB / %.1f KB / %.1f KB |\n",
+		rep.perWallet(rep.Idle.RSS, rep.Idle0.RSS), rep.perWallet(rep.Idle.RSSAnon, rep.Idle0.RSSAnon), rep.perWallet(rep.Idle.RSSFile, rep.Idle0.RSSFile))
 	fmt.Fprintf(w, "| Go heap in use | %s |\n", mb(rep.Idle.GoHeapInuse))
 	fmt.Fprintf(w, "| idle CPU over %v | %.2f%% of a core |\n", rep.Idle.Window.Round(time.Millisecond), rep.Idle.CorePercent)
-	fmt.Fprintf(w, "| cold load (getbalance, new xpub) median / p90 | %s / %s |\n", ms(rep.Cold.Lat.P50), ms(rep.Cold.Lat.P90))
+	fmt.Fprintf(w, "| cold load (getbalance, new xpub) median / p90 (the node's 30 lookups alone) | %s / %s (%s) |\n", ms(rep.Cold.Lat.P50),
+		ms(rep.Cold.Lat.P90), ms(rep.Cold.NodeLookups))
 	for _, b := range []struct {
 		name string
 		s    BlockSample
