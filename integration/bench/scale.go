@@ -68,7 +68,7 @@ type ScaleReport struct {
 	// empty store): per wallet = (Idle − Idle0) / Wallets, as the main
 	// tool reports it.
 	Idle0 IdleSample `json:"idle0"`
-	Cold         ColdSample    `json:"cold"`
+	Cold  ColdSample `json:"cold"`
 	// BlockNone and BlockOurs are the two full blocks.
 	BlockNone BlockSample `json:"block_none"`
 	BlockOurs BlockSample `json:"block_ours"`
