@@ -45,7 +45,11 @@ type ScaleConfig struct {
 	Settle      time.Duration `json:"settle_ns"`
 	Build       bool          `json:"-"`
 	DaemonEnv   []string      `json:"daemon_env,omitempty"`
-	Log         io.Writer     `json:"-"`
+	// ProfileDir, when set, receives CPU profiles of the daemon's first
+	// 30 s after its first reply (startup.pprof) and of the idle window
+	// (idle.pprof), and a heap profile (heap-<wallets>.pprof).
+	ProfileDir string    `json:"-"`
+	Log        io.Writer `json:"-"`
 }
 
 // ScaleReport is what a scale run measured.
@@ -120,6 +124,7 @@ func scaleCmd(args []string) error {
 	var env envList
 	fs.Var(&env, "env", "extra KEY=VALUE for the daemon's environment (repeatable)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
+	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "save daemon CPU profiles (start-up, idle) and a heap profile here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -243,6 +248,13 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		err := pool.Call(&in, "", "getinfo")
 		if err == nil && rep.FirstReply == 0 {
 			rep.FirstReply = time.Since(t0)
+			if cfg.ProfileDir != "" {
+				go func() {
+					if err := fetchProfile(pprofAddr, 30, filepath.Join(cfg.ProfileDir, "startup.pprof")); err != nil {
+						logf("start-up profile: %v", err)
+					}
+				}()
+			}
 		}
 		if err == nil && in.Synchronized {
 			rep.Synchronized = time.Since(t0)
@@ -259,14 +271,28 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 	logf("start-up with %d wallets: listening %v, first reply %v, synchronized %v", cfg.Wallets,
 		rep.Listening.Round(time.Millisecond), rep.FirstReply.Round(time.Millisecond), rep.Synchronized.Round(time.Millisecond))
 
-	r := &runner{tb: tb, cfg: Config{Conns: max(32, slicesMax(cfg.AddConns)), ColdSamples: cfg.ColdSamples, Settle: cfg.Settle, Idle: cfg.Idle},
+	r := &runner{tb: tb, cfg: Config{Conns: max(32, slicesMax(cfg.AddConns)), ColdSamples: cfg.ColdSamples, Settle: cfg.Settle, Idle: cfg.Idle,
+		ProfileDir: cfg.ProfileDir},
 		node: node, d: d, tgt: tgt, pool: pool, reqs: map[int][]reqRef{}, rep: &Report{}, start: start, pprofAddr: pprofAddr}
 	logf("making the run's keys")
 	if _, err := r.key(cfg.Wallets + cfg.ColdSamples); err != nil {
 		return rep, err
 	}
 	r.next = cfg.Wallets
-	if err := r.idle(); err != nil {
+	var prof sync.WaitGroup
+	if cfg.ProfileDir != "" {
+		prof.Add(1)
+		go func() {
+			defer prof.Done()
+			time.Sleep(cfg.Settle)
+			if err := fetchProfile(pprofAddr, int(cfg.Idle/time.Second), filepath.Join(cfg.ProfileDir, "idle.pprof")); err != nil {
+				logf("idle profile: %v", err)
+			}
+		}()
+	}
+	err = r.idle()
+	prof.Wait()
+	if err != nil {
 		return rep, err
 	}
 	rep.Idle = r.rep.Idle[0]
