@@ -225,7 +225,11 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := append([]string{"BTC_NETWORK=regtest", "BTC_SERVER=" + node.WSURL(), "BTC_DEBUG=0", "BTC_PPROF_ADDR=" + pprofAddr}, cfg.DaemonEnv...)
+	// A full block of payments is a burst of 3 events per transaction for
+	// the one websocket client: room for them (the default queue, 1024,
+	// drops a client that falls that far behind).
+	env := append([]string{"BTC_NETWORK=regtest", "BTC_SERVER=" + node.WSURL(), "BTC_DEBUG=0", "BTC_PPROF_ADDR=" + pprofAddr,
+		"BTC_WS_QUEUE=" + strconv.Itoa(4*cfg.BlockTxs+1024)}, cfg.DaemonEnv...)
 	d := daemon.Start(tb, "btc", env...)
 	if rep.Idle0, err = measureIdle(d.PID(), 0, cfg.Settle, min(cfg.Idle, 5*time.Second)); err != nil {
 		return nil, err
