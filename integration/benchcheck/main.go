@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -68,28 +69,15 @@ func run(baseline string, count int, update bool, out io.Writer) error {
 	got := map[string]float64{}
 	var order []string
 	for _, s := range suites {
-		args := []string{"test", "-run", "^$", "-bench", s.pattern, "-benchtime", s.benchtime, "-count", strconv.Itoa(count)}
-		if s.short {
-			args = append(args, "-short")
+		runs, err := runSuite(s, count, out)
+		if err != nil {
+			return err
 		}
-		args = append(args, s.pkg)
-		fmt.Fprintf(out, "go %s\n", strings.Join(args, " "))
-		cmd := exec.Command("go", args...)
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, &buf
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go test %s: %v\n%s", s.pkg, err, buf.String())
-		}
-		runs := parse(buf.String())
-		if len(runs) == 0 {
-			return fmt.Errorf("go test %s -bench %s: no benchmark ran", s.pkg, s.pattern)
-		}
-		for name, v := range runs {
-			k := strings.TrimPrefix(s.pkg, "./") + " " + name
+		for k, v := range runs {
 			if _, dup := got[k]; !dup {
 				order = append(order, k)
 			}
-			got[k] = median(v)
+			got[k] = v
 		}
 	}
 	sort.Strings(order)
@@ -101,7 +89,73 @@ func run(baseline string, count int, update bool, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if compare(want, got, order, io.Discard) == nil {
+		return compare(want, got, order, out)
+	}
+	// A shared machine has bursts: the suites with a benchmark over the
+	// threshold run once more, and each keeps the better of its two
+	// medians. A real regression is slower both times.
+	fmt.Fprintf(out, "benchcheck: over the threshold; running those suites again (load average %s)\n", loadAvg())
+	for _, s := range suites {
+		if !slower(s, want, got) {
+			continue
+		}
+		runs, err := runSuite(s, count, out)
+		if err != nil {
+			return err
+		}
+		for k, v := range runs {
+			if old, ok := got[k]; !ok || v < old {
+				got[k] = v
+			}
+		}
+	}
 	return compare(want, got, order, out)
+}
+
+// slower reports whether a benchmark of suite s is over the threshold.
+func slower(s suite, want, got map[string]float64) bool {
+	prefix := strings.TrimPrefix(s.pkg, "./") + " "
+	for k, v := range got {
+		if b, ok := want[k]; ok && strings.HasPrefix(k, prefix) && v > b*threshold && matches(s, k[len(prefix):]) {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether benchmark name (with sub-benchmarks) belongs to
+// suite s.
+func matches(s suite, name string) bool {
+	top, _, _ := strings.Cut(name, "/")
+	ok, _ := regexp.MatchString(s.pattern, top)
+	return ok
+}
+
+// runSuite runs one suite and returns the median ns/op of each of its
+// benchmarks, keyed "<package> <benchmark>".
+func runSuite(s suite, count int, out io.Writer) (map[string]float64, error) {
+	args := []string{"test", "-run", "^$", "-bench", s.pattern, "-benchtime", s.benchtime, "-count", strconv.Itoa(count)}
+	if s.short {
+		args = append(args, "-short")
+	}
+	args = append(args, s.pkg)
+	fmt.Fprintf(out, "go %s\n", strings.Join(args, " "))
+	cmd := exec.Command("go", args...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go test %s: %v\n%s", s.pkg, err, buf.String())
+	}
+	runs := parse(buf.String())
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("go test %s -bench %s: no benchmark ran", s.pkg, s.pattern)
+	}
+	out2 := map[string]float64{}
+	for name, v := range runs {
+		out2[strings.TrimPrefix(s.pkg, "./")+" "+name] = median(v)
+	}
+	return out2, nil
 }
 
 // compare reports every benchmark of got against want (both keyed by

@@ -60,3 +60,15 @@ func TestCheck(t *testing.T) {
 		t.Fatal("an empty baseline reads")
 	}
 }
+
+// TestSlower: only the suites holding a benchmark over the threshold run
+// again.
+func TestSlower(t *testing.T) {
+	want := map[string]float64{"coins/wallet BenchmarkCalls/getbalance": 100, "coins/wallet BenchmarkMatchBlock/x": 100}
+	got := map[string]float64{"coins/wallet BenchmarkCalls/getbalance": 130, "coins/wallet BenchmarkMatchBlock/x": 100}
+	calls := suite{pkg: "./coins/wallet", pattern: "^BenchmarkCalls$"}
+	match := suite{pkg: "./coins/wallet", pattern: "^(BenchmarkScriptIndexLookup|BenchmarkMatchBlock)$"}
+	if !slower(calls, want, got) || slower(match, want, got) {
+		t.Fatalf("slower: calls %v, match %v", slower(calls, want, got), slower(match, want, got))
+	}
+}
