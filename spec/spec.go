@@ -70,10 +70,6 @@ type Catalog struct {
 	Capabilities map[string]bool      `json:"capabilities"`
 }
 
-// ErrUnknownCoin is returned by Load for a coin without a catalog overlay
-// that is not BTC itself.
-var ErrUnknownCoin = errors.New("spec: no catalog for coin")
-
 // Load returns the catalog for coin (case-insensitive, e.g. "btc", "bch"):
 // btc.json with the coin's overlay applied when one exists. Coins other than
 // BTC without an overlay get the BTC catalog. The capabilities key is set
@@ -122,9 +118,4 @@ func readFile(name string) (*Catalog, error) {
 func (c *Catalog) Has(code Code) bool {
 	_, ok := c.Exceptions[strconv.Itoa(int(code))]
 	return ok
-}
-
-// Message returns the catalog's docstring for code, or "" if absent.
-func (c *Catalog) Message(code Code) string {
-	return c.Exceptions[strconv.Itoa(int(code))].Docstring
 }

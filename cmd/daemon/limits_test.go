@@ -238,9 +238,16 @@ func waitMetric(t *testing.T, p *daemon.Proc, name string, ok func(float64) bool
 // start-up with exit code 2 and a message containing want.
 func runRefused(t *testing.T, dir string, env []string, want ...string) {
 	t.Helper()
-	cmd := exec.Command(daemon.Binary(t), "btc")
+	runCoinRefused(t, "btc", dir, env, want...)
+}
+
+// runCoinRefused is runRefused for coin's daemon.
+func runCoinRefused(t *testing.T, coin, dir string, env []string, want ...string) {
+	t.Helper()
+	p := strings.ToUpper(coin)
+	cmd := exec.Command(daemon.Binary(t), coin)
 	cmd.Dir = dir
-	cmd.Env = append([]string{"HOME=" + t.TempDir(), "BTC_PORT=1", "BTC_DATA_PATH=" + t.TempDir()}, env...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), p + "_PORT=1", p + "_DATA_PATH=" + t.TempDir()}, env...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
@@ -251,6 +258,19 @@ func runRefused(t *testing.T, dir string, env []string, want ...string) {
 			t.Errorf("%v: output lacks %q: %s", env, w, out)
 		}
 	}
+}
+
+// TestBCHServerRefusals: a BCH daemon that could reach no chain is refused
+// at start-up with a message naming the backends it has, rather than
+// serving no wallet (an empty BCH_SERVER, Bitcart's default, means Electron
+// Cash's public servers there) or failing on header rules.
+func TestBCHServerRefusals(t *testing.T) {
+	dir := t.TempDir()
+	runCoinRefused(t, "bch", dir, []string{"BCH_NETWORK=mainnet", "BCH_SERVER="},
+		"BCH_SERVER is empty", "ws://", "http://")
+	runCoinRefused(t, "bch", dir, []string{"BCH_NETWORK=chipnet"}, "BCH_SERVER is empty")
+	runCoinRefused(t, "bch", dir, []string{"BCH_NETWORK=mainnet", "BCH_SERVER=electrum.example:50002:s"},
+		"Electrum-protocol servers are not supported for BCH", "ws://")
 }
 
 // TestDaemonStartupRefusals: settings that would expose or mislead stop
@@ -419,22 +439,35 @@ func TestDefaultPasswordWarning(t *testing.T) {
 // place: each request allocates a few times its body, where decoding
 // allocated gigabytes.
 func TestDaemonHugeStrings(t *testing.T) {
-	p := daemon.Start(t, "btc", "BTC_NETWORK=regtest")
 	huge := strings.Repeat("z", 999_900)
-	for _, tc := range []struct{ method, want string }{
-		{"validateaddress", `"result":false`},
-		{"validatekey", `"result":false`},
+	for _, coin := range []struct {
+		name    string
+		methods []string
+	}{
+		{"btc", []string{"validateaddress", "validatekey"}},
+		// Cashaddr and legacy base58 (quadratic to decode): 7 s of CPU
+		// for one megabyte before the length check.
+		{"bch", []string{"validateaddress", "validatekey", "addressconvert"}},
 	} {
-		before := metricValue(scrape(t, p), "go_memstats_alloc_bytes_total")
-		_, reply := p.Post("electrum", "electrumz", []byte(`{"id":1,"method":"`+tc.method+`","params":["`+huge+`"]}`))
-		after := metricValue(scrape(t, p), "go_memstats_alloc_bytes_total")
-		if !strings.Contains(reply, tc.want) {
-			t.Errorf("%s(1 MB): %.300s", tc.method, reply)
+		p := daemon.Start(t, coin.name, strings.ToUpper(coin.name)+"_NETWORK=regtest")
+		for _, method := range coin.methods {
+			m := scrape(t, p)
+			before, cpu := metricValue(m, "go_memstats_alloc_bytes_total"), metricValue(m, "process_cpu_seconds_total")
+			_, reply := p.Post("electrum", "electrumz", []byte(`{"id":1,"method":"`+method+`","params":["`+huge+`"]}`))
+			m = scrape(t, p)
+			after, cpuAfter := metricValue(m, "go_memstats_alloc_bytes_total"), metricValue(m, "process_cpu_seconds_total")
+			if !strings.Contains(reply, `"result":false`) && !strings.Contains(reply, `"code":-32`) {
+				t.Errorf("%s %s(1 MB): %.300s", coin.name, method, reply)
+			}
+			if before < 0 || after-before > 64<<20 {
+				t.Errorf("%s %s(1 MB) allocated %.0f MB", coin.name, method, (after-before)/(1<<20))
+			}
+			// CPU, not wall time: a loaded machine does not change it.
+			if cpu < 0 || cpuAfter-cpu > 1.5 {
+				t.Errorf("%s %s(1 MB) used %.2f s of CPU", coin.name, method, cpuAfter-cpu)
+			}
+			t.Logf("%s %s(1 MB): %.1f MB allocated, %.2f s of CPU", coin.name, method, (after-before)/(1<<20), cpuAfter-cpu)
 		}
-		if before < 0 || after-before > 64<<20 {
-			t.Errorf("%s(1 MB) allocated %.0f MB", tc.method, (after-before)/(1<<20))
-		}
-		t.Logf("%s(1 MB): %.1f MB allocated", tc.method, (after-before)/(1<<20))
 	}
 }
 

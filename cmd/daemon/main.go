@@ -113,6 +113,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	warnExposure(log, def.prefix, cfg)
 	d, err := def.build(ctx, cfg, log)
+	if errors.Is(err, utxo.ErrBadServer) {
+		fmt.Fprintf(stderr, "daemon %s: configuration: %v\n", name, err)
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "daemon %s: %v\n", name, err)
 		return 1

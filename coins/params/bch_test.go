@@ -450,10 +450,17 @@ func FuzzCashAddrDecode(f *testing.F) {
 		f.Add(s)
 	}
 	c := NewCashAddr("bitcoincash", 0, 5)
+	// The fixed text of the errors (the prefix, "invalid address"…): an
+	// input that is part of it is not echoed.
+	var fixed strings.Builder
+	for _, s := range []string{"0", "bitcoincash:qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2c7ll9fawv", strings.Repeat("q", 200)} {
+		_, err := c.Decode(s)
+		fixed.WriteString(err.Error() + "\n")
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		script, err := c.Decode(s)
 		if err != nil {
-			if len(s) > 3 && strings.Contains(err.Error(), s) {
+			if len(s) > 3 && strings.Contains(err.Error(), s) && !strings.Contains(fixed.String(), s) {
 				t.Fatalf("error %q repeats the input", err)
 			}
 			return

@@ -90,6 +90,15 @@ type CashAddr struct {
 	node    *bchcfg.Params // carries only CashAddressPrefix, for bchutil
 }
 
+// maxCashAddrPayloadLen is the longest cashaddr after its prefix and ':':
+// the specification's largest hash (64 bytes) with its version byte in
+// 5-bit groups (104) and the 8-character checksum.
+const maxCashAddrPayloadLen = 112
+
+// maxCashBase58Len is the longest legacy address Parse decodes: a 33-byte
+// payload with its 4-byte checksum is at most 51 base58 characters.
+const maxCashBase58Len = 51
+
 // NewCashAddr returns the codec of the network whose cashaddr prefix is
 // prefix ("bitcoincash", "bchtest", "bchreg", lower case) and whose legacy
 // base58 version bytes are p2pkhID and p2shID.
@@ -125,6 +134,11 @@ func (c *CashAddr) Decode(s string) ([]byte, error) {
 // cashaddr (the prefix is added when absent), then as base58. See Decode for
 // the errors.
 func (c *CashAddr) Parse(s string) (CashAddress, error) {
+	if len(s) > len(c.prefix)+1+maxCashAddrPayloadLen {
+		// Refused before any decoding: base58 decoding is quadratic in
+		// the input's length (a megabyte would cost seconds of CPU).
+		return CashAddress{}, fmt.Errorf("%w for BCH %s: %d characters", ErrInvalidAddress, c.prefix, len(s))
+	}
 	a, cashErr := c.parseCash(s)
 	if cashErr == nil {
 		return a, nil
@@ -251,7 +265,7 @@ func regroup(data []byte, from, to uint, pad bool) []byte {
 // (version byte included), or ok=false for an empty string, a character
 // outside the alphabet or a checksum mismatch.
 func base58CheckDecode(s string) ([]byte, bool) {
-	if s == "" {
+	if s == "" || len(s) > maxCashBase58Len {
 		return nil, false
 	}
 	b := base58.Decode(s)

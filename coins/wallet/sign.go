@@ -75,6 +75,15 @@ func (w *Wallet) SignTransaction(ctx context.Context, s string) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	n := 0
+	if p != nil {
+		n = len(p.UnsignedTx.TxIn)
+	} else {
+		n = len(tx.TxIn)
+	}
+	if err := CheckSignInputs(n); err != nil {
+		return "", err
+	}
 	if p != nil && !w.e.cfg.Coin.Caps.PSBT {
 		return "", ErrPSBTUnsupported
 	}
@@ -143,4 +152,19 @@ func (w *Wallet) SignInputs(ctx context.Context, tx *wire.MsgTx, prevs []*wire.T
 		}
 	}
 	return true, nil
+}
+
+// MaxSignInputs bounds the inputs of a transaction one call may sign: each
+// unsigned input may cost a store or node lookup of its previous output,
+// and a legacy input's signature hashes the whole transaction. A standard
+// transaction (400,000 weight units) has fewer.
+const MaxSignInputs = 2500
+
+// CheckSignInputs refuses a transaction of more than MaxSignInputs inputs
+// with an error wrapping ErrInvalidTx.
+func CheckSignInputs(n int) error {
+	if n > MaxSignInputs {
+		return fmt.Errorf("%w: %d inputs; at most %d per call", ErrInvalidTx, n, MaxSignInputs)
+	}
+	return nil
 }

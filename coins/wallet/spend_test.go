@@ -2,6 +2,7 @@ package wallet_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -716,5 +717,37 @@ func TestSendArithmeticRanges(t *testing.T) {
 	}
 	if _, err := s.w.BumpFee(ctx, wire.NewMsgTx(2), wallet.MaxFeeRate+1, wallet.BumpOptions{}); !errors.Is(err, wallet.ErrInvalidAmount) {
 		t.Errorf("bumpfee at an absurd rate: %v", err)
+	}
+}
+
+// TestSignTransactionInputsBounded (security review 15): a transaction of
+// more inputs than MaxSignInputs is refused before any previous output is
+// looked up; one at the bound is signed as far as the wallet can.
+func TestSignTransactionInputsBounded(t *testing.T) {
+	ctx := context.Background()
+	vw := regtestWallet(t, "electrum-segwit-seed")
+	s := newSpendEnv(t, vw.MPK)
+	seed, err := s.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txOf := func(n int) string {
+		tx := wire.NewMsgTx(2)
+		for i := range n {
+			tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{1}, uint32(i)), nil, nil))
+		}
+		tx.AddTxOut(wire.NewTxOut(1000, []byte{0x51}))
+		var b strings.Builder
+		if err := tx.Serialize(hex.NewEncoder(&b)); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if _, err := seed.SignTransaction(ctx, txOf(wallet.MaxSignInputs+1)); !errors.Is(err, wallet.ErrInvalidTx) ||
+		!strings.Contains(err.Error(), "at most 2500") {
+		t.Fatalf("%d inputs: %v", wallet.MaxSignInputs+1, err)
+	}
+	if _, err := seed.SignTransaction(ctx, txOf(wallet.MaxSignInputs)); err != nil {
+		t.Fatalf("%d inputs: %v", wallet.MaxSignInputs, err)
 	}
 }

@@ -37,8 +37,11 @@ func testMethods(t testing.TB) *Table {
 			func(_ context.Context, c *Call, a echoArgs) (any, error) { return a, nil })),
 		must(NewMethod("wallet_key", "wallet_key(): the selected wallet's key and options.",
 			func(_ context.Context, c *Call, _ NoArgs) (any, error) {
-				return map[string]any{"key": c.Wallet.WalletKey(), "diskless": c.Wallet.Diskless,
-					"options": c.Wallet.Options}, nil
+				key := c.Wallet.Key
+				if c.Wallet.Contract != "" {
+					key += "_" + c.Wallet.Contract
+				}
+				return map[string]any{"key": key, "diskless": c.Wallet.Diskless, "options": c.Wallet.Options}, nil
 			}, NeedsWallet(), Alias("walletkey"))),
 		must(NewMethod("boom", "boom(): panics.", func(context.Context, *Call, NoArgs) (any, error) {
 			panic("kaboom")

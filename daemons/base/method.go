@@ -31,15 +31,6 @@ type Selector struct {
 // Empty reports whether no wallet was named.
 func (s Selector) Empty() bool { return s.Key == "" }
 
-// WalletKey is the wallet's name in events: the key material, plus
-// "_<contract>" when a contract was given.
-func (s Selector) WalletKey() string {
-	if s.Contract != "" {
-		return s.Key + "_" + s.Contract
-	}
-	return s.Key
-}
-
 // LogValue keeps the key material out of logs.
 func (s Selector) LogValue() slog.Value {
 	if s.Empty() {
@@ -215,15 +206,6 @@ func (t *Table) Lookup(name string) (*Method, bool) {
 // Names lists every callable name (canonical names and aliases), sorted.
 // The slice is shared: callers must not modify it.
 func (t *Table) Names() []string { return t.all }
-
-// Methods returns the methods in name order.
-func (t *Table) Methods() []*Method {
-	out := make([]*Method, 0, len(t.names))
-	for _, n := range t.names {
-		out = append(out, t.byName[n])
-	}
-	return out
-}
 
 // helpArgs are the arguments of the built-in help method: Bitcart's
 // func, or walletd 0.1's name.

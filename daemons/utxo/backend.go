@@ -33,17 +33,28 @@ var ErrBadServer = fmt.Errorf("unsupported server URL")
 //     built-in public servers follow the configured ones for failover (as
 //     Electrum does).
 //   - "": on a network with public Electrum servers (mainnet, testnet,
-//     signet), those, in random order; elsewhere (regtest, simnet) no
-//     backend (nil).
+//     signet), those, in random order; on regtest and simnet no backend
+//     (nil: the daemon serves the wallet-less methods). On a public
+//     network without built-in servers (BCH's, where Bitcart would use
+//     Electron Cash's servers) it is ErrBadServer: a daemon that silently
+//     serves no wallet would lose a merchant's payments.
+//
+// A coin whose headers walletd cannot verify (BCH) refuses Electrum
+// servers with ErrBadServer, naming the backends it has.
 func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backend, error) {
 	server := strings.TrimSpace(cfg.Server)
 	public := servers.Public(net.Coin, net.Name)
 	rand.Shuffle(len(public), func(i, j int) { public[i], public[j] = public[j], public[i] })
 	if server == "" {
-		if len(public) == 0 {
+		if len(public) > 0 {
+			return openElectrum(cfg, net, public, log)
+		}
+		if net.Name == "regtest" || net.Name == "simnet" {
 			return nil, nil
 		}
-		return openElectrum(cfg, net, public, log)
+		return nil, fmt.Errorf("%w: %s_SERVER is empty and walletd has no public servers for %s; "+
+			"name your node: ws://user:pass@host:port (btcd, bchd) or http://user:pass@host:port (a Core-style node)",
+			ErrBadServer, strings.ToUpper(net.Coin), net)
 	}
 	if i := strings.Index(server, "://"); i >= 0 {
 		switch strings.ToLower(server[:i]) {
@@ -83,7 +94,9 @@ func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backe
 func openElectrum(cfg Config, net *params.Network, list []servers.Server, log *slog.Logger) (chain.Backend, error) {
 	rules, err := headers.ForNetwork(net)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: Electrum-protocol servers are not supported for %s (its header rules are not "+
+			"implemented, and walletd does not trust a server it cannot verify); use ws:// to a btcd-family node "+
+			"or http:// to a Core-style node: %v", ErrBadServer, net.Coin, err)
 	}
 	var pinDir, headersPath string
 	if cfg.DataPath != "" {

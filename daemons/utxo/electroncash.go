@@ -719,6 +719,9 @@ func (s *sendSide) ecSignTransaction(ctx context.Context, c *base.Call, a ecSign
 	if err != nil {
 		return nil, err
 	}
+	if err := wallet.CheckSignInputs(len(tx.TxIn)); err != nil {
+		return nil, err
+	}
 	w, err := s.d.open(ctx, c)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -478,6 +479,9 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 		return nil, err
 	}
 	r, err := w.AddRequest(ctx, a.Amount.Sats, a.Memo, expiry, a.Force)
+	if errors.Is(err, wallet.ErrGapLimit) {
+		return false, nil // Electrum: no unused address and no force answers False
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -58,25 +58,35 @@ mine)
 	addr=${LITECOIND_MINING_ADDRESS:?LITECOIND_MINING_ADDRESS is not set}
 	initial=${LITECOIND_MINE_INITIAL:-101}
 	interval=${LITECOIND_MINE_INTERVAL:-10}
-	# Litecoin's regtest refuses blocks past 431 until MWEB is used.
-	last=431
 	# PID 1 of its container: stop at once on docker stop.
 	trap 'exit 0' TERM INT
 	until h=$(ctl getblockcount 2>/dev/null); do sleep 1; done
-	while [ "$h" -lt "$last" ]; do
-		if [ "$h" -lt "$initial" ]; then
-			ctl generatetoaddress $((initial - h)) "$addr" >/dev/null
-		else
-			ctl generatetoaddress 1 "$addr" >/dev/null
+	# Litecoin's regtest refuses block 432 and later until a transaction
+	# pegs coins into MWEB: the node's own wallet ("miner", kept in the
+	# node's data volume) gets the coinbase of block 331, mature at 431,
+	# and pegs 1 LTC of it in just before 432.
+	ctl createwallet miner >/dev/null 2>&1 || ctl loadwallet miner >/dev/null 2>&1 || true
+	wallet() { ctl -rpcwallet=miner "$@"; }
+	while :; do
+		next=$((h + 1))
+		to=$addr
+		if [ "$next" -eq 331 ]; then
+			to=$(wallet getnewaddress) || die "mine: no address from the node's wallet"
 		fi
-		h=$(ctl getblockcount)
-		echo "mined: height $h"
-		sleep "$interval" &
-		wait $!
+		if [ "$next" -eq 432 ]; then
+			mweb=$(wallet getnewaddress "" mweb) || die "mine: no MWEB address from the node's wallet"
+			wallet sendtoaddress "$mweb" 1 >/dev/null || die "mine: the MWEB peg-in failed"
+			echo "mined: pegged 1 LTC into MWEB for block 432"
+		fi
+		ctl generatetoaddress 1 "$to" >/dev/null || die "mine: generatetoaddress failed at height $h"
+		h=$next
+		if [ "$h" -ge "$initial" ]; then
+			echo "mined: height $h"
+			sleep "$interval" &
+			wait $!
+		fi
 		until h=$(ctl getblockcount 2>/dev/null); do sleep 1; done
 	done
-	echo "mine: height $h: litecoin regtest mines no further without MWEB; stopping"
-	exit 0
 	;;
 esac
 

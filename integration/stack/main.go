@@ -5,16 +5,20 @@
 // then pays a request
 // from the customer wallet the stack's miner pays and prints what arrives on
 // /ws: new_payment "Unconfirmed", then "Paid" once the miner's next block
-// confirms it. It exits 1 when any step fails, so the container suite
+// confirms it. BTC and LTC speak Electrum's methods (add_request; events
+// name the request id); BCH speaks Electron Cash's (addrequest; events name
+// the bare cashaddr). It exits 1 when any step fails, so the container suite
 // (scripts/tests.d/containers.sh) runs it as its end-to-end check.
 //
 //	go run ./integration/stack -coin btc          (reads ./.env like docker-compose)
 //	go run ./integration/stack -coin ltc -env-file my.env
+//	go run ./integration/stack -coin bch
 //
 // The customer and merchant wallets are public Electrum test seeds
-// (worthless regtest coins). With -request-file the paid request's id is
-// written to a file; -check-request-file then only checks that the request
-// is still there and paid (after a new container: the store survived).
+// (worthless regtest coins). With -request-file the paid request's key (its
+// id; on BCH its bare cashaddr) is written to a file; -check-request-file
+// then only checks that the request is still there and paid (after a new
+// container: the store survived).
 package main
 
 import (
@@ -35,28 +39,49 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// customerSeed is the wallet the regtest miners pay (its first receiving
-// address is the compose files' default mining address:
+// customerSeed is the wallet the BTC and LTC regtest miners pay (its first
+// receiving address is the compose files' default mining address:
 // bcrt1q3m9g8v6g3c380z7254vrq0umdq60ptcxw3ujuy, rltc1q3m9g8v6g3c380z7254vrq0umdq60ptcxsuxmt6).
 // It is a test vector of ../shared/testdata/electrum: public, regtest only.
 const customerSeed = "dove yard flock tower palace loop tragic region inner hover list minute"
 
+// bchCustomerSeed is the wallet the BCH regtest miner pays: a BIP39 phrase,
+// which Electron Cash derives at m/44'/145'/0' (its first receiving address,
+// bchreg:qpdhgctl8ggyu7m77tpxf2aj7wg4cgzx2cq3drge2x, is
+// docker-compose.bch.yml's default mining address). The Electrum segwit seed
+// above is no Electron Cash seed. A test vector of
+// ../shared/testdata/electroncash: public, regtest only.
+const bchCustomerSeed = "nice smooth disease student daughter ramp broccoli weasel trumpet family spray around"
+
 // merchantSeed is the wallet that creates the requests (another public
-// test vector).
+// test vector, an Electrum 01 seed: Electrum and Electron Cash both take it).
 const merchantSeed = "crouch cherry obtain snake soccer wolf movie parent please economy stone anchor"
 
-// defaultPorts are Bitcart's ports, the compose files' published defaults.
-var defaultPorts = map[string]int{"btc": 5000, "ltc": 5001}
+// coin is what differs between the stacks.
+type coin struct {
+	port     int    // Bitcart's port, the compose file's published default
+	customer string // the wallet the stack's miner pays
+	// electronCash: the daemon speaks Electron Cash's methods (BCH):
+	// addrequest and getrequest, requests named by their bare cashaddr,
+	// status as a word in getrequest's reply.
+	electronCash bool
+}
+
+var coins = map[string]coin{
+	"btc": {port: 5000, customer: customerSeed},
+	"ltc": {port: 5001, customer: customerSeed},
+	"bch": {port: 5004, customer: bchCustomerSeed, electronCash: true},
+}
 
 func main() {
-	coin := flag.String("coin", "btc", "coin of the stack: btc or ltc")
+	coin := flag.String("coin", "btc", "coin of the stack: btc, ltc or bch")
 	envFile := flag.String("env-file", ".env", "file of KEY=VALUE defaults, as docker-compose reads (ignored when missing)")
 	url := flag.String("url", "", "walletd's published URL (default http://<COIN>_PUBLISH, else http://127.0.0.1:<Bitcart's port>)")
 	version := flag.String("version", "", "when set, the version walletd must report (getinfo's walletd_version, version_info, /spec)")
 	amount := flag.String("amount", "0.01", "amount of the request, in coin units")
 	wait := flag.Duration("wait", 5*time.Minute, "how long to wait for readiness, the customer's funds and each event")
-	requestFile := flag.String("request-file", "", "write the paid request's id to this file")
-	checkFile := flag.String("check-request-file", "", "only check that the request whose id this file holds is paid")
+	requestFile := flag.String("request-file", "", "write the paid request's key (id; BCH: bare cashaddr) to this file")
+	checkFile := flag.String("check-request-file", "", "only check that the request whose key this file holds is paid")
 	flag.Parse()
 	c, err := newClient(*coin, *envFile, *url)
 	switch {
@@ -75,21 +100,22 @@ func main() {
 
 // client talks to one walletd over HTTP and websockets.
 type client struct {
-	coin, ticker, url, login, password string
+	coin
+	name, ticker, url, login, password string
 	http                               *http.Client
 }
 
-func newClient(coin, envFile, url string) (*client, error) {
-	coin = strings.ToLower(coin)
-	port, ok := defaultPorts[coin]
+func newClient(name, envFile, url string) (*client, error) {
+	name = strings.ToLower(name)
+	co, ok := coins[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown coin %q", coin)
+		return nil, fmt.Errorf("unknown coin %q (btc, ltc or bch)", name)
 	}
 	env, err := readEnvFile(envFile)
 	if err != nil {
 		return nil, err
 	}
-	prefix := strings.ToUpper(coin)
+	prefix := strings.ToUpper(name)
 	get := func(k string) string {
 		if v, ok := os.LookupEnv(k); ok {
 			return v
@@ -97,12 +123,12 @@ func newClient(coin, envFile, url string) (*client, error) {
 		return env[k]
 	}
 	if url == "" {
-		url = fmt.Sprintf("http://127.0.0.1:%d", port)
+		url = fmt.Sprintf("http://127.0.0.1:%d", co.port)
 		if p := get(prefix + "_PUBLISH"); p != "" {
 			url = "http://" + p
 		}
 	}
-	c := &client{coin: coin, ticker: prefix, url: strings.TrimRight(url, "/"),
+	c := &client{coin: co, name: name, ticker: prefix, url: strings.TrimRight(url, "/"),
 		login: get(prefix + "_LOGIN"), password: get(prefix + "_PASSWORD"),
 		http: &http.Client{Timeout: 30 * time.Second}}
 	if c.login == "" || c.password == "" {
@@ -183,28 +209,41 @@ func (c *client) checkPaid(file string, wait time.Duration) error {
 	return c.wantPaid(id, merchantSeed)
 }
 
-// request is the part of a payment request (add_request, get_request) or
-// of a new_payment event that the checks read.
+// request is the part of a payment request (add_request, addrequest) that
+// the checks read: Electrum's request_id, or Electron Cash's id; the
+// address to pay (Electron Cash: the bare cashaddr).
 type request struct {
-	Event     string `json:"event"`
 	RequestID string `json:"request_id"`
+	ID        string `json:"id"`
 	Address   string `json:"address"`
-	Status    int    `json:"status"`
 }
 
-// wantPaid checks that get_request says the request is paid (3).
-func (c *client) wantPaid(id, wallet string) error {
+// event is the part of a new_payment event that the checks read: address
+// names the request (Electrum: its id; Electron Cash: its bare cashaddr).
+type event struct {
+	Event   string `json:"event"`
+	Address string `json:"address"`
+	Status  int    `json:"status"`
+}
+
+// wantPaid checks that the request key names is paid: get_request's status
+// 3 (Electrum), getrequest's "Paid" (Electron Cash).
+func (c *client) wantPaid(key, wallet string) error {
+	method, want := "get_request", `3`
+	if c.electronCash {
+		method, want = "getrequest", `"Paid"`
+	}
 	var raw json.RawMessage
-	if err := c.call(&raw, "get_request", []any{id}, wallet); err != nil {
+	if err := c.call(&raw, method, []any{key}, wallet); err != nil {
 		return err
 	}
-	fmt.Printf("   get_request: %s\n", raw)
-	var req request
+	fmt.Printf("   %s: %s\n", method, raw)
+	var req struct{ Status json.RawMessage }
 	if err := json.Unmarshal(raw, &req); err != nil {
-		return fmt.Errorf("get_request: %w", err)
+		return fmt.Errorf("%s: %w", method, err)
 	}
-	if req.Status != 3 {
-		return fmt.Errorf("get_request: status %d, want 3 (paid)", req.Status)
+	if string(req.Status) != want {
+		return fmt.Errorf("%s: status %s, want %s (paid)", method, req.Status, want)
 	}
 	return nil
 }
@@ -251,7 +290,7 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 	step("the customer wallet (paid by the stack's miner) has mature coins")
 	var bal map[string]string
 	if err := poll(wait, func() (bool, error) {
-		if err := c.call(&bal, "getbalance", nil, customerSeed); err != nil {
+		if err := c.call(&bal, "getbalance", nil, c.customer); err != nil {
 			return false, nil // syncing the wallet's history
 		}
 		return bal["confirmed"] != "" && bal["confirmed"] != "0" && strings.Trim(bal["confirmed"], "0.") != "", nil
@@ -267,20 +306,35 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 		return err
 	}
 	defer ws.close()
+	// key names the request in new_payment and getrequest: Electrum's
+	// request id; Electron Cash's bare cashaddr (Bitcart's BCH merchant
+	// matches events by it).
+	method := "add_request"
+	if c.electronCash {
+		method = "addrequest"
+	}
 	var raw json.RawMessage
-	if err := c.call(&raw, "add_request", []any{amount, "stack test", 3600}, merchant); err != nil {
+	if err := c.call(&raw, method, []any{amount, "stack test", 3600}, merchant); err != nil {
 		return err
 	}
-	fmt.Printf("   add_request: %s\n", raw)
+	fmt.Printf("   %s: %s\n", method, raw)
 	var req request
-	if err := json.Unmarshal(raw, &req); err != nil || req.RequestID == "" || req.Address == "" {
-		return fmt.Errorf("add_request: no request_id or address in %s (%v)", raw, err)
+	if err := json.Unmarshal(raw, &req); err != nil || req.Address == "" {
+		return fmt.Errorf("%s: no address in %s (%v)", method, raw, err)
 	}
 	id, addr := req.RequestID, req.Address
+	if c.electronCash {
+		if req.ID == "" || strings.Contains(addr, ":") {
+			return fmt.Errorf("addrequest: want an id and the bare cashaddr, got %s", raw)
+		}
+		id = addr
+	} else if id == "" {
+		return fmt.Errorf("add_request: no request_id in %s", raw)
+	}
 
 	step("the customer pays it")
 	var tx string
-	if err := c.call(&tx, "payto", []any{addr, amount}, customerSeed); err != nil {
+	if err := c.call(&tx, "payto", []any{addr, amount}, c.customer); err != nil {
 		return err
 	}
 	var txid string
@@ -289,8 +343,8 @@ func (c *client) run(wantVersion, amount string, wait time.Duration, requestFile
 	}
 	sent := time.Now()
 	fmt.Printf("   broadcast %s\n", txid)
-	payment := func(status int) func(request) bool {
-		return func(ev request) bool {
+	payment := func(status int) func(event) bool {
+		return func(ev event) bool {
 			return ev.Event == "new_payment" && ev.Address == id && ev.Status == status
 		}
 	}
@@ -420,7 +474,7 @@ func (c *client) dial() (*socket, error) {
 				Updates  []json.RawMessage `json:"updates"`
 				Currency string            `json:"currency"`
 			}
-			if json.Unmarshal(msg, &f) == nil && f.Currency == strings.ToUpper(c.coin) {
+			if json.Unmarshal(msg, &f) == nil && f.Currency == c.ticker {
 				for _, ev := range f.Updates {
 					s.events <- ev
 				}
@@ -431,7 +485,7 @@ func (c *client) dial() (*socket, error) {
 }
 
 // next waits for the next event that matches and returns it as JSON.
-func (s *socket) next(timeout time.Duration, what string, match func(request) bool) (string, error) {
+func (s *socket) next(timeout time.Duration, what string, match func(event) bool) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for {
@@ -440,7 +494,7 @@ func (s *socket) next(timeout time.Duration, what string, match func(request) bo
 			if !ok {
 				return "", fmt.Errorf("/ws closed while waiting for %s", what)
 			}
-			var r request
+			var r event
 			if json.Unmarshal(ev, &r) == nil && match(r) {
 				return string(ev), nil
 			}

@@ -6,8 +6,9 @@
 # new_payment on /ws through the published port (integration/stack), checks
 # what the images promise (non-root, read-only root, healthchecks, ports on
 # 127.0.0.1, the stamped version, no password on a command line, the store
-# surviving a new container), then tears everything down and asserts that no
-# container, volume or network is left.
+# surviving a new container, bchd's regtest chain surviving a restart), then
+# tears everything down and asserts that no container, volume or network is
+# left.
 #
 # Run as root (CI is), from scripts/test.sh or alone:
 #   bash scripts/tests.d/containers.sh
@@ -141,13 +142,16 @@ version="ci-$(git log -1 --format=%h -- "${inputs[@]}" 2>/dev/null || true)"
 git diff --quiet HEAD -- "${inputs[@]}" 2>/dev/null || version+="-dirty"
 btc_port=$(free_port)
 ltc_port=$(free_port)
+bch_port=$(free_port)
 btcd_pass=$(secret)
 litecoind_pass=$(secret)
+bchd_pass=$(secret)
 cat >"$env_file" <<EOF
 WALLETD_VERSION=$version
 WALLETD_IMAGE=localhost/walletd:ci
 WALLETD_BTCD_IMAGE=localhost/walletd-btcd:ci
 WALLETD_LITECOIND_IMAGE=localhost/walletd-litecoind:ci
+WALLETD_BCHD_IMAGE=localhost/walletd-bchd:ci
 BTC_NETWORK=regtest
 BTC_LOGIN=merchant-$(secret)
 BTC_PASSWORD=$(secret)
@@ -160,7 +164,15 @@ LTC_PASSWORD=$(secret)
 LTC_PUBLISH=127.0.0.1:$ltc_port
 LITECOIND_RPC_PASSWORD=$litecoind_pass
 LTC_REGTEST_BLOCK_INTERVAL=2
+# Past Litecoin's MWEB activation (432), which the miner pegs in for.
+LTC_REGTEST_INITIAL_BLOCKS=440
 LTC_BIRTHDAY=0
+BCH_NETWORK=regtest
+BCH_LOGIN=merchant-$(secret)
+BCH_PASSWORD=$(secret)
+BCH_PUBLISH=127.0.0.1:$bch_port
+BCHD_RPC_PASSWORD=$bchd_pass
+BCH_REGTEST_BLOCK_INTERVAL=2
 EOF
 
 
@@ -203,8 +215,12 @@ for coin in "${coins[@]}"; do
 	out=$(env -i PATH="$PATH" docker-compose --env-file "$work/empty.env" -f "docker-compose.$coin.yml" config -q 2>&1 || true)
 	[[ "$out" == *"RPC_PASSWORD"* ]] || fail "docker-compose.$coin.yml starts without a node RPC password: $out"
 done
-env -i PATH="$PATH" BTC_LOGIN=a BTC_PASSWORD=b BTCD_RPC_PASSWORD=c docker-compose --env-file "$work/empty.env" -f docker-compose.btc.yml config -q ||
-	fail "the mainnet configuration of docker-compose.btc.yml does not parse"
+for coin in "${coins[@]}"; do
+	env -i PATH="$PATH" BTC_LOGIN=a BTC_PASSWORD=b BTCD_RPC_PASSWORD=c LTC_LOGIN=a LTC_PASSWORD=b LITECOIND_RPC_PASSWORD=c \
+		BCH_LOGIN=a BCH_PASSWORD=b BCHD_RPC_PASSWORD=c \
+		docker-compose --env-file "$work/empty.env" -f "docker-compose.$coin.yml" config -q ||
+		fail "the mainnet configuration of docker-compose.$coin.yml does not parse"
+done
 
 step "starting the regtest stacks"
 compose up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "compose up"; }
@@ -232,8 +248,30 @@ done
 # Every process's command line (the containers' included), searched with
 # patterns read from a file descriptor, so the search is not a match itself.
 for f in /proc/[0-9]*/cmdline; do { tr '\0' ' ' <"$f"; } 2>/dev/null || true; echo; done >"$work/cmdlines"
-if grep -F -f <(printf '%s\n' "$btcd_pass" "$litecoind_pass") "$work/cmdlines"; then
+if grep -F -f <(printf '%s\n' "$btcd_pass" "$litecoind_pass" "$bchd_pass") "$work/cmdlines"; then
 	fail "a node RPC password is on a command line"
+fi
+
+if [[ " ${coins[*]} " == *" bch "* ]]; then
+	# bchd runs regtest with --regtestnoreset: a restarted node keeps its
+	# chain (btcd's regtest would start over), so the block at the height
+	# seen before the restart is the same block after it.
+	step "bch: bchd keeps its regtest chain across a restart"
+	ctl() { compose exec -T bchd bchd-entrypoint ctl "$@"; }
+	h=$(ctl getblockcount)
+	hash=$(ctl getblockhash "$h")
+	compose restart bchd >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "restart bchd"; }
+	for _ in $(seq 120); do ctl getblockcount >/dev/null 2>&1 && break; sleep 0.5; done
+	after=$(ctl getblockhash "$h" 2>&1) || true
+	[ "$after" = "$hash" ] || fail "bchd lost its regtest chain on restart: block $h was $hash, now: $after (height $(ctl getblockcount 2>&1))"
+fi
+
+if [[ " ${coins[*]} " == *" ltc "* ]]; then
+	step "ltc: the miner carries the chain past MWEB activation"
+	ctl() { compose exec -T litecoind litecoind-entrypoint ctl "$@"; }
+	for _ in $(seq 240); do [ "$(ctl getblockcount 2>/dev/null || echo 0)" -ge 433 ] && break; sleep 0.5; done
+	[ "$(ctl getblockcount)" -ge 433 ] || fail "litecoind stopped at height $(ctl getblockcount) (MWEB activates at 432)"
+	ctl getblock "$(ctl getblockhash 432)" 1 | grep -q '"mweb"' || fail "block 432 carries no MWEB block"
 fi
 
 for coin in "${coins[@]}"; do
