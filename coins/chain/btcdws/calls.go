@@ -324,18 +324,20 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 	type walk struct {
 		pages [][]rawTxResult
 		skip  int
+		count int // page size of the next call
 	}
 	walks := make([]walk, len(addrs))
 	todo := make([]int, len(addrs)) // walks with pages left
 	for i := range todo {
 		todo[i] = i
+		walks[i].count = historyPage
 	}
 	for len(todo) > 0 {
 		n := min(len(todo), historyBatch)
 		part := todo[:n]
 		calls := make([]batchCall, n)
 		for j, i := range part {
-			calls[j] = batchCall{"searchrawtransactions", []any{addrs[i], 1, walks[i].skip, historyPage, 0, false}}
+			calls[j] = batchCall{"searchrawtransactions", []any{addrs[i], 1, walks[i].skip, walks[i].count, 0, false}}
 		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 		res, err := conn.callBatch(cctx, calls)
@@ -359,8 +361,18 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 			if err := json.Unmarshal(res[j].result, &page); err != nil {
 				return nil, fmt.Errorf("searchrawtransactions: decode result: %w", err)
 			}
+			full := len(page) == walks[i].count
+			if full && hasMempool(page) {
+				// btcd lists an address's mempool transactions in map
+				// order, which differs from call to call: paging through
+				// them with skip can miss one. Ask again from the same
+				// place with room for all of them in one page.
+				walks[i].count *= 4
+				more = append(more, i)
+				continue
+			}
 			walks[i].pages = append(walks[i].pages, page)
-			if len(page) == historyPage {
+			if full {
 				walks[i].skip += len(page)
 				more = append(more, i)
 			}
@@ -411,6 +423,17 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 		}
 	}
 	return out, nil
+}
+
+// hasMempool reports whether a searchrawtransactions page holds a
+// mempool transaction (btcd lists them after the confirmed ones).
+func hasMempool(page []rawTxResult) bool {
+	for _, r := range page {
+		if r.BlockHash == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // historyBatch bounds the calls of one History batch: btcd answers a
