@@ -1,5 +1,5 @@
 # Convenience targets; each wraps a script that works without make.
-.PHONY: build test run nodes fuzz
+.PHONY: build test run nodes fuzz bench-check bench-baseline
 
 # FUZZTIME is how long each fuzz target runs (make fuzz FUZZTIME=10m).
 FUZZTIME ?= 60s
@@ -18,3 +18,10 @@ fuzz:
 	go test -run XXX -fuzz FuzzParseDotenv -fuzztime $(FUZZTIME) ./cmd/daemon/
 	go test -run XXX -fuzz FuzzCashAddrDecode -fuzztime $(FUZZTIME) ./coins/params/
 	go test -run XXX -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./coins/chain/ltcwire/
+# Go benchmarks of the hot paths against integration/benchcheck/baseline.txt:
+# fails on a >25% regression. Run before committing (on a quiet machine).
+bench-check:
+	go run ./integration/benchcheck
+# Record the current numbers as the baseline (after an intended change).
+bench-baseline:
+	go run ./integration/benchcheck -update

@@ -18,7 +18,8 @@ import (
 // btcd that forwards every JSON-RPC message both ways, except that it can
 // hold back the requests of chosen methods (and, optionally, naming a
 // chosen address) for up to a maximum time before forwarding them, as a
-// node that hangs on some calls would.
+// node that hangs on some calls would. A batch is held whole when one of
+// its calls is.
 type stallProxy struct {
 	t        *testing.T
 	upstream *url.URL
@@ -146,13 +147,25 @@ func (p *stallProxy) serve(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		var req struct {
+		// A request object, or a batch of them (held whole when any of
+		// its calls is to be held).
+		type call struct {
 			Method string          `json:"method"`
 			Params json.RawMessage `json:"params"`
 		}
-		_ = json.Unmarshal(m, &req)
+		var calls []call
+		if len(m) > 0 && m[0] == '[' {
+			_ = json.Unmarshal(m, &calls)
+		} else {
+			var c call
+			_ = json.Unmarshal(m, &c)
+			calls = []call{c}
+		}
 		p.mu.Lock()
-		stall := p.methods[req.Method] && strings.Contains(string(req.Params), p.match)
+		stall := false
+		for _, c := range calls {
+			stall = stall || p.methods[c.Method] && strings.Contains(string(c.Params), p.match)
+		}
 		release := p.release
 		p.mu.Unlock()
 		if !stall {

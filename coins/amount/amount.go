@@ -106,17 +106,25 @@ func digits(s string) bool {
 
 // Fixed renders sats as a fixed 8-decimal string of coins: "0.00010000",
 // "-0.00000005".
-func Fixed(sats int64) string {
-	neg := sats < 0
+func Fixed(sats int64) string { return string(AppendFixed(make([]byte, 0, 24), sats)) }
+
+// AppendFixed appends Fixed(sats) to b (no allocation when b has room):
+// the hand-written replies of the daemon's hot paths use it.
+func AppendFixed(b []byte, sats int64) []byte {
 	u := uint64(sats)
-	if neg {
+	if sats < 0 {
+		b = append(b, '-')
 		u = -u
 	}
-	s := strconv.FormatUint(u/1e8, 10) + "." + strconv.FormatUint(u%1e8+1e8, 10)[1:]
-	if neg {
-		s = "-" + s
+	b = strconv.AppendUint(b, u/1e8, 10)
+	frac := u % 1e8
+	var d [9]byte
+	d[0] = '.'
+	for i := 8; i >= 1; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
 	}
-	return s
+	return append(b, d[:]...)
 }
 
 // Trimmed renders sats in coins without trailing zeros nor a trailing

@@ -5,6 +5,8 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"errors"
+	"runtime"
+	"sync"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/address/v2/base58"
@@ -135,6 +137,110 @@ func (k *extKey) childOnce(i uint32) (*extKey, error) {
 	c.depth = k.depth + 1
 	copy(c.parentFP[:], address.Hash160(k.pub[:])[:4])
 	return c, nil
+}
+
+// pubChildren returns the compressed public keys of k's non-hardened
+// children [from, from+n) (only k's public part is used): each is what
+// child(i).pub is, computed with one field inversion per goroutine for all
+// of them (Montgomery's trick) instead of one each, and split over up to
+// GOMAXPROCS goroutines when there are enough. An index whose derivation
+// is invalid (probability below 2^-127) takes child's path, with its skip.
+func (k *extKey) pubChildren(from uint32, n int) ([][33]byte, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	if from >= hardened || uint64(from)+uint64(n) > uint64(hardened) {
+		return nil, errors.New("keys: hardened derivation needs a private key")
+	}
+	out := make([][33]byte, n)
+	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker)
+	if workers <= 1 {
+		return out, k.pubChildrenInto(from, out)
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*per, min((w+1)*per, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = k.pubChildrenInto(from+uint32(lo), out[lo:hi])
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// minPerWorker is the fewest children a goroutine of pubChildren derives.
+const minPerWorker = 8
+
+// pubChildrenInto derives children from, from+1, … into out.
+func (k *extKey) pubChildrenInto(from uint32, out [][33]byte) error {
+	mac := hmac.New(sha512.New, k.chainCode[:])
+	pts := make([]btcec.JacobianPoint, len(out))
+	slow := make([]bool, len(out))
+	var data [37]byte
+	copy(data[:33], k.pub[:])
+	var I [64]byte
+	for j := range out {
+		binary.BigEndian.PutUint32(data[33:], from+uint32(j))
+		mac.Reset()
+		mac.Write(data[:])
+		mac.Sum(I[:0])
+		var il btcec.ModNScalar
+		if overflow := il.SetByteSlice(I[:32]); overflow {
+			slow[j] = true
+			continue
+		}
+		var ilG btcec.JacobianPoint
+		btcec.ScalarBaseMultNonConst(&il, &ilG)
+		btcec.AddNonConst(&ilG, &k.point, &pts[j])
+		p := &pts[j]
+		if (p.X.IsZero() && p.Y.IsZero()) || p.Z.IsZero() {
+			slow[j] = true
+			continue
+		}
+		p.Z.Normalize()
+	}
+	// Montgomery's trick: invert the product of the Zs once.
+	prefix := make([]btcec.FieldVal, len(out))
+	var acc btcec.FieldVal
+	acc.SetInt(1)
+	for j := range pts {
+		prefix[j].Set(&acc)
+		if !slow[j] {
+			acc.Mul(&pts[j].Z).Normalize()
+		}
+	}
+	acc.Inverse().Normalize()
+	for j := len(pts) - 1; j >= 0; j-- {
+		if slow[j] {
+			continue
+		}
+		p := &pts[j]
+		var zInv, zInv2 btcec.FieldVal
+		zInv.Mul2(&acc, &prefix[j]).Normalize() // 1/Z_j
+		acc.Mul(&p.Z).Normalize()               // 1/(Z_1…Z_{j-1})
+		zInv2.SquareVal(&zInv)
+		p.X.Mul(&zInv2).Normalize()
+		p.Y.Mul(zInv2.Mul(&zInv)).Normalize()
+		p.Z.SetInt(1)
+		out[j] = compressPoint(p)
+	}
+	for j := range out {
+		if slow[j] {
+			c, err := k.child(from + uint32(j))
+			if err != nil {
+				return err
+			}
+			out[j] = c.pub
+		}
+	}
+	return nil
 }
 
 // public returns the key without its private part.

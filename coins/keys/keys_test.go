@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -501,6 +502,63 @@ func BenchmarkWallet30(b *testing.B) {
 			if _, err := m.Derive(i >= 20, i%20); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestDeriveRange: DeriveRange gives exactly Derive's keys, for short and
+// long ranges (split over goroutines), on both chains, for every kind of
+// deterministic material.
+func TestDeriveRange(t *testing.T) {
+	n, _ := params.BTC("regtest")
+	for _, s := range []string{regVpub, segwitSeed} {
+		m, err := Parse(s, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []struct {
+			from uint32
+			n    int
+		}{{0, 1}, {0, 2}, {5, 7}, {0, 20}, {3, 41}, {1<<31 - 10, 10}} {
+			for _, change := range []bool{false, true} {
+				got, err := m.DeriveRange(change, r.from, r.n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != r.n {
+					t.Fatalf("%d keys, want %d", len(got), r.n)
+				}
+				for i, k := range got {
+					want, err := m.Derive(change, r.from+uint32(i))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(k, want) {
+						t.Fatalf("DeriveRange(%v, %d, %d)[%d] = %+v, Derive gives %+v", change, r.from, r.n, i, k, want)
+					}
+				}
+			}
+		}
+		if _, err := m.DeriveRange(false, 1<<31-5, 10); err == nil {
+			t.Fatal("a range into the hardened indexes derived")
+		}
+	}
+}
+
+func BenchmarkWallet30Range(b *testing.B) {
+	// the engine's cold load: parse an xpub and derive 20+10 addresses
+	n, _ := params.BTC("mainnet")
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := Parse(mainXpub, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.DeriveRange(false, 0, 20); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.DeriveRange(true, 0, 10); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -167,16 +167,7 @@ func (w *Wallet) origins(mat *keys.Material, prevs []*wire.TxOut) []InputOrigin 
 }
 
 // ref returns the wallet's script reference for pkScript.
-func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) {
-	w.e.mu.RLock()
-	defer w.e.mu.RUnlock()
-	for _, r := range w.e.index[string(pkScript)] {
-		if r.Wallet == w.ID {
-			return r, true
-		}
-	}
-	return scriptRef{}, false
-}
+func (w *Wallet) ref(pkScript []byte) (scriptRef, bool) { return w.e.walletRef(w.t, pkScript) }
 
 // finish sets the coin's version, locktime and sequences, sorts the
 // transaction as BIP69 says (tracking the change output), and signs it, or

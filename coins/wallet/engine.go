@@ -19,10 +19,10 @@
 package wallet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,9 +150,10 @@ type Engine struct {
 	// committed.
 	mu      sync.RWMutex
 	chainMu sync.Mutex
-	index   map[string][]scriptRef     // pkScript → owners
+	index   *scriptIndex               // pkScript → owners (candidates: see scriptIndex)
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
 	wallets map[string]*tracked
+	byNum   map[uint32]*tracked   // the same wallets by number
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
 	moved   chan struct{} // closed and replaced whenever the cursor moves
@@ -164,6 +165,13 @@ type Engine struct {
 	// kept so the backfill can apply them again with the history.
 	windows map[*tracked]struct{}
 	histSem chan struct{} // bounds history lookups in flight
+	// ahead are the wallets queued for a background derivation of
+	// addresses ahead (see deriveAheadInBackground), with the index past
+	// which they need them; aheadRunning is set while a goroutine drains
+	// the queue.
+	aheadMu      sync.Mutex
+	ahead        map[*tracked]uint32
+	aheadRunning bool
 
 	bg       *worker // background retries: backfills, watches, rescans
 	bgCtx    context.Context
@@ -194,6 +202,9 @@ type tracked struct {
 	// wallet's history backfills. A first load holds it until it ends.
 	job   chan struct{}
 	dirty atomic.Bool // backfill rows were added since the holder last looked
+	// unstored: a new wallet in its first load, not in the store yet
+	// (nor numbered, nor indexed); guarded by chainMu.
+	unstored bool
 	// ready is closed once the wallet's first history is applied (or the
 	// first load failed and the wallet was forgotten: gone is set).
 	ready     chan struct{}
@@ -322,49 +333,49 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.RetryBackoff <= 0 {
 		cfg.RetryBackoff = DefaultRetryBackoff
 	}
-	from, err := migrate(ctx, cfg.Store)
+	from, err := migrate(ctx, cfg.Store, cfg.Net)
 	if err != nil {
 		return nil, err
 	}
 	if from < SchemaVersion {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Log, index: map[string][]scriptRef{}, owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
+	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
+		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
 	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
 	err = cfg.Store.View(ctx, func(kv KV) error {
-		if _, err := getJSON(kv, bMeta, []byte("cursor"), &e.cursor); err != nil {
+		var err error
+		if e.cursor, err = getCursor(kv); err != nil {
 			return err
 		}
 		if err := kv.Scan(bWallets, nil, nil, func(k, v []byte) error {
 			var rec walletRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
+			if err := decodeRec(v, &rec); err != nil {
 				return err
 			}
 			t := newTracked(rec)
 			e.wallets[rec.ID] = t
-			gaps[t] = storedGap(kv, rec.ID)
+			e.byNum[rec.Num] = t
+			gaps[t] = storedGap(kv, t)
 			return nil
 		}); err != nil {
 			return err
 		}
-		// The script index is derived from the address records; each ref
-		// shares its wallet's id string.
+		// The script index is derived from the address records.
 		if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
-			t := e.wallets[string(k[:walletIDLen])]
-			if t == nil {
+			num := binary.BigEndian.Uint32(k)
+			if e.byNum[num] == nil {
 				return nil
 			}
 			var a addrRecord
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeRec(v, &a); err != nil {
 				return err
 			}
-			ref := scriptRef{Wallet: t.rec.ID, Change: k[walletIDLen] == 1, Index: binary.BigEndian.Uint32(k[walletIDLen+1:])}
-			e.index[string(a.PkScript)] = append(e.index[string(a.PkScript)], ref)
+			e.index.add(a.PkScript, num, k[numLen] == 1, binary.BigEndian.Uint32(k[numLen+1:]))
 			return nil
 		}); err != nil {
 			return err
@@ -373,7 +384,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		// their window now: blocks applied during catch-up are kept for
 		// their backfill.
 		if err := kv.Scan(bBackfill, nil, nil, func(k, _ []byte) error {
-			if t := e.wallets[string(k[:walletIDLen])]; t != nil {
+			if t := e.byNum[binary.BigEndian.Uint32(k)]; t != nil {
 				e.windows[t] = struct{}{}
 			}
 			return nil
@@ -382,23 +393,24 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		return kv.Scan(bUTXOs, nil, nil, func(k, v []byte) error {
 			var u utxoRecord
-			if err := json.Unmarshal(v, &u); err != nil {
+			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
-			id := string(k[:walletIDLen])
+			t := e.byNum[binary.BigEndian.Uint32(k)]
+			if t == nil {
+				return nil
+			}
 			if u.SpentHeight == 0 {
-				op := outpointFromKey(k[walletIDLen:])
-				e.owned[op] = append(e.owned[op], id)
+				op := outpointFromKey(k[numLen:])
+				e.owned[op] = append(e.owned[op], t.rec.ID)
 			}
-			if t := e.wallets[id]; t != nil {
-				g := used[t]
-				if u.Change {
-					g.change = max(g.change, u.Index+1)
-				} else {
-					g.recv = max(g.recv, u.Index+1)
-				}
-				used[t] = g
+			g := used[t]
+			if u.Change {
+				g.change = max(g.change, u.Index+1)
+			} else {
+				g.recv = max(g.recv, u.Index+1)
 			}
+			used[t] = g
 			return nil
 		})
 	})
@@ -429,15 +441,12 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.cfg.Backend == nil {
 		return nil
 	}
-	scripts := e.allScripts()
 	events, err := e.cfg.Backend.Start(ctx)
 	if err != nil {
 		return err
 	}
-	if len(scripts) > 0 {
-		if err := e.watch(ctx, scripts, e.ownedOutpoints()); err != nil {
-			e.log.Warn("initial watch", "err", err)
-		}
+	if err := e.watchAll(ctx); err != nil {
+		e.log.Warn("initial watch", "err", err)
 	}
 	if !e.spawn(func() { e.follow(events) }) || !e.spawn(e.janitor) || !e.spawn(e.bg.run) {
 		return errors.New("wallet: engine closed")
@@ -483,14 +492,43 @@ func (e *Engine) Close() {
 	e.wg.Wait()
 }
 
-func (e *Engine) allScripts() [][]byte {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([][]byte, 0, len(e.index))
-	for s := range e.index {
-		out = append(out, []byte(s))
+// watchChunk is how many scripts watchAll hands the backend at once.
+const watchChunk = 10_000
+
+// watchAll adds every tracked script (read from the address records: the
+// index keeps none) and unspent outpoint to the backend's filter, a chunk
+// at a time.
+func (e *Engine) watchAll(ctx context.Context) error {
+	var chunk [][]byte
+	flush := func() error {
+		err := e.watch(ctx, chunk, nil)
+		chunk = chunk[:0]
+		return err
 	}
-	return out
+	err := e.view(ctx, func(s kvs) error {
+		for _, kv := range s.all() {
+			if err := kv.Scan(bAddrs, nil, nil, func(_, v []byte) error {
+				var a addrRecord
+				if err := decodeRec(v, &a); err != nil {
+					return err
+				}
+				if chunk = append(chunk, a.PkScript); len(chunk) == watchChunk {
+					return flush()
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return e.watch(ctx, nil, e.ownedOutpoints())
 }
 
 func (e *Engine) ownedOutpoints() []wire.OutPoint {
@@ -754,12 +792,16 @@ func (e *Engine) awaitReady(ctx context.Context, t *tracked) error {
 	return nil
 }
 
-// create tracks a new wallet: its record, addresses and backfill rows are
-// stored and indexed in one step, then its history is fetched and applied.
-// The wallet is handed out only once that history is applied; if it
-// cannot be, the wallet is forgotten again (nothing of it is left, and
-// the error is returned). The work after registration runs to its end even
-// when the caller goes away.
+// create tracks a new wallet. Its addresses are derived (CPU), it is
+// enlisted in memory (concurrent opens of it wait, and the transactions
+// the engine applies from then on are kept in its window), its scripts are
+// watched and their history fetched (no lock held), and then, in one store
+// transaction under chainMu, the wallet is recorded with its addresses,
+// its history and the window's transactions that concern it applied: one
+// commit, after which it is indexed and handed out. If that cannot be
+// done, nothing of it was stored: it is dropped from memory and the error
+// returned. The work after enlisting runs to its end even when the caller
+// goes away.
 func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, opts OpenOptions) (*Wallet, error) {
 	if opts.Diskless && e.cfg.Volatile == nil {
 		return nil, ErrDisklessUnsupported
@@ -771,6 +813,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 		rec.PublicKey = keyStr
 	}
 	t := newTracked(rec)
+	t.unstored = true
 	t.mat, t.diskless = mat, opts.Diskless
 	if !mat.HasPrivateKeys() {
 		t.pub, t.wireKey = mat, keyStr
@@ -779,15 +822,23 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	// Derive first (CPU only, t is not shared yet).
 	var ks []newKey
 	if mat.Deterministic() {
+		// The two chains on two goroutines (DeriveRange splits each
+		// further): the wallet's first call waits for this.
+		var change []newKey
+		var cerr error
+		crec := t.rec
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			change, cerr = deriveKeys(mat, &crec, true, GapChange)
+		}()
 		recv, err := deriveKeys(mat, &t.rec, false, GapReceiving)
-		if err != nil {
+		<-done
+		if err = errors.Join(err, cerr); err != nil {
 			return nil, err
 		}
 		t.rec.NextRecv = GapReceiving
-		change, err := deriveKeys(mat, &t.rec, true, GapChange)
-		if err != nil {
-			return nil, err
-		}
+		t.rec.NextChange = crec.NextChange
 		ks = append(recv, change...)
 	} else {
 		for i, k := range mat.Imported() {
@@ -798,19 +849,14 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	// Hold the backfill slot: a concurrent open of the same wallet waits
 	// for this load to end.
 	t.job <- struct{}{}
-	if err := e.register(ctx, t, ks, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
+	if err := e.enlist(t, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
 		<-t.job
 		return nil, err
 	}
 	bctx := context.WithoutCancel(ctx)
-	err := e.backfillLoop(bctx, t)
+	err := e.firstLoad(bctx, t, ks)
 	if err != nil {
-		if ferr := e.forget(bctx, t); ferr != nil {
-			// Still tracked with its first load pending: it is handed
-			// out only once a background backfill completes.
-			e.log.Warn("cannot untrack a wallet whose first load failed; its backfill will be retried",
-				"wallet", id, "err", ferr)
-		}
+		e.drop(t)
 	}
 	e.release(t)
 	if err != nil {
@@ -819,54 +865,122 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	return &Wallet{e: e, t: t, ID: id, mat: mat}, nil
 }
 
-// register stores a new wallet (record, addresses, backfill rows, the
-// get_updates cursor at the current end of the log) and then indexes it,
-// under chainMu: from now on blocks credit it, and they are kept in its
-// window for the backfill. errForgotten when it was created concurrently.
-func (e *Engine) register(ctx context.Context, t *tracked, ks []newKey, h [32]byte, private bool) error {
+// enlist makes a new wallet known in memory (not in the store, not in the
+// script index): concurrent opens find it and wait for its first load,
+// and its window opens. errForgotten when it was created concurrently.
+func (e *Engine) enlist(t *tracked, h [32]byte, private bool) error {
 	id := t.rec.ID
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
-	e.mu.RLock()
-	_, exists := e.wallets[id]
-	n := len(e.wallets)
-	e.mu.RUnlock()
-	if exists {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, exists := e.wallets[id]; exists {
 		return errForgotten // the caller opens the other one
 	}
-	if n >= e.cfg.MaxWallets {
+	if len(e.wallets) >= e.cfg.MaxWallets {
 		return ErrTooManyWallets
 	}
-	err := e.update(ctx, func(s kvs) error {
-		kv := s.disk
-		if t.diskless {
-			kv = s.mem
-		}
-		if err := storeKeys(kv, id, ks); err != nil {
-			return err
-		}
-		if err := addBackfill(kv, id, ks); err != nil {
-			return err
-		}
-		last, err := lastSeq(s)
-		if err != nil {
-			return err
-		}
-		if err := kv.Put(bPolls, []byte(id), u64(last)); err != nil {
-			return err
-		}
-		return putJSON(kv, bWallets, []byte(id), t.rec)
-	})
+	e.wallets[id] = t
+	e.rememberKey(t, h, private)
+	e.windows[t] = struct{}{}
+	return nil
+}
+
+// firstLoad watches a new wallet's scripts, fetches their history and
+// records the wallet with it (see create). Caller holds t's slot.
+func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
+	scripts := make([][]byte, len(ks))
+	for i, k := range ks {
+		scripts[i] = k.k.PkScript
+	}
+	if err := e.watch(ctx, scripts, nil); err != nil {
+		return fmt.Errorf("watching: %w", err)
+	}
+	hist, err := e.fetchHistory(ctx, scripts)
 	if err != nil {
 		return err
 	}
+	e.awaitBlocksOf(ctx, hist)
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	if t.gone.Load() {
+		return errForgotten
+	}
+	var fresh *freshWallet
+	return e.applyBatch(ctx, batch{txs: append(hist, e.relevantWindow(t.win, hist, scripts)...), history: true,
+		lock: []*tracked{t},
+		prepare: func(a *applier) error {
+			// The wallet's number, record, addresses and get_updates
+			// cursor, before its history is credited.
+			num, err := a.s.disk.NextSequence(bNums)
+			if err != nil {
+				return err
+			}
+			if num > maxWalletNum {
+				return ErrTooManyWallets
+			}
+			rec := t.rec
+			rec.Num, rec.Pending = uint32(num), false
+			kv := a.kv(t.rec.ID)
+			if err := e.storeKeys(kv, rec.Num, ks); err != nil {
+				return err
+			}
+			last, err := lastSeq(a.s)
+			if err != nil {
+				return err
+			}
+			if err := kv.Put(bPolls, []byte(rec.ID), u64(last)); err != nil {
+				return err
+			}
+			if err := putRec(kv, bWallets, numKey(rec.Num), rec); err != nil {
+				return err
+			}
+			fresh = &freshWallet{t: t, num: rec.Num, index: newScriptIndex()}
+			for _, k := range ks {
+				fresh.index.add(k.k.PkScript, rec.Num, k.change, k.index)
+			}
+			a.fresh = fresh
+			return nil
+		},
+		after: func() {
+			e.mu.Lock()
+			t.rec.Num, t.rec.Pending, t.unstored = fresh.num, false, false
+			e.byNum[t.rec.Num] = t
+			e.indexLocked(t.rec.Num, ks)
+			e.mu.Unlock()
+			delete(e.windows, t)
+			t.win = nil
+			t.markReady()
+		},
+	})
+}
+
+// freshWallet is the wallet a first load records, while its batch runs:
+// it is neither numbered in memory nor indexed until the batch commits.
+type freshWallet struct {
+	t     *tracked
+	num   uint32
+	index *scriptIndex // its scripts
+}
+
+// drop forgets a wallet whose first load failed: nothing of it was
+// stored, so only memory changes. Caller holds t's slot.
+func (e *Engine) drop(t *tracked) {
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	if t.gone.Load() {
+		return
+	}
 	e.mu.Lock()
-	e.wallets[id] = t
-	e.rememberKey(t, h, private)
-	e.indexLocked(id, ks)
+	if e.wallets[t.rec.ID] == t {
+		delete(e.wallets, t.rec.ID)
+	}
+	e.unload(t)
 	e.mu.Unlock()
-	e.windows[t] = struct{}{}
-	return nil
+	t.gone.Store(true)
+	delete(e.windows, t)
+	t.win = nil
+	t.markReady()
 }
 
 // newKey is a derived (or imported) key not yet recorded.
@@ -884,13 +998,13 @@ func deriveKeys(mat *keys.Material, rec *walletRecord, change bool, n int) ([]ne
 	if change {
 		next = rec.NextChange
 	}
-	out := make([]newKey, 0, n)
-	for i := 0; i < n; i++ {
-		k, err := mat.Derive(change, next+uint32(i))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, newKey{k: k, change: change, index: next + uint32(i)})
+	ks, err := mat.DeriveRange(change, next, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]newKey, len(ks))
+	for i, k := range ks {
+		out[i] = newKey{k: k, change: change, index: next + uint32(i)}
 	}
 	if change {
 		rec.NextChange = next + uint32(n)
@@ -900,48 +1014,145 @@ func deriveKeys(mat *keys.Material, rec *walletRecord, change bool, n int) ([]ne
 	return out, nil
 }
 
-// indexLocked adds keys to the in-memory script index. Caller holds mu.
-func (e *Engine) indexLocked(id string, ks []newKey) {
+// indexLocked adds wallet num's keys to the in-memory script index.
+// Caller holds mu.
+func (e *Engine) indexLocked(num uint32, ks []newKey) {
 	for _, k := range ks {
-		refs := e.index[string(k.k.PkScript)]
-		dup := false
-		for _, r := range refs {
-			dup = dup || r.Wallet == id
-		}
-		if !dup {
-			e.index[string(k.k.PkScript)] = append(refs, scriptRef{Wallet: id, Change: k.change, Index: k.index})
-		}
+		e.index.add(k.k.PkScript, num, k.change, k.index)
 	}
 }
 
-// indexKeys adds keys to the in-memory script index.
-func (e *Engine) indexKeys(id string, ks []newKey) {
+// indexKeys adds wallet num's keys to the in-memory script index.
+func (e *Engine) indexKeys(num uint32, ks []newKey) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.indexLocked(id, ks)
+	e.indexLocked(num, ks)
 }
 
-// storeKeys records a wallet's keys; the script index is rebuilt from
-// them at start-up.
-func storeKeys(kv KV, id string, ks []newKey) error {
+// candidates returns the index's candidate owners of script (see
+// scriptIndex), appended to buf.
+func (e *Engine) candidates(script []byte, buf []packedRef) []packedRef {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.index.candidates(script, buf)
+}
+
+// confirmRef reports whether the address record of r (in kv, the store of
+// r's wallet) holds script: whether the index's candidate is an owner.
+func confirmRef(kv KV, r packedRef, script []byte) (bool, error) {
+	var a addrRecord
+	found, err := getRec(kv, bAddrs, addrKey(r.num(), r.change(), r.index()), &a)
+	return found && bytes.Equal(a.PkScript, script), err
+}
+
+// walletRef returns t's reference for script, if script is one of its
+// addresses.
+func (e *Engine) walletRef(t *tracked, script []byte) (scriptRef, bool) {
+	var buf [2]packedRef
+	for _, c := range e.candidates(script, buf[:0]) {
+		if c.num() != t.rec.Num {
+			continue
+		}
+		ok := false
+		err := e.storeOf(t).View(context.Background(), func(kv KV) error {
+			var err error
+			ok, err = confirmRef(kv, c, script)
+			return err
+		})
+		if err == nil && ok {
+			return scriptRef{Wallet: t.rec.ID, Change: c.change(), Index: c.index()}, true
+		}
+	}
+	return scriptRef{}, false
+}
+
+// maxWalletNum bounds wallet numbers (the script index packs them in 31
+// bits).
+const maxWalletNum = 1<<31 - 1
+
+// storeKeys records wallet num's keys; the script index is rebuilt from
+// them at start-up. An address that is its script's own encoding is not
+// stored (getAddr derives it).
+func (e *Engine) storeKeys(kv KV, num uint32, ks []newKey) error {
 	for _, k := range ks {
-		if err := putJSON(kv, bAddrs, key([]byte(id), chainByte(k.change), u32(k.index)),
-			addrRecord{Address: k.k.Address, PkScript: k.k.PkScript, PubKey: k.k.PubKey}); err != nil {
+		a := addrRecord{Address: k.k.Address, PkScript: k.k.PkScript, PubKey: k.k.PubKey}
+		if own, ok := e.cfg.Net.AddressFromScript(a.PkScript); ok && own == a.Address {
+			a.own = true
+		}
+		if err := putRec(kv, bAddrs, addrKey(num, k.change, k.index), a); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addrKey is the key of an address record (and of its backfill row).
+func addrKey(num uint32, change bool, index uint32) []byte {
+	return key(numKey(num), chainByte(change), u32(index))
+}
+
+// getAddr reads an address record, deriving its address when the record
+// does not hold it.
+func (e *Engine) getAddr(kv KV, k []byte) (addrRecord, bool, error) {
+	var a addrRecord
+	found, err := getRec(kv, bAddrs, k, &a)
+	if err != nil || !found {
+		return a, found, err
+	}
+	e.fillAddr(&a)
+	return a, true, nil
+}
+
+// fillAddr sets the address of a decoded record that does not hold it.
+func (e *Engine) fillAddr(a *addrRecord) {
+	if a.Address == "" {
+		a.Address, _ = e.cfg.Net.AddressFromScript(a.PkScript)
+	}
 }
 
 // addBackfill records that the history of keys is to be fetched and
 // applied.
-func addBackfill(kv KV, id string, ks []newKey) error {
+func addBackfill(kv KV, num uint32, ks []newKey) error {
 	for _, k := range ks {
-		if err := kv.Put(bBackfill, key([]byte(id), chainByte(k.change), u32(k.index)), k.k.PkScript); err != nil {
+		if err := kv.Put(bBackfill, addrKey(num, k.change, k.index), k.k.PkScript); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// numOf returns the number of tracked wallet id (0, which no wallet has,
+// when it is not tracked).
+func (e *Engine) numOf(id string) uint32 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if t := e.wallets[id]; t != nil {
+		return t.rec.Num
+	}
+	return 0
+}
+
+// wk is the key prefix of tracked wallet id's records.
+func (e *Engine) wk(id string) []byte { return numKey(e.numOf(id)) }
+
+// wk is the key prefix of the wallet's records.
+func (t *tracked) wk() []byte { return numKey(t.rec.Num) }
+
+// walletByNum returns tracked wallet number num (nil when not tracked).
+func (e *Engine) walletByNum(num uint32) *tracked {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.byNum[num]
+}
+
+// idOf returns the id of wallet number num ("" when not tracked).
+func (e *Engine) idOf(num uint32) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if t := e.byNum[num]; t != nil {
+		return t.rec.ID
+	}
+	return ""
 }
 
 // publicMaterial rebuilds a wallet's public key material from its stored

@@ -97,7 +97,22 @@ type env struct {
 	rec   *recorder
 	net   *params.Network
 	path  string
-	now   time.Time
+	nowMu sync.Mutex
+	now   time.Time // the engine's clock: read with clock, set with setNow
+}
+
+// clock is the engine's current time.
+func (ev *env) clock() time.Time {
+	ev.nowMu.Lock()
+	defer ev.nowMu.Unlock()
+	return ev.now
+}
+
+// setNow moves the engine's clock.
+func (ev *env) setNow(t time.Time) {
+	ev.nowMu.Lock()
+	defer ev.nowMu.Unlock()
+	ev.now = t
 }
 
 func newEnv(t *testing.T, path string, fc *fakeChain) *env {
@@ -109,7 +124,7 @@ func newEnv(t *testing.T, path string, fc *fakeChain) *env {
 	}
 	ev := &env{t: t, chain: fc, store: st, rec: &recorder{}, net: net, path: path, now: time.Unix(1.7e9, 0)}
 	ev.eng, err = wallet.New(context.Background(), wallet.Config{Net: net, Store: st, Backend: fc,
-		Publish: ev.rec.publish, Now: func() time.Time { return ev.now }, SyncTimeout: 5 * time.Second,
+		Publish: ev.rec.publish, Now: ev.clock, SyncTimeout: 5 * time.Second,
 		PollingCap: wallet.DefaultPollingCap})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +169,7 @@ func TestInvoiceLifecycleReorgAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.Expiry != 900 || !req.At.Equal(ev.now) {
+	if req.Address != vw.Receiving[0] || req.Status != wallet.StatusUnpaid || req.Expiry != 900 || !req.At.Equal(ev.clock()) {
 		t.Fatalf("request: %+v", req)
 	}
 	req2, _ := w.AddRequest(ctx, 1000, "", 0, false)
@@ -255,7 +270,7 @@ func TestExpiryAndLatePayment(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := w.AddRequest(ctx, 1000, "", 60, false)
-	ev.now = ev.now.Add(61 * time.Second)
+	ev.setNow(ev.clock().Add(61 * time.Second))
 	got, _ := w.GetRequest(ctx, req.ID)
 	if got.Status != wallet.StatusExpired {
 		t.Fatalf("expired: %+v", got)
@@ -632,5 +647,87 @@ func TestForcedRequestsPastTheGap(t *testing.T) {
 	r, err := w2.AddRequest(ctx, 1000, "", 0, true)
 	if err != nil || r.Index != 65 || addrs[r.Address] {
 		t.Fatalf("after restart: %+v %v", r, err)
+	}
+}
+
+// TestIndexCandidatesAreConfirmed: the script index answers candidates (a
+// hash of the script), and a payment counts only for an owner whose address
+// record holds the script: a script the index maps to a wallet's address
+// by mistake (as a hash collision would) credits nothing.
+func TestIndexCandidatesAreConfirmed(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	fc.mine()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	w, err := ev.eng.Open(ctx, regtestWallet(t, "p2wpkh-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _ := ev.net.PkScript(regtestWallet(t, "standard-account-xpub").Receiving[0])
+	ev.eng.InjectScript(foreign, w.ID, false, 0)
+	if err := fc.Watch(ctx, [][]byte{foreign}, nil); err != nil {
+		t.Fatal(err)
+	}
+	own, _ := ev.net.PkScript(regtestWallet(t, "p2wpkh-account-xpub").Receiving[1])
+	fc.mine(payTx(foreign, 5_000, 1), payTx(own, 7_000, 2))
+	waitFor(t, func() bool { return ev.eng.Height() == 2 })
+	b, err := w.Balance(ctx)
+	if err != nil || b.Confirmed != 7_000 {
+		t.Fatalf("balance %+v %v: only the wallet's own script counts", b, err)
+	}
+	h, err := w.History(ctx)
+	if err != nil || len(h) != 1 || h[0].Received != 7_000 {
+		t.Fatalf("history %+v %v", h, err)
+	}
+}
+
+// TestForcedRequestsDeriveAheadInBackground: once forced requests have
+// used half of the addresses derived ahead, the next chunk is derived,
+// stored, watched and backfilled in the background, so the requests that
+// follow find it ready.
+func TestForcedRequestsDeriveAheadInBackground(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), fc)
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := ev.eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < wallet.GapReceiving+1; i++ {
+		if _, err := w.AddRequest(ctx, 1000, "", 0, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first forced request derived 20..39 itself; 21 revealed.
+	if next, derived := w.Counters(); next != 21 || derived != 40 {
+		t.Fatalf("counters %d/%d, want 21/40", next, derived)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := w.AddRequest(ctx, 1000, "", 0, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 31 revealed, 9 left: the next chunk comes in the background.
+	waitFor(t, func() bool { _, derived := w.Counters(); return derived == 60 && !w.Pending(ctx) })
+	if next, _ := w.Counters(); next != 31 {
+		t.Fatalf("the background derivation revealed addresses: next %d", next)
+	}
+	if err := ev.eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The chunk is watched: a payment to its last address is seen once
+	// revealed.
+	for i := 31; i < 60; i++ {
+		r, err := w.AddRequest(ctx, 1000, "", 0, true)
+		if err != nil || r.Index != uint32(i) {
+			t.Fatalf("request %d: %+v %v", i, r, err)
+		}
+		if i == 59 {
+			script, _ := ev.net.PkScript(r.Address)
+			fc.mempoolAdd(payTx(script, 1000, 7))
+			seen := 0
+			ev.rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" && b.Address == r.ID })
+		}
 	}
 }

@@ -3,7 +3,6 @@ package wallet
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"sort"
 )
@@ -60,7 +59,7 @@ func (e *Engine) logEvent(s kvs, wallet string, r EventRecord) (Event, error) {
 	}
 	rec := eventRecord{Wallet: wallet, Time: e.cfg.Now().Unix(), Rec: &r}
 	kv := s.of(wallet)
-	if err := putJSON(kv, bEvents, u64(seq), rec); err != nil {
+	if err := putRec(kv, bEvents, u64(seq), rec); err != nil {
 		return Event{}, err
 	}
 	idx, k := bGEvents, u64(seq)
@@ -109,7 +108,7 @@ func (e *Engine) EventsAfter(ctx context.Context, after uint64, limit int) ([]Ev
 				}
 				n++
 				var rec eventRecord
-				if err := json.Unmarshal(v, &rec); err != nil {
+				if err := decodeRec(v, &rec); err != nil {
 					return err
 				}
 				r, err := rec.record()
@@ -205,7 +204,7 @@ func (w *Wallet) pending(s kvs) (uint64, []Event, error) {
 			src = s.disk
 		}
 		var rec eventRecord
-		if ok, err := getJSON(src, bEvents, u64(r.seq), &rec); err != nil {
+		if ok, err := getRec(src, bEvents, u64(r.seq), &rec); err != nil {
 			return 0, nil, err
 		} else if ok {
 			typed, err := rec.record()
@@ -258,7 +257,7 @@ func (e *Engine) pruneEvents(ctx context.Context) error {
 						return ErrStopScan
 					}
 					var rec eventRecord
-					if err := json.Unmarshal(v, &rec); err != nil {
+					if err := decodeRec(v, &rec); err != nil {
 						return err
 					}
 					if binary.BigEndian.Uint64(k) > cut && rec.Time >= cutTime {

@@ -2,7 +2,7 @@ package wallet
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -16,7 +16,7 @@ import (
 func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestView, error) {
 	var v RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		pays, err := payments(kv, w.ID, r.PkScript)
+		pays, err := payments(kv, w.t.wk(), r.PkScript)
 		if err != nil {
 			return err
 		}
@@ -32,39 +32,48 @@ func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestV
 func (e *Engine) CheckIndexes(ctx context.Context) error {
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
-	index := map[string][]string{}
+	type entry struct {
+		script string
+		ref    packedRef
+	}
+	var entries []entry
 	owned := map[wire.OutPoint][]string{}
 	recs := map[string]walletRecord{}
+	ids := map[uint32]string{}
 	err := e.view(ctx, func(s kvs) error {
 		for _, kv := range s.all() {
 			if err := kv.Scan(bWallets, nil, nil, func(_, v []byte) error {
 				var r walletRecord
-				if err := json.Unmarshal(v, &r); err != nil {
+				if err := decodeRec(v, &r); err != nil {
 					return err
 				}
 				recs[r.ID] = r
+				ids[r.Num] = r.ID
 				return nil
 			}); err != nil {
 				return err
 			}
+		}
+		for _, kv := range s.all() {
 			if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
 				var a addrRecord
-				if err := json.Unmarshal(v, &a); err != nil {
+				if err := decodeRec(v, &a); err != nil {
 					return err
 				}
-				index[string(a.PkScript)] = append(index[string(a.PkScript)], string(k[:walletIDLen]))
+				entries = append(entries, entry{string(a.PkScript),
+					packRef(binary.BigEndian.Uint32(k), k[numLen] == 1, binary.BigEndian.Uint32(k[numLen+1:]))})
 				return nil
 			}); err != nil {
 				return err
 			}
 			if err := kv.Scan(bUTXOs, nil, nil, func(k, v []byte) error {
 				var u utxoRecord
-				if err := json.Unmarshal(v, &u); err != nil {
+				if err := decodeRec(v, &u); err != nil {
 					return err
 				}
 				if u.SpentHeight == 0 {
-					op := outpointFromKey(k[walletIDLen:])
-					owned[op] = append(owned[op], string(k[:walletIDLen]))
+					op := outpointFromKey(k[numLen:])
+					owned[op] = append(owned[op], ids[binary.BigEndian.Uint32(k)])
 				}
 				return nil
 			}); err != nil {
@@ -90,18 +99,12 @@ func (e *Engine) CheckIndexes(ctx context.Context) error {
 			return fmt.Errorf("wallet %s: stored counters %+v, in memory %+v", id, r, t.rec)
 		}
 	}
-	if len(index) != len(e.index) {
-		return fmt.Errorf("%d scripts stored, %d indexed", len(index), len(e.index))
+	if len(entries) != e.index.len() {
+		return fmt.Errorf("%d addresses stored, %d indexed", len(entries), e.index.len())
 	}
-	for s, ids := range index {
-		var got []string
-		for _, r := range e.index[s] {
-			got = append(got, r.Wallet)
-		}
-		sort.Strings(ids)
-		sort.Strings(got)
-		if !slices.Equal(ids, got) {
-			return fmt.Errorf("script %x: stored owners %v, indexed %v", s, ids, got)
+	for _, x := range entries {
+		if got := e.index.candidates([]byte(x.script), nil); !slices.Contains(got, x.ref) {
+			return fmt.Errorf("script %x: stored owner %x, indexed %x", x.script, x.ref, got)
 		}
 	}
 	if len(owned) != len(e.owned) {
@@ -132,4 +135,55 @@ func SetBumpAttempts(n int) func() {
 	old := bumpAttempts
 	bumpAttempts = n
 	return func() { bumpAttempts = old }
+}
+
+// SortedFrozenCoins lists the wallet's frozen coins in order.
+func (w *Wallet) SortedFrozenCoins(ctx context.Context) ([]wire.OutPoint, error) {
+	f, err := w.frozen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wire.OutPoint, 0, len(f.coins))
+	for op := range f.coins {
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, nil
+}
+
+// SetMigrateChunk changes how many records a migration transaction
+// converts; the returned function restores it.
+func SetMigrateChunk(n int) func() {
+	old := migrateChunk
+	migrateChunk = n
+	return func() { migrateChunk = old }
+}
+
+// InjectScript adds a bogus entry to the script index: script is said to
+// be address (change, index) of wallet id, whose record holds another
+// script (as a hash collision would make it).
+func (e *Engine) InjectScript(script []byte, id string, change bool, index uint32) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.index.add(script, e.wallets[id].rec.Num, change, index)
+}
+
+// Counters returns the wallet's revealed and derived receiving counts.
+func (w *Wallet) Counters() (next, derived uint32) {
+	w.t.reqMu.Lock()
+	defer w.t.reqMu.Unlock()
+	return w.t.rec.NextRecv, w.t.rec.derivedRecv()
+}
+
+// Pending reports whether the wallet has addresses whose history is not
+// applied yet.
+func (w *Wallet) Pending(ctx context.Context) bool {
+	left := false
+	_ = w.store().View(ctx, func(kv KV) error {
+		return kv.Scan(bBackfill, w.t.wk(), nil, func(_, _ []byte) error {
+			left = true
+			return ErrStopScan
+		})
+	})
+	return left
 }

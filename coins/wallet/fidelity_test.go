@@ -33,7 +33,7 @@ func TestRequestArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := w.AddRequest(ctx, 150_000_000, "Salt & Pepper", 0, false)
-	if err != nil || r.Amount != 150_000_000 || r.Memo != "Salt & Pepper" || r.Timestamp != ev.now.Unix() {
+	if err != nil || r.Amount != 150_000_000 || r.Memo != "Salt & Pepper" || r.Timestamp != ev.clock().Unix() {
 		t.Fatalf("request: %+v %v", r, err)
 	}
 	r, _ = w.AddRequest(ctx, 0, "", 0, false)

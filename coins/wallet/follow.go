@@ -234,7 +234,7 @@ func (e *Engine) setCursor(ctx context.Context, ref chain.BlockRef) error {
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
 	err := e.cfg.Store.Update(ctx, func(kv KV) error {
-		return putJSON(kv, bMeta, []byte("cursor"), ref)
+		return putCursor(kv, ref)
 	})
 	if err == nil {
 		e.mu.Lock()
@@ -257,7 +257,14 @@ func (e *Engine) applyBlock(ctx context.Context, b *chain.Block) error {
 	if b.Prev != e.cursorRef().Hash {
 		return nil // not on our chain any more; the caller catches up
 	}
-	return e.applyBatch(ctx, batch{txs: txs, block: &b.BlockRef})
+	t0 := time.Now()
+	err := e.applyBatch(ctx, batch{txs: txs, block: &b.BlockRef})
+	if err == nil {
+		// The load tool reads "took" (applied and committed, with the
+		// block's events published) from this line.
+		e.log.Info("block applied", "height", b.Height, "txs", len(b.Txs), "took", time.Since(t0))
+	}
+	return err
 }
 
 // rollback undoes the block at the cursor: its wallet transactions go back
@@ -271,7 +278,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 	var found bool
 	if err := e.cfg.Store.View(ctx, func(kv KV) error {
 		var err error
-		found, err = getJSON(kv, bBlocks, u32(uint32(cur.Height)), &rec)
+		found, err = getRec(kv, bBlocks, u32(uint32(cur.Height)), &rec)
 		return err
 	}); err != nil {
 		return err
@@ -300,7 +307,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 		a = newApplier(e, s)
 		if !recorded {
 			prev = parent
-			return putJSON(kv, bMeta, []byte("cursor"), prev)
+			return putCursor(kv, prev)
 		}
 		prevHash, err := chainhash.NewHashFromStr(rec.Prev)
 		if err != nil {
@@ -308,7 +315,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 		}
 		prev = chain.BlockRef{Height: cur.Height - 1, Hash: *prevHash}
 		var prevRec blockRecord
-		ok, err := getJSON(kv, bBlocks, u32(uint32(cur.Height-1)), &prevRec)
+		ok, err := getRec(kv, bBlocks, u32(uint32(cur.Height-1)), &prevRec)
 		if err != nil {
 			return err
 		}
@@ -321,7 +328,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 		txids := rec.Txs
 		if s.mem != nil {
 			var memRec blockRecord
-			if ok, err := getJSON(s.mem, bBlocks, u32(uint32(cur.Height)), &memRec); err != nil {
+			if ok, err := getRec(s.mem, bBlocks, u32(uint32(cur.Height)), &memRec); err != nil {
 				return err
 			} else if ok && memRec.Hash == rec.Hash {
 				txids = append(append([]string(nil), txids...), memRec.Txs...)
@@ -341,7 +348,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := putJSON(kv, bMeta, []byte("cursor"), prev); err != nil {
+		if err := putCursor(kv, prev); err != nil {
 			return err
 		}
 		evs, err := a.finish(prev.Height)

@@ -8,16 +8,16 @@ import (
 )
 
 // bFrozen holds a wallet's frozen addresses and coins (Electrum's
-// freeze/freeze_utxo): walletID|'a'|pkScript → nil, walletID|'c'|outpoint
-// → nil. Frozen coins are never selected to fund a transaction.
-const bFrozen = "frozen"
+// freeze/freeze_utxo): num|'a'|pkScript → nil, num|'c'|outpoint → nil.
+// Frozen coins are never selected to fund a transaction.
+const bFrozen = "fz"
 
-func frozenAddrKey(id string, script []byte) []byte {
-	return key([]byte(id), []byte{'a'}, script)
+func frozenAddrKey(wk []byte, script []byte) []byte {
+	return key(wk, []byte{'a'}, script)
 }
 
-func frozenCoinKey(id string, op wire.OutPoint) []byte {
-	return key([]byte(id), []byte{'c'}, outpointKey(op))
+func frozenCoinKey(wk []byte, op wire.OutPoint) []byte {
+	return key(wk, []byte{'c'}, outpointKey(op))
 }
 
 // SetAddressesFrozen freezes (or unfreezes) addresses of the wallet, as
@@ -37,7 +37,7 @@ func (w *Wallet) SetAddressesFrozen(ctx context.Context, addrs []string, frozen 
 	}
 	return true, w.store().Update(ctx, func(kv KV) error {
 		for _, s := range scripts {
-			k := frozenAddrKey(w.ID, s)
+			k := frozenAddrKey(w.t.wk(), s)
 			var err error
 			if frozen {
 				err = kv.Put(bFrozen, k, []byte{1})
@@ -57,7 +57,7 @@ func (w *Wallet) SetAddressesFrozen(ctx context.Context, addrs []string, frozen 
 func (w *Wallet) SetCoinsFrozen(ctx context.Context, ops []wire.OutPoint, frozen bool) error {
 	return w.store().Update(ctx, func(kv KV) error {
 		for _, op := range ops {
-			k := frozenCoinKey(w.ID, op)
+			k := frozenCoinKey(w.t.wk(), op)
 			var err error
 			if frozen {
 				err = kv.Put(bFrozen, k, []byte{1})
@@ -87,8 +87,8 @@ func (f frozenSet) has(u UTXO) bool {
 func (w *Wallet) frozen(ctx context.Context) (frozenSet, error) {
 	f := frozenSet{scripts: map[string]bool{}, coins: map[wire.OutPoint]bool{}}
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bFrozen, []byte(w.ID), nil, func(k, _ []byte) error {
-			rest := k[walletIDLen:]
+		return kv.Scan(bFrozen, w.t.wk(), nil, func(k, _ []byte) error {
+			rest := k[numLen:]
 			if len(rest) == 0 {
 				return nil
 			}

@@ -9,8 +9,8 @@ import (
 )
 
 // bGapLimit holds a wallet's receiving gap limit when changed from
-// GapReceiving (Electrum's changegaplimit): walletID → uint32.
-const bGapLimit = "gaplimit"
+// GapReceiving (Electrum's changegaplimit): num → uint32.
+const bGapLimit = "gl"
 
 // MaxGapLimit bounds a wallet's gap limit: each unit is one more address
 // derived, stored and watched.
@@ -27,7 +27,7 @@ func (e *Engine) gapLimit(ctx context.Context, t *tracked, change bool) uint32 {
 	}
 	gap := uint32(GapReceiving)
 	_ = e.storeOf(t).View(ctx, func(kv KV) error {
-		gap = storedGap(kv, t.rec.ID)
+		gap = storedGap(kv, t)
 		return nil
 	})
 	return gap
@@ -35,8 +35,8 @@ func (e *Engine) gapLimit(ctx context.Context, t *tracked, change bool) uint32 {
 
 // storedGap reads a wallet's receiving gap limit (GapReceiving unless
 // changed).
-func storedGap(kv KV, id string) uint32 {
-	if v := kv.Get(bGapLimit, []byte(id)); len(v) == 4 {
+func storedGap(kv KV, t *tracked) uint32 {
+	if v := kv.Get(bGapLimit, t.wk()); len(v) == 4 {
 		return binary.BigEndian.Uint32(v)
 	}
 	return GapReceiving
@@ -109,7 +109,7 @@ func (w *Wallet) SetGapLimit(ctx context.Context, n uint32) (bool, error) {
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], n)
 	if err := w.store().Update(ctx, func(kv KV) error {
-		return kv.Put(bGapLimit, []byte(w.ID), v[:])
+		return kv.Put(bGapLimit, w.t.wk(), v[:])
 	}); err != nil {
 		return false, err
 	}

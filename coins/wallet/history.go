@@ -2,7 +2,6 @@ package wallet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -227,7 +226,7 @@ func (e *Engine) backfillGroup(ctx context.Context, ts []*tracked) (bool, error)
 		}
 		r := map[string][]byte{}
 		err := e.storeOf(t).View(ctx, func(kv KV) error {
-			return kv.Scan(bBackfill, []byte(t.rec.ID), nil, func(k, v []byte) error {
+			return kv.Scan(bBackfill, t.wk(), nil, func(k, v []byte) error {
 				r[string(k)] = append([]byte(nil), v...)
 				return nil
 			})
@@ -283,7 +282,7 @@ func (e *Engine) backfillGroup(ctx context.Context, ts []*tracked) (bool, error)
 					}
 				}
 				left := false
-				if err := kv.Scan(bBackfill, []byte(t.rec.ID), nil, func(_, _ []byte) error {
+				if err := kv.Scan(bBackfill, t.wk(), nil, func(_, _ []byte) error {
 					left = true
 					return ErrStopScan
 				}); err != nil {
@@ -382,7 +381,7 @@ func (e *Engine) rescanOpenRequests(ctx context.Context) error {
 		for _, kv := range s.all() {
 			if err := kv.Scan(bRequests, nil, nil, func(_, v []byte) error {
 				var r Request
-				if err := json.Unmarshal(v, &r); err != nil {
+				if err := decodeRec(v, &r); err != nil {
 					return err
 				}
 				if r.Status == StatusPaid {
@@ -427,9 +426,9 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 	var ops []wire.OutPoint
 	err := e.storeOf(t).Update(ctx, func(kv KV) error {
 		scripts, ops = nil, nil
-		if err := kv.Scan(bAddrs, []byte(id), nil, func(_, v []byte) error {
+		if err := kv.Scan(bAddrs, t.wk(), nil, func(_, v []byte) error {
 			var a addrRecord
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeRec(v, &a); err != nil {
 				return err
 			}
 			scripts = append(scripts, a.PkScript)
@@ -437,32 +436,22 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 		}); err != nil {
 			return err
 		}
-		if err := kv.Scan(bUTXOs, []byte(id), nil, func(k, _ []byte) error {
-			ops = append(ops, outpointFromKey(k[walletIDLen:]))
+		if err := kv.Scan(bUTXOs, t.wk(), nil, func(k, _ []byte) error {
+			ops = append(ops, outpointFromKey(k[numLen:]))
 			return nil
 		}); err != nil {
 			return err
 		}
-		return deleteWallet(kv, id)
+		return deleteWallet(kv, id, t.wk())
 	})
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
 	delete(e.wallets, id)
+	delete(e.byNum, t.rec.Num)
 	for _, s := range scripts {
-		refs := e.index[string(s)]
-		kept := refs[:0:0]
-		for _, r := range refs {
-			if r.Wallet != id {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			delete(e.index, string(s))
-		} else {
-			e.index[string(s)] = kept
-		}
+		e.index.remove(s, t.rec.Num)
 	}
 	for _, op := range ops {
 		owners := e.owned[op]
@@ -487,18 +476,18 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 	return nil
 }
 
-// walletBuckets are the buckets whose keys start with a wallet id.
-var walletBuckets = []string{bAddrs, bUTXOs, bRequests, bReqAddr, bBackfill, bWalletTxs, bWEvents, bFrozen, bLabels}
+// walletBuckets are the buckets whose keys start with a wallet number.
+var walletBuckets = []string{bAddrs, bUTXOs, bRequests, bReqAddr, bBackfill, bWalletTxs, bSeen, bFrozen, bLabels}
 
-// deleteWallet removes every record of wallet id from one store: its
-// record, addresses, coins, history (and the transactions no other wallet
-// of the store has), requests, events and cursors.
-func deleteWallet(kv KV, id string) error {
+// deleteWallet removes every record of wallet id (key prefix wk) from one
+// store: its record, addresses, coins, history (and the transactions no
+// other wallet of the store has), requests, events and cursors.
+func deleteWallet(kv KV, id string, wk []byte) error {
 	prefix := []byte(id)
 	var txids []chainhash.Hash
-	if err := kv.Scan(bWalletTxs, prefix, nil, func(k, _ []byte) error {
+	if err := kv.Scan(bWalletTxs, wk, nil, func(k, _ []byte) error {
 		var h chainhash.Hash
-		copy(h[:], k[len(prefix):])
+		copy(h[:], k[len(wk):])
 		txids = append(txids, h)
 		return nil
 	}); err != nil {
@@ -511,9 +500,13 @@ func deleteWallet(kv KV, id string) error {
 	}); err != nil {
 		return err
 	}
-	for _, b := range walletBuckets {
+	for _, b := range append(walletBuckets, bWEvents) {
+		p := wk
+		if b == bWEvents {
+			p = prefix
+		}
 		var ks [][]byte
-		if err := kv.Scan(b, prefix, nil, func(k, _ []byte) error {
+		if err := kv.Scan(b, p, nil, func(k, _ []byte) error {
 			ks = append(ks, append([]byte(nil), k...))
 			return nil
 		}); err != nil {
@@ -526,17 +519,17 @@ func deleteWallet(kv KV, id string) error {
 		}
 	}
 	for _, h := range txids {
-		if err := kv.Delete(bTxWallets, key(hashKey(h), prefix)); err != nil {
+		if err := kv.Delete(bTxWallets, key(hashKey(h), wk)); err != nil {
 			return err
 		}
-		if err := kv.Delete(bMeta, key([]byte("seen:"), prefix, hashKey(h))); err != nil {
+		others := false
+		if err := kv.Scan(bTxWallets, hashKey(h), nil, func(_, _ []byte) error {
+			others = true
+			return ErrStopScan
+		}); err != nil {
 			return err
 		}
-		others, err := txWallets(kv, h)
-		if err != nil {
-			return err
-		}
-		if len(others) == 0 {
+		if !others {
 			if err := kv.Delete(bTxs, hashKey(h)); err != nil {
 				return err
 			}
@@ -547,41 +540,45 @@ func deleteWallet(kv KV, id string) error {
 			return err
 		}
 	}
-	for _, b := range []string{bPolls, bGapLimit} {
-		if err := kv.Delete(b, prefix); err != nil {
-			return err
-		}
+	if err := kv.Delete(bPolls, prefix); err != nil {
+		return err
 	}
-	return kv.Delete(bWallets, prefix)
+	if err := kv.Delete(bGapLimit, wk); err != nil {
+		return err
+	}
+	return kv.Delete(bWallets, wk)
 }
 
-// copyWallet copies every record of wallet id from one store to another
-// (the transactions it has are copied unless the target has them).
-func copyWallet(from, to KV, id string) error {
+// copyWallet copies every record of wallet id (key prefix wk) from one
+// store to another (the transactions it has are copied unless the target
+// has them).
+func copyWallet(from, to KV, id string, wk []byte) error {
 	prefix := []byte(id)
 	put := func(b string, k, v []byte) error { return to.Put(b, k, v) }
-	for _, b := range walletBuckets {
-		if err := from.Scan(b, prefix, nil, func(k, v []byte) error { return put(b, k, v) }); err != nil {
+	for _, b := range append(walletBuckets, bWEvents) {
+		p := wk
+		if b == bWEvents {
+			p = prefix
+		}
+		if err := from.Scan(b, p, nil, func(k, v []byte) error { return put(b, k, v) }); err != nil {
 			return err
 		}
 	}
-	for _, b := range []string{bWallets, bPolls, bGapLimit} {
-		if v := from.Get(b, prefix); v != nil {
-			if err := put(b, prefix, v); err != nil {
+	for _, x := range []struct {
+		b string
+		k []byte
+	}{{bWallets, wk}, {bPolls, prefix}, {bGapLimit, wk}} {
+		if v := from.Get(x.b, x.k); v != nil {
+			if err := put(x.b, x.k, v); err != nil {
 				return err
 			}
 		}
 	}
-	if err := from.Scan(bWalletTxs, prefix, nil, func(k, _ []byte) error {
+	if err := from.Scan(bWalletTxs, wk, nil, func(k, _ []byte) error {
 		var h chainhash.Hash
-		copy(h[:], k[len(prefix):])
-		if err := put(bTxWallets, key(hashKey(h), prefix), []byte{}); err != nil {
+		copy(h[:], k[len(wk):])
+		if err := put(bTxWallets, key(hashKey(h), wk), []byte{}); err != nil {
 			return err
-		}
-		if v := from.Get(bMeta, key([]byte("seen:"), k)); v != nil {
-			if err := put(bMeta, key([]byte("seen:"), k), v); err != nil {
-				return err
-			}
 		}
 		if to.Get(bTxs, hashKey(h)) == nil {
 			if v := from.Get(bTxs, hashKey(h)); v != nil {
@@ -617,10 +614,10 @@ func (e *Engine) promote(ctx context.Context, t *tracked) error {
 		return nil
 	}
 	err := e.update(ctx, func(s kvs) error {
-		if err := copyWallet(s.mem, s.disk, t.rec.ID); err != nil {
+		if err := copyWallet(s.mem, s.disk, t.rec.ID, t.wk()); err != nil {
 			return err
 		}
-		return deleteWallet(s.mem, t.rec.ID)
+		return deleteWallet(s.mem, t.rec.ID, t.wk())
 	})
 	if err != nil {
 		return fmt.Errorf("moving the wallet to the durable store: %w", err)

@@ -2,7 +2,6 @@ package wallet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -104,7 +103,7 @@ func (w *Wallet) ImportRequests(ctx context.Context, reqs []ImportedRequest, opt
 	err := e.update(ctx, func(s kvs) error {
 		res, logged = ImportResult{}, nil
 		kv := s.of(w.ID)
-		addrs, err := receivingAddresses(kv, w.ID)
+		addrs, err := e.receivingAddresses(kv, t.wk())
 		if err != nil {
 			return err
 		}
@@ -116,15 +115,15 @@ func (w *Wallet) ImportRequests(ctx context.Context, reqs []ImportedRequest, opt
 				res.Skipped = append(res.Skipped, ImportSkip{ID: ir.ID, Err: err})
 				continue
 			}
-			k := key([]byte(w.ID), []byte(r.ID))
+			k := key(t.wk(), []byte(r.ID))
 			if kv.Get(bRequests, k) != nil {
 				res.Existing = append(res.Existing, r.ID)
 				continue
 			}
-			if err := putJSON(kv, bRequests, k, r); err != nil {
+			if err := putRec(kv, bRequests, k, r); err != nil {
 				return err
 			}
-			if err := retireForImport(kv, w.ID, r); err != nil {
+			if err := retireForImport(kv, t.wk(), r); err != nil {
 				return err
 			}
 			ap.requests[w.ID+r.ID] = true
@@ -177,20 +176,20 @@ func (w *Wallet) revealImported(ctx context.Context, opts ImportOptions) error {
 		return nil
 	}
 	err = e.storeOf(t).Update(ctx, func(kv KV) error {
-		if err := storeKeys(kv, w.ID, ks); err != nil {
+		if err := e.storeKeys(kv, rec.Num, ks); err != nil {
 			return err
 		}
-		if err := addBackfill(kv, w.ID, ks); err != nil {
+		if err := addBackfill(kv, rec.Num, ks); err != nil {
 			return err
 		}
-		return putJSON(kv, bWallets, []byte(w.ID), rec)
+		return putRec(kv, bWallets, t.wk(), rec)
 	})
 	if err != nil {
 		return err
 	}
 	t.rec.NextRecv, t.rec.NextChange, t.rec.DerivedRecv = rec.NextRecv, rec.NextChange, rec.DerivedRecv
 	if len(ks) > 0 {
-		e.indexKeys(w.ID, ks)
+		e.indexKeys(t.rec.Num, ks)
 		e.windowsApplied(nil, []*tracked{t})
 	}
 	return nil
@@ -203,14 +202,15 @@ type importAddr struct {
 }
 
 // receivingAddresses maps the wallet's receiving scripts to their address.
-func receivingAddresses(kv KV, id string) (map[string]importAddr, error) {
+func (e *Engine) receivingAddresses(kv KV, wk []byte) (map[string]importAddr, error) {
 	out := map[string]importAddr{}
-	prefix := key([]byte(id), chainByte(false))
+	prefix := key(wk, chainByte(false))
 	err := kv.Scan(bAddrs, prefix, nil, func(k, v []byte) error {
 		var a addrRecord
-		if err := json.Unmarshal(v, &a); err != nil {
+		if err := decodeRec(v, &a); err != nil {
 			return err
 		}
+		e.fillAddr(&a)
 		out[string(a.PkScript)] = importAddr{address: a.Address, index: uint32FromBytes(k[len(prefix):])}
 		return nil
 	})
@@ -237,11 +237,11 @@ func (w *Wallet) importedRequest(ir ImportedRequest, addrs map[string]importAddr
 
 // retireForImport retires r's address, unless the address already answers
 // for a later request (the old wallet reused it: the latest one counts).
-func retireForImport(kv KV, walletID string, r Request) error {
-	ak := key([]byte(walletID), r.PkScript)
+func retireForImport(kv KV, wk []byte, r Request) error {
+	ak := key(wk, r.PkScript)
 	if cur := kv.Get(bReqAddr, ak); cur != nil {
 		var other Request
-		found, err := getJSON(kv, bRequests, key([]byte(walletID), cur), &other)
+		found, err := getRec(kv, bRequests, key(wk, cur), &other)
 		if err != nil {
 			return err
 		}

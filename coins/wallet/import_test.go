@@ -89,7 +89,7 @@ func TestImportRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := ev.now.Unix()
+	now := ev.clock().Unix()
 	reqs := []wallet.ImportedRequest{
 		{ID: "aaaaaaaaaa", Address: addr(1).Address, Amount: 10_000, Memo: "unpaid", Timestamp: now - 60, Expiry: 3600},
 		{ID: "bbbbbbbbbb", Address: addr(25).Address, Amount: 70_000, Memo: "paid", Timestamp: now - 600,
@@ -206,8 +206,8 @@ func TestImportRequestsImportedWallet(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := w.ImportRequests(ctx, []wallet.ImportedRequest{
-		{ID: "one", Address: vw.Receiving[1], Amount: 5, Timestamp: ev.now.Unix()},
-		{ID: "two", Address: vw.Receiving[2], Amount: 5, Timestamp: ev.now.Unix()},
+		{ID: "one", Address: vw.Receiving[1], Amount: 5, Timestamp: ev.clock().Unix()},
+		{ID: "two", Address: vw.Receiving[2], Amount: 5, Timestamp: ev.clock().Unix()},
 	}, wallet.ImportOptions{Receiving: 40})
 	if err != nil || fmt.Sprint(res.Added) != "[one]" || len(res.Skipped) != 1 || !errors.Is(res.Skipped[0].Err, wallet.ErrImportAddress) {
 		t.Fatalf("%+v %v", res, err)

@@ -7,9 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// bLabels holds a wallet's labels (Electrum's setlabel): walletID|key →
-// text, where key is an address or a txid.
-const bLabels = "labels"
+// bLabels holds a wallet's labels (Electrum's setlabel): num|key → text,
+// where key is an address or a txid.
+const bLabels = "lb"
 
 // Label bounds: a key is an address or a txid; a label is short text.
 const (
@@ -33,7 +33,7 @@ func (w *Wallet) SetLabel(ctx context.Context, name, text string) (bool, error) 
 	text = strings.ReplaceAll(text, "\n", " ")
 	changed := false
 	err := w.store().Update(ctx, func(kv KV) error {
-		k := key([]byte(w.ID), []byte(name))
+		k := key(w.t.wk(), []byte(name))
 		old := kv.Get(bLabels, k)
 		changed = false
 		switch {
@@ -53,8 +53,8 @@ func (w *Wallet) SetLabel(ctx context.Context, name, text string) (bool, error) 
 func (w *Wallet) Labels(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bLabels, []byte(w.ID), nil, func(k, v []byte) error {
-			out[string(k[walletIDLen:])] = string(v)
+		return kv.Scan(bLabels, w.t.wk(), nil, func(k, v []byte) error {
+			out[string(k[numLen:])] = string(v)
 			return nil
 		})
 	})

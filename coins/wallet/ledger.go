@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -36,6 +37,18 @@ type txAt struct {
 	height int32
 	block  *chainhash.Hash
 	time   time.Time
+	// id caches the txid (see txid): most transactions of a block are
+	// nobody's, and hashing them is most of what they cost.
+	id     chainhash.Hash
+	hashed bool
+}
+
+// txid returns the transaction's id, hashing it once.
+func (t *txAt) txid() chainhash.Hash {
+	if !t.hashed {
+		t.id, t.hashed = t.tx.TxHash(), true
+	}
+	return t.id
 }
 
 // batch is one atomic application.
@@ -51,6 +64,9 @@ type batch struct {
 	// lock lists wallets whose record done changes (their reqMu is held
 	// during the transaction).
 	lock []*tracked
+	// prepare runs inside the store transaction, before the txs (a first
+	// load records its wallet there).
+	prepare func(a *applier) error
 	// done runs inside the store transaction, after the txs.
 	done func(a *applier) error
 	// after runs once the transaction committed and memory is updated.
@@ -69,18 +85,23 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	var a *applier
 	err := e.update(ctx, func(s kvs) error {
 		a = newApplier(e, s)
+		if b.prepare != nil {
+			if err := b.prepare(a); err != nil {
+				return err
+			}
+		}
 		if b.history {
 			if err := a.placeHistory(txs); err != nil {
 				return err
 			}
 		}
-		for _, t := range txs {
-			if err := a.credit(t); err != nil {
+		for i := range txs {
+			if err := a.credit(&txs[i]); err != nil {
 				return err
 			}
 		}
-		for _, t := range txs {
-			if err := a.debit(t); err != nil {
+		for i := range txs {
+			if err := a.debit(&txs[i]); err != nil {
 				return err
 			}
 		}
@@ -130,7 +151,7 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	if len(a.newOwned) > 0 {
 		e.bg.watchOutpoints(a.newOwned)
 	}
-	if needs := e.gapNeeds(txs); len(needs) > 0 {
+	if needs := a.gaps; len(needs) > 0 {
 		if err := e.extendGaps(ctx, needs, txs); err != nil {
 			// The payments are recorded; the extension is retried (and
 			// redone at start-up if the process dies first).
@@ -168,30 +189,22 @@ func unlockAll(ts []*tracked) {
 // receiving and change index (0: none).
 type gapUse struct{ recv, change uint32 }
 
-// gapNeeds returns how far txs use the addresses of deterministic wallets.
-func (e *Engine) gapNeeds(txs []txAt) map[*tracked]gapUse {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	needs := map[*tracked]gapUse{}
-	for _, t := range txs {
-		for _, out := range t.tx.TxOut {
-			script, _ := e.locking(out.PkScript)
-			for _, ref := range e.index[string(script)] {
-				w := e.wallets[ref.Wallet]
-				if w == nil || !w.deterministic() {
-					continue
-				}
-				u := needs[w]
-				if ref.Change {
-					u.change = max(u.change, ref.Index+1)
-				} else {
-					u.recv = max(u.recv, ref.Index+1)
-				}
-				needs[w] = u
-			}
-		}
+// useAddress notes that an output paid address r of wallet t: the gap
+// limit of deterministic wallets is extended past it after the commit.
+func (a *applier) useAddress(t *tracked, r packedRef) {
+	if !t.deterministic() {
+		return
 	}
-	return needs
+	if a.gaps == nil {
+		a.gaps = map[*tracked]gapUse{}
+	}
+	u := a.gaps[t]
+	if r.change() {
+		u.change = max(u.change, r.index()+1)
+	} else {
+		u.recv = max(u.recv, r.index()+1)
+	}
+	a.gaps[t] = u
 }
 
 // extendGaps keeps the gap limit (the wallet's own receiving gap limit,
@@ -249,13 +262,13 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	err := e.update(ctx, func(s kvs) error {
 		for _, x := range exts {
 			kv := s.of(x.t.rec.ID)
-			if err := storeKeys(kv, x.t.rec.ID, x.ks); err != nil {
+			if err := e.storeKeys(kv, x.t.rec.Num, x.ks); err != nil {
 				return err
 			}
-			if err := addBackfill(kv, x.t.rec.ID, x.ks); err != nil {
+			if err := addBackfill(kv, x.t.rec.Num, x.ks); err != nil {
 				return err
 			}
-			if err := putJSON(kv, bWallets, []byte(x.t.rec.ID), x.rec); err != nil {
+			if err := putRec(kv, bWallets, x.t.wk(), x.rec); err != nil {
 				return err
 			}
 		}
@@ -269,7 +282,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	for _, x := range exts {
 		x.t.rec.NextRecv, x.t.rec.NextChange, x.t.rec.DerivedRecv = x.rec.NextRecv, x.rec.NextChange, x.rec.DerivedRecv
 		if len(x.ks) > 0 {
-			e.indexLocked(x.t.rec.ID, x.ks)
+			e.indexLocked(x.t.rec.Num, x.ks)
 			backfill = append(backfill, x.t)
 		}
 	}
@@ -311,7 +324,12 @@ type applier struct {
 	// confirmed are history txs placed in a block the engine applied:
 	// their txids join that block's record (for rollback).
 	confirmed map[chainhash.Hash]txAt
-	logged    []Event
+	// gaps is how far the batch's outputs use deterministic wallets'
+	// chains (their gap limits are extended after the commit).
+	gaps map[*tracked]gapUse
+	// fresh is the wallet a first load records in this transaction.
+	fresh  *freshWallet
+	logged []Event
 }
 
 func newApplier(e *Engine, s kvs) *applier {
@@ -377,7 +395,7 @@ func (a *applier) putRecords() error {
 		if sameCounters(r, &t.rec) {
 			continue
 		}
-		if err := putJSON(a.kv(t.rec.ID), bWallets, []byte(t.rec.ID), r); err != nil {
+		if err := putRec(a.kv(t.rec.ID), bWallets, a.wk(t.rec.ID), r); err != nil {
 			return err
 		}
 	}
@@ -396,6 +414,37 @@ func (a *applier) installRecords() {
 	for t, r := range a.recs {
 		t.rec.NextRecv, t.rec.NextChange, t.rec.DerivedRecv, t.rec.Pending = r.NextRecv, r.NextChange, r.DerivedRecv, r.Pending
 	}
+}
+
+// wk is the key prefix of wallet w's records (the fresh one included).
+func (a *applier) wk(w string) []byte {
+	if a.fresh != nil && a.fresh.t.rec.ID == w {
+		return numKey(a.fresh.num)
+	}
+	return a.e.wk(w)
+}
+
+// txWallets lists the wallets (of one store) a transaction touches, the
+// fresh one included.
+func (a *applier) txWallets(kv KV, id chainhash.Hash) ([]string, error) {
+	var wallets []string
+	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
+		if len(k) == len(id)+numLen {
+			if t := a.ownerOf(binary.BigEndian.Uint32(k[len(id):])); t != nil {
+				wallets = append(wallets, t.rec.ID)
+			}
+		}
+		return nil
+	})
+	return wallets, err
+}
+
+// ownerOf returns the wallet numbered num (the fresh one included).
+func (a *applier) ownerOf(num uint32) *tracked {
+	if a.fresh != nil && a.fresh.num == num {
+		return a.fresh.t
+	}
+	return a.e.walletByNum(num)
 }
 
 // kv is the transaction of the store that holds wallet w's records.
@@ -428,7 +477,7 @@ func (a *applier) placeHistory(txs []txAt) error {
 			continue
 		}
 		var rec blockRecord
-		found, err := getJSON(a.s.disk, bBlocks, u32(uint32(t.height)), &rec)
+		found, err := getRec(a.s.disk, bBlocks, u32(uint32(t.height)), &rec)
 		if err != nil {
 			return err
 		}
@@ -475,7 +524,7 @@ func (a *applier) recordInBlocks(txs []txAt) error {
 		}
 		for h, ids := range add {
 			var rec blockRecord
-			found, err := getJSON(kv, bBlocks, u32(uint32(h)), &rec)
+			found, err := getRec(kv, bBlocks, u32(uint32(h)), &rec)
 			if err != nil {
 				return err
 			}
@@ -490,7 +539,7 @@ func (a *applier) recordInBlocks(txs []txAt) error {
 				}
 			}
 			sort.Strings(rec.Txs)
-			if err := putJSON(kv, bBlocks, u32(uint32(h)), rec); err != nil {
+			if err := putRec(kv, bBlocks, u32(uint32(h)), rec); err != nil {
 				return err
 			}
 		}
@@ -505,7 +554,7 @@ func (a *applier) newBlock(b chain.BlockRef) error {
 	if err := a.putBlock(b); err != nil {
 		return err
 	}
-	if err := putJSON(kv, bMeta, []byte("cursor"), b); err != nil {
+	if err := putCursor(kv, b); err != nil {
 		return err
 	}
 	var notified uint32
@@ -548,7 +597,7 @@ func (a *applier) putBlock(b chain.BlockRef) error {
 		}
 		sort.Strings(txs[vol])
 		rec := blockRecord{Hash: b.Hash.String(), Prev: b.Prev.String(), Time: b.Time.Unix(), Txs: txs[vol]}
-		if err := putJSON(kv, bBlocks, u32(uint32(b.Height)), rec); err != nil {
+		if err := putRec(kv, bBlocks, u32(uint32(b.Height)), rec); err != nil {
 			return err
 		}
 	}
@@ -557,8 +606,8 @@ func (a *applier) putBlock(b chain.BlockRef) error {
 
 // putTx stores the raw transaction and its place in the chain in the
 // store of wallet w (once per store and batch).
-func (a *applier) putTx(w string, t txAt) error {
-	id := t.tx.TxHash()
+func (a *applier) putTx(w string, t *txAt) error {
+	id := t.txid()
 	vol := a.e.isDiskless(w)
 	if a.stored == nil {
 		a.stored = map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
@@ -569,7 +618,7 @@ func (a *applier) putTx(w string, t txAt) error {
 	a.stored[vol][id] = true
 	kv := a.kv(w)
 	var rec txRecord
-	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+	found, err := getRec(kv, bTxs, hashKey(id), &rec)
 	if err != nil {
 		return err
 	}
@@ -588,7 +637,7 @@ func (a *applier) putTx(w string, t txAt) error {
 			rec.BlockHash = t.block.String()
 		}
 	}
-	return putJSON(kv, bTxs, hashKey(id), rec)
+	return putRec(kv, bTxs, hashKey(id), rec)
 }
 
 func isCoinbase(tx *wire.MsgTx) bool {
@@ -597,22 +646,34 @@ func isCoinbase(tx *wire.MsgTx) bool {
 }
 
 // credit records the tx's outputs that pay tracked scripts.
-func (a *applier) credit(t txAt) error {
-	id := t.tx.TxHash()
+func (a *applier) credit(t *txAt) error {
+	var buf [2]packedRef
 	for i, out := range t.tx.TxOut {
 		script, token := a.e.locking(out.PkScript)
-		a.e.mu.RLock()
-		refs := a.e.index[string(script)]
-		a.e.mu.RUnlock()
-		for _, ref := range refs {
+		cands := a.e.candidates(script, buf[:0])
+		if a.fresh != nil {
+			cands = a.fresh.index.candidates(script, cands)
+		}
+		for _, c := range cands {
+			owner := a.ownerOf(c.num())
+			if owner == nil {
+				continue
+			}
+			kv := a.kv(owner.rec.ID)
+			if ok, err := confirmRef(kv, c, script); err != nil {
+				return err
+			} else if !ok {
+				continue // another script with the same hash
+			}
+			ref := scriptRef{Wallet: owner.rec.ID, Change: c.change(), Index: c.index()}
+			a.useAddress(owner, c)
 			if err := a.putTx(ref.Wallet, t); err != nil {
 				return err
 			}
-			kv := a.kv(ref.Wallet)
-			op := wire.OutPoint{Hash: id, Index: uint32(i)}
-			k := key([]byte(ref.Wallet), outpointKey(op))
+			op := wire.OutPoint{Hash: t.txid(), Index: uint32(i)}
+			k := key(a.wk(owner.rec.ID), outpointKey(op))
 			var u utxoRecord
-			found, err := getJSON(kv, bUTXOs, k, &u)
+			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
 				return err
 			}
@@ -625,7 +686,7 @@ func (a *applier) credit(t txAt) error {
 			if !found || t.height > 0 {
 				u.Height = t.height
 			}
-			if err := putJSON(kv, bUTXOs, k, u); err != nil {
+			if err := putRec(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
 			if err := a.walletTx(ref.Wallet, t); err != nil {
@@ -643,18 +704,18 @@ func (a *applier) credit(t txAt) error {
 // and every owner of an outpoint is handled: an owner without a record of
 // the coin (it cannot happen unless a store lost it) is skipped, not the
 // rest of the transaction.
-func (a *applier) debit(t txAt) error {
+func (a *applier) debit(t *txAt) error {
 	if isCoinbase(t.tx) {
 		return nil
 	}
-	id := t.tx.TxHash()
 	for _, in := range t.tx.TxIn {
 		op := in.PreviousOutPoint
 		for _, w := range a.owners(op) {
+			id := t.txid()
 			kv := a.kv(w)
-			k := key([]byte(w), outpointKey(op))
+			k := key(a.wk(w), outpointKey(op))
 			var u utxoRecord
-			found, err := getJSON(kv, bUTXOs, k, &u)
+			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
 				return err
 			}
@@ -675,7 +736,7 @@ func (a *applier) debit(t txAt) error {
 				if _, err := a.removeTx(kv, *loser, false); err != nil {
 					return err
 				}
-				if found, err = getJSON(kv, bUTXOs, k, &u); err != nil {
+				if found, err = getRec(kv, bUTXOs, k, &u); err != nil {
 					return err
 				}
 				if !found {
@@ -687,7 +748,7 @@ func (a *applier) debit(t txAt) error {
 			}
 			u.SpentBy = id.String()
 			u.SpentHeight = t.height
-			if err := putJSON(kv, bUTXOs, k, u); err != nil {
+			if err := putRec(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
 			if err := a.walletTx(w, t); err != nil {
@@ -703,19 +764,19 @@ func (a *applier) debit(t txAt) error {
 
 // walletTx records the tx in the wallet's history. Its amounts are
 // recomputed from the utxo records, so re-application is idempotent.
-func (a *applier) walletTx(w string, t txAt) error {
-	id := t.tx.TxHash()
+func (a *applier) walletTx(w string, t *txAt) error {
+	id := t.txid()
 	kv := a.kv(w)
-	k := key([]byte(w), hashKey(id))
+	k := key(a.wk(w), hashKey(id))
 	var wt walletTx
-	found, err := getJSON(kv, bWalletTxs, k, &wt)
+	found, err := getRec(kv, bWalletTxs, k, &wt)
 	if err != nil {
 		return err
 	}
 	if !found {
 		wt = walletTx{FirstSeen: a.e.cfg.Now()}
 	}
-	if wt.Received, wt.Sent, err = a.amounts(w, t.tx); err != nil {
+	if wt.Received, wt.Sent, err = a.amounts(w, t.tx, id); err != nil {
 		return err
 	}
 	if !found || t.height > 0 {
@@ -725,25 +786,24 @@ func (a *applier) walletTx(w string, t txAt) error {
 		wt.Height = t.height
 	}
 	a.touch(w, id)
-	if err := kv.Put(bTxWallets, key(hashKey(id), []byte(w)), []byte{}); err != nil {
+	if err := kv.Put(bTxWallets, key(hashKey(id), a.wk(w)), []byte{}); err != nil {
 		return err
 	}
-	return putJSON(kv, bWalletTxs, k, wt)
+	return putRec(kv, bWalletTxs, k, wt)
 }
 
 // amounts computes what tx pays to and spends from wallet w.
-func (a *applier) amounts(w string, tx *wire.MsgTx) (received, sent int64, err error) {
-	id := tx.TxHash()
+func (a *applier) amounts(w string, tx *wire.MsgTx, id chainhash.Hash) (received, sent int64, err error) {
 	kv := a.kv(w)
 	for i := range tx.TxOut {
-		if kv.Get(bUTXOs, key([]byte(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+		if kv.Get(bUTXOs, key(a.wk(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
 			received += tx.TxOut[i].Value
 		}
 	}
 	if !isCoinbase(tx) {
 		for _, in := range tx.TxIn {
 			var u utxoRecord
-			ok, err := getJSON(kv, bUTXOs, key([]byte(w), outpointKey(in.PreviousOutPoint)), &u)
+			ok, err := getRec(kv, bUTXOs, key(a.wk(w), outpointKey(in.PreviousOutPoint)), &u)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -769,7 +829,7 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 
 func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	var rec txRecord
-	found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+	found, err := getRec(kv, bTxs, hashKey(id), &rec)
 	if err != nil || !found {
 		return err
 	}
@@ -779,37 +839,37 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	}
 	rec.Height, rec.BlockHash = 0, ""
 	if !rec.Coinbase {
-		if err := putJSON(kv, bTxs, hashKey(id), rec); err != nil {
+		if err := putRec(kv, bTxs, hashKey(id), rec); err != nil {
 			return err
 		}
 	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
 		return err
 	}
-	wallets, err := txWallets(kv, id)
+	wallets, err := a.txWallets(kv, id)
 	if err != nil {
 		return err
 	}
 	for _, w := range wallets {
-		k := key([]byte(w), hashKey(id))
+		k := key(a.wk(w), hashKey(id))
 		if rec.Coinbase {
 			if err := kv.Delete(bWalletTxs, k); err != nil {
 				return err
 			}
 		} else {
 			var wt walletTx
-			if _, err := getJSON(kv, bWalletTxs, k, &wt); err != nil {
+			if _, err := getRec(kv, bWalletTxs, k, &wt); err != nil {
 				return err
 			}
 			wt.Height, wt.Verified = 0, false
-			if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
+			if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 				return err
 			}
 		}
 		for i, out := range tx.TxOut {
 			op := wire.OutPoint{Hash: id, Index: uint32(i)}
-			uk := key([]byte(w), outpointKey(op))
+			uk := key(a.wk(w), outpointKey(op))
 			var u utxoRecord
-			ok, err := getJSON(kv, bUTXOs, uk, &u)
+			ok, err := getRec(kv, bUTXOs, uk, &u)
 			if err != nil {
 				return err
 			}
@@ -823,7 +883,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 				a.removeOwner(op, w)
 			} else {
 				u.Height = 0
-				if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+				if err := putRec(kv, bUTXOs, uk, u); err != nil {
 					return err
 				}
 			}
@@ -833,15 +893,15 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		}
 		if !rec.Coinbase {
 			for _, in := range tx.TxIn {
-				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				uk := key(a.wk(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
 					return err
 				}
 				if ok && u.SpentBy == id.String() {
 					u.SpentHeight = 0
-					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+					if err := putRec(kv, bUTXOs, uk, u); err != nil {
 						return err
 					}
 					a.addOwner(in.PreviousOutPoint, w)
@@ -851,16 +911,6 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		a.touch(w, id)
 	}
 	return nil
-}
-
-// txWallets lists the wallets (of one store) a transaction touches.
-func txWallets(kv KV, id chainhash.Hash) ([]string, error) {
-	var wallets []string
-	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
-		wallets = append(wallets, string(k[len(id):]))
-		return nil
-	})
-	return wallets, err
 }
 
 // finish logs the events of the transaction's changes: new_transaction for
@@ -881,23 +931,22 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
 		for _, id := range ids {
 			kv := a.kv(w)
-			k := key([]byte(w), hashKey(id))
+			k := key(a.wk(w), hashKey(id))
 			var wt walletTx
-			found, err := getJSON(kv, bWalletTxs, k, &wt)
+			found, err := getRec(kv, bWalletTxs, k, &wt)
 			if err != nil {
 				return nil, err
 			}
 			if !found {
 				continue
 			}
-			notifiedKey := key([]byte("seen:"), k)
-			if kv.Get(bMeta, notifiedKey) == nil {
+			if kv.Get(bSeen, k) == nil {
 				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
 				if err != nil {
 					return nil, err
 				}
 				out = append(out, ev)
-				if err := kv.Put(bMeta, notifiedKey, []byte{1}); err != nil {
+				if err := kv.Put(bSeen, k, []byte{}); err != nil {
 					return nil, err
 				}
 			}
@@ -908,7 +957,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				}
 				out = append(out, ev)
 				wt.Verified = true
-				if err := putJSON(kv, bWalletTxs, k, wt); err != nil {
+				if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 					return nil, err
 				}
 			}
@@ -955,7 +1004,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		}
 		done[id] = true
 		var rec txRecord
-		found, err := getJSON(kv, bTxs, hashKey(id), &rec)
+		found, err := getRec(kv, bTxs, hashKey(id), &rec)
 		if err != nil {
 			return known, err
 		}
@@ -973,16 +1022,16 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
 			return known, err
 		}
-		wallets, err := txWallets(kv, id)
+		wallets, err := a.txWallets(kv, id)
 		if err != nil {
 			return known, err
 		}
 		for _, w := range wallets {
 			for i, out := range tx.TxOut {
 				op := wire.OutPoint{Hash: id, Index: uint32(i)}
-				uk := key([]byte(w), outpointKey(op))
+				uk := key(a.wk(w), outpointKey(op))
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
 					return known, err
 				}
@@ -1005,15 +1054,15 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 				}
 			}
 			for _, in := range tx.TxIn {
-				uk := key([]byte(w), outpointKey(in.PreviousOutPoint))
+				uk := key(a.wk(w), outpointKey(in.PreviousOutPoint))
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, uk, &u)
+				ok, err := getRec(kv, bUTXOs, uk, &u)
 				if err != nil {
 					return known, err
 				}
 				if ok && u.SpentBy == id.String() {
 					u.SpentBy, u.SpentHeight = "", 0
-					if err := putJSON(kv, bUTXOs, uk, u); err != nil {
+					if err := putRec(kv, bUTXOs, uk, u); err != nil {
 						return known, err
 					}
 					a.addOwner(in.PreviousOutPoint, w)
@@ -1022,11 +1071,11 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 					}
 				}
 			}
-			wk := key([]byte(w), hashKey(id))
+			wk := key(a.wk(w), hashKey(id))
 			for _, del := range []struct {
 				bucket string
 				k      []byte
-			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), []byte(w))}, {bMeta, key([]byte("seen:"), wk)}} {
+			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), a.wk(w))}, {bSeen, wk}} {
 				if err := kv.Delete(del.bucket, del.k); err != nil {
 					return known, err
 				}

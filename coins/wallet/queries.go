@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -47,16 +46,16 @@ type UTXO struct {
 func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
 	var out []UTXO
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bUTXOs, []byte(w.ID), nil, func(k, v []byte) error {
+		return kv.Scan(bUTXOs, w.t.wk(), nil, func(k, v []byte) error {
 			var u utxoRecord
-			if err := json.Unmarshal(v, &u); err != nil {
+			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
 			if u.SpentBy != "" && u.SpentHeight > 0 {
 				return nil
 			}
 			addr, _ := w.e.cfg.Net.AddressFromScript(u.PkScript)
-			out = append(out, UTXO{OutPoint: outpointFromKey(k[walletIDLen:]), Value: u.Value, Address: addr,
+			out = append(out, UTXO{OutPoint: outpointFromKey(k[numLen:]), Value: u.Value, Address: addr,
 				PkScript: u.PkScript, Height: u.Height, Coinbase: u.Coinbase, Change: u.Change, Index: u.Index,
 				SpentBy: u.SpentBy, Token: u.Token})
 			return nil
@@ -113,16 +112,16 @@ func (w *Wallet) History(ctx context.Context) ([]HistoryItem, error) {
 	tip := w.e.Height()
 	var out []HistoryItem
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bWalletTxs, []byte(w.ID), nil, func(k, v []byte) error {
+		return kv.Scan(bWalletTxs, w.t.wk(), nil, func(k, v []byte) error {
 			var wt walletTx
-			if err := json.Unmarshal(v, &wt); err != nil {
+			if err := decodeRec(v, &wt); err != nil {
 				return err
 			}
 			var id chainhash.Hash
-			copy(id[:], k[walletIDLen:])
+			copy(id[:], k[numLen:])
 			item := HistoryItem{TxID: id, Height: wt.Height, Received: wt.Received, Sent: wt.Sent, FirstSeen: wt.FirstSeen}
 			var rec txRecord
-			if ok, err := getJSON(kv, bTxs, hashKey(id), &rec); err != nil {
+			if ok, err := getRec(kv, bTxs, hashKey(id), &rec); err != nil {
 				return err
 			} else if ok {
 				item.Time, item.Raw = rec.Time, rec.Raw
@@ -150,7 +149,7 @@ func (w *Wallet) TxStatus(ctx context.Context, txid chainhash.Hash) (int64, erro
 	var found bool
 	err := w.store().View(ctx, func(kv KV) error {
 		var err error
-		found, err = getJSON(kv, bWalletTxs, key([]byte(w.ID), hashKey(txid)), &wt)
+		found, err = getRec(kv, bWalletTxs, key(w.t.wk(), hashKey(txid)), &wt)
 		return err
 	})
 	if err != nil {
@@ -185,9 +184,9 @@ func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
 	err := w.store().View(ctx, func(kv KV) error {
 		used := map[string]int64{}
 		seen := map[string]bool{}
-		if err := kv.Scan(bUTXOs, []byte(w.ID), nil, func(_, v []byte) error {
+		if err := kv.Scan(bUTXOs, w.t.wk(), nil, func(_, v []byte) error {
 			var u utxoRecord
-			if err := json.Unmarshal(v, &u); err != nil {
+			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
 			seen[string(u.PkScript)] = true
@@ -198,15 +197,16 @@ func (w *Wallet) Addresses(ctx context.Context) ([]Address, error) {
 		}); err != nil {
 			return err
 		}
-		return kv.Scan(bAddrs, []byte(w.ID), nil, func(k, v []byte) error {
+		return kv.Scan(bAddrs, w.t.wk(), nil, func(k, v []byte) error {
 			var a addrRecord
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeRec(v, &a); err != nil {
 				return err
 			}
-			change, index := k[walletIDLen] == 1, uint32FromBytes(k[walletIDLen+1:])
+			change, index := k[numLen] == 1, uint32FromBytes(k[numLen+1:])
 			if !change && w.t.deterministic() && index >= visible {
 				return nil // derived ahead, not revealed yet
 			}
+			w.e.fillAddr(&a)
 			out = append(out, Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey,
 				Change: change, Index: index,
 				Used: seen[string(a.PkScript)], Balance: used[string(a.PkScript)]})
@@ -263,25 +263,25 @@ func (w *Wallet) CreateNewAddress(ctx context.Context) (string, error) {
 		rec.NextRecv = idx + 1
 		var addr string
 		err := w.store().Update(ctx, func(kv KV) error {
-			if err := storeKeys(kv, w.ID, ks); err != nil {
+			if err := e.storeKeys(kv, rec.Num, ks); err != nil {
 				return err
 			}
-			if err := addBackfill(kv, w.ID, ks); err != nil {
+			if err := addBackfill(kv, rec.Num, ks); err != nil {
 				return err
 			}
-			var a addrRecord
-			if ok, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil || !ok {
+			a, ok, err := e.getAddr(kv, addrKey(rec.Num, false, idx))
+			if err != nil || !ok {
 				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
 			}
 			addr = a.Address
-			return putJSON(kv, bWallets, []byte(w.ID), rec)
+			return putRec(kv, bWallets, t.wk(), rec)
 		})
 		if err != nil {
 			return "", err
 		}
 		t.rec.NextRecv, t.rec.DerivedRecv = rec.NextRecv, rec.DerivedRecv
 		if len(ks) > 0 {
-			e.indexKeys(w.ID, ks)
+			e.indexKeys(t.rec.Num, ks)
 			e.windowsApplied(nil, []*tracked{t})
 		}
 		return addr, nil
@@ -319,22 +319,25 @@ func (w *Wallet) lookupAddress(ctx context.Context, address string) (*Address, e
 	if err != nil {
 		return nil, err
 	}
-	w.e.mu.RLock()
-	refs := w.e.index[string(script)]
-	w.e.mu.RUnlock()
-	for _, r := range refs {
-		if r.Wallet != w.ID {
+	var buf [2]packedRef
+	for _, r := range w.e.candidates(script, buf[:0]) {
+		if r.num() != w.t.rec.Num {
 			continue
 		}
 		var a addrRecord
+		var found bool
 		err := w.store().View(ctx, func(kv KV) error {
-			_, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(r.Change), u32(r.Index)), &a)
+			var err error
+			a, found, err = w.e.getAddr(kv, addrKey(r.num(), r.change(), r.index()))
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		return &Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey, Change: r.Change, Index: r.Index}, nil
+		if !found || !bytes.Equal(a.PkScript, script) {
+			continue // another script with the same hash
+		}
+		return &Address{Address: a.Address, PkScript: a.PkScript, PubKey: a.PubKey, Change: r.change(), Index: r.index()}, nil
 	}
 	return nil, nil
 }
@@ -349,7 +352,7 @@ func (e *Engine) Transaction(ctx context.Context, txid chainhash.Hash) (*wire.Ms
 	err := e.view(ctx, func(s kvs) error {
 		for _, kv := range s.all() {
 			var err error
-			if found, err = getJSON(kv, bTxs, hashKey(txid), &rec); err != nil || found {
+			if found, err = getRec(kv, bTxs, hashKey(txid), &rec); err != nil || found {
 				return err
 			}
 		}

@@ -7,33 +7,52 @@ import (
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
 )
 
-// Buckets of the store. Keys are binary and fixed-width where they are
-// prefixes, so that prefix scans select exactly one wallet's records.
+// Buckets of the store (schema 3). Keys are binary and fixed-width where
+// they are prefixes, so that prefix scans select exactly one wallet's
+// records; a wallet's records are keyed by its number (4 bytes, big
+// endian, given in order of tracking), so they sort together and a new
+// wallet's records append at the end of their buckets. Values are binary
+// records (codec.go), the event log's included.
 const (
-	bMeta      = "meta"     // "version" → uint32 schema; "cursor" → BlockRef JSON; "notified" → uint32 height of the last new_block; "seen:"|walletID|txid → 1
-	bWallets   = "wallets"  // walletID → walletRecord
-	bAddrs     = "addrs"    // walletID|chain(1)|index(4) → addrRecord
-	bTxs       = "txs"      // txid(32) → txRecord
-	bWalletTxs = "wtx"      // walletID|txid → walletTx
-	bUTXOs     = "utxos"    // walletID|outpoint(36) → utxoRecord (spent ones kept, marked)
-	bRequests  = "requests" // walletID|requestID → Request
-	bBlocks    = "blocks"   // height(4) → blockRecord
-	bEvents    = "events"   // seq(8) → eventRecord
-	bWEvents   = "wevents"  // walletID|seq(8) → nil
-	bPolls     = "polls"    // walletID → seq(8) drained by get_updates
-	bTxWallets = "txw"      // txid|walletID → nil: the wallets a tx touches
-	bGEvents   = "gevents"  // seq(8) → nil: the global events (new_block), merged into every get_updates queue
-	bBackfill  = "backfill" // walletID|chain(1)|index(4) → pkScript: addresses whose history is not applied yet
+	bMeta      = "meta"   // "version" → uint32 schema; "cursor" → cursorRec; "notified" → uint32 height of the last new_block
+	bWallets   = "w"      // num → walletRecord
+	bAddrs     = "a"      // num|chain(1)|index(4) → addrRecord
+	bTxs       = "txs"    // txid(32) → txRecord
+	bWalletTxs = "x"      // num|txid → walletTx
+	bUTXOs     = "u"      // num|outpoint(36) → utxoRecord (spent ones kept, marked)
+	bRequests  = "r"      // num|requestID → Request
+	bBlocks    = "blocks" // height(4) → blockRecord
+	bTxWallets = "tw"     // txid|num → nil: the wallets a tx touches
+	bSeen      = "seen"   // num|txid → nil: new_transaction was logged for the wallet's tx
+	bBackfill  = "bf"     // num|chain(1)|index(4) → pkScript: addresses whose history is not applied yet
+	bNums      = "nums"   // its sequence numbers the wallets
+	// The event log keeps its keys (events.go): events, wallet and global
+	// indexes and get_updates cursors name wallets by id.
+	bEvents  = "events"  // seq(8) → eventRecord
+	bWEvents = "wevents" // walletID|seq(8) → nil
+	bPolls   = "polls"   // walletID → seq(8) drained by get_updates
+	bGEvents = "gevents" // seq(8) → nil: the global events (new_block), merged into every get_updates queue
 )
 
 // walletIDLen is the length of a wallet id (hex fingerprint).
 const walletIDLen = 64
 
+// numLen is the length of a wallet number in keys.
+const numLen = 4
+
+// numKey is the key prefix of wallet number n.
+func numKey(n uint32) []byte { return u32(n) }
+
 // walletRecord is a tracked wallet's public description.
 type walletRecord struct {
-	ID         string   `json:"id"`
+	ID string `json:"id"`
+	// Num is the wallet's number, the prefix of its records' keys
+	// (schema 3; never reused).
+	Num        uint32   `json:"-"`
 	Kind       string   `json:"kind"`
 	ScriptType string   `json:"script_type"`
 	MPK        string   `json:"mpk,omitempty"`      // account xpub (public)
@@ -72,6 +91,9 @@ type addrRecord struct {
 	Address  string `json:"a"`
 	PkScript []byte `json:"s"`
 	PubKey   []byte `json:"p,omitempty"`
+	// own: Address is the script's own encoding, so the record does not
+	// store it (Engine.getAddr derives it again).
+	own bool
 }
 
 type txRecord struct {
@@ -112,8 +134,9 @@ type blockRecord struct {
 	Txs  []string `json:"txs,omitempty"`
 }
 
-// eventRecord is one stored event. Schema 2 stores the typed record (Rec);
-// schema 1 stored the wire JSON (Payload), which migration 2 converts.
+// eventRecord is one stored event. Schema 3 stores it binary (codec.go)
+// with its typed record (Rec); schema 2 stored the same as JSON, schema 1
+// the wire JSON (Payload), which migration 2 converts.
 type eventRecord struct {
 	Wallet  string          `json:"w,omitempty"`
 	Time    int64           `json:"t"`
@@ -173,6 +196,8 @@ func chainByte(change bool) []byte {
 
 func hashKey(h chainhash.Hash) []byte { return append([]byte(nil), h[:]...) }
 
+// getJSON and putJSON read and write the JSON records of schemas 1 and 2
+// (the migrations' input; schema 3's records are binary, codec.go).
 func getJSON(kv KV, bucket string, k []byte, v any) (bool, error) {
 	raw := kv.Get(bucket, k)
 	if raw == nil {
@@ -187,6 +212,35 @@ func putJSON(kv KV, bucket string, k []byte, v any) error {
 		return err
 	}
 	return kv.Put(bucket, k, raw)
+}
+
+// cursorRec is the stored chain cursor.
+type cursorRec chain.BlockRef
+
+func (c cursorRec) appendBin(b []byte) []byte {
+	b = putVarint(b, int64(c.Height))
+	b = append(b, c.Hash[:]...)
+	b = append(b, c.Prev[:]...)
+	return putTime(b, c.Time)
+}
+
+func (c *cursorRec) decodeBin(d *decoder) {
+	c.Height = d.i32()
+	copy(c.Hash[:], d.take(32))
+	copy(c.Prev[:], d.take(32))
+	c.Time = d.time()
+}
+
+// getCursor reads the stored cursor (zero when none).
+func getCursor(kv KV) (chain.BlockRef, error) {
+	var c cursorRec
+	_, err := getRec(kv, bMeta, []byte("cursor"), &c)
+	return chain.BlockRef(c), err
+}
+
+// putCursor stores the cursor.
+func putCursor(kv KV, ref chain.BlockRef) error {
+	return putRec(kv, bMeta, []byte("cursor"), cursorRec(ref))
 }
 
 // chainOrder orders transactions as history shows them: confirmed ones by

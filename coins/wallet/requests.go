@@ -3,7 +3,6 @@ package wallet
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -115,12 +114,15 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 			if err != nil {
 				return nil, err
 			}
-			return w.viewRequest(ctx, req)
+			// A new request has no payment yet: no store read needed.
+			v := evaluate(req, nil, e.Height(), now, e.cfg.Coin.MinConfirmations)
+			return &v, nil
 		}
-		// The addresses derived ahead are used up: derive, store and
-		// watch the next chunk (and apply their history, should they
-		// have any) before any of them is handed out.
-		if err := e.deriveAhead(ctx, w.t); err != nil {
+		// The addresses derived ahead are used up (or their history is
+		// not applied yet): derive, store and watch the next chunk (and
+		// apply their history, should they have any) before any of them
+		// is handed out.
+		if err := e.deriveAhead(ctx, w.t, 1); err != nil {
 			return nil, err
 		}
 		if err := e.ensureBackfilled(ctx, w.t); err != nil {
@@ -132,70 +134,242 @@ func (w *Wallet) AddRequest(ctx context.Context, amount int64, memo string, expi
 // errDeriveAhead: a forced request needs more addresses derived ahead.
 var errDeriveAhead = errors.New("wallet: no address derived ahead")
 
-// allocate creates the request under the wallet's allocation lock.
-// Requests of one wallet are allocated one at a time (two must never get
-// the same address); different wallets' requests share commits.
+// aheadLow is how few receiving addresses derived ahead may be left
+// before a forced request derives the next chunk in the background (so
+// that forced requests seldom wait for a derivation).
+const aheadLow = GapReceiving / 2
+
+// allocate creates the request under the wallet's allocation lock, in one
+// store transaction that concurrent requests share (Batch): the first
+// receiving address with no history and no request, or, with force, the
+// next address derived ahead. Requests of one wallet are allocated one at
+// a time (two must never get the same address).
 func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry int64, force bool, now time.Time) (Request, error) {
 	e, t := w.e, w.t
 	t.reqMu.Lock()
 	defer t.reqMu.Unlock()
 	var req Request
 	var scanFrom uint32
+	var revealed bool
+	var waiting bool
+	rec := t.rec
 	err := w.store().Batch(ctx, func(kv KV) error {
+		// Batch may run this more than once: reset what it reports.
+		req, revealed, waiting, rec = Request{}, false, false, t.rec
 		addr, idx, script, from, err := e.unusedAddress(kv, t)
 		scanFrom = from
 		if err != nil {
 			return err
 		}
 		if addr == "" {
-			return ErrGapLimit
+			if !force || !t.deterministic() || rec.NextRecv >= rec.derivedRecv() {
+				return nil
+			}
+			// Reveal the next address derived ahead (stored, watched and
+			// backfilled already).
+			idx = rec.NextRecv
+			ak := addrKey(rec.Num, false, idx)
+			if kv.Get(bBackfill, ak) != nil {
+				waiting = true // its history is not applied yet
+				return nil
+			}
+			a, ok, err := e.getAddr(kv, ak)
+			if err != nil || !ok {
+				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
+			}
+			rec.NextRecv++
+			if err := putRec(kv, bWallets, t.wk(), rec); err != nil {
+				return err
+			}
+			addr, script, revealed = a.Address, a.PkScript, true
 		}
 		req = e.newRequest(addr, script, idx, amount, memo, expiry, now)
-		return putRequest(kv, w.ID, req)
-	})
-	if err == nil || errors.Is(err, ErrGapLimit) {
-		t.scanFrom = max(t.scanFrom, scanFrom)
-	}
-	if !errors.Is(err, ErrGapLimit) || !force {
-		return req, err
-	}
-	if !t.deterministic() {
-		return Request{}, ErrCannotGenerate
-	}
-	if t.rec.NextRecv >= t.rec.derivedRecv() {
-		return Request{}, errDeriveAhead
-	}
-	// Reveal the next address derived ahead (stored, watched and
-	// backfilled already).
-	idx := t.rec.NextRecv
-	rec := t.rec
-	rec.NextRecv++
-	err = w.store().Batch(ctx, func(kv KV) error {
-		if kv.Get(bBackfill, key([]byte(w.ID), chainByte(false), u32(idx))) != nil {
-			return errDeriveAhead // its history is not applied yet
-		}
-		var a addrRecord
-		if ok, err := getJSON(kv, bAddrs, key([]byte(w.ID), chainByte(false), u32(idx)), &a); err != nil || !ok {
-			return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
-		}
-		if err := putJSON(kv, bWallets, []byte(w.ID), rec); err != nil {
-			return err
-		}
-		req = e.newRequest(a.Address, a.PkScript, idx, amount, memo, expiry, now)
-		return putRequest(kv, w.ID, req)
+		return putRequest(kv, t.wk(), req)
 	})
 	if err != nil {
 		return Request{}, err
 	}
-	t.rec.NextRecv = rec.NextRecv
+	t.scanFrom = max(t.scanFrom, scanFrom)
+	if req.ID == "" {
+		switch {
+		case waiting:
+			return Request{}, errDeriveAhead
+		case !force:
+			return Request{}, ErrGapLimit
+		case !t.deterministic():
+			return Request{}, ErrCannotGenerate
+		}
+		return Request{}, errDeriveAhead
+	}
+	if revealed {
+		t.rec.NextRecv = rec.NextRecv
+	}
+	// A forced request says more will come past the gap: keep addresses
+	// derived ahead before the ones after this request run out.
+	if force && t.deterministic() && t.rec.derivedRecv() < req.Index+1+aheadLow {
+		e.deriveAheadInBackground(t, req.Index)
+	}
 	return req, nil
+}
+
+// deriveAheadInBackground queues t for a background derivation of its
+// next chunk of receiving addresses (stored, indexed, watched and
+// backfilled), needed once addresses up to past index idx are used.
+// Wallets queued together are done together: one commit for their
+// addresses, one watch, one batched history lookup and one commit for
+// their backfill (a burst of forced requests on many wallets costs a few
+// commits, not two per wallet).
+func (e *Engine) deriveAheadInBackground(t *tracked, idx uint32) {
+	e.aheadMu.Lock()
+	if e.ahead == nil {
+		e.ahead = map[*tracked]uint32{}
+	}
+	e.ahead[t] = max(e.ahead[t], idx)
+	start := !e.aheadRunning
+	e.aheadRunning = true
+	e.aheadMu.Unlock()
+	if start && !e.spawn(e.runAhead) {
+		e.aheadMu.Lock()
+		e.aheadRunning = false
+		e.aheadMu.Unlock()
+	}
+}
+
+// aheadGroup bounds the wallets one background derivation round takes.
+const aheadGroup = 64
+
+// runAhead derives the queued wallets' chunks, a group at a time, until
+// the queue is empty.
+func (e *Engine) runAhead() {
+	ctx := e.bgCtx
+	for {
+		e.aheadMu.Lock()
+		group := make(map[*tracked]uint32, min(len(e.ahead), aheadGroup))
+		for t, idx := range e.ahead {
+			if len(group) == aheadGroup {
+				break
+			}
+			group[t] = idx
+			delete(e.ahead, t)
+		}
+		if len(group) == 0 || ctx.Err() != nil {
+			e.aheadRunning = false
+			e.aheadMu.Unlock()
+			return
+		}
+		e.aheadMu.Unlock()
+		if err := e.deriveAheadGroup(ctx, group); err != nil && ctx.Err() == nil {
+			e.log.Warn("deriving addresses ahead; forced requests will derive them", "wallets", len(group), "err", err)
+		}
+	}
+}
+
+// deriveAheadGroup derives a chunk for each wallet of group that still
+// needs one (its derived addresses end before its index plus aheadLow),
+// stores and indexes them in one transaction, and starts their backfill as
+// one job. The derivation runs without any lock.
+func (e *Engine) deriveAheadGroup(ctx context.Context, group map[*tracked]uint32) error {
+	type chunk struct {
+		t    *tracked
+		from uint32
+		rec  walletRecord
+		ks   []newKey
+	}
+	var chunks []chunk
+	for t, idx := range group {
+		t.reqMu.Lock()
+		rec := t.rec
+		t.reqMu.Unlock()
+		if t.gone.Load() || rec.derivedRecv() >= idx+1+aheadLow {
+			continue
+		}
+		mat, err := e.publicOf(t)
+		if err != nil {
+			return err
+		}
+		from := rec.derivedRecv()
+		ks, err := deriveKeys(mat, &rec, false, GapReceiving)
+		if err != nil {
+			return err
+		}
+		chunks = append(chunks, chunk{t: t, from: from, rec: rec, ks: ks})
+	}
+	if len(chunks) == 0 {
+		return nil
+	}
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	ts := make([]*tracked, len(chunks))
+	for i, c := range chunks {
+		ts[i] = c.t
+	}
+	locked := lockSorted(ts)
+	defer func() { unlockAll(locked) }()
+	var live []chunk
+	for _, c := range chunks {
+		if !c.t.gone.Load() && c.t.rec.derivedRecv() == c.from && !c.t.unstored {
+			cur := c.t.rec
+			cur.DerivedRecv = c.rec.DerivedRecv
+			c.rec = cur
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	err := e.update(ctx, func(s kvs) error {
+		for _, c := range live {
+			kv := s.of(c.t.rec.ID)
+			if err := e.storeKeys(kv, c.rec.Num, c.ks); err != nil {
+				return err
+			}
+			if err := addBackfill(kv, c.rec.Num, c.ks); err != nil {
+				return err
+			}
+			if err := putRec(kv, bWallets, c.t.wk(), c.rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	opened := make([]*tracked, len(live))
+	e.mu.Lock()
+	for i, c := range live {
+		c.t.rec.DerivedRecv = c.rec.DerivedRecv
+		e.indexLocked(c.rec.Num, c.ks)
+		opened[i] = c.t
+	}
+	e.mu.Unlock()
+	e.windowsApplied(nil, opened)
+	unlockAll(locked)
+	locked = nil
+	e.kick(opened...)
+	return nil
 }
 
 // deriveAhead derives, stores and indexes the next chunk of receiving
 // addresses without revealing them, with backfill rows (the caller then
-// runs the backfill: watch and history), unless another call already did.
-func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
+// runs the backfill: watch and history), unless fewer than low derived
+// ahead are used up already (another call derived them). The derivation
+// (CPU) runs without any lock; the store and the index change under
+// chainMu and the wallet's reqMu, if nothing changed the wallet's chains
+// meanwhile.
+func (e *Engine) deriveAhead(ctx context.Context, t *tracked, low uint32) error {
 	mat, err := e.publicOf(t)
+	if err != nil {
+		return err
+	}
+	t.reqMu.Lock()
+	rec := t.rec
+	t.reqMu.Unlock()
+	if rec.derivedRecv()-rec.NextRecv >= low {
+		return nil
+	}
+	from := rec.derivedRecv()
+	ks, err := deriveKeys(mat, &rec, false, GapReceiving)
 	if err != nil {
 		return err
 	}
@@ -206,28 +380,25 @@ func (e *Engine) deriveAhead(ctx context.Context, t *tracked) error {
 	if t.gone.Load() {
 		return errForgotten
 	}
-	if t.rec.NextRecv < t.rec.derivedRecv() {
-		return nil
+	if t.rec.derivedRecv() != from {
+		return nil // derived meanwhile (another request, a gap extension)
 	}
-	rec := t.rec
-	ks, err := deriveKeys(mat, &rec, false, GapReceiving)
-	if err != nil {
-		return err
-	}
+	cur := t.rec
+	cur.DerivedRecv = rec.DerivedRecv
 	err = e.storeOf(t).Update(ctx, func(kv KV) error {
-		if err := storeKeys(kv, rec.ID, ks); err != nil {
+		if err := e.storeKeys(kv, cur.Num, ks); err != nil {
 			return err
 		}
-		if err := addBackfill(kv, rec.ID, ks); err != nil {
+		if err := addBackfill(kv, cur.Num, ks); err != nil {
 			return err
 		}
-		return putJSON(kv, bWallets, []byte(rec.ID), rec)
+		return putRec(kv, bWallets, t.wk(), cur)
 	})
 	if err != nil {
 		return err
 	}
-	t.rec.DerivedRecv = rec.DerivedRecv
-	e.indexKeys(rec.ID, ks)
+	t.rec.DerivedRecv = cur.DerivedRecv
+	e.indexKeys(cur.Num, ks)
 	e.windowsApplied(nil, []*tracked{t})
 	return nil
 }
@@ -238,16 +409,17 @@ func (e *Engine) newRequest(addr string, script []byte, idx uint32, amount int64
 		Amount: amount, Memo: memo, Timestamp: now.Unix(), Expiry: expiry, TxHashes: []string{}}
 }
 
-// putRequest stores a request and retires its address.
-func putRequest(kv KV, walletID string, r Request) error {
-	if err := putJSON(kv, bRequests, key([]byte(walletID), []byte(r.ID)), r); err != nil {
+// putRequest stores a request of the wallet of key prefix wk and retires
+// its address.
+func putRequest(kv KV, wk []byte, r Request) error {
+	if err := putRec(kv, bRequests, key(wk, []byte(r.ID)), r); err != nil {
 		return err
 	}
-	return kv.Put(bReqAddr, key([]byte(walletID), r.PkScript), []byte(r.ID))
+	return kv.Put(bReqAddr, key(wk, r.PkScript), []byte(r.ID))
 }
 
-// bReqAddr maps walletID|pkScript → request id.
-const bReqAddr = "reqaddr"
+// bReqAddr maps num|pkScript → request id.
+const bReqAddr = "ra"
 
 // unusedAddress finds the first receiving address with no history and no
 // request (an imported wallet's addresses in Electrum's order). It also
@@ -255,39 +427,40 @@ const bReqAddr = "reqaddr"
 // it after its transaction committed (an address never becomes free
 // again, so later scans start there).
 func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, scanFrom uint32, err error) {
-	used, err := usedScripts(kv, t.rec.ID)
+	used, err := usedScripts(kv, t.wk())
 	if err != nil {
 		return "", 0, nil, 0, err
 	}
-	prefix := key([]byte(t.rec.ID), chainByte(false))
+	prefix := key(t.wk(), chainByte(false))
 	scanFrom = t.scanFrom
 	err = kv.Scan(bAddrs, prefix, key(prefix, u32(scanFrom)), func(k, v []byte) error {
 		var a addrRecord
-		if err := json.Unmarshal(v, &a); err != nil {
+		if err := decodeRec(v, &a); err != nil {
 			return err
 		}
 		i := uint32FromBytes(k[len(prefix):])
 		if t.deterministic() && i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
-		if used[string(a.PkScript)] || kv.Get(bReqAddr, key([]byte(t.rec.ID), a.PkScript)) != nil {
+		if used[string(a.PkScript)] || kv.Get(bReqAddr, key(t.wk(), a.PkScript)) != nil {
 			if i == scanFrom {
 				scanFrom++
 			}
 			return nil
 		}
+		e.fillAddr(&a)
 		addr, script, idx = a.Address, a.PkScript, i
 		return ErrStopScan
 	})
 	return addr, idx, script, scanFrom, err
 }
 
-// usedScripts returns the scripts of wallet id that any output ever paid.
-func usedScripts(kv KV, id string) (map[string]bool, error) {
+// usedScripts returns the scripts of wallet wk that any output ever paid.
+func usedScripts(kv KV, wk []byte) (map[string]bool, error) {
 	used := map[string]bool{}
-	err := kv.Scan(bUTXOs, []byte(id), nil, func(_, v []byte) error {
+	err := kv.Scan(bUTXOs, wk, nil, func(_, v []byte) error {
 		var u utxoRecord
-		if err := json.Unmarshal(v, &u); err != nil {
+		if err := decodeRec(v, &u); err != nil {
 			return err
 		}
 		used[string(u.PkScript)] = true
@@ -296,22 +469,22 @@ func usedScripts(kv KV, id string) (map[string]bool, error) {
 	return used, err
 }
 
-// payments lists the outputs paying script in wallet id, confirmed first
+// payments lists the outputs paying script in wallet wk, confirmed first
 // by height, then mempool ones by first sight.
-func payments(kv KV, id string, script []byte) ([]payment, error) {
+func payments(kv KV, wk []byte, script []byte) ([]payment, error) {
 	var out []payment
-	err := kv.Scan(bUTXOs, []byte(id), nil, func(k, v []byte) error {
+	err := kv.Scan(bUTXOs, wk, nil, func(k, v []byte) error {
 		var u utxoRecord
-		if err := json.Unmarshal(v, &u); err != nil {
+		if err := decodeRec(v, &u); err != nil {
 			return err
 		}
 		if !bytes.Equal(u.PkScript, script) {
 			return nil
 		}
-		op := outpointFromKey(k[walletIDLen:])
+		op := outpointFromKey(k[numLen:])
 		p := payment{txid: op.Hash.String(), n: op.Index, value: u.Value, height: u.Height}
 		var wt walletTx
-		ok, err := getJSON(kv, bWalletTxs, key([]byte(id), hashKey(op.Hash)), &wt)
+		ok, err := getRec(kv, bWalletTxs, key(wk, hashKey(op.Hash)), &wt)
 		if err != nil {
 			return err
 		}
@@ -409,7 +582,7 @@ func expired(at int64, now time.Time) bool {
 
 // markRequests queues the request on script (if any) for re-evaluation.
 func (a *applier) markRequests(w string, script []byte) error {
-	id := a.kv(w).Get(bReqAddr, key([]byte(w), script))
+	id := a.kv(w).Get(bReqAddr, key(a.wk(w), script))
 	if id == nil {
 		return nil
 	}
@@ -433,15 +606,17 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 	for _, k := range keys {
 		w, id := k[:walletIDLen], k[walletIDLen:]
 		kv := a.kv(w)
+		wk := a.wk(w)
+		rk := key(wk, []byte(id))
 		var r Request
-		found, err := getJSON(kv, bRequests, []byte(k), &r)
+		found, err := getRec(kv, bRequests, rk, &r)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
 			continue
 		}
-		pays, err := payments(kv, w, r.PkScript)
+		pays, err := payments(kv, wk, r.PkScript)
 		if err != nil {
 			return nil, err
 		}
@@ -455,7 +630,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 			continue
 		}
 		r.Status, r.Sent, r.TxHashes, r.Paid = v.Status, v.Sent, v.TxHashes, paid
-		if err := putJSON(kv, bRequests, []byte(k), r); err != nil {
+		if err := putRec(kv, bRequests, rk, r); err != nil {
 			return nil, err
 		}
 		if !changed {
@@ -473,7 +648,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 
 // storedPayments reads a request's payments from its recorded outputs with
 // their current heights, in chain order: O(payments), not O(wallet).
-func storedPayments(kv KV, id string, r Request) ([]payment, error) {
+func storedPayments(kv KV, wk []byte, r Request) ([]payment, error) {
 	out := make([]payment, 0, len(r.Paid))
 	for _, p := range r.Paid {
 		h, err := chainhash.NewHashFromStr(p.Tx)
@@ -481,7 +656,7 @@ func storedPayments(kv KV, id string, r Request) ([]payment, error) {
 			return nil, err
 		}
 		var u utxoRecord
-		ok, err := getJSON(kv, bUTXOs, key([]byte(id), outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u)
+		ok, err := getRec(kv, bUTXOs, key(wk, outpointKey(wire.OutPoint{Hash: *h, Index: p.N})), &u)
 		if err != nil {
 			return nil, err
 		}
@@ -490,7 +665,7 @@ func storedPayments(kv KV, id string, r Request) ([]payment, error) {
 		}
 		pay := payment{txid: p.Tx, n: p.N, value: p.V, height: u.Height}
 		var wt walletTx
-		ok, err = getJSON(kv, bWalletTxs, key([]byte(id), hashKey(*h)), &wt)
+		ok, err = getRec(kv, bWalletTxs, key(wk, hashKey(*h)), &wt)
 		if err != nil {
 			return nil, err
 		}
@@ -518,7 +693,7 @@ func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, erro
 
 // evalRequest evaluates r inside a transaction.
 func (w *Wallet) evalRequest(kv KV, r Request) (*RequestView, error) {
-	pays, err := storedPayments(kv, w.ID, r)
+	pays, err := storedPayments(kv, w.t.wk(), r)
 	if err != nil {
 		return nil, err
 	}
@@ -531,7 +706,8 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 	var v *RequestView
 	err := w.store().View(ctx, func(kv KV) error {
 		var r Request
-		found, err := getJSON(kv, bRequests, key([]byte(w.ID), []byte(idOrAddr)), &r)
+		wk := w.t.wk()
+		found, err := getRec(kv, bRequests, key(wk, []byte(idOrAddr)), &r)
 		if err != nil {
 			return err
 		}
@@ -540,11 +716,11 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 			if perr != nil {
 				return ErrRequestNotFound
 			}
-			id := kv.Get(bReqAddr, key([]byte(w.ID), script))
+			id := kv.Get(bReqAddr, key(wk, script))
 			if id == nil {
 				return ErrRequestNotFound
 			}
-			if found, err = getJSON(kv, bRequests, key([]byte(w.ID), id), &r); err != nil {
+			if found, err = getRec(kv, bRequests, key(wk, id), &r); err != nil {
 				return err
 			}
 			if !found {
@@ -571,9 +747,9 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 	}
 	var views []*RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bRequests, []byte(w.ID), nil, func(_, v []byte) error {
+		return kv.Scan(bRequests, w.t.wk(), nil, func(_, v []byte) error {
 			var r Request
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := decodeRec(v, &r); err != nil {
 				return err
 			}
 			rv, err := w.evalRequest(kv, r)
@@ -601,7 +777,7 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 	found := false
 	err := w.store().Update(ctx, func(kv KV) error {
-		k := key([]byte(w.ID), []byte(id))
+		k := key(w.t.wk(), []byte(id))
 		found = kv.Get(bRequests, k) != nil
 		return kv.Delete(bRequests, k)
 	})
@@ -612,7 +788,7 @@ func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 func (w *Wallet) ClearRequests(ctx context.Context) error {
 	return w.store().Update(ctx, func(kv KV) error {
 		var ks [][]byte
-		if err := kv.Scan(bRequests, []byte(w.ID), nil, func(k, _ []byte) error {
+		if err := kv.Scan(bRequests, w.t.wk(), nil, func(k, _ []byte) error {
 			ks = append(ks, append([]byte(nil), k...))
 			return nil
 		}); err != nil {

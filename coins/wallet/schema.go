@@ -8,13 +8,14 @@ import (
 	"fmt"
 
 	"github.com/walletd/walletd/coins/amount"
+	"github.com/walletd/walletd/coins/params"
 )
 
 // SchemaVersion is the version of the record layout this engine reads and
 // writes (the "version" key of the meta bucket). A store without the key
 // is either new (it gets this version) or was written before versions
 // existed (schema 0) and is migrated.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrStoreVersion is returned by New for a store written by a newer
 // engine (a schema version this one does not know): the store is left
@@ -22,19 +23,24 @@ const SchemaVersion = 2
 // WalletVersionMismatchError.
 var ErrStoreVersion = errors.New("wallet store was written by a newer version of walletd")
 
-// migration upgrades a store from schema to-1 to schema to, inside one
-// transaction that also records the new version.
+// migration upgrades a store from schema to-1 to schema to: run inside one
+// transaction that also records the new version, or, for a migration too
+// large for one transaction, runStore in transactions of its own (it must
+// be resumable: a crash between two of them runs it again on the store as
+// it left it), followed by the transaction recording the version.
 type migration struct {
-	to   uint32
-	name string
-	run  func(kv KV) error
+	to       uint32
+	name     string
+	run      func(kv KV) error
+	runStore func(ctx context.Context, st Store, net *params.Network) error
 }
 
-// migrations are run in order at start-up, each in its own transaction,
-// from the store's version up to SchemaVersion. Append only.
+// migrations are run in order at start-up from the store's version up to
+// SchemaVersion. Append only.
 var migrations = []migration{
 	{to: 1, name: "index the global events for get_updates", run: indexGlobalEvents},
 	{to: 2, name: "store events as typed records", run: typedEvents},
+	{to: 3, name: "binary records keyed by wallet number", runStore: binaryRecords},
 }
 
 // v1Payload is the wire JSON schema 1 stored for every event (Bitcart's
@@ -120,7 +126,7 @@ func v1Record(kv KV, rec eventRecord) (EventRecord, error) {
 		r := EventRecord{Kind: EventPayment, RequestID: p.Address, Status: p.Status, TxHashes: p.TxHashes, Sent: sent}
 		if rec.Wallet != "" {
 			var req Request
-			if ok, err := getJSON(kv, bRequests, key([]byte(rec.Wallet), []byte(p.Address)), &req); err == nil && ok {
+			if ok, err := getJSON(kv, v1Requests, key([]byte(rec.Wallet), []byte(p.Address)), &req); err == nil && ok {
 				r.Script = req.PkScript
 			}
 		}
@@ -156,7 +162,7 @@ func indexGlobalEvents(kv KV) error {
 // migrate brings the durable store to SchemaVersion: a new store gets the
 // version key, an older one runs the missing migrations, a newer one is
 // ErrStoreVersion. It reports the version the store had.
-func migrate(ctx context.Context, st Store) (uint32, error) {
+func migrate(ctx context.Context, st Store, net *params.Network) (uint32, error) {
 	var version uint32
 	var versioned, empty bool
 	err := st.View(ctx, func(kv KV) error {
@@ -168,10 +174,15 @@ func migrate(ctx context.Context, st Store) (uint32, error) {
 			return nil
 		}
 		empty = kv.Get(bMeta, []byte("cursor")) == nil
-		return kv.Scan(bWallets, nil, nil, func(_, _ []byte) error {
-			empty = false
-			return ErrStopScan
-		})
+		for _, b := range []string{bWallets, v1Wallets} {
+			if err := kv.Scan(b, nil, nil, func(_, _ []byte) error {
+				empty = false
+				return ErrStopScan
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -187,9 +198,16 @@ func migrate(ctx context.Context, st Store) (uint32, error) {
 		if m.to <= version {
 			continue
 		}
+		if m.runStore != nil {
+			if err := m.runStore(ctx, st, net); err != nil {
+				return from, fmt.Errorf("wallet: migrating the store to schema %d (%s): %w", m.to, m.name, err)
+			}
+		}
 		if err := st.Update(ctx, func(kv KV) error {
-			if err := m.run(kv); err != nil {
-				return err
+			if m.run != nil {
+				if err := m.run(kv); err != nil {
+					return err
+				}
 			}
 			return kv.Put(bMeta, []byte("version"), u32(m.to))
 		}); err != nil {

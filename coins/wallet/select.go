@@ -174,7 +174,7 @@ func (w *Wallet) isConflicted(ctx context.Context, txid chainhash.Hash) (bool, e
 			}
 			seen[id] = true
 			var rec txRecord
-			ok, err := getJSON(kv, bTxs, hashKey(id), &rec)
+			ok, err := getRec(kv, bTxs, hashKey(id), &rec)
 			if err != nil || !ok || rec.Height > 0 || rec.Coinbase {
 				return err
 			}
@@ -184,7 +184,7 @@ func (w *Wallet) isConflicted(ctx context.Context, txid chainhash.Hash) (bool, e
 			}
 			for _, in := range tx.TxIn {
 				var u utxoRecord
-				ok, err := getJSON(kv, bUTXOs, key([]byte(w.ID), outpointKey(in.PreviousOutPoint)), &u)
+				ok, err := getRec(kv, bUTXOs, key(w.t.wk(), outpointKey(in.PreviousOutPoint)), &u)
 				if err != nil {
 					return err
 				}

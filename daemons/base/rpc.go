@@ -133,8 +133,18 @@ type request struct {
 }
 
 // decodeRequest decodes one request object. Its id is returned even when
-// the rest is invalid, so that the error reply can echo it.
+// the rest is invalid, so that the error reply can echo it. The common
+// shape takes the fast path (fastjson.go); everything else, and every
+// invalid request, encoding/json.
 func decodeRequest(body []byte) (request, *Error) {
+	if req, ok := fastDecode(body); ok {
+		return req, nil
+	}
+	return slowDecode(body)
+}
+
+// slowDecode is decodeRequest through encoding/json.
+func slowDecode(body []byte) (request, *Error) {
 	req := request{id: nullID}
 	// A struct of raw members decodes several times faster than a map; an
 	// absent member stays nil, a null one is "null".
@@ -225,6 +235,10 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 		return errorReply(req.id, werr)
 	}
 	s.metrics.observe(req.method, methodKnown, 0, time.Since(start))
+	if out, ok := appendReply(result, req.id); ok {
+		log.Debug("request", "took", time.Since(start))
+		return out
+	}
 	out, merr := json.Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})
 	if merr != nil {
 		log.Error("encoding result", "err", merr)
@@ -232,6 +246,67 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 	}
 	log.Debug("request", "took", time.Since(start))
 	return out
+}
+
+// JSONAppender is a result that writes its own JSON, compact and valid,
+// exactly as encoding/json would write it: the reply then skips
+// encoding/json (its reflection, and the validation of a MarshalJSON's
+// output). The daemons' hottest replies implement it.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
+// appendReply writes the reply of a JSONAppender result with a plain id (a
+// number or a string without escapes, as clients send); ok is false for
+// anything else, which encoding/json writes.
+func appendReply(result any, id json.RawMessage) ([]byte, bool) {
+	r, ok := result.(JSONAppender)
+	if !ok || !plainID(id) {
+		return nil, false
+	}
+	out := make([]byte, 0, 256)
+	out = append(out, `{"jsonrpc":"2.0","result":`...)
+	out = r.AppendJSON(out)
+	out = append(out, `,"id":`...)
+	out = append(out, id...)
+	return append(out, '}'), true
+}
+
+// plainID reports whether id is written the same by encoding/json: null,
+// an integer, or a string of printable ASCII without escapes or HTML
+// characters.
+func plainID(id json.RawMessage) bool {
+	if string(id) == "null" {
+		return true
+	}
+	if len(id) == 0 {
+		return false
+	}
+	if id[0] == '"' {
+		s, end, ok := plainString(id, 0)
+		if !ok || end != len(id) {
+			return false
+		}
+		for _, c := range s {
+			if c == '<' || c == '>' || c == '&' {
+				return false
+			}
+		}
+		return true
+	}
+	i := 0
+	if id[0] == '-' {
+		i++
+	}
+	if i == len(id) || i+1 < len(id) && id[i] == '0' {
+		return false
+	}
+	for ; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // logMethod is the method name as logged: only a name of the method table,

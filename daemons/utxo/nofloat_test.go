@@ -22,6 +22,7 @@ var floatAllowed = map[string]string{
 	"daemons/utxo/daemon.go:registerMetrics": "Prometheus gauge callbacks (wallet counts, heights, booleans)",
 	"integration/daemon/daemon.go:Seq":       "test helper: the event seq of a frame decoded into map[string]any",
 	"integration/bench/*":                    "the load tool's latency, throughput and memory statistics",
+	"integration/benchcheck/*":               "benchmark timings (ns/op medians and their ratios), never money",
 }
 
 // floatUses returns "file:function" for every float32/float64 type or

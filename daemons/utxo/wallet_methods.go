@@ -62,14 +62,7 @@ func (d *Daemon) getbalance(ctx context.Context, c *base.Call, _ base.NoArgs) (a
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{"confirmed": FormatFixed(b.Confirmed)}
-	if b.Unconfirmed != 0 {
-		out["unconfirmed"] = FormatFixed(b.Unconfirmed)
-	}
-	if b.Unmatured != 0 {
-		out["unmatured"] = FormatFixed(b.Unmatured)
-	}
-	return out, nil
+	return balanceReply(b), nil
 }
 
 func (d *Daemon) getmpk(ctx context.Context, c *base.Call, _ base.NoArgs) (any, error) {

@@ -49,6 +49,33 @@ func TestSmoke(t *testing.T) {
 	t.Logf("smoke run took %v", time.Since(start))
 }
 
+// TestScaleSmoke runs `bench scale` with tiny sizes: a store written by
+// GenStore, the daemon started on it against a real btcd, both full blocks
+// applied (the daemon's own measure found in its log), add_request runs
+// without an error.
+func TestScaleSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts btcd and the daemon")
+	}
+	cfg := ScaleSmokeConfig()
+	cfg.Log = testWriter{t}
+	rep, err := RunScale(t, cfg)
+	if rep != nil {
+		var b strings.Builder
+		rep.printMarkdown(&b)
+		t.Logf("report:\n%s", b.String())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BlockOurs.Relevant != cfg.BlockTxs || rep.BlockNone.Relevant != 0 || rep.BlockOurs.Applied <= 0 {
+		t.Fatalf("blocks: ours %+v, none %+v", rep.BlockOurs, rep.BlockNone)
+	}
+	if len(rep.Adds) != 2 || rep.Synchronized <= 0 || rep.Cold.Lat.N != cfg.ColdSamples {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	cfg, _, err := parseFlags([]string{"-n", "5", "-m", "7", "-c", "2", "-t", "3s", "-track", "1,2"})
 	if err != nil {

@@ -17,11 +17,14 @@
 //	go run ./integration/bench -n 1000 -m 5000 -c 32 -t 10s
 //	go run ./integration/bench -smoke          (seconds; what CI runs as TestSmoke)
 //	go run ./integration/bench ws              (the websocket fan-out benchmark, ws.go)
+//	go run ./integration/bench scale -wallets 100000   (issue 13 at scale: see scale.go)
+//	go run ./integration/bench genstore -o FILE -wallets N
 //
 // Everything runs on 127.0.0.1 and stops by itself.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +33,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btcsuite/btcd/chainhash/v2"
+
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/integration/harness"
 )
 
@@ -50,6 +56,20 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "ws" {
 		os.Exit(wsMain(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "scale" {
+		if err := scaleCmd(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench scale:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "genstore" {
+		if err := genStoreCmd(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "genstore:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	cfg, jsonPath, err := parseFlags(os.Args[1:])
 	if err != nil {
@@ -125,6 +145,26 @@ func parseFlags(args []string) (Config, string, error) {
 		ReqsPerWallet: *rpw, ColdSamples: *cold, Idle: *idle, Settle: d.Settle, Payments: *pay, Rounds: *rounds, Build: true,
 		PprofAddr: *pprofAddr, ProfileDir: *profDir, DaemonEnv: daemonEnv}
 	return cfg, *jsonPath, cfg.check()
+}
+
+// genStoreCmd is `bench genstore -o PATH -wallets N`: a store written
+// offline (see GenStore), e.g. to look at its layout or reuse it.
+func genStoreCmd(args []string) error {
+	fs := flag.NewFlagSet("genstore", flag.ContinueOnError)
+	out := fs.String("o", "btc-regtest.db", "store file to write")
+	n := fs.Int("wallets", 1000, "wallets to track")
+	rpw := fs.Int("reqs-per-wallet", 2, "requests per wallet")
+	salt := fs.String("salt", "v1", "key salt (the load tool's wallets use v1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tip := chain.BlockRef{Height: 101, Hash: chainhash.Hash{1}, Prev: chainhash.Hash{2}, Time: time.Unix(1.7e9, 0)}
+	t0 := time.Now()
+	if err := GenStore(context.Background(), *out, *salt, 0, *n, *rpw, tip, os.Stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "genstore: %d wallets in %v\n", *n, time.Since(t0).Round(time.Millisecond))
+	return nil
 }
 
 func joinInts(v []int) string {

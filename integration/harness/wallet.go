@@ -499,6 +499,39 @@ func (n *Node) SpendTx(prev wire.OutPoint, prevScript []byte, prevValue int64, t
 }
 
 func (n *Node) spendTx(prev wire.OutPoint, prevScript []byte, prevValue int64, toScript []byte) (*wire.MsgTx, error) {
+	fee := int64(feeRate * 200)
+	if prevValue-fee < dustLimit {
+		return nil, fmt.Errorf("output worth %d cannot pay the fee", prevValue)
+	}
+	return n.signSpend(prev, prevScript, prevValue, []*wire.TxOut{wire.NewTxOut(prevValue-fee, toScript)})
+}
+
+// SpendToMany builds and signs (without broadcasting) a transaction
+// spending prev (as SpendTx) to one output of each sats per script of
+// toScripts, the rest minus the fee back to prevScript as the last output:
+// a fan-out that makes many coins in one transaction.
+func (n *Node) SpendToMany(prev wire.OutPoint, prevScript []byte, prevValue int64, toScripts [][]byte, each int64) *wire.MsgTx {
+	n.t.Helper()
+	fee := int64(feeRate * (200 + 43*len(toScripts)))
+	change := prevValue - fee - each*int64(len(toScripts))
+	if change < dustLimit {
+		n.t.Fatalf("harness: an output worth %d cannot pay %d outputs of %d and the fee", prevValue, len(toScripts), each)
+	}
+	outs := make([]*wire.TxOut, 0, len(toScripts)+1)
+	for _, s := range toScripts {
+		outs = append(outs, wire.NewTxOut(each, s))
+	}
+	outs = append(outs, wire.NewTxOut(change, prevScript))
+	tx, err := n.signSpend(prev, prevScript, prevValue, outs)
+	if err != nil {
+		n.t.Fatalf("harness: spend: %v", err)
+	}
+	return tx
+}
+
+// signSpend signs a one-input transaction spending prev (a harness key's
+// output worth prevValue) to outs.
+func (n *Node) signSpend(prev wire.OutPoint, prevScript []byte, prevValue int64, outs []*wire.TxOut) (*wire.MsgTx, error) {
 	n.wallet.mu.Lock()
 	key := n.wallet.keys[string(prevScript)]
 	n.wallet.mu.Unlock()
@@ -507,11 +540,9 @@ func (n *Node) spendTx(prev wire.OutPoint, prevScript []byte, prevValue int64, t
 	}
 	tx := wire.NewMsgTx(2)
 	tx.AddTxIn(wire.NewTxIn(&prev, nil, nil))
-	fee := int64(feeRate * 200)
-	if prevValue-fee < dustLimit {
-		return nil, fmt.Errorf("output worth %d cannot pay the fee", prevValue)
+	for _, o := range outs {
+		tx.AddTxOut(o)
 	}
-	tx.AddTxOut(wire.NewTxOut(prevValue-fee, toScript))
 	fetcher := txscript.NewCannedPrevOutputFetcher(prevScript, prevValue)
 	hashes := txscript.NewTxSigHashes(tx, fetcher)
 	switch txscript.GetScriptClass(prevScript) {

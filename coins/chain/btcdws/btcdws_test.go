@@ -550,3 +550,53 @@ func TestSpentOutpointsPruned(t *testing.T) {
 	}
 	_ = kept
 }
+
+// TestHistoryPagesInBatches: History walks every page of every script's
+// address index in batched calls (pages of 2 here): five payments to one
+// script and one to another, three of them mined, come back once each with
+// their heights, and a script without history adds nothing.
+func TestHistoryPagesInBatches(t *testing.T) {
+	defer btcdws.SetHistoryPage(2)()
+	n := harness.StartBtcd(t)
+	n.Generate(101)
+	b := newBackend(t, n, nil)
+	events, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, chain.EventConnected)
+	a, _ := n.NewScript(harness.P2WPKH)
+	c, _ := n.NewScript(harness.P2WPKH)
+	empty, _ := n.NewScript(harness.P2WPKH)
+	want := map[chainhash.Hash]bool{}
+	for i := 0; i < 5; i++ {
+		want[n.FundTx(a, int64(10_000+i)).TxHash()] = true
+		if i == 2 {
+			n.Generate(1)
+		}
+	}
+	want[n.FundTx(c, 20_000).TxHash()] = true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hist, err := b.History(ctx, [][]byte{a, empty, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mined := 0
+	for _, h := range hist {
+		id := h.Tx.TxHash()
+		if !want[id] {
+			t.Fatalf("unexpected or repeated tx %s", id)
+		}
+		delete(want, id)
+		if h.BlockHash != nil {
+			mined++
+			if h.Height != 102 {
+				t.Errorf("tx %s at height %d, want 102", id, h.Height)
+			}
+		}
+	}
+	if len(want) != 0 || mined != 3 {
+		t.Fatalf("missing %d txs; %d mined, want 3", len(want), mined)
+	}
+}

@@ -25,9 +25,10 @@ const (
 	// reads every block from disk, so a chunk must finish within
 	// CallTimeout even for full mainnet blocks.
 	rescanChunk = 100
-	// historyPage is the searchrawtransactions page size.
-	historyPage = 500
 )
+
+// historyPage is the searchrawtransactions page size (tests lower it).
+var historyPage = 500
 
 // call runs one call on the ready connection with CallTimeout applied.
 func (b *Backend) call(ctx context.Context, out any, method string, params ...any) error {
@@ -300,103 +301,177 @@ func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.
 }
 
 // History returns every transaction paying to or spending from any of
-// scripts, each once: one searchrawtransactions walk over the node's address
-// index per script, historyConcurrency of them in flight. Scripts without
-// an address form return chain.ErrUnsupported; so does a node without
-// --addrindex. Mempool entries have zero Time.
+// scripts, each once: the searchrawtransactions pages of every script over
+// the node's address index, asked in JSON-RPC batches (one websocket
+// message and one round trip for up to historyBatch scripts: a new
+// wallet's 30 addresses cost one), then the heights of the blocks they name
+// (getblockheader, one batch). Scripts without an address form return
+// chain.ErrUnsupported; so does a node without --addrindex. Mempool entries
+// have zero Time.
 func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
-	hists := make([][]chain.TxInfo, len(scripts))
-	errs := make([]error, len(scripts))
-	sem := make(chan struct{}, historyConcurrency)
-	var wg sync.WaitGroup
+	addrs := make([]string, len(scripts))
 	for i, s := range scripts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			hists[i], errs[i] = b.scriptHistory(ctx, s)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	var out []chain.TxInfo
-	seen := map[chainhash.Hash]int{}
-	for _, hist := range hists {
-		for _, h := range hist {
-			id := h.Tx.TxHash()
-			if j, ok := seen[id]; ok {
-				// Seen through another script, possibly before it was
-				// mined: keep the confirmed state.
-				if out[j].BlockHash == nil && h.BlockHash != nil {
-					out[j] = h
-				}
-				continue
-			}
-			seen[id] = len(out)
-			out = append(out, h)
+		a, err := b.addressOf(s)
+		if err != nil {
+			return nil, fmt.Errorf("btcdws: history of script %x: %w: %v", s, chain.ErrUnsupported, err)
 		}
-	}
-	return out, nil
-}
-
-// historyConcurrency bounds the searchrawtransactions walks in flight for
-// one History call.
-const historyConcurrency = 16
-
-// scriptHistory is History for one script: all pages of
-// searchrawtransactions, oldest first, mempool last.
-func (b *Backend) scriptHistory(ctx context.Context, pkScript []byte) ([]chain.TxInfo, error) {
-	addr, err := b.addressOf(pkScript)
-	if err != nil {
-		return nil, fmt.Errorf("btcdws: history of script %x: %w: %v", pkScript, chain.ErrUnsupported, err)
+		addrs[i] = a
 	}
 	conn, err := b.readyConn()
 	if err != nil {
 		return nil, err
 	}
-	var out []chain.TxInfo
-	seen := map[string]int{}
-	heights := map[string]int32{}
-	for skip := 0; ; {
+	type walk struct {
+		pages [][]rawTxResult
+		skip  int
+		count int // page size of the next call
+	}
+	walks := make([]walk, len(addrs))
+	todo := make([]int, len(addrs)) // walks with pages left
+	for i := range todo {
+		todo[i] = i
+		walks[i].count = historyPage
+	}
+	for len(todo) > 0 {
+		n := min(len(todo), historyBatch)
+		part := todo[:n]
+		calls := make([]batchCall, n)
+		for j, i := range part {
+			calls[j] = batchCall{"searchrawtransactions", []any{addrs[i], 1, walks[i].skip, walks[i].count, 0, false}}
+		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
-		var page []rawTxResult
-		err := conn.callInto(cctx, &page, "searchrawtransactions", addr, 1, skip, historyPage, 0, false)
+		res, err := conn.callBatch(cctx, calls)
+		cancel()
 		if err != nil {
-			cancel()
-			var re *RPCError
-			switch {
-			case errors.As(err, &re) && re.Code == codeNoInfo:
-				// No (more) transactions for the address.
-				return out, nil
-			case errors.As(err, &re) && bytes.Contains([]byte(re.Message), []byte("--addrindex")):
-				return nil, fmt.Errorf("btcdws: %w: %w", chain.ErrUnsupported, err)
-			}
 			return nil, err
 		}
-		for i := range page {
-			info, err := b.txInfo(cctx, conn, &page[i], heights)
-			if err != nil {
-				cancel()
-				return nil, err
+		var more []int
+		for j, i := range part {
+			if r := res[j]; r.err != nil {
+				var re *RPCError
+				switch {
+				case errors.As(r.err, &re) && re.Code == codeNoInfo:
+					continue // no (more) transactions for the address
+				case errors.As(r.err, &re) && bytes.Contains([]byte(re.Message), []byte("--addrindex")):
+					return nil, fmt.Errorf("btcdws: %w: searchrawtransactions: %w", chain.ErrUnsupported, r.err)
+				}
+				return nil, fmt.Errorf("searchrawtransactions: %w", r.err)
 			}
-			// A tx confirmed between two pages can show up twice:
-			// keep its latest state.
-			if j, ok := seen[page[i].Txid]; ok {
-				out[j] = info
+			var page []rawTxResult
+			if err := json.Unmarshal(res[j].result, &page); err != nil {
+				return nil, fmt.Errorf("searchrawtransactions: decode result: %w", err)
+			}
+			full := len(page) == walks[i].count
+			if full && hasMempool(page) {
+				// btcd lists an address's mempool transactions in map
+				// order, which differs from call to call: paging through
+				// them with skip can miss one. Ask again from the same
+				// place with room for all of them in one page.
+				walks[i].count *= 4
+				more = append(more, i)
 				continue
 			}
-			seen[page[i].Txid] = len(out)
-			out = append(out, info)
+			walks[i].pages = append(walks[i].pages, page)
+			if full {
+				walks[i].skip += len(page)
+				more = append(more, i)
+			}
 		}
-		cancel()
-		if len(page) < historyPage {
-			return out, nil
-		}
-		skip += len(page)
+		todo = append(more, todo[n:]...)
 	}
+	// The heights of the blocks named, in one batch.
+	heights := map[string]int32{}
+	var hashes []string
+	for _, w := range walks {
+		for _, page := range w.pages {
+			for _, r := range page {
+				if r.BlockHash != "" {
+					if _, ok := heights[r.BlockHash]; !ok {
+						heights[r.BlockHash] = -1
+						hashes = append(hashes, r.BlockHash)
+					}
+				}
+			}
+		}
+	}
+	if err := b.blockHeights(ctx, conn, hashes, heights); err != nil {
+		return nil, err
+	}
+	var out []chain.TxInfo
+	seen := map[chainhash.Hash]int{}
+	for _, w := range walks {
+		// A tx confirmed between two pages of one walk shows twice: the
+		// later page has its latest state.
+		for _, page := range w.pages {
+			for i := range page {
+				info, err := b.txInfo(ctx, conn, &page[i], heights)
+				if err != nil {
+					return nil, err
+				}
+				id := info.Tx.TxHash()
+				if j, ok := seen[id]; ok {
+					// Seen through another script (or page), possibly
+					// before it was mined: keep the confirmed state.
+					if out[j].BlockHash == nil || info.BlockHash != nil {
+						out[j] = info
+					}
+					continue
+				}
+				seen[id] = len(out)
+				out = append(out, info)
+			}
+		}
+	}
+	return out, nil
+}
+
+// hasMempool reports whether a searchrawtransactions page holds a
+// mempool transaction (btcd lists them after the confirmed ones).
+func hasMempool(page []rawTxResult) bool {
+	for _, r := range page {
+		if r.BlockHash == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// historyBatch bounds the calls of one History batch: btcd answers a
+// batch's calls one after the other on the connection's reader, so a batch
+// holds the connection's other calls for its duration.
+const historyBatch = 200
+
+// blockHeights fills heights (hash → height) for hashes with batched
+// getblockheader calls; an unknown block is chain.ErrNotFound.
+func (b *Backend) blockHeights(ctx context.Context, conn *rpcConn, hashes []string, heights map[string]int32) error {
+	for len(hashes) > 0 {
+		n := min(len(hashes), historyBatch)
+		calls := make([]batchCall, n)
+		for i, h := range hashes[:n] {
+			calls[i] = batchCall{"getblockheader", []any{h, true}}
+		}
+		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
+		res, err := conn.callBatch(cctx, calls)
+		cancel()
+		if err != nil {
+			return err
+		}
+		for i, r := range res {
+			if r.err != nil {
+				if _, ok := rpcCode(r.err); ok {
+					return fmt.Errorf("block %s: %w: %w", hashes[i], chain.ErrNotFound, r.err)
+				}
+				return r.err
+			}
+			var h headerResult
+			if err := json.Unmarshal(r.result, &h); err != nil {
+				return fmt.Errorf("getblockheader: decode result: %w", err)
+			}
+			heights[hashes[i]] = h.Height
+		}
+		hashes = hashes[n:]
+	}
+	return nil
 }
 
 // Broadcast submits tx (sendrawtransaction). A refusal by the node returns

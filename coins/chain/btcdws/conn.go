@@ -114,6 +114,18 @@ func (c *rpcConn) readLoop(ping time.Duration) {
 			break
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * ping))
+		if len(msg) > 0 && msg[0] == '[' {
+			// The replies to a batch (callBatch).
+			var ins []inMessage
+			if jerr := json.Unmarshal(msg, &ins); jerr != nil {
+				err = fmt.Errorf("invalid message from node: %w", jerr)
+				break
+			}
+			for i := range ins {
+				c.reply(&ins[i])
+			}
+			continue
+		}
 		var in inMessage
 		if jerr := json.Unmarshal(msg, &in); jerr != nil {
 			// A node that sends garbage is not one to trust.
@@ -126,20 +138,28 @@ func (c *rpcConn) readLoop(ping time.Duration) {
 			}
 			continue
 		}
-		c.mu.Lock()
-		ch := c.pending[*in.ID]
-		delete(c.pending, *in.ID)
-		c.mu.Unlock()
-		if ch == nil {
-			continue // reply to a call that gave up
-		}
-		if in.Error != nil {
-			ch <- response{err: in.Error}
-		} else {
-			ch <- response{result: in.Result}
-		}
+		c.reply(&in)
 	}
 	c.shutdown(err)
+}
+
+// reply hands a reply to the call waiting for its id.
+func (c *rpcConn) reply(in *inMessage) {
+	if in.ID == nil {
+		return
+	}
+	c.mu.Lock()
+	ch := c.pending[*in.ID]
+	delete(c.pending, *in.ID)
+	c.mu.Unlock()
+	if ch == nil {
+		return // reply to a call that gave up
+	}
+	if in.Error != nil {
+		ch <- response{err: in.Error}
+	} else {
+		ch <- response{result: in.Result}
+	}
 }
 
 func (c *rpcConn) pingLoop(interval time.Duration) {
@@ -254,6 +274,85 @@ func (c *rpcConn) call(ctx context.Context, method string, params ...any) (json.
 		c.forget(id)
 		return nil, fmt.Errorf("%s: %w", method, ctx.Err())
 	}
+}
+
+// batchCall is one call of a batch.
+type batchCall struct {
+	method string
+	params []any
+}
+
+// callBatch sends calls as one JSON-RPC batch (one websocket message; btcd
+// runs its calls one after the other, in order) and waits for every reply.
+// It returns each call's raw result or error (node errors are *RPCError);
+// the error it returns itself is a transport failure, ctx, or the end of
+// the connection.
+func (c *rpcConn) callBatch(ctx context.Context, calls []batchCall) ([]response, error) {
+	if len(calls) == 0 {
+		return nil, nil
+	}
+	type item struct {
+		JSONRPC string `json:"jsonrpc"`
+		ID      uint64 `json:"id"`
+		Method  string `json:"method"`
+		Params  []any  `json:"params"`
+	}
+	items := make([]item, len(calls))
+	chans := make([]chan response, len(calls))
+	c.mu.Lock()
+	if c.pending == nil {
+		c.mu.Unlock()
+		return nil, c.closedErr()
+	}
+	for i, call := range calls {
+		c.nextID++
+		chans[i] = make(chan response, 1)
+		c.pending[c.nextID] = chans[i]
+		params := call.params
+		if params == nil {
+			params = []any{}
+		}
+		items[i] = item{JSONRPC: "2.0", ID: c.nextID, Method: call.method, Params: params}
+	}
+	c.mu.Unlock()
+	forgetAll := func() {
+		for _, it := range items {
+			c.forget(it.ID)
+		}
+	}
+	msg, err := json.Marshal(items)
+	if err != nil {
+		forgetAll()
+		return nil, err
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(writeTimeoutNoContext)
+	}
+	c.writeMu.Lock()
+	_ = c.ws.SetWriteDeadline(deadline)
+	err = c.ws.WriteMessage(websocket.TextMessage, msg)
+	c.writeMu.Unlock()
+	if err != nil {
+		forgetAll()
+		c.close(fmt.Errorf("write: %w", err))
+		return nil, fmt.Errorf("batch of %d %s: %w: %v", len(calls), calls[0].method, chain.ErrNotConnected, err)
+	}
+	out := make([]response, len(calls))
+	for i, ch := range chans {
+		select {
+		case r := <-ch:
+			out[i] = r
+			if r.err != nil && errors.Is(r.err, chain.ErrNotConnected) {
+				forgetAll()
+				return nil, r.err
+			}
+		case <-ctx.Done():
+			forgetAll()
+			return nil, fmt.Errorf("batch of %d %s: %w", len(calls), calls[0].method, ctx.Err())
+		}
+	}
+	return out, nil
 }
 
 func (c *rpcConn) forget(id uint64) {

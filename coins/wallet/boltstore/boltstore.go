@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,12 +27,35 @@ type Store struct {
 	// bucket's sequence back with it) is never given again.
 	seqMu  sync.Mutex
 	issued map[string]uint64
+
+	// Group commit of Batch calls: queued calls wait while a commit is
+	// running, then share the next one (see Batch).
+	batchMu  sync.Mutex
+	queue    []batchCall
+	draining bool
+	groups   atomic.Int64 // group commits made (for tests)
+}
+
+type batchCall struct {
+	fn   func(*bolt.Tx) error
+	done chan error
 }
 
 // Open opens (creating if needed) the store file at path, creating its
 // directory with mode 0700. It fails after a timeout if another process
 // holds the file.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// Options adjust a store; the zero value is what the daemon uses.
+type Options struct {
+	// NoSync skips the fsync of each commit: a crash may lose or corrupt
+	// the file. Only for tools that write a store in bulk and call Sync
+	// at the end (the load tool's offline wallets); never for a daemon.
+	NoSync bool
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -38,10 +63,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	// A batch waits this long for more writers before committing: long
-	// enough to share an fsync among concurrent requests, short enough not
-	// to dominate their latency (bbolt's default is 10ms).
-	db.MaxBatchDelay = 3 * time.Millisecond
+	db.NoSync = o.NoSync
 	return &Store{db: db, issued: map[string]uint64{}}, nil
 }
 
@@ -62,17 +84,127 @@ func (s *Store) Update(ctx context.Context, fn func(wallet.KV) error) error {
 }
 
 // Batch runs fn in a read-write transaction that concurrent Batch calls
-// may share (bbolt's Batch: one commit and fsync for all of them); fn may
-// be run again if another member of its batch fails.
+// share: a group commit. A call that finds no commit running starts one at
+// once (no waiting for company); calls arriving while it runs queue, and
+// all of them share the next transaction and its fsync. So a lone writer
+// pays one commit, and n concurrent writers about one commit per round
+// instead of n. fn may run more than once: when one call of a group fails,
+// the group is rolled back, run again without it, and the failed call runs
+// alone (its error is then its own).
 func (s *Store) Batch(ctx context.Context, fn func(wallet.KV) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error { return fn(kv{tx, s}) })
+	c := batchCall{fn: func(tx *bolt.Tx) error { return fn(kv{tx, s}) }, done: make(chan error, 1)}
+	s.batchMu.Lock()
+	s.queue = append(s.queue, c)
+	start := !s.draining
+	s.draining = true
+	s.batchMu.Unlock()
+	if start {
+		go s.drain()
+	}
+	err := <-c.done
+	if err == errSolo {
+		err = s.db.Update(c.fn)
+	}
+	return err
+}
+
+// errSolo tells a Batch caller to run its function alone.
+var errSolo = errors.New("boltstore: run alone")
+
+// drain commits the queued Batch calls, a group per transaction, until
+// none is left.
+func (s *Store) drain() {
+	last := 0              // size of the previous group
+	var took time.Duration // how long its commit took
+	for {
+		s.gather(last, took)
+		s.batchMu.Lock()
+		calls := s.queue
+		s.queue = nil
+		if len(calls) == 0 {
+			s.draining = false
+			s.batchMu.Unlock()
+			return
+		}
+		s.batchMu.Unlock()
+		last = len(calls)
+		s.groups.Add(1)
+		t0 := time.Now()
+		for len(calls) > 0 {
+			failed := -1
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				for i, c := range calls {
+					if err := safely(c.fn, tx); err != nil {
+						failed = i
+						return err
+					}
+				}
+				return nil
+			})
+			if failed >= 0 {
+				calls[failed].done <- errSolo
+				calls = append(calls[:failed:failed], calls[failed+1:]...)
+				continue
+			}
+			for _, c := range calls {
+				c.done <- err
+			}
+			break
+		}
+		took = time.Since(t0)
+	}
+}
+
+// gather waits a little for the callers of the previous group (just
+// woken) to queue their next call, so that they share the next commit
+// rather than alternate between a group of one and a group of the rest:
+// until as many calls as last are queued, or a quarter of the previous
+// commit's time (at most maxGather) has passed.
+func (s *Store) gather(last int, took time.Duration) {
+	if last <= 1 {
+		return
+	}
+	deadline := time.Now().Add(min(took/4, maxGather))
+	for spins := 0; s.queued() < last; spins++ {
+		if spins < 4 {
+			runtime.Gosched()
+			continue
+		}
+		if !time.Now().Before(deadline) {
+			return
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// maxGather bounds gather's wait.
+const maxGather = 500 * time.Microsecond
+
+func (s *Store) queued() int {
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
+	return len(s.queue)
+}
+
+// safely runs fn, turning a panic into an error (the caller reruns fn
+// alone, where the panic is its own).
+func safely(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("boltstore: panic in a batched transaction: %v", p)
+		}
+	}()
+	return fn(tx)
 }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
+
+// Sync flushes the file to disk (what every commit does unless NoSync).
+func (s *Store) Sync() error { return s.db.Sync() }
 
 type kv struct {
 	tx *bolt.Tx
@@ -87,8 +219,19 @@ func (k kv) Get(bucket string, key []byte) []byte {
 	return b.Get(key)
 }
 
+// fillPercent is how full bbolt packs a page it splits (its default is
+// 50%). The engine's keys mostly grow at the end of their buckets (wallet
+// numbers, heights and sequence numbers are given in order), where a split
+// page is never written again: packed at 50% the file would be twice the
+// size of its records, and all of it mapped into memory.
+const fillPercent = 0.9
+
 func (k kv) bucket(name string) (*bolt.Bucket, error) {
-	return k.tx.CreateBucketIfNotExists([]byte(name))
+	b, err := k.tx.CreateBucketIfNotExists([]byte(name))
+	if err == nil {
+		b.FillPercent = fillPercent
+	}
+	return b, err
 }
 
 func (k kv) Put(bucket string, key, val []byte) error {

@@ -3,6 +3,7 @@ package boltstore_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -108,5 +109,29 @@ func BenchmarkView(b *testing.B) {
 		}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkBatchParallel is the write of BenchmarkUpdateParallel through
+// Batch, from 8 and 32 goroutines (add_request's durable commit at 8 and
+// 32 connections): concurrent callers share commits.
+func BenchmarkBatchParallel(b *testing.B) {
+	for _, par := range []int{8, 32} {
+		b.Run(fmt.Sprintf("writers=%d", par), func(b *testing.B) {
+			s := openBench(b)
+			ctx := context.Background()
+			val := make([]byte, 300)
+			var next atomic.Uint64
+			b.SetParallelism((par + 1) / 2)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					if err := s.Batch(ctx, func(kv wallet.KV) error { return putFew(kv, i, val) }); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

@@ -110,7 +110,9 @@ func (k *kv) Put(bucket string, key, val []byte) error {
 		k.s.buckets[bucket] = b
 	}
 	k.record(bucket, string(key))
-	b[string(key)] = append([]byte(nil), val...)
+	// Never nil, even for an empty value: Get tells an empty value from
+	// an absent key.
+	b[string(key)] = append(make([]byte, 0, len(val)), val...)
 	return nil
 }
 

@@ -29,7 +29,16 @@ func Run(t *testing.T, open func(t *testing.T) wallet.Store) {
 			if string(kv.Get("b", []byte("k"))) != "v1" {
 				return errors.New("own write not visible")
 			}
+			if err := kv.Put("b", []byte("empty"), []byte{}); err != nil {
+				return err
+			}
 			return kv.Delete("b", []byte("absent"))
+		}))
+		must(t, s.View(ctx, func(kv wallet.KV) error {
+			if v := kv.Get("b", []byte("empty")); v == nil || len(v) != 0 {
+				return fmt.Errorf("an empty value reads as %v, not as present and empty", v)
+			}
+			return nil
 		}))
 		must(t, s.View(ctx, func(kv wallet.KV) error {
 			if string(kv.Get("b", []byte("k"))) != "v1" || kv.Get("other", []byte("k")) != nil {

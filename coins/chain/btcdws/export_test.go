@@ -1,0 +1,9 @@
+package btcdws
+
+// SetHistoryPage changes the searchrawtransactions page size; the returned
+// function restores it.
+func SetHistoryPage(n int) func() {
+	old := historyPage
+	historyPage = n
+	return func() { historyPage = old }
+}

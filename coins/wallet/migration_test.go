@@ -1,0 +1,285 @@
+package wallet_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/walletd/walletd/coins/params"
+	"github.com/walletd/walletd/coins/wallet"
+	"github.com/walletd/walletd/coins/wallet/boltstore"
+)
+
+// TestStoreMigrationV1 opens a store of schema 1 (JSON records keyed by
+// wallet id: testdata/store-v1-cdf8c0e.db, written by storeScenario at
+// cdf8c0e) with the current engine: it is migrated through schema 2 (typed
+// event records) to schema 3 (binary records keyed by wallet number), its
+// old buckets are emptied, and every wallet
+// reads exactly as the same scenario's wallets in a store the current
+// engine wrote itself: balances, coins, history, requests, addresses,
+// labels, frozen addresses and coins, gap limits. The migrated engine then
+// keeps working: a payment is credited and announced, a new request gets a
+// fresh address, and the in-memory indexes match the store.
+func TestStoreMigrationV1(t *testing.T) { testStoreMigration(t, "testdata/store-v1-cdf8c0e.db", 1) }
+
+// TestStoreMigrationV2 is TestStoreMigrationV1 on a store of schema 2 (typed
+// event records, JSON records keyed by wallet id:
+// testdata/store-v2-6485000.db, written by the same scenario with main's
+// engine at 6485000): migration 3 alone.
+func TestStoreMigrationV2(t *testing.T) { testStoreMigration(t, "testdata/store-v2-6485000.db", 2) }
+
+func testStoreMigration(t *testing.T, fixture string, version uint32) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	fc.mine()
+	ref := newEnv(t, filepath.Join(t.TempDir(), "ref.db"), fc)
+	want := storeScenario(t, ref)
+	ref.setNow(ref.clock().Add(2 * time.Hour))
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	copyFile(t, fixture, path)
+	if got := storeVersion(t, path); got != version {
+		t.Fatalf("%s is at schema %d, want %d", fixture, got, version)
+	}
+	mig := newEnv(t, path, fc.clone())
+	mig.setNow(ref.clock())
+	if mig.eng.TotalWallets() != 3 || mig.eng.Height() != 4 {
+		t.Fatalf("migrated: %d wallets, height %d", mig.eng.TotalWallets(), mig.eng.Height())
+	}
+	if err := mig.store.View(ctx, func(kv wallet.KV) error {
+		if v := kv.Get("meta", []byte("version")); len(v) != 4 || binary.BigEndian.Uint32(v) != wallet.SchemaVersion {
+			t.Errorf("schema version %x, want %d", v, wallet.SchemaVersion)
+		}
+		for _, b := range []string{"wallets", "addrs", "utxos", "requests", "reqaddr", "wtx", "txw", "frozen", "labels", "gaplimit"} {
+			_ = kv.Scan(b, nil, nil, func(k, _ []byte) error {
+				t.Errorf("schema 1 bucket %s still has %x", b, k)
+				return wallet.ErrStopScan
+			})
+		}
+		return kv.Scan("meta", []byte("seen:"), nil, func(k, _ []byte) error {
+			t.Errorf("schema 1 meta key %q left", k)
+			return wallet.ErrStopScan
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ka, kb, kc := fixtureKeys(t)
+	got := fixtureWallets{}
+	for _, x := range []struct {
+		key string
+		w   **wallet.Wallet
+	}{{ka, &got.a}, {kb, &got.b}, {kc, &got.c}} {
+		w, err := mig.eng.Open(ctx, x.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*x.w = w
+	}
+	for _, p := range []struct {
+		name      string
+		want, got *wallet.Wallet
+	}{{"a", want.a, got.a}, {"b", want.b, got.b}, {"c", want.c, got.c}} {
+		if w, g := walletView(t, p.want), walletView(t, p.got); !reflect.DeepEqual(w, g) {
+			t.Errorf("wallet %s after migration:\n got %+v\nwant %+v", p.name, g, w)
+		}
+	}
+	if w, g := eventLog(t, ref.eng), eventLog(t, mig.eng); len(w) < 10 || !reflect.DeepEqual(w, g) {
+		t.Errorf("event log after migration:\n got %v\nwant %v", g, w)
+	}
+	if err := mig.eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Still alive: the expired request is paid late, a new request gets a
+	// fresh address.
+	reqs, err := got.a.ListRequests(ctx, false, true, false)
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("expired requests: %v %v", reqs, err)
+	}
+	from := len(mig.rec.snapshot())
+	fc2 := mig.chain
+	fc2.mine(payTx(reqs[0].PkScript, 70_000, 9))
+	mig.rec.waitEvent(t, &from, func(b evBody) bool {
+		return b.Event == "new_payment" && b.Address == reqs[0].ID && b.Status == wallet.StatusPaid
+	})
+	all, err := got.a.ListRequests(ctx, false, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr, err := got.a.AddRequest(ctx, 1_000, "after", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		if r.Address == nr.Address {
+			t.Fatalf("new request reuses %s of request %s", nr.Address, r.ID)
+		}
+	}
+	if err := mig.eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// view is what a wallet shows through every read method, with times made
+// comparable.
+type view struct {
+	Balance   wallet.Balance
+	UTXOs     []wallet.UTXO
+	History   []wallet.HistoryItem
+	Requests  []wallet.RequestView
+	Addresses []wallet.Address
+	Labels    map[string]string
+	Frozen    map[string]bool
+	Coins     []string
+	Gap       uint32
+	MPK       string
+}
+
+func walletView(t *testing.T, w *wallet.Wallet) view {
+	t.Helper()
+	ctx := context.Background()
+	var v view
+	var err error
+	if v.Balance, err = w.Balance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v.UTXOs, err = w.UTXOs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(v.UTXOs, func(i, j int) bool { return v.UTXOs[i].OutPoint.String() < v.UTXOs[j].OutPoint.String() })
+	if v.History, err = w.History(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range v.History {
+		v.History[i].Time = v.History[i].Time.UTC().Round(0)
+		v.History[i].FirstSeen = v.History[i].FirstSeen.UTC().Round(0)
+	}
+	rs, err := w.ListRequests(ctx, false, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		v.Requests = append(v.Requests, *r)
+	}
+	if v.Addresses, err = w.Addresses(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v.Labels, err = w.Labels(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v.Frozen, err = w.FrozenAddresses(ctx); err != nil {
+		t.Fatal(err)
+	}
+	coins, err := w.SortedFrozenCoins(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range coins {
+		v.Coins = append(v.Coins, c.String())
+	}
+	v.Gap = w.GapLimit(ctx)
+	v.MPK = w.MPK()
+	return v
+}
+
+// failingStore fails its nth Update (counting from 1) and every later one.
+type failingStore struct {
+	wallet.Store
+	n, calls int
+}
+
+func (f *failingStore) Update(ctx context.Context, fn func(wallet.KV) error) error {
+	f.calls++
+	if f.calls >= f.n {
+		return errors.New("injected: disk gone")
+	}
+	return f.Store.Update(ctx, fn)
+}
+
+// TestStoreMigrationV1Resumes interrupts the migration of store-v1-cdf8c0e.db
+// after each of its transactions in turn (three records per transaction):
+// the engine refuses to start on the half-migrated store, and the next
+// start finishes the migration; the store then reads as the reference
+// one.
+func TestStoreMigrationV1Resumes(t *testing.T) {
+	defer wallet.SetMigrateChunk(3)()
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	fc := newFakeChain()
+	fc.mine()
+	ref := newEnv(t, filepath.Join(t.TempDir(), "ref.db"), fc)
+	want := storeScenario(t, ref)
+	ka, _, _ := fixtureKeys(t)
+	for n := 1; ; n++ {
+		path := filepath.Join(t.TempDir(), "v1.db")
+		copyFile(t, "testdata/store-v1-cdf8c0e.db", path)
+		st, err := boltstore.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := &failingStore{Store: st, n: n}
+		_, err = wallet.New(ctx, wallet.Config{Net: net, Store: fs, Backend: fc.clone(), NoSync: true})
+		_ = st.Close()
+		if err == nil {
+			if n < 5 {
+				t.Fatalf("migration done in %d transactions: the chunk size does not split it", n-1)
+			}
+			break
+		}
+		mig := newEnv(t, path, fc.clone())
+		mig.setNow(ref.clock())
+		w, err := mig.eng.Open(ctx, ka)
+		if err != nil {
+			t.Fatalf("after an interruption at transaction %d: %v", n, err)
+		}
+		if g, wv := walletView(t, w), walletView(t, want.a); !reflect.DeepEqual(g, wv) {
+			t.Fatalf("interrupted at transaction %d, then resumed:\n got %+v\nwant %+v", n, g, wv)
+		}
+		if err := mig.eng.CheckIndexes(ctx); err != nil {
+			t.Fatalf("interrupted at transaction %d: %v", n, err)
+		}
+		mig.close()
+	}
+}
+
+// storeVersion returns the schema version of the store at path.
+func storeVersion(t *testing.T, path string) uint32 {
+	t.Helper()
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var v uint32
+	if err := st.View(context.Background(), func(kv wallet.KV) error {
+		if raw := kv.Get("meta", []byte("version")); len(raw) == 4 {
+			v = binary.BigEndian.Uint32(raw)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// eventLog returns the engine's logged events as comparable strings (the
+// wallet id and the typed record, without seq and time), sorted: the
+// scenario's background work may log two wallets' events in either order.
+func eventLog(t *testing.T, e *wallet.Engine) []string {
+	t.Helper()
+	evs, err := e.EventsAfter(context.Background(), 0, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, fmt.Sprintf("%s %+v", ev.WalletID, ev.Record))
+	}
+	sort.Strings(out)
+	return out
+}
