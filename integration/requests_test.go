@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +71,43 @@ func TestAddRequestGapExhausted(t *testing.T) {
 	d.Must(&r, "", "add_request", map[string]any{"amount": "0.001", "force": true, "xpub": vw.KeyMaterial})
 	if r.Address == "" || r.Status != 0 {
 		t.Fatalf("forced add_request: %+v", r)
+	}
+}
+
+// TestWireIsNotHTMLEscaped (fidelity review G12): replies carry "&", "<"
+// and ">" as Bitcart's daemons (Python's json.dumps) write them, not as
+// \u0026, \u003c, \u003e (encoding/json's default), in a request's URI and
+// memo, in the fast reply path and in encoding/json's.
+func TestWireIsNotHTMLEscaped(t *testing.T) {
+	_, d := startBTC(t)
+	vw := vectorWallet(t, "p2wpkh-account-xpub")
+	raw, err := d.Call(vw.KeyMaterial, "add_request", "0.5", "a&b <c>", 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r request
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`?amount=0.5&message=a%26b%20%3Cc%3E&time=`, `"message":"a&b <c>"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("add_request reply lacks %s: %s", want, raw)
+		}
+	}
+	for _, call := range [][]any{{"get_request", r.RequestID}, {"list_requests"}} {
+		raw, err := d.Call(vw.KeyMaterial, call[0].(string), call[1:]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), `\u0026`) || strings.Contains(string(raw), `\u003c`) || !strings.Contains(string(raw), "&message=") {
+			t.Errorf("%s: HTML-escaped: %s", call[0], raw)
+		}
+	}
+	raw, err = d.Call("", "modifypaymenturl", r.URI, "0.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), `\u0026`) || !strings.Contains(string(raw), "&message=") {
+		t.Errorf("modifypaymenturl: HTML-escaped: %s", raw)
 	}
 }

@@ -177,7 +177,7 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	cur, _ := json.Marshal(cfg.Currency)
+	cur, _ := Marshal(cfg.Currency)
 	h := &Hub{
 		cfg:     cfg,
 		tail:    []byte(`,"currency":` + string(cur) + `}`),

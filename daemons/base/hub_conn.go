@@ -2,7 +2,6 @@ package base
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -141,7 +140,7 @@ func (r *renderer) frame(f *filter) *wsFrame {
 func (h *Hub) encode(ev Event, name string) *wsFrame {
 	wallet := []byte("null")
 	if name != "" {
-		wallet, _ = json.Marshal(name)
+		wallet, _ = Marshal(name)
 	}
 	n := len(`{"updates":[`) + len(ev.Payload) + len(`],"wallet":`) + len(wallet) + len(h.tail)
 	b := appendHeader(make([]byte, 0, n+10), websocket.TextMessage, n)

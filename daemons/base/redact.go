@@ -116,7 +116,7 @@ func quotedForms(s string) []string {
 	if q := strconv.Quote(s); q[1:len(q)-1] != s {
 		forms = append(forms, q[1:len(q)-1])
 	}
-	if j, err := json.Marshal(s); err == nil && string(j[1:len(j)-1]) != s {
+	if j, err := Marshal(s); err == nil && string(j[1:len(j)-1]) != s {
 		forms = append(forms, string(j[1:len(j)-1]))
 	}
 	return forms

@@ -36,7 +36,7 @@ type errReply struct {
 }
 
 func errorReply(id json.RawMessage, e *Error) []byte {
-	b, _ := json.Marshal(errReply{JSONRPC: "2.0", Error: wireError{Code: e.Code, Message: e.Message}, ID: id})
+	b, _ := Marshal(errReply{JSONRPC: "2.0", Error: wireError{Code: e.Code, Message: e.Message}, ID: id})
 	return b
 }
 
@@ -239,7 +239,7 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 		log.Debug("request", "took", time.Since(start))
 		return out
 	}
-	out, merr := json.Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})
+	out, merr := Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})
 	if merr != nil {
 		log.Error("encoding result", "err", merr)
 		return errorReply(req.id, &Error{Code: spec.Internal, Message: "internal error"})
@@ -249,7 +249,7 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 }
 
 // JSONAppender is a result that writes its own JSON, compact and valid,
-// exactly as encoding/json would write it: the reply then skips
+// exactly as Marshal would write it: the reply then skips
 // encoding/json (its reflection, and the validation of a MarshalJSON's
 // output). The daemons' hottest replies implement it.
 type JSONAppender interface {
@@ -272,9 +272,8 @@ func appendReply(result any, id json.RawMessage) ([]byte, bool) {
 	return append(out, '}'), true
 }
 
-// plainID reports whether id is written the same by encoding/json: null,
-// an integer, or a string of printable ASCII without escapes or HTML
-// characters.
+// plainID reports whether id is written the same by Marshal: null, an
+// integer, or a string of printable ASCII without escapes.
 func plainID(id json.RawMessage) bool {
 	if string(id) == "null" {
 		return true
@@ -283,16 +282,8 @@ func plainID(id json.RawMessage) bool {
 		return false
 	}
 	if id[0] == '"' {
-		s, end, ok := plainString(id, 0)
-		if !ok || end != len(id) {
-			return false
-		}
-		for _, c := range s {
-			if c == '<' || c == '>' || c == '&' {
-				return false
-			}
-		}
-		return true
+		_, end, ok := plainString(id, 0)
+		return ok && end == len(id)
 	}
 	i := 0
 	if id[0] == '-' {

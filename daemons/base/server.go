@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Hub == nil {
 		cfg.Hub = NewHub(HubConfig{Currency: cfg.Currency, Log: cfg.Log})
 	}
-	cat, err := json.Marshal(cfg.Catalog)
+	cat, err := Marshal(cfg.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("base: encoding catalog: %w", err)
 	}
@@ -151,7 +150,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/readyz":
 		if s.cfg.Ready != nil {
 			if err := s.cfg.Ready(); err != nil {
-				b, _ := json.Marshal(map[string]string{"status": "not ready", "reason": err.Error()})
+				b, _ := Marshal(map[string]string{"status": "not ready", "reason": err.Error()})
 				writeJSON(w, http.StatusServiceUnavailable, b)
 				return
 			}

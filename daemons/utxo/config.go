@@ -251,7 +251,7 @@ func (c *electrumConfig) set(key string, raw json.RawMessage) error {
 		if err != nil {
 			return err
 		}
-		v, _ = json.Marshal(p.String())
+		v, _ = base.Marshal(p.String())
 	}
 	c.mu.Lock()
 	c.vals[key] = v
@@ -310,7 +310,7 @@ func (c *electrumConfig) setLegacy(key string, kind cvKind, v json.RawMessage) e
 		lvl, _ := strconv.ParseInt(string(c.legacy["fee_level"]), 10, 64)
 		p = feePolicy{method: feeETA, value: legacyETATargets[lvl]}
 	}
-	c.vals[cfgFeePolicy], _ = json.Marshal(p.String())
+	c.vals[cfgFeePolicy], _ = base.Marshal(p.String())
 	return nil
 }
 

@@ -180,12 +180,12 @@ type ecRequest struct {
 // under the coin's key.
 func (r ecRequest) MarshalJSON() ([]byte, error) {
 	type plain ecRequest
-	head, err := json.Marshal(plain(r))
+	head, err := base.Marshal(plain(r))
 	if err != nil {
 		return nil, err
 	}
-	amt, _ := json.Marshal(r.AmountCoin)
-	sent, _ := json.Marshal(r.SentAmount)
+	amt, _ := base.Marshal(r.AmountCoin)
+	sent, _ := base.Marshal(r.SentAmount)
 	out := append(head[:len(head)-1:len(head)-1], r.amountKey...)
 	out = append(out, amt...)
 	out = append(out, `,"sent_amount":`...)

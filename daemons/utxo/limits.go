@@ -1,9 +1,10 @@
 package utxo
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/walletd/walletd/daemons/base"
 )
 
 // CoinAmount is a positive amount in coin units read from configuration
@@ -24,7 +25,7 @@ func (a *CoinAmount) Decode(s string) error {
 func (a *CoinAmount) UnmarshalText(b []byte) error { return a.Decode(string(b)) }
 
 // MarshalJSON renders the amount in coin units.
-func (a CoinAmount) MarshalJSON() ([]byte, error) { return json.Marshal(FormatElectrum(a.Sats)) }
+func (a CoinAmount) MarshalJSON() ([]byte, error) { return base.Marshal(FormatElectrum(a.Sats)) }
 
 // Bitcoin Core's defaults for -maxtxfee and maxfeerate: 0.1 coin, and 0.1
 // coin per 1000 vbytes.
@@ -48,7 +49,7 @@ func (d *Daemon) feeCaps() feeCaps {
 // configDefaults are walletd's and Bitcart's values for Electrum keys whose
 // Electrum default does not describe this daemon.
 func (d *Daemon) configDefaults() map[string]string {
-	str := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	str := func(s string) string { b, _ := base.Marshal(s); return string(b) }
 	out := map[string]string{
 		"oneserver":         "false",
 		"use_exchange_rate": "false",

@@ -1,11 +1,11 @@
 package utxo
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/wallet"
+	"github.com/walletd/walletd/daemons/base"
 )
 
 // The replies of the hottest methods (getbalance, add_request and
@@ -87,14 +87,14 @@ func (r requestReply) AppendJSON(out []byte) []byte {
 	return append(out, '}')
 }
 
-// appendJSONString appends s as encoding/json writes a string: printable
+// appendJSONString appends s as base.Marshal writes a string: printable
 // ASCII other than the characters it escapes is copied, anything else goes
-// through encoding/json.
+// through base.Marshal.
 func appendJSONString(out []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			q, _ := base.Marshal(s)
 			return append(out, q...)
 		}
 	}

@@ -1,18 +1,18 @@
 package utxo
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
+	"github.com/walletd/walletd/daemons/base"
 )
 
 // TestRepliesWriteWhatEncodingJSONWrites: the hand-written replies are
 // byte for byte what encoding/json writes for the same values (the map
 // getbalance used to return, the request reply's MarshalJSON).
-func TestRepliesWriteWhatEncodingJSONWrites(t *testing.T) {
+func TestRepliesWriteWhatMarshalWrites(t *testing.T) {
 	for _, b := range []wallet.Balance{{}, {Confirmed: 1}, {Confirmed: -5, Unconfirmed: 2_100_000_000_000_000},
 		{Unmatured: 50_0000_0000}, {Confirmed: 123_456_789, Unconfirmed: -1, Unmatured: 7}} {
 		m := map[string]string{"confirmed": FormatFixed(b.Confirmed)}
@@ -22,7 +22,7 @@ func TestRepliesWriteWhatEncodingJSONWrites(t *testing.T) {
 		if b.Unmatured != 0 {
 			m["unmatured"] = FormatFixed(b.Unmatured)
 		}
-		want, _ := json.Marshal(m)
+		want, _ := base.Marshal(m)
 		if got := balanceReply(b).AppendJSON(nil); string(got) != string(want) {
 			t.Errorf("balance %+v:\n got %s\nwant %s", b, got, want)
 		}
@@ -37,7 +37,7 @@ func TestRepliesWriteWhatEncodingJSONWrites(t *testing.T) {
 		{Request: wallet.Request{Memo: string([]byte{0xff, 'a'})}, TxHashes: nil},
 	} {
 		reply := d.requestJSON(&r)
-		want, err := json.Marshal(reply)
+		want, err := base.Marshal(reply)
 		if err != nil {
 			t.Fatal(err)
 		}

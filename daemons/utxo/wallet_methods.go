@@ -530,11 +530,11 @@ type requestReply struct {
 
 // MarshalJSON writes {"amount_BTC":"0.5", …body…}.
 func (r requestReply) MarshalJSON() ([]byte, error) {
-	body, err := json.Marshal(r.body)
+	body, err := base.Marshal(r.body)
 	if err != nil {
 		return nil, err
 	}
-	amt, _ := json.Marshal(r.amount)
+	amt, _ := base.Marshal(r.amount)
 	out := make([]byte, 0, len(body)+len(r.amountKey)+len(amt)+2)
 	out = append(out, '{')
 	out = append(out, r.amountKey...)
