@@ -231,8 +231,8 @@ func TestFeeRateFromNode(t *testing.T) {
 func TestEstimateFeeAnswers(t *testing.T) {
 	for _, c := range []struct {
 		name, smart, plain string // JSON-RPC replies ("" = method not found)
-		want                   int64
-		ok, err                bool
+		want               int64
+		ok, err            bool
 	}{
 		{"core", `{"feerate":0.00001,"blocks":2}`, "", 1_000, true, false},
 		{"core exponent", `{"feerate":1e-05,"blocks":2}`, "", 1_000, true, false},
