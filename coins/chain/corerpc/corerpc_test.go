@@ -524,3 +524,47 @@ func TestSpentOutpointsPruned(t *testing.T) {
 		t.Fatalf("%d outpoints after the spend is 2 blocks deep, want only the unspent one", ops)
 	}
 }
+
+// TestHistoryOfMempoolFromSummaries (btcd's HTTP RPC): the backend keeps
+// only txids and summaries of the mempool; History of a script nobody
+// watched when its payment, and the child spending it, entered the mempool
+// still finds both (the payment by its output's summary, the child by the
+// outpoint the payment showed).
+func TestHistoryOfMempoolFromSummaries(t *testing.T) {
+	n := harness.StartBtcd(t)
+	b := newBackend(t, n, nil)
+	ch := startBackend(t, b)
+	ctx := context.Background()
+	watched, _ := n.NewScript(harness.P2WPKH)
+	if err := b.Watch(ctx, [][]byte{watched}, nil); err != nil {
+		t.Fatal(err)
+	}
+	later, _ := n.NewScript(harness.P2WPKH)
+	other, _ := n.NewScript(harness.P2WPKH)
+	pay := n.FundTx(later, 70_000)
+	var op wire.OutPoint
+	for i, o := range pay.TxOut {
+		if string(o.PkScript) == string(later) {
+			op = wire.OutPoint{Hash: pay.TxHash(), Index: uint32(i)}
+		}
+	}
+	child := n.SpendTx(op, later, 70_000, other)
+	if _, err := n.SendRaw(child); err != nil {
+		t.Fatal(err)
+	}
+	// A payment to the watched script after both: the poll that reports
+	// it has seen them (and kept their summaries only).
+	mark := n.FundTx(watched, 10_000)
+	waitEvent(t, ch, "the watched payment", isTx(mark.TxHash()))
+	hist, err := b.History(ctx, [][]byte{later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[chainhash.Hash]bool{}
+	for _, h := range hist {
+		got[h.Tx.TxHash()] = true
+	}
+	if len(hist) != 2 || !got[pay.TxHash()] || !got[child.TxHash()] {
+		t.Fatalf("History = %d entries %v; want the payment %v and its child %v", len(hist), got, pay.TxHash(), child.TxHash())
+	}
+}
