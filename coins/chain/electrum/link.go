@@ -171,6 +171,9 @@ func (l *link) open(ctx context.Context) (*session, tipNote, error) {
 	s := &session{conn: conn, idx: idx, tipSeen: -1}
 	var ver []string
 	if err := conn.Call(dctx, &ver, "server.version", clientName, protocolVersion); err != nil {
+		if busyError(err) {
+			l.busy.Store(true)
+		}
 		conn.Close(err)
 		return nil, tipNote{}, fmt.Errorf("server.version: %w", err)
 	}
@@ -180,6 +183,9 @@ func (l *link) open(ctx context.Context) (*session, tipNote, error) {
 	}
 	var tip tipNote
 	if err := conn.Call(dctx, &tip, "blockchain.headers.subscribe"); err != nil {
+		if busyError(err) {
+			l.busy.Store(true)
+		}
 		conn.Close(err)
 		return nil, tipNote{}, fmt.Errorf("headers.subscribe: %w", err)
 	}
@@ -225,6 +231,9 @@ func (l *link) pinger(s *session) {
 		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.CallTimeout)
 		err := s.conn.Call(ctx, nil, "server.ping")
 		cancel()
+		if busyError(err) {
+			l.busy.Store(true)
+		}
 		if err != nil {
 			l.fail(fmt.Errorf("ping: %w", err))
 			return
