@@ -167,13 +167,20 @@ func (l *link) open(ctx context.Context) (*session, tipNote, error) {
 	l.mu.Lock()
 	idx := len(l.sessions)
 	l.mu.Unlock()
-	conn := rpc.New(nc, rpc.Options{OnNotify: func(n rpc.Notification) { l.push(idx, n) }})
+	conn := rpc.New(nc, rpc.Options{
+		OnNotify: func(n rpc.Notification) { l.push(idx, n) },
+		// A refusal for cost is seen here even when the close that
+		// follows it (ElectrumX closes the session after -101) fails the
+		// link before any caller reads the reply.
+		OnError: func(e *rpc.Error) {
+			if busyError(e) {
+				l.busy.Store(true)
+			}
+		},
+	})
 	s := &session{conn: conn, idx: idx, tipSeen: -1}
 	var ver []string
 	if err := conn.Call(dctx, &ver, "server.version", clientName, protocolVersion); err != nil {
-		if busyError(err) {
-			l.busy.Store(true)
-		}
 		conn.Close(err)
 		return nil, tipNote{}, fmt.Errorf("server.version: %w", err)
 	}
@@ -183,9 +190,6 @@ func (l *link) open(ctx context.Context) (*session, tipNote, error) {
 	}
 	var tip tipNote
 	if err := conn.Call(dctx, &tip, "blockchain.headers.subscribe"); err != nil {
-		if busyError(err) {
-			l.busy.Store(true)
-		}
 		conn.Close(err)
 		return nil, tipNote{}, fmt.Errorf("headers.subscribe: %w", err)
 	}
@@ -231,9 +235,6 @@ func (l *link) pinger(s *session) {
 		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.CallTimeout)
 		err := s.conn.Call(ctx, nil, "server.ping")
 		cancel()
-		if busyError(err) {
-			l.busy.Store(true)
-		}
 		if err != nil {
 			l.fail(fmt.Errorf("ping: %w", err))
 			return
