@@ -209,6 +209,9 @@ func loadConfig(def coinDef) (utxo.Config, error) {
 		return cfg, err
 	}
 	cfg.FiatCurrency = strings.TrimSpace(cfg.FiatCurrency)
+	if cfg.ElectrumSessionScripts < 0 {
+		return cfg, fmt.Errorf("%s_ELECTRUM_SESSION_SCRIPTS=%d: must not be negative (0: the default)", def.prefix, cfg.ElectrumSessionScripts)
+	}
 	if cfg.PollingCap < 0 {
 		// Bitcart fails on the first wallet load with a negative cap.
 		return cfg, fmt.Errorf("%s_POLLING_CAP=%d: must not be negative", def.prefix, cfg.PollingCap)

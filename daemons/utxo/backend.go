@@ -109,6 +109,8 @@ func openElectrum(cfg Config, net *params.Network, list []servers.Server, log *s
 		Rules:       rules,
 		Pins:        servers.NewPins(pinDir, nil),
 		HeadersPath: headersPath,
+		// SessionScripts: Config's default when 0.
+		SessionScripts: cfg.ElectrumSessionScripts,
 	}, log)
 }
 

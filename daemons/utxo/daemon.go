@@ -80,6 +80,10 @@ type Config struct {
 	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
 	// is read at every connection attempt, so it may appear after start.
 	ServerCert string `split_words:"true"`
+	// ElectrumSessionScripts is the most scripts the Electrum backend
+	// subscribes on one session to a server (0: the backend's default,
+	// sized for ElectrumX's default cost limits).
+	ElectrumSessionScripts int `split_words:"true"`
 	// Version is walletd's own version, reported by getinfo's
 	// walletd_version, version_info and GET /spec (version() and getinfo's
 	// version are Electrum's, as in Bitcart): the build's stamp, set by

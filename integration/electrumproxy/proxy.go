@@ -20,6 +20,9 @@ import (
 type Reply struct {
 	Result json.RawMessage
 	Error  json.RawMessage
+	// Disconnect, set by a hook, closes the connection once the reply is
+	// sent (as ElectrumX does after "excessive resource usage").
+	Disconnect bool
 }
 
 // Hooks rewrite what the server says. Each is optional; they run on the
@@ -211,6 +214,10 @@ func (c *Conn) fromServer() {
 					m.Result = json.RawMessage("null")
 				}
 				line = marshalLine(m)
+				if rep.Disconnect {
+					c.write(line)
+					return
+				}
 			}
 		case m.Method != "" && h.Notify != nil:
 			params := h.Notify(c, m.Method, m.Params)

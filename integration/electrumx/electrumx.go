@@ -63,6 +63,17 @@ func WithPoll(d time.Duration) Option { return func(s *Server) { s.poll = d } }
 // WithEnv adds ElectrumX settings ("NAME=value").
 func WithEnv(kv ...string) Option { return func(s *Server) { s.env = append(s.env, kv...) } }
 
+// WithDefaultCostLimits runs ElectrumX with its own default per-session
+// cost limits and throttling (COST_SOFT_LIMIT=1000, COST_HARD_LIMIT=10000,
+// REQUEST_SLEEP=2500, INITIAL_CONCURRENT=10, BANDWIDTH_UNIT_COST=5000), as a
+// public server runs, instead of start.sh's unlimited test setting.
+// Clients on 127.0.0.1 are exempt from ElectrumX's per-IP group cost, not
+// from the per-session cost.
+func WithDefaultCostLimits() Option {
+	return WithEnv("COST_SOFT_LIMIT=1000", "COST_HARD_LIMIT=10000", "REQUEST_SLEEP=2500",
+		"INITIAL_CONCURRENT=10", "BANDWIDTH_UNIT_COST=5000")
+}
+
 // Server is a running (or stopped) ElectrumX.
 type Server struct {
 	t       harness.TB

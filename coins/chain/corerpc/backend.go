@@ -57,6 +57,11 @@ var errClosed = fmt.Errorf("corerpc: backend closed: %w", chain.ErrNotConnected)
 // it does not have).
 const followWindow = 1000
 
+// mempoolDuty: a full mempool poll that took d waits mempoolDuty×d before
+// the next one, so the poller spends at most a quarter of its time reading
+// a large mempool (a small one is still read every PollInterval).
+const mempoolDuty = 4
+
 // knownTxs bounds the txid → block map kept for Transaction without -txindex.
 const knownTxs = 100_000
 
@@ -89,9 +94,9 @@ type Backend struct {
 	// recent is the best chain as the poller last saw it (poller only).
 	recent []chain.BlockRef
 
-	mpMu    sync.Mutex
-	mempool map[chainhash.Hash][]byte // raw txs last seen in the node's mempool
-	zmqTxs  *txCache                  // transactions announced by ZMQ, not yet processed
+	mpMu   sync.Mutex
+	mp     *mpView  // the node's mempool as last polled: txids and summaries
+	zmqTxs *txCache // transactions announced by ZMQ, not yet processed
 
 	knownMu sync.Mutex
 	known   map[chainhash.Hash]chainhash.Hash // txid → block, for Transaction
@@ -122,17 +127,17 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{
-		cfg:     cfg,
-		log:     log,
-		ep:      ep,
-		rpc:     newRPCClient(ep, cfg.CookieFile, cfg.tlsConfig(ep), cfg.CallTimeout),
-		events:  make(chan chain.Event, cfg.EventBuffer),
-		wake:    make(chan struct{}, 1),
-		watch:   newMatcher(),
-		mempool: map[chainhash.Hash][]byte{},
-		zmqTxs:  newTxCache(4096),
-		known:   map[chainhash.Hash]chainhash.Hash{},
-		sums:    newSummaries(cfg.SummaryCache),
+		cfg:    cfg,
+		log:    log,
+		ep:     ep,
+		rpc:    newRPCClient(ep, cfg.CookieFile, cfg.tlsConfig(ep), cfg.CallTimeout),
+		events: make(chan chain.Event, cfg.EventBuffer),
+		wake:   make(chan struct{}, 1),
+		watch:  newMatcher(),
+		mp:     newMPView(cfg.MempoolSummaries),
+		zmqTxs: newTxCache(4096),
+		known:  map[chainhash.Hash]chainhash.Hash{},
+		sums:   newSummaries(cfg.SummaryCache),
 	}
 	b.progress.Method = MethodBlocks
 	return b, nil
@@ -375,7 +380,7 @@ func (b *Backend) run(ctx context.Context) {
 		// it saw: the blocks mined meanwhile are read (and reported)
 		// like any new block, so outpoints they pay are learned.
 		b.mpMu.Lock()
-		clear(b.mempool)
+		b.mp.reset()
 		b.mpMu.Unlock()
 		b.connected.Store(true)
 		if !b.emit(ctx, chain.Event{Kind: chain.EventConnected, Tip: tip}) {
@@ -446,6 +451,7 @@ func (b *Backend) follow(ctx context.Context) error {
 	tick := time.NewTicker(b.cfg.PollInterval)
 	defer tick.Stop()
 	full := true
+	var mpNext time.Time // the earliest next full mempool poll
 	var lastErr string
 	logErr := func(what string, err error) {
 		// A failure that repeats at every poll is logged once.
@@ -463,7 +469,14 @@ func (b *Backend) follow(ctx context.Context) error {
 		}
 		var err error
 		if full || b.zmqTxs.len() == 0 {
-			err = b.syncMempool(ctx)
+			// A full poll of a mainnet-size mempool costs a good part of
+			// a core (BenchmarkMempoolPoll): at most one in mempoolDuty
+			// of the poller's time goes to it; the tip is still polled
+			// every interval.
+			if now := time.Now(); !now.Before(mpNext) {
+				err = b.syncMempool(ctx)
+				mpNext = now.Add(mempoolDuty * time.Since(now))
+			}
 		} else {
 			err = b.processAnnounced(ctx)
 		}

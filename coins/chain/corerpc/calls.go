@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
-	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/chain/ltcwire"
 )
@@ -295,9 +297,45 @@ func (b *Backend) EstimateFee(ctx context.Context, target int) (int64, bool, err
 	default:
 		return 0, false, err
 	}
-	sat, err := amount.ParseRounded(perKB.String())
-	if err != nil || sat <= 0 {
+	return feeRateFromNode(perKB)
+}
+
+// MaxFeeRate bounds a believable fee estimate (satoshis per kvB): 1 coin
+// per kvB, ten thousand times the highest rates Bitcoin has seen. A node
+// answering more is not believed (EstimateFee fails).
+const MaxFeeRate = 100_000_000
+
+// feeRateFromNode converts a node's fee rate in coins per kvB (as the node
+// wrote it: "0.00001", "1e-05") to satoshis per kvB, exactly (never through
+// float64), rounding a fraction of a satoshi up so that a positive rate
+// stays positive. -1 (btcd's and Core's "no estimate"), 0 and other
+// non-positive values are no estimate (ok false); something that is not a
+// JSON number, or a rate above MaxFeeRate, is an error.
+func feeRateFromNode(perKB json.Number) (sat int64, ok bool, err error) {
+	s := string(perKB)
+	if s == "" || !json.Valid([]byte(s)) || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return 0, false, fmt.Errorf("corerpc: fee estimate %q is not a number", s)
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		// big.Rat would build 10^e: bound it first (and so the work).
+		if e, err := strconv.Atoi(s[i+1:]); err != nil || e > 30 || e < -30 {
+			return 0, false, fmt.Errorf("corerpc: fee estimate %s per kvB is not believable", s)
+		}
+	}
+	r, valid := new(big.Rat).SetString(s)
+	if !valid {
+		return 0, false, fmt.Errorf("corerpc: fee estimate %q is not a number", s)
+	}
+	if r.Sign() <= 0 {
 		return 0, false, nil
 	}
-	return sat, true, nil
+	r.Mul(r, big.NewRat(100_000_000, 1))
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() || q.Int64() > MaxFeeRate {
+		return 0, false, fmt.Errorf("corerpc: fee estimate %s per kvB is not believable (more than %d sat/kvB)", s, MaxFeeRate)
+	}
+	return q.Int64(), true, nil
 }

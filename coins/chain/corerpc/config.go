@@ -26,6 +26,10 @@ const (
 	DefaultReconnectMax    = 30 * time.Second
 	DefaultCallTimeout     = 30 * time.Second
 	DefaultEventBuffer     = 256
+	// DefaultPruneDepth is Config.PruneDepth's default.
+	DefaultPruneDepth = 100
+	// DefaultMempoolSummaries is Config.MempoolSummaries's default.
+	DefaultMempoolSummaries = 32 << 20
 	// DefaultScanParallel is how many blocks a backfill scan fetches at
 	// once (Core serves 4 RPC threads by default).
 	DefaultScanParallel = 4
@@ -86,6 +90,19 @@ type Config struct {
 	// summary may hold its scripts. Default DefaultSummaryCache (64 MiB);
 	// negative disables it.
 	SummaryCache int64
+	// MempoolSummaries bounds the memory (bytes) of the summaries kept of
+	// the node's mempool transactions (8 bytes per output and input), with
+	// which History fetches only the mempool transactions that may pay
+	// its scripts; those past the bound are fetched by every History.
+	// Default DefaultMempoolSummaries (32 MiB, about 1,000,000
+	// two-in two-out transactions); negative keeps none.
+	MempoolSummaries int64
+	// PruneDepth: an outpoint of the watched set (an output paying a
+	// watched script) spent in a block this many blocks below the best
+	// one leaves the set (default DefaultPruneDepth, 100; a
+	// reorganisation deeper than that would not report the coin's spend
+	// again).
+	PruneDepth int
 }
 
 // TLSOptions configures the TLS client of https:// connections. The server
@@ -204,6 +221,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ScanParallel <= 0 {
 		c.ScanParallel = DefaultScanParallel
+	}
+	if c.PruneDepth <= 0 {
+		c.PruneDepth = DefaultPruneDepth
+	}
+	if c.MempoolSummaries == 0 {
+		c.MempoolSummaries = DefaultMempoolSummaries
 	}
 	if c.SummaryCache == 0 {
 		c.SummaryCache = DefaultSummaryCache

@@ -481,3 +481,90 @@ func TestLitecoindWithoutIndexes(t *testing.T) {
 		t.Fatalf("blocks read %d of %d", st.BlocksRead, n.Height()+1)
 	}
 }
+
+// TestSpentOutpointsPruned (btcd's HTTP RPC): an outpoint the backend
+// learned (an output paying a watched script) leaves the watched set once
+// its spend is PruneDepth blocks deep; an unspent one stays.
+func TestSpentOutpointsPruned(t *testing.T) {
+	n := harness.StartBtcd(t)
+	b := newBackend(t, n, func(c *corerpc.Config) { c.PruneDepth = 2 })
+	ch := startBackend(t, b)
+	ctx := context.Background()
+	sc, _ := n.NewScript(harness.P2WPKH)
+	if err := b.Watch(ctx, [][]byte{sc}, nil); err != nil {
+		t.Fatal(err)
+	}
+	spendable := n.FundTx(sc, 50_000)
+	waitEvent(t, ch, "the first payment", isTx(spendable.TxHash()))
+	kept := n.FundTx(sc, 60_000)
+	waitEvent(t, ch, "the second payment", isTx(kept.TxHash()))
+	if _, ops := b.Watched(); ops != 2 {
+		t.Fatalf("%d outpoints learned, want 2", ops)
+	}
+	other, _ := n.NewScript(harness.P2WPKH)
+	var op wire.OutPoint
+	for i, o := range spendable.TxOut {
+		if string(o.PkScript) == string(sc) {
+			op = wire.OutPoint{Hash: spendable.TxHash(), Index: uint32(i)}
+		}
+	}
+	spend := n.SpendTx(op, sc, 50_000, other)
+	if _, err := n.SendRaw(spend); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, ch, "the spend", isTx(spend.TxHash()))
+	h := n.Generate(1)[0] // the spend is mined: 0 deep
+	waitEvent(t, ch, "its block", func(e chain.Event) bool { return e.Kind == chain.EventBlockConnected && e.Block.Hash == h })
+	if _, ops := b.Watched(); ops != 2 {
+		t.Fatalf("a freshly spent outpoint left the set (%d left)", ops)
+	}
+	hs := n.Generate(2)
+	waitEvent(t, ch, "2 blocks later", func(e chain.Event) bool { return e.Kind == chain.EventBlockConnected && e.Block.Hash == hs[1] })
+	if _, ops := b.Watched(); ops != 1 {
+		t.Fatalf("%d outpoints after the spend is 2 blocks deep, want only the unspent one", ops)
+	}
+}
+
+// TestHistoryOfMempoolFromSummaries (btcd's HTTP RPC): the backend keeps
+// only txids and summaries of the mempool; History of a script nobody
+// watched when its payment, and the child spending it, entered the mempool
+// still finds both (the payment by its output's summary, the child by the
+// outpoint the payment showed).
+func TestHistoryOfMempoolFromSummaries(t *testing.T) {
+	n := harness.StartBtcd(t)
+	b := newBackend(t, n, nil)
+	ch := startBackend(t, b)
+	ctx := context.Background()
+	watched, _ := n.NewScript(harness.P2WPKH)
+	if err := b.Watch(ctx, [][]byte{watched}, nil); err != nil {
+		t.Fatal(err)
+	}
+	later, _ := n.NewScript(harness.P2WPKH)
+	other, _ := n.NewScript(harness.P2WPKH)
+	pay := n.FundTx(later, 70_000)
+	var op wire.OutPoint
+	for i, o := range pay.TxOut {
+		if string(o.PkScript) == string(later) {
+			op = wire.OutPoint{Hash: pay.TxHash(), Index: uint32(i)}
+		}
+	}
+	child := n.SpendTx(op, later, 70_000, other)
+	if _, err := n.SendRaw(child); err != nil {
+		t.Fatal(err)
+	}
+	// A payment to the watched script after both: the poll that reports
+	// it has seen them (and kept their summaries only).
+	mark := n.FundTx(watched, 10_000)
+	waitEvent(t, ch, "the watched payment", isTx(mark.TxHash()))
+	hist, err := b.History(ctx, [][]byte{later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[chainhash.Hash]bool{}
+	for _, h := range hist {
+		got[h.Tx.TxHash()] = true
+	}
+	if len(hist) != 2 || !got[pay.TxHash()] || !got[child.TxHash()] {
+		t.Fatalf("History = %d entries %v; want the payment %v and its child %v", len(hist), got, pay.TxHash(), child.TxHash())
+	}
+}

@@ -53,6 +53,10 @@ func (b *Backend) followTip(ctx context.Context) error {
 		// itself.
 		b.log.Warn("corerpc: the new tip does not connect to the recent chain; leaving the catch-up to the consumer",
 			"tip", tip.Height, "known_from", b.recent[0].Height)
+		// Spends recorded in the blocks we knew may be gone with them.
+		b.watchMu.Lock()
+		b.watch.unspentFrom(b.recent[0].Height)
+		b.watchMu.Unlock()
 		blk, err := b.filteredBlock(ctx, tip)
 		if err != nil {
 			return err
@@ -65,6 +69,9 @@ func (b *Backend) followTip(ctx context.Context) error {
 		gone := b.recent[i]
 		b.log.Info("corerpc: block disconnected", "height", gone.Height, "hash", gone.Hash)
 		b.recent = b.recent[:i]
+		b.watchMu.Lock()
+		b.watch.unspentFrom(gone.Height)
+		b.watchMu.Unlock()
 		if !b.emit(ctx, chain.Event{Kind: chain.EventBlockDisconnected, Block: &chain.Block{BlockRef: gone}}) {
 			return ctx.Err()
 		}
@@ -99,7 +106,10 @@ func (b *Backend) filteredBlock(ctx context.Context, ref chain.BlockRef) (*chain
 		return nil, err
 	}
 	b.sums.add(ref.Hash, blk.Txs)
-	txs := b.matchLive(blk.Txs)
+	b.watchMu.Lock()
+	txs := b.watch.matchAll(blk.Txs)
+	b.watch.spentIn(ref.Height, txs, int32(b.cfg.PruneDepth))
+	b.watchMu.Unlock()
 	b.remember(ref.Hash, txs)
 	return &chain.Block{BlockRef: ref, Txs: txs}, nil
 }

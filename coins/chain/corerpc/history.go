@@ -120,11 +120,11 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 		b.progMu.Unlock()
 	}
 
-	mem, err := b.mempoolTxs(ctx)
+	mem, err := b.mempoolMatches(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	for _, tx := range m.matchAll(parentsFirst(mem)) {
+	for _, tx := range mem {
 		if id := tx.TxHash(); !seen[id] {
 			seen[id] = true
 			out = append(out, chain.TxInfo{Tx: tx})
@@ -281,56 +281,82 @@ func filterMatch(raw []byte, block chainhash.Hash, data [][]byte) (bool, error) 
 	return f.MatchAny(builder.DeriveKey(&block), data)
 }
 
-// mempoolTxs returns the node's mempool transactions (decoded; pure MWEB
-// ones left out), reusing the raw bytes the poller already has.
-func (b *Backend) mempoolTxs(ctx context.Context) ([]*wire.MsgTx, error) {
-	var ids []string
+// mempoolMatches returns the node's mempool transactions relevant to m
+// (parents first; m learns their outpoints). Only the transactions whose
+// summary in the mempool view may pay one of m's scripts or spend one of
+// its outpoints are fetched (and those the view has no summary of), in
+// rounds: a child spending an output found in one round is found in the
+// next.
+func (b *Backend) mempoolMatches(ctx context.Context, m *matcher) ([]*wire.MsgTx, error) {
+	var ids txidList
 	if err := b.call(ctx, &ids, "getrawmempool", false); err != nil {
 		return nil, err
 	}
-	view := b.mempoolSnapshot()
-	raws := make(map[chainhash.Hash][]byte, len(ids))
-	var missing []chainhash.Hash
-	for _, s := range ids {
-		h, err := chainhash.NewHashFromStr(s)
-		if err != nil {
-			return nil, err
-		}
-		if raw, ok := view[*h]; ok {
-			raws[*h] = raw
-		} else {
-			missing = append(missing, *h)
-		}
+	scriptKeys := make(map[uint64]struct{}, len(m.scripts))
+	for s := range m.scripts {
+		scriptKeys[b.sums.scriptKey([]byte(s))] = struct{}{}
 	}
-	if len(missing) > 0 {
+	opKeys := make(map[uint64]struct{}, len(m.outpoints))
+	for op := range m.outpoints {
+		opKeys[b.sums.outpointKey(op)] = struct{}{}
+	}
+	fetched := map[chainhash.Hash]bool{}
+	var txs []*wire.MsgTx
+	for {
+		b.mpMu.Lock()
+		cand := b.mp.candidates(ids, scriptKeys, opKeys, fetched)
+		b.mpMu.Unlock()
+		if len(cand) == 0 {
+			break
+		}
+		for _, id := range cand {
+			fetched[id] = true
+		}
 		if err := b.ready(); err != nil {
 			return nil, err
 		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
-		got, err := b.fetchTxs(cctx, missing)
+		got, err := b.fetchTxs(cctx, cand)
 		cancel()
 		if err != nil {
 			return nil, err
 		}
-		for id, raw := range got {
-			raws[id] = raw
-		}
-	}
-	txs := make([]*wire.MsgTx, 0, len(raws))
-	for _, raw := range raws {
-		tx, err := ltcwire.DecodeTx(raw)
-		if err == nil {
+		for _, raw := range got {
+			tx, err := ltcwire.DecodeTx(raw)
+			if err != nil {
+				if !errors.Is(err, ltcwire.ErrMWEBOnly) {
+					b.log.Warn("corerpc: undecodable mempool transaction", "err", err)
+				}
+				continue
+			}
 			txs = append(txs, tx)
-		} else if !errors.Is(err, ltcwire.ErrMWEBOnly) {
-			b.log.Warn("corerpc: undecodable mempool transaction", "err", err)
+			var id *chainhash.Hash
+			for i, out := range tx.TxOut {
+				if _, ok := m.scripts[string(out.PkScript)]; ok {
+					if id == nil {
+						h := tx.TxHash()
+						id = &h
+					}
+					opKeys[b.sums.outpointKey(wire.OutPoint{Hash: *id, Index: uint32(i)})] = struct{}{}
+				}
+			}
 		}
 	}
-	return txs, nil
+	return m.matchAll(parentsFirst(txs)), nil
 }
 
 // learnFrom adds to the live watched set the outpoints of hist's outputs
-// that pay a watched script, so their spends are followed.
+// that pay a watched script, so their spends are followed; those hist shows
+// spent PruneDepth blocks deep or more are left out (see matcher.spentIn),
+// those spent less deep are recorded as spent, to be pruned in turn.
 func (b *Backend) learnFrom(hist []chain.TxInfo) {
+	spentBy := map[wire.OutPoint]*chain.TxInfo{}
+	for i := range hist {
+		for _, in := range hist[i].Tx.TxIn {
+			spentBy[in.PreviousOutPoint] = &hist[i]
+		}
+	}
+	depth := int64(b.cfg.PruneDepth)
 	b.watchMu.Lock()
 	defer b.watchMu.Unlock()
 	for _, h := range hist {
@@ -341,7 +367,15 @@ func (b *Backend) learnFrom(hist []chain.TxInfo) {
 					x := h.Tx.TxHash()
 					id = &x
 				}
-				b.watch.outpoints[wire.OutPoint{Hash: *id, Index: uint32(i)}] = struct{}{}
+				op := wire.OutPoint{Hash: *id, Index: uint32(i)}
+				sp := spentBy[op]
+				if sp != nil && sp.Confirmations > depth {
+					continue
+				}
+				b.watch.outpoints[op] = struct{}{}
+				if sp != nil && sp.Confirmations > 0 {
+					b.watch.spent[op] = sp.Height
+				}
 			}
 		}
 	}

@@ -35,10 +35,56 @@ func checkScript(s []byte) error {
 type matcher struct {
 	scripts   map[string]struct{}
 	outpoints map[wire.OutPoint]struct{}
+	// spent records, for the live matcher, the height of the connected
+	// block that spent an outpoint of the set; best is the highest block
+	// connected (see spentIn).
+	spent map[wire.OutPoint]int32
+	best  int32
 }
 
 func newMatcher() *matcher {
-	return &matcher{scripts: map[string]struct{}{}, outpoints: map[wire.OutPoint]struct{}{}}
+	return &matcher{scripts: map[string]struct{}{}, outpoints: map[wire.OutPoint]struct{}{}, spent: map[wire.OutPoint]int32{}}
+}
+
+// spentIn records the outpoints of the set that txs (the relevant
+// transactions of the block connected at height) spend, and drops those
+// spent depth blocks or more below the highest block connected: nothing
+// can spend them again, and the set would otherwise grow with every coin
+// ever received. (A reorganisation deeper than depth that undoes such a
+// spend would not report the coin's spend again, as on btcdws.)
+func (m *matcher) spentIn(height int32, txs []*wire.MsgTx, depth int32) {
+	for _, tx := range txs {
+		for _, in := range tx.TxIn {
+			if _, ok := m.outpoints[in.PreviousOutPoint]; ok {
+				m.spent[in.PreviousOutPoint] = height
+			}
+		}
+	}
+	m.best = max(m.best, height)
+	m.prune(depth)
+}
+
+func (m *matcher) prune(depth int32) {
+	cut := m.best - depth
+	for op, h := range m.spent {
+		if h <= cut {
+			delete(m.outpoints, op)
+			delete(m.spent, op)
+		}
+	}
+}
+
+// unspentFrom forgets the spends recorded in blocks from height up (they
+// were disconnected): those outpoints are watched as before.
+func (m *matcher) unspentFrom(height int32) {
+	for op, h := range m.spent {
+		if h >= height {
+			delete(m.spent, op)
+		}
+	}
+	if m.best >= height {
+		m.best = height - 1
+	}
 }
 
 // match reports whether tx is relevant, learning its outpoints that pay a

@@ -19,28 +19,16 @@ const txBatch = 200
 // syncMempool reads the node's mempool txids, fetches the transactions not
 // seen before (batched getrawtransaction; those announced by ZMQ are taken
 // from there), reports the relevant ones (parents first) and forgets those
-// that left. Poller only.
+// that left. Only txids and summaries are kept (mpView). Poller only.
 func (b *Backend) syncMempool(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 	defer cancel()
-	var ids []string
+	var ids txidList
 	if err := b.rpc.call(cctx, &ids, "getrawmempool", false); err != nil {
 		return err
 	}
-	now := make(map[chainhash.Hash]struct{}, len(ids))
-	var missing []chainhash.Hash
 	b.mpMu.Lock()
-	for _, s := range ids {
-		h, err := chainhash.NewHashFromStr(s)
-		if err != nil {
-			b.mpMu.Unlock()
-			return err
-		}
-		now[*h] = struct{}{}
-		if _, ok := b.mempool[*h]; !ok {
-			missing = append(missing, *h)
-		}
-	}
+	missing := b.mp.mark(ids)
 	b.mpMu.Unlock()
 	raws, err := b.fetchTxs(cctx, missing)
 	if err != nil {
@@ -48,11 +36,12 @@ func (b *Backend) syncMempool(ctx context.Context) error {
 	}
 	rel := b.admit(raws)
 	b.mpMu.Lock()
-	for id := range b.mempool {
-		if _, ok := now[id]; !ok {
-			delete(b.mempool, id)
+	for _, id := range missing {
+		if !b.mp.has(id) {
+			b.mp.add(id, nil, b.sums) // left the mempool meanwhile: listed, so kept until it is not
 		}
 	}
+	b.mp.sweep(len(ids))
 	b.mpMu.Unlock()
 	return b.report(ctx, rel)
 }
@@ -98,6 +87,7 @@ func (b *Backend) fetchTxs(ctx context.Context, ids []chainhash.Hash) (map[chain
 // are not fetched again); pure MWEB ones are recorded silently.
 func (b *Backend) admit(raws map[chainhash.Hash][]byte) []*wire.MsgTx {
 	txs := make([]*wire.MsgTx, 0, len(raws))
+	decoded := make(map[chainhash.Hash]*wire.MsgTx, len(raws))
 	for id, raw := range raws {
 		tx, err := ltcwire.DecodeTx(raw)
 		switch {
@@ -106,12 +96,13 @@ func (b *Backend) admit(raws map[chainhash.Hash][]byte) []*wire.MsgTx {
 			b.log.Warn("corerpc: undecodable mempool transaction", "txid", id, "err", err)
 		default:
 			txs = append(txs, tx)
+			decoded[id] = tx
 		}
 	}
 	rel := b.matchLive(parentsFirst(txs))
 	b.mpMu.Lock()
-	for id, raw := range raws {
-		b.mempool[id] = raw
+	for id := range raws {
+		b.mp.add(id, decoded[id], b.sums)
 	}
 	b.mpMu.Unlock()
 	return rel
@@ -140,7 +131,7 @@ func (b *Backend) processAnnounced(ctx context.Context) error {
 	var fetch []chainhash.Hash
 	b.mpMu.Lock()
 	for id, raw := range ann {
-		if _, ok := b.mempool[id]; ok {
+		if b.mp.has(id) {
 			continue
 		}
 		if raw == nil {
@@ -289,15 +280,4 @@ func (c *txCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items)
-}
-
-// mempoolSnapshot returns the raw transactions of the mempool view.
-func (b *Backend) mempoolSnapshot() map[chainhash.Hash][]byte {
-	b.mpMu.Lock()
-	defer b.mpMu.Unlock()
-	out := make(map[chainhash.Hash][]byte, len(b.mempool))
-	for id, raw := range b.mempool {
-		out[id] = raw
-	}
-	return out
 }

@@ -118,11 +118,23 @@ func (c *rpcClient) call(ctx context.Context, out any, method string, params ...
 		return resp.Error
 	}
 	if out != nil {
-		if err := json.Unmarshal(resp.Result, out); err != nil {
+		var err error
+		if d, ok := out.(rawDecoder); ok {
+			err = d.decodeValid(resp.Result) // already checked as JSON: not scanned twice
+		} else {
+			err = json.Unmarshal(resp.Result, out)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: decode result: %w", method, err)
 		}
 	}
 	return nil
+}
+
+// rawDecoder is a result type that decodes itself from JSON already known
+// to be valid (a large result decoded without a second validation pass).
+type rawDecoder interface {
+	decodeValid(b []byte) error
 }
 
 // batchCall is one call of a batch.

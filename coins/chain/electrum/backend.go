@@ -76,14 +76,17 @@ type Backend struct {
 	reqs   chan request
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	started  bool
-	closed   bool
-	cancel   context.CancelFunc
-	link     *link // current link, maybe handshaking
-	ready    bool  // the link's EventConnected is queued
-	st       *state
-	banned   map[servers.Server]time.Time
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	link    *link // current link, maybe handshaking
+	ready   bool  // the link's EventConnected is queued
+	st      *state
+	banned  map[servers.Server]time.Time
+	// squeezed: how many times each server throttled the backend; its
+	// links use sessions and windows halved that many times.
+	squeezed map[servers.Server]int
 	linkSeq  uint64
 	lastHost string    // the host of the last link (ServerHost)
 	lastTip  tipNote   // the last tip the main session announced
@@ -94,7 +97,7 @@ type Backend struct {
 	savedHash chainhash.Hash
 	savedAt   time.Time
 
-	nSubs, nHist, nTxs, nProofs, nLies atomic.Int64
+	nSubs, nHist, nTxs, nProofs, nLies, nBusy atomic.Int64
 }
 
 var _ chain.Backend = (*Backend)(nil)
@@ -112,15 +115,16 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		cfg.Servers = cfg.Servers[:1]
 	}
 	return &Backend{
-		cfg:    cfg,
-		log:    log,
-		mweb:   cfg.Rules.Net != nil && cfg.Rules.Net.MWEBHRP != "",
-		hc:     headers.NewChain(cfg.Rules, cfg.KeepHeaders),
-		q:      newFIFO(),
-		events: make(chan chain.Event, cfg.EventBuffer),
-		reqs:   make(chan request),
-		st:     newState(),
-		banned: map[servers.Server]time.Time{},
+		cfg:      cfg,
+		log:      log,
+		mweb:     cfg.Rules.Net != nil && cfg.Rules.Net.MWEBHRP != "",
+		hc:       headers.NewChain(cfg.Rules, cfg.KeepHeaders),
+		q:        newFIFO(),
+		events:   make(chan chain.Event, cfg.EventBuffer),
+		reqs:     make(chan request),
+		st:       newState(),
+		banned:   map[servers.Server]time.Time{},
+		squeezed: map[servers.Server]int{},
 	}, nil
 }
 
@@ -228,6 +232,9 @@ type Stats struct {
 	Proofs int64
 	// Lies: servers dropped for lying.
 	Lies int64
+	// Throttled: links a server cut for cost ("excessive resource
+	// usage", "server busy"); the server is not banned.
+	Throttled int64
 	// HeadersVerified: headers whose difficulty and proof of work were
 	// checked (those resumed from Config.HeadersPath are not).
 	HeadersVerified int64
@@ -236,7 +243,7 @@ type Stats struct {
 // Stats returns the counters.
 func (b *Backend) Stats() Stats {
 	return Stats{Subscriptions: b.nSubs.Load(), Histories: b.nHist.Load(), Transactions: b.nTxs.Load(),
-		Proofs: b.nProofs.Load(), Lies: b.nLies.Load(), HeadersVerified: b.hc.Verified()}
+		Proofs: b.nProofs.Load(), Lies: b.nLies.Load(), Throttled: b.nBusy.Load(), HeadersVerified: b.hc.Verified()}
 }
 
 // Watched returns how many scripthashes are subscribed (or to be) and how
@@ -298,7 +305,10 @@ func (b *Backend) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			served = served || ready
+			busy := errors.Is(err, errBusy)
+			// A throttled link does not reset the backoff: the server's
+			// cost accounting needs time to cool down.
+			served = served || (ready && !busy)
 			switch {
 			case errors.Is(err, errLie):
 				b.nLies.Add(1)
@@ -306,6 +316,11 @@ func (b *Backend) run(ctx context.Context) {
 				b.mu.Lock()
 				b.banned[srv] = time.Now().Add(b.cfg.BanTime)
 				b.mu.Unlock()
+			case busy:
+				b.nBusy.Add(1)
+				per, win := b.squeeze(srv)
+				b.log.Warn("electrum: server throttles us for cost; using it again with smaller sessions after a backoff",
+					"server", srv.String(), "session_scripts", per, "window", win, "err", err)
 			case ready:
 				b.log.Warn("electrum: server connection lost", "server", srv.String(), "after", time.Since(t0).Round(time.Millisecond), "err", err)
 			default:
@@ -327,6 +342,26 @@ func (b *Backend) run(ctx context.Context) {
 	}
 }
 
+// limitsLocked returns the sessions' size and window for a new link to
+// srv: Config's, halved for each time srv throttled the backend, down to
+// MinSessionScripts and MinWindow (or Config's own when lower).
+func (b *Backend) limitsLocked(srv servers.Server) (perSession, window int) {
+	k := b.squeezed[srv]
+	return max(b.cfg.SessionScripts>>k, min(MinSessionScripts, b.cfg.SessionScripts)),
+		max(b.cfg.Window>>k, min(MinWindow, b.cfg.Window))
+}
+
+// squeeze records that srv throttled the backend and returns the limits
+// of the next link to it.
+func (b *Backend) squeeze(srv servers.Server) (perSession, window int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p, w := b.limitsLocked(srv); p > min(MinSessionScripts, b.cfg.SessionScripts) || w > min(MinWindow, b.cfg.Window) {
+		b.squeezed[srv]++
+	}
+	return b.limitsLocked(srv)
+}
+
 // serve runs one link to srv until it ends; ready reports whether it got
 // as far as EventConnected.
 func (b *Backend) serve(ctx context.Context, srv servers.Server) (ready bool, err error) {
@@ -336,10 +371,16 @@ func (b *Backend) serve(ctx context.Context, srv servers.Server) (ready bool, er
 		return false, errClosed
 	}
 	b.linkSeq++
-	l := newLink(b.linkSeq, srv, &b.cfg)
+	per, win := b.limitsLocked(srv)
+	l := newLink(b.linkSeq, srv, &b.cfg, per, win)
 	b.link = l
 	b.mu.Unlock()
 	defer func() {
+		if l.busy.Load() && !errors.Is(err, errLie) && !errors.Is(err, errBusy) {
+			// The session the server closed after refusing may have
+			// failed the link first.
+			err = fmt.Errorf("%w: %v", errBusy, err)
+		}
 		l.close(err)
 		b.mu.Lock()
 		ready = b.ready

@@ -14,13 +14,20 @@ const (
 	DefaultReconnectMax   = 30 * time.Second
 	DefaultCallTimeout    = 30 * time.Second
 	DefaultPingInterval   = 30 * time.Second
-	DefaultSessionScripts = 25_000
-	DefaultWindow         = 1_000
+	DefaultSessionScripts = 2_000
+	DefaultWindow         = 100
 	DefaultSettle         = 250 * time.Millisecond
 	DefaultMaxSettle      = 5 * time.Second
 	DefaultStatusGrace    = 15 * time.Second
 	DefaultBanTime        = 30 * time.Minute
 	DefaultEventBuffer    = 256
+)
+
+// The floors of the sessions' size and window when a server throttles
+// the backend (see Config.SessionScripts).
+const (
+	MinSessionScripts = 250
+	MinWindow         = 10
 )
 
 // Config configures a Backend.
@@ -47,10 +54,24 @@ type Config struct {
 	// does not answer within CallTimeout is dropped (default 30 s).
 	PingInterval time.Duration
 	// SessionScripts is the most scripts subscribed on one session; more
-	// scripts open more sessions to the same server (default 25,000).
+	// scripts open more sessions to the same server (default 2,000).
+	//
+	// The default stays below what ElectrumX's default per-session cost
+	// limits let one session hold without being slowed down: each
+	// subscription costs a session about 0.33 (COST_SOFT_LIMIT 1,000
+	// throttles from about 3,000 subscriptions; with requests queued
+	// behind the throttle the server answers "server busy" and, past
+	// COST_HARD_LIMIT 10,000, "excessive resource usage" and closes the
+	// session; see the README's "Electrum servers"). A server that
+	// throttles the backend anyway (-101, -102) is not a liar: the link
+	// is dropped, the next one to that server uses half the sessions'
+	// size and window (down to MinSessionScripts and MinWindow), and the
+	// backend backs off before it reconnects.
 	SessionScripts int
 	// Window is the most requests in flight per session during bulk work
-	// (subscribing, fetching histories; default 1,000).
+	// (subscribing, fetching histories; default 100: ElectrumX works on
+	// 10 requests of a session at a time, and one waiting more than its
+	// REQUEST_TIMEOUT, 30 s, fails with "server busy").
 	Window int
 	// Settle is how long the backend waits after a new block's header for
 	// the server's status notifications to stop before it reports the

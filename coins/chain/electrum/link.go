@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,33 @@ const dialTimeout = 10 * time.Second
 // errLie wraps every proof that the server lied; the link is dropped and
 // the server banned.
 var errLie = errors.New("server lied")
+
+// errBusy wraps the end of a link the server cut for cost: it answered
+// "excessive resource usage" (-101, ElectrumX's session cost above
+// COST_HARD_LIMIT; it closes the session) or "server busy" (-102, a
+// request queued behind its throttle past REQUEST_TIMEOUT). Not a lie:
+// the server is used again, with more, smaller sessions, after a backoff.
+var errBusy = errors.New("server throttles the client (session cost limits)")
+
+// Error codes of aiorpcX, the JSON-RPC layer of ElectrumX.
+const (
+	codeExcessiveResourceUsage = -101
+	codeServerBusy             = -102
+)
+
+// busyError reports whether err is a server's refusal for cost.
+func busyError(err error) bool {
+	var rpcErr *rpc.Error
+	if !errors.As(err, &rpcErr) {
+		return false
+	}
+	switch rpcErr.Code {
+	case codeExcessiveResourceUsage, codeServerBusy:
+		return true
+	}
+	m := strings.ToLower(rpcErr.Message)
+	return strings.Contains(m, "excessive resource usage") || strings.Contains(m, "server busy")
+}
 
 func lie(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errLie, fmt.Sprintf(format, args...))
@@ -55,6 +83,11 @@ type link struct {
 	id  uint64
 	srv servers.Server
 	cfg *Config
+	// perSession and window are Config.SessionScripts and Config.Window,
+	// reduced for a server that throttled an earlier link.
+	perSession, window int
+	// busy: the server refused a request for cost (errBusy).
+	busy atomic.Bool
 
 	mu       sync.Mutex
 	sessions []*session
@@ -69,8 +102,9 @@ type link struct {
 	rr      atomic.Uint32
 }
 
-func newLink(id uint64, srv servers.Server, cfg *Config) *link {
-	return &link{id: id, srv: srv, cfg: cfg, noteSig: make(chan struct{}, 1), dead: make(chan struct{})}
+func newLink(id uint64, srv servers.Server, cfg *Config, perSession, window int) *link {
+	return &link{id: id, srv: srv, cfg: cfg, perSession: perSession, window: window,
+		noteSig: make(chan struct{}, 1), dead: make(chan struct{})}
 }
 
 // fail tears the link down (all sessions) with reason err; idempotent.
@@ -133,7 +167,17 @@ func (l *link) open(ctx context.Context) (*session, tipNote, error) {
 	l.mu.Lock()
 	idx := len(l.sessions)
 	l.mu.Unlock()
-	conn := rpc.New(nc, rpc.Options{OnNotify: func(n rpc.Notification) { l.push(idx, n) }})
+	conn := rpc.New(nc, rpc.Options{
+		OnNotify: func(n rpc.Notification) { l.push(idx, n) },
+		// A refusal for cost is seen here even when the close that
+		// follows it (ElectrumX closes the session after -101) fails the
+		// link before any caller reads the reply.
+		OnError: func(e *rpc.Error) {
+			if busyError(e) {
+				l.busy.Store(true)
+			}
+		},
+	})
 	s := &session{conn: conn, idx: idx, tipSeen: -1}
 	var ver []string
 	if err := conn.Call(dctx, &ver, "server.version", clientName, protocolVersion); err != nil {
@@ -241,7 +285,8 @@ func (l *link) any() *session {
 }
 
 // call sends one request on s, bounded by CallTimeout. A dead link gives an
-// error wrapping chain.ErrNotConnected; a server error is *rpc.Error.
+// error wrapping chain.ErrNotConnected; a server error is *rpc.Error, except
+// a refusal for cost, which fails the link (errBusy).
 func (l *link) call(ctx context.Context, s *session, out any, method string, params ...any) error {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
 	defer cancel()
@@ -255,6 +300,14 @@ func (l *link) mapErr(err error) error {
 	}
 	if errors.Is(err, rpc.ErrClosed) {
 		return fmt.Errorf("%w: %v", chain.ErrNotConnected, err)
+	}
+	if busyError(err) {
+		// Not an answer about the chain: nothing the server said (or
+		// failed to prove) counts against it. The link is dropped (after
+		// -101 ElectrumX closes the session anyway).
+		l.busy.Store(true)
+		l.fail(fmt.Errorf("%w: %v", errBusy, err))
+		return fmt.Errorf("%w: %w: %v", chain.ErrNotConnected, errBusy, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && l.err() == nil {
 		// A server that does not answer in time is as good as gone.
@@ -298,7 +351,7 @@ func (l *link) bulk(ctx context.Context, jobs []job) error {
 		return f.j.done(raw, err)
 	}
 	for _, j := range jobs {
-		for inflight[j.sess] >= l.cfg.Window {
+		for inflight[j.sess] >= l.window {
 			if err := wait(); err != nil {
 				return err
 			}

@@ -46,6 +46,7 @@ func (b *Backend) handshake(ctx context.Context, l *link) error {
 	}
 	b.mu.Lock()
 	b.lastTip = tip
+	b.restartGraceLocked()
 	b.mu.Unlock()
 	if err := b.step(ctx, l); err != nil {
 		return err
@@ -101,6 +102,24 @@ func (b *Backend) handshake(ctx context.Context, l *link) error {
 	b.q.push(chain.Event{Kind: chain.EventConnected, Tip: tipRef})
 	b.q.push(b.acceptLocked()...)
 	return nil
+}
+
+// restartGraceLocked restarts the StatusGrace clocks of the mismatches and
+// pending proofs left by an earlier link: the time a link spent before it
+// failed (a server cutting the backend off for cost, a network failure)
+// must not count against the next server, or the same one again.
+func (b *Backend) restartGraceLocked() {
+	now := time.Now()
+	for _, ss := range b.st.scripts {
+		if !ss.mismatch.IsZero() {
+			ss.mismatch = now
+		}
+	}
+	for _, t := range b.st.txs {
+		if !t.pending.IsZero() {
+			t.pending = now
+		}
+	}
 }
 
 func sleepCtx(ctx context.Context, l *link, d time.Duration) error {
@@ -630,7 +649,8 @@ func (b *Backend) announceLocked(h shash, ss *scriptState, st string) {
 }
 
 // subscribe subscribes every script not yet subscribed on l, opening
-// sessions as needed (SessionScripts each).
+// sessions as needed (l.perSession each: SessionScripts, less for a server
+// that throttled the backend before).
 func (b *Backend) subscribe(ctx context.Context, l *link) error {
 	b.mu.Lock()
 	var todo []shash
@@ -650,7 +670,7 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 	for i := 0; i < l.count(); i++ {
 		total += l.session(i).scripts
 	}
-	for l.count() < (total+b.cfg.SessionScripts-1)/b.cfg.SessionScripts {
+	for l.count() < (total+l.perSession-1)/l.perSession {
 		if err := b.openSession(ctx, l); err != nil {
 			return err
 		}
@@ -662,7 +682,7 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 	var jobs []job
 	next := 0
 	for _, h := range todo {
-		for ss[next].scripts >= b.cfg.SessionScripts {
+		for ss[next].scripts >= l.perSession {
 			next = (next + 1) % len(ss)
 		}
 		s := ss[next]

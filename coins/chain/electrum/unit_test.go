@@ -3,6 +3,7 @@ package electrum
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 
 	"github.com/walletd/walletd/coins/chain/electrum/headers"
+	"github.com/walletd/walletd/coins/chain/electrum/rpc"
 	"github.com/walletd/walletd/coins/chain/electrum/servers"
 	"github.com/walletd/walletd/coins/params"
 )
@@ -134,4 +136,58 @@ func mustID(t *testing.T, s string) chainhash.Hash {
 		t.Fatal(err)
 	}
 	return *h
+}
+
+// TestBusyError: ElectrumX's refusals for cost (aiorpcX's codes, or their
+// messages under another code) are throttling; other server errors, and
+// errors that are not the server's, are not.
+func TestBusyError(t *testing.T) {
+	for _, e := range []error{
+		&rpc.Error{Code: -101, Message: "excessive resource usage"},
+		&rpc.Error{Code: -102, Message: "server busy - request timed out"},
+		&rpc.Error{Code: 1, Message: "Excessive resource usage"},
+		fmt.Errorf("scripthash.subscribe: %w", &rpc.Error{Code: -101, Message: "x"}),
+	} {
+		if !busyError(e) {
+			t.Errorf("%v: not seen as throttling", e)
+		}
+	}
+	for _, e := range []error{
+		&rpc.Error{Code: 1, Message: "history too large"},
+		&rpc.Error{Code: 2, Message: "daemon error: No such mempool or blockchain transaction"},
+		errors.New("excessive resource usage"), // not from the server
+		nil,
+	} {
+		if busyError(e) {
+			t.Errorf("%v: seen as throttling", e)
+		}
+	}
+}
+
+// TestSqueeze: each throttled link halves the next link's sessions and
+// window for that server only, down to the floors (or Config's own values
+// when lower).
+func TestSqueeze(t *testing.T) {
+	a, _ := servers.Parse("a.example:50001:t")
+	c, _ := servers.Parse("c.example:50001:t")
+	b := &Backend{cfg: Config{SessionScripts: 2_000, Window: 100}, squeezed: map[servers.Server]int{}}
+	type lim struct{ per, win int }
+	var got []lim
+	for range 5 {
+		p, w := b.squeeze(a[0])
+		got = append(got, lim{p, w})
+	}
+	want := []lim{{1_000, 50}, {500, 25}, {250, 12}, {250, 10}, {250, 10}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("squeezes: %v, want %v", got, want)
+		}
+	}
+	if p, w := b.limitsLocked(c[0]); p != 2_000 || w != 100 {
+		t.Fatalf("another server: %d, %d", p, w)
+	}
+	small := &Backend{cfg: Config{SessionScripts: 100, Window: 4}, squeezed: map[servers.Server]int{}}
+	if p, w := small.squeeze(a[0]); p != 100 || w != 4 {
+		t.Fatalf("configured below the floors: %d, %d", p, w)
+	}
 }

@@ -51,6 +51,10 @@ type Options struct {
 	// OnNotify receives every notification, in arrival order, on the
 	// reader goroutine: it must not block (queue the work elsewhere).
 	OnNotify func(Notification)
+	// OnError, when set, sees every error reply, on the reader goroutine
+	// and before the caller does (and before a close that follows it):
+	// it must not block.
+	OnError func(*Error)
 	// MaxMessage bounds the size of one incoming message (default 64 MiB);
 	// a longer line closes the connection.
 	MaxMessage int
@@ -356,6 +360,9 @@ func (c *Conn) dispatch(line []byte) error {
 	id, err := strconv.ParseUint(string(m.ID), 10, 64)
 	if err != nil {
 		return fmt.Errorf("reply with a foreign id %s", m.ID)
+	}
+	if m.Error != nil && c.opts.OnError != nil {
+		c.opts.OnError(m.Error)
 	}
 	c.mu.Lock()
 	call, ok := c.pending[id]

@@ -159,3 +159,27 @@ func TestLongMessageWithinLimit(t *testing.T) {
 		t.Fatalf("big reply: %d bytes, %v", len(got), err)
 	}
 }
+
+// TestOnErrorBeforeClose: an error reply followed at once by the server
+// closing the session (ElectrumX after "excessive resource usage") is seen
+// by OnError before the connection counts as closed, even though the call
+// it answers is never waited for.
+func TestOnErrorBeforeClose(t *testing.T) {
+	var mu sync.Mutex
+	var seen []int
+	c, s := pair(t, Options{OnError: func(e *Error) {
+		mu.Lock()
+		seen = append(seen, e.Code)
+		mu.Unlock()
+	}})
+	c.Go("m")
+	r := s.read()
+	s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"error":{"code":-101,"message":"excessive resource usage"}}`, r.ID))
+	s.conn.Close()
+	<-c.Done()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != -101 {
+		t.Fatalf("OnError saw %v, want the -101 before the close", seen)
+	}
+}
