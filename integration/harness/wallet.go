@@ -62,13 +62,22 @@ type wallet struct {
 
 func newWallet(t TB, params *chaincfg.Params) *wallet {
 	t.Helper()
-	key, err := btcec.NewPrivateKey()
-	if err != nil {
-		t.Fatalf("harness: new key: %v", err)
-	}
-	a, err := address.NewAddressPubKeyHash(address.Hash160(key.PubKey().SerializeCompressed()), params)
-	if err != nil {
-		t.Fatalf("harness: mining address: %v", err)
+	var key *btcec.PrivateKey
+	var a *address.AddressPubKeyHash
+	for {
+		var err error
+		if key, err = btcec.NewPrivateKey(); err != nil {
+			t.Fatalf("harness: new key: %v", err)
+		}
+		if a, err = address.NewAddressPubKeyHash(address.Hash160(key.PubKey().SerializeCompressed()), params); err != nil {
+			t.Fatalf("harness: mining address: %v", err)
+		}
+		// btcd (and ltcd) read any address that starts with the network's
+		// bech32 prefix and "1" as bech32: a base58 address that happens
+		// to (simnet's "Sb1…", about one in 58) fails --miningaddr.
+		if !strings.HasPrefix(strings.ToLower(a.EncodeAddress()), params.Bech32HRPSegwit+"1") {
+			break
+		}
 	}
 	script, err := txscript.PayToAddrScript(a)
 	if err != nil {
