@@ -214,18 +214,31 @@ func (w *Wallet) signPSBT(ctx context.Context, p *psbt.Packet, mat *keys.Materia
 		if key == nil {
 			continue
 		}
-		pin := &p.Inputs[i]
-		sig, wit := tx.TxIn[i].SignatureScript, tx.TxIn[i].Witness
-		pin.FinalScriptSig = sig
-		if len(wit) > 0 {
-			var buf bytes.Buffer
-			if err := psbtWitness(&buf, wit); err != nil {
-				return err
-			}
-			pin.FinalScriptWitness = buf.Bytes()
+		if err := FinalizeInput(&p.Inputs[i], tx.TxIn[i]); err != nil {
+			return err
 		}
-		pin.PartialSigs, pin.SighashType, pin.RedeemScript, pin.WitnessScript, pin.Bip32Derivation = nil, 0, nil, nil, nil
 	}
+	return nil
+}
+
+// FinalizeInput records a signed input's scripts as the PSBT input's final
+// ones and drops what only a signer needs; the previous output's records
+// stay (Electrum wants them on finalized inputs). A native segwit input
+// gets an empty final scriptSig, as Electrum writes it: Electrum counts an
+// input complete only with both.
+func FinalizeInput(pin *psbt.PInput, in *wire.TxIn) error {
+	pin.FinalScriptSig = in.SignatureScript
+	if pin.FinalScriptSig == nil {
+		pin.FinalScriptSig = []byte{}
+	}
+	if len(in.Witness) > 0 {
+		var buf bytes.Buffer
+		if err := psbtWitness(&buf, in.Witness); err != nil {
+			return err
+		}
+		pin.FinalScriptWitness = buf.Bytes()
+	}
+	pin.PartialSigs, pin.SighashType, pin.RedeemScript, pin.WitnessScript, pin.Bip32Derivation = nil, 0, nil, nil, nil
 	return nil
 }
 

@@ -242,7 +242,7 @@ func (s *sendSide) signWithPrivkey(ctx context.Context, _ *base.Call, a signWith
 	}
 	for i, k := range signWith {
 		if k != nil {
-			if err := finalizeInput(&p.Inputs[i], tx.TxIn[i]); err != nil {
+			if err := wallet.FinalizeInput(&p.Inputs[i], tx.TxIn[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -317,38 +317,12 @@ func psbtOfRaw(tx *wire.MsgTx) (*psbt.Packet, error) {
 	}
 	for i, in := range tx.TxIn {
 		if len(in.SignatureScript) > 0 || len(in.Witness) > 0 {
-			if err := finalizeInput(&p.Inputs[i], in); err != nil {
+			if err := wallet.FinalizeInput(&p.Inputs[i], in); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return p, nil
-}
-
-// finalizeInput records a signed input's scripts as the PSBT input's final
-// ones.
-//
-// A native segwit input gets an empty final scriptSig, as Electrum writes
-// it: Electrum counts an input complete only with both.
-func finalizeInput(pin *psbt.PInput, in *wire.TxIn) error {
-	pin.FinalScriptSig = in.SignatureScript
-	if pin.FinalScriptSig == nil {
-		pin.FinalScriptSig = []byte{}
-	}
-	if len(in.Witness) > 0 {
-		var buf bytes.Buffer
-		if err := wire.WriteVarInt(&buf, 0, uint64(len(in.Witness))); err != nil {
-			return err
-		}
-		for _, item := range in.Witness {
-			if err := wire.WriteVarBytes(&buf, 0, item); err != nil {
-				return err
-			}
-		}
-		pin.FinalScriptWitness = buf.Bytes()
-	}
-	pin.PartialSigs, pin.SighashType, pin.RedeemScript, pin.WitnessScript, pin.Bip32Derivation = nil, 0, nil, nil, nil
-	return nil
 }
 
 type sweepArgs struct {
