@@ -44,8 +44,7 @@ func TestCoreBTCOnBtcdHTTP(t *testing.T) {
 		if i.Backfill == nil || i.Backfill.Method != "blocks" || i.Backfill.FromHeight != 0 || i.Backfill.Height != i.Backfill.ToHeight {
 			t.Fatalf("getinfo backfill: %+v", i.Backfill)
 		}
-		var r coinRequest
-		r = addCoinRequest(t, d, other.KeyMaterial, "0.01")
+		r := addCoinRequest(t, d, other.KeyMaterial, "0.01")
 		if r.Address != other.Receiving[1] {
 			t.Fatalf("the next request reuses a paid address: %s", r.Address)
 		}

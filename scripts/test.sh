@@ -20,6 +20,11 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== staticcheck"
+# The version pinned in integration/lint/go.mod; checks chosen in staticcheck.conf.
+go -C integration/lint build -trimpath -o "$PWD/bin/staticcheck" honnef.co/go/tools/cmd/staticcheck
+bin/staticcheck ./...
+
 echo "== go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...
 

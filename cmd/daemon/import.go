@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/walletd/walletd/coins/electrumfile"
 	"github.com/walletd/walletd/coins/keys"
@@ -98,7 +98,7 @@ func runImport(ctx context.Context, def coinDef, cfg utxo.Config, args []string,
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	d, err := def.build(ctx, cfg, log)
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			fmt.Fprintf(stderr, "%s: the daemon's store in %s is in use: stop the running daemon first, then import\n", importCommand, cfg.DataPath)
 		} else {
 			fmt.Fprintf(stderr, "%s: %v\n", importCommand, err)

@@ -144,10 +144,7 @@ func pyIntBase16(s string) bool {
 		s = s[1:]
 	}
 	if len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
-		s = s[2:]
-		if strings.HasPrefix(s, "_") {
-			s = s[1:]
-		}
+		s = strings.TrimPrefix(s[2:], "_")
 	}
 	if s == "" {
 		return false

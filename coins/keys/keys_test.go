@@ -290,6 +290,7 @@ func TestMaterialNeverPrints(t *testing.T) {
 		var logBuf bytes.Buffer
 		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("loaded", "wallet", m, "value", *m)
 		slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("loaded", "wallet", m)
+		//lint:ignore SA9005 the test checks that marshaling a Material shows no key material
 		js, _ := json.Marshal(m)
 		outs := []string{
 			m.String(), fmt.Sprint(m), fmt.Sprintf("%v %+v %#v %s %d %x %q", m, m, m, m, m, m, m),

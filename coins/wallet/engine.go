@@ -1145,16 +1145,6 @@ func (e *Engine) walletByNum(num uint32) *tracked {
 	return e.byNum[num]
 }
 
-// idOf returns the id of wallet number num ("" when not tracked).
-func (e *Engine) idOf(num uint32) string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if t := e.byNum[num]; t != nil {
-		return t.rec.ID
-	}
-	return ""
-}
-
 // publicMaterial rebuilds a wallet's public key material from its stored
 // public record (after a restart, or once evicted).
 func (e *Engine) publicMaterial(t *tracked) (*keys.Material, error) {

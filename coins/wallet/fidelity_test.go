@@ -2,7 +2,6 @@ package wallet_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -60,8 +59,6 @@ func TestRequestArguments(t *testing.T) {
 		}
 	}
 }
-
-func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
 
 // TestImportedWalletRequests: an address-list wallet gives each request
 // the first address without history or request (Electrum's order), and

@@ -176,8 +176,7 @@ func TestImportRequests(t *testing.T) {
 
 	// Paid after the switch: the original id completes.
 	ev = newEnv(t, path, fc)
-	w, err = ev.eng.Open(ctx, vw.KeyMaterial)
-	if err != nil {
+	if _, err = ev.eng.Open(ctx, vw.KeyMaterial); err != nil {
 		t.Fatal(err)
 	}
 	seen = len(ev.rec.evs)

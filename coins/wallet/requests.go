@@ -82,9 +82,6 @@ type payment struct {
 // room for forks).
 const MaxAmount = amount.MaxSats
 
-// coin is one coin in satoshis.
-const coin = 100_000_000
-
 // ErrInvalidExpiry is returned for a negative request expiry.
 var ErrInvalidExpiry = errors.New("invalid expiry: it must be a number of seconds, 0 for never")
 
@@ -678,17 +675,6 @@ func storedPayments(kv KV, wk []byte, r Request) ([]payment, error) {
 		return chainOrder(out[i].height, out[j].height, out[i].seen, out[j].seen)
 	})
 	return out, nil
-}
-
-// viewRequest evaluates r now.
-func (w *Wallet) viewRequest(ctx context.Context, r Request) (*RequestView, error) {
-	var v *RequestView
-	err := w.store().View(ctx, func(kv KV) error {
-		var err error
-		v, err = w.evalRequest(kv, r)
-		return err
-	})
-	return v, err
 }
 
 // evalRequest evaluates r inside a transaction.

@@ -108,10 +108,3 @@ func (c *summaries) mayMatch(hash chainhash.Hash, scripts, outpoints []uint64) (
 	}
 	return false, true
 }
-
-// len returns the number of blocks summarised.
-func (c *summaries) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}

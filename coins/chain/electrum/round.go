@@ -296,14 +296,13 @@ func (b *Backend) prove(ctx context.Context, l *link) error {
 			wants = append(wants, want{id, t.claimed})
 		}
 	}
-	tipNote := b.lastTip
 	b.mu.Unlock()
 	if above {
 		// The server claims a block we have not verified yet: follow
 		// its tip first (its header notification may be queued).
 		b.takeNotes(l)
 		b.mu.Lock()
-		tipNote = b.lastTip
+		tipNote := b.lastTip
 		b.mu.Unlock()
 		if err := b.syncHeaders(ctx, l, tipNote); err != nil {
 			return err

@@ -53,6 +53,14 @@ func (s *fakeServer) send(line string) {
 	}
 }
 
+// goSend is send for another goroutine than the test's: a failed write is
+// reported with Errorf (FailNow must run on the test's goroutine).
+func (s *fakeServer) goSend(line string) {
+	if _, err := s.conn.Write([]byte(line + "\n")); err != nil {
+		s.t.Errorf("server write: %v", err)
+	}
+}
+
 func TestRepliesOutOfOrderAndNotificationsInOrder(t *testing.T) {
 	var mu sync.Mutex
 	var notes []string
@@ -140,7 +148,7 @@ func TestProtocolViolationsClose(t *testing.T) {
 			c, s := pair(t, Options{MaxMessage: 200})
 			call := c.Go("m")
 			s.read()
-			go s.send(line)
+			go s.goSend(line)
 			if err := call.Wait(context.Background(), nil); !errors.Is(err, ErrClosed) {
 				t.Fatalf("call after %s: %v", name, err)
 			}
@@ -153,7 +161,7 @@ func TestLongMessageWithinLimit(t *testing.T) {
 	call := c.Go("big")
 	r := s.read()
 	big := strings.Repeat("ab", 200_000) // beyond bufio's buffer
-	go s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"result":"%s"}`, r.ID, big))
+	go s.goSend(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"result":"%s"}`, r.ID, big))
 	var got string
 	if err := call.Wait(context.Background(), &got); err != nil || got != big {
 		t.Fatalf("big reply: %d bytes, %v", len(got), err)
