@@ -22,7 +22,20 @@ import (
 type request struct {
 	// refresh: scripts whose status is asked again (History).
 	refresh []shash
-	done    chan error
+	// wait: scripts whose history must be synced before done (answered
+	// once none of them has a get_history parked, see replyPatience).
+	wait []shash
+	done chan error
+}
+
+// waitsOn reports whether r still waits for a parked history of l.
+func (r request) waitsOn(l *link) bool {
+	for _, h := range r.wait {
+		if l.slow[h] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // retryEvery is how often pending proofs, validations and status
@@ -183,9 +196,29 @@ func (b *Backend) fetchHeaders(ctx context.Context, l *link, from, to int32) ([]
 
 // loop is the processor of a ready link: notifications, requests and
 // timers drive steps until the link fails.
-func (b *Backend) loop(ctx context.Context, l *link) error {
+func (b *Backend) loop(ctx context.Context, l *link) (err error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Requests whose scripts have a history parked: answered by the step
+	// that applies it, or with the link's end.
+	var waiting []request
+	defer func() {
+		for _, r := range waiting {
+			r.done <- err
+		}
+	}()
+	answer := func() {
+		kept := waiting[:0]
+		for _, r := range waiting {
+			if r.waitsOn(l) {
+				kept = append(kept, r)
+			} else {
+				r.done <- nil
+			}
+		}
+		clear(waiting[len(kept):])
+		waiting = kept
+	}
 	// What arrived during the handshake (a Watch recorded meanwhile).
 	if err := b.step(ctx, l); err != nil {
 		return err
@@ -204,21 +237,25 @@ func (b *Backend) loop(ctx context.Context, l *link) error {
 		case <-l.dead:
 			return l.err()
 		case <-l.noteSig:
+		case <-l.slowSig:
 		case <-timer.C:
 		case r := <-b.reqs:
 			err := b.refresh(ctx, l, r.refresh)
 			if err == nil {
 				err = b.step(ctx, l)
 			}
-			r.done <- err
 			if err != nil {
+				r.done <- err
 				return err
 			}
+			waiting = append(waiting, r)
+			answer()
 			continue
 		}
 		if err := b.step(ctx, l); err != nil {
 			return err
 		}
+		answer()
 	}
 }
 
@@ -541,8 +578,17 @@ func (b *Backend) unprovenLocked() int {
 func (b *Backend) advanceLocked(l *link) {
 	st := b.st
 	tip, ok := b.hc.Tip()
-	if !ok || !st.hasEmitted || tip.Height <= st.emitted.Height || len(st.dirty) > 0 {
+	if !ok || !st.hasEmitted || tip.Height <= st.emitted.Height {
 		return
+	}
+	for h := range st.dirty {
+		// A script never synced (its first history still coming, maybe
+		// parked) holds nothing a block could miss: what its first sync
+		// finds is backfill, given by History. Any other dirty script may
+		// hold a confirmation of the new blocks.
+		if ss := st.scripts[h]; ss != nil && ss.hasSynced {
+			return
+		}
 	}
 	limit := tip.Height
 	for _, t := range st.txs {

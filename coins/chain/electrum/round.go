@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/chain/electrum/headers"
 	"github.com/walletd/walletd/coins/chain/electrum/rpc"
 )
@@ -61,17 +62,89 @@ func (b *Backend) round(ctx context.Context, l *link) error {
 	return nil
 }
 
+// replyPatience is how long the processor, once connected, waits for a
+// get_history reply before parking the call (link.slow) and going on: a
+// server slow on one script's history (a large one, or a hang) must not
+// hold up the notifications, payments and blocks of the others. A parked
+// reply is applied by the step after it comes; CallTimeout still bounds it.
+const replyPatience = 250 * time.Millisecond
+
+// histReply is the reply to one get_history of syncHistories.
+type histReply struct {
+	h       shash
+	hist    []histItem
+	ok      bool
+	refused bool
+}
+
+// slowHistory is a parked get_history call (link.slow).
+type slowHistory struct {
+	it *histReply
+	p  parked
+}
+
+// collectSlow returns the replies of the parked get_history calls that
+// have come (each handed to its job), and fails the link when one is
+// overdue (CallTimeout after it was sent).
+func (l *link) collectSlow(ctx context.Context) ([]*histReply, error) {
+	var out []*histReply
+	for h, sh := range l.slow {
+		select {
+		case <-sh.p.call.Done():
+			delete(l.slow, h)
+			// The reply is there: Wait returns at once.
+			if err := l.finish(ctx, sh.p, time.Now().Add(l.cfg.CallTimeout)); err != nil {
+				return nil, err
+			}
+			out = append(out, sh.it)
+		default:
+			if time.Since(sh.p.sent) > l.cfg.CallTimeout {
+				l.fail(fmt.Errorf("request timed out: %s %s", sh.p.j.method, h))
+				return nil, fmt.Errorf("%w: request timed out", chain.ErrNotConnected)
+			}
+		}
+	}
+	return out, nil
+}
+
+// park records the calls bulkPatient left in flight, and has slowSig
+// signalled when each ends.
+func (l *link) park(ps []parked, items []*histReply) {
+	for _, p := range ps {
+		it := items[p.idx]
+		l.slow[it.h] = &slowHistory{it: it, p: p}
+		go func(done <-chan struct{}) {
+			select {
+			case <-done:
+			case <-l.dead:
+				return
+			}
+			select {
+			case l.slowSig <- struct{}{}:
+			default:
+			}
+		}(p.call.Done())
+	}
+}
+
 // syncHistories fetches the histories of the dirty scripts and applies
-// those that match their status.
+// those that match their status. Once connected, a reply slower than
+// replyPatience is parked and applied by a later step.
 func (b *Backend) syncHistories(ctx context.Context, l *link) error {
-	type item struct {
-		h       shash
-		hist    []histItem
-		ok      bool
-		refused bool
+	items, err := l.collectSlow(ctx)
+	if err != nil {
+		return err
+	}
+	came := map[shash]bool{}
+	for _, it := range items {
+		came[it.h] = true
 	}
 	b.mu.Lock()
-	var items []*item
+	patience := time.Duration(0)
+	if b.ready {
+		patience = replyPatience
+	}
+	var asked []*histReply
 	var jobs []job
 	for h := range b.st.dirty {
 		ss := b.st.scripts[h]
@@ -80,11 +153,11 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			continue
 		}
 		s := l.session(ss.sess)
-		if s == nil {
+		if s == nil || l.slow[h] != nil || came[h] {
 			continue
 		}
-		it := &item{h: h}
-		items = append(items, it)
+		it := &histReply{h: h}
+		asked = append(asked, it)
 		jobs = append(jobs, job{sess: s, method: "blockchain.scripthash.get_history", params: []any{h.String()},
 			done: func(raw json.RawMessage, err error) error {
 				var rpcErr *rpc.Error
@@ -116,11 +189,20 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			}})
 	}
 	b.mu.Unlock()
-	if len(jobs) == 0 {
-		return nil
+	if len(jobs) > 0 {
+		slow, err := l.bulkPatient(ctx, jobs, patience)
+		if err != nil {
+			return err
+		}
+		l.park(slow, asked)
+		for _, it := range asked {
+			if l.slow[it.h] == nil {
+				items = append(items, it)
+			}
+		}
 	}
-	if err := l.bulk(ctx, jobs); err != nil {
-		return err
+	if len(items) == 0 {
+		return nil
 	}
 
 	// Histories that do not match the announced status: ask the status
