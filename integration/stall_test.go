@@ -47,22 +47,27 @@ func TestStalledCoreCallDelaysNoOtherWallet(t *testing.T) {
 
 // TestStalledElectrumCallDelaysNoOtherWallet is the same proof for the
 // Electrum backend on a real ElectrumX: the stand-in holds back the reply
-// to blockchain.scripthash.get_history of the loaded wallet's paid address.
+// to blockchain.scripthash.get_history, then (on a fresh node) to
+// blockchain.scripthash.subscribe, of the loaded wallet's paid address.
 func TestStalledElectrumCallDelaysNoOtherWallet(t *testing.T) {
-	node := harness.StartBtcd(t)
-	node.Generate(101)
-	x := electrumx.Start(t, electrumx.BtcdURL(node))
-	x.WaitTip(node.BestHash())
-	s := newStaller(stallHold)
-	t.Cleanup(s.Release)
-	p, err := electrumproxy.Start(x.Addr(), electrumStallHooks(s))
-	if err != nil {
-		t.Fatal(err)
+	for _, method := range []string{"blockchain.scripthash.get_history", "blockchain.scripthash.subscribe"} {
+		t.Run(method, func(t *testing.T) {
+			node := harness.StartBtcd(t)
+			node.Generate(101)
+			x := electrumx.Start(t, electrumx.BtcdURL(node))
+			x.WaitTip(node.BestHash())
+			s := newStaller(stallHold)
+			t.Cleanup(s.Release)
+			p, err := electrumproxy.Start(x.Addr(), electrumStallHooks(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(p.Stop)
+			coldLoadUnderStall(t, node, p.TCP(), s, func(a vectors.Wallet, _ chainhash.Hash) {
+				s.Stall(method, electrumx.ScriptHash(regtestScript(t, a.Receiving[0])))
+			})
+		})
 	}
-	t.Cleanup(p.Stop)
-	coldLoadUnderStall(t, node, p.TCP(), s, func(a vectors.Wallet, _ chainhash.Hash) {
-		s.Stall("blockchain.scripthash.get_history", electrumx.ScriptHash(regtestScript(t, a.Receiving[0])))
-	})
 }
 
 // coldLoadUnderStall starts `daemon btc` on server (a stand-in in front

@@ -95,12 +95,13 @@ type link struct {
 	lastNote time.Time
 	noteSig  chan struct{}
 
-	// slow: get_history calls whose reply did not come within
-	// replyPatience, parked to be collected by a later step (the processor
-	// goes on meanwhile); slowSig is signalled when one of them ends.
-	// Only the processor touches slow.
-	slow    map[shash]*slowHistory
-	slowSig chan struct{}
+	// slowHist and slowSub: get_history and scripthash.subscribe calls
+	// whose reply did not come within replyPatience, parked to be
+	// collected by a later step (the processor goes on meanwhile);
+	// slowSig is signalled when one of them ends. Only the processor
+	// touches them.
+	slowHist, slowSub slowCalls
+	slowSig           chan struct{}
 
 	dead    chan struct{}
 	deadErr error
@@ -112,7 +113,7 @@ type link struct {
 func newLink(id uint64, srv servers.Server, cfg *Config, perSession, window int) *link {
 	return &link{id: id, srv: srv, cfg: cfg, perSession: perSession, window: window,
 		noteSig: make(chan struct{}, 1), dead: make(chan struct{}),
-		slow: map[shash]*slowHistory{}, slowSig: make(chan struct{}, 1)}
+		slowHist: slowCalls{}, slowSub: slowCalls{}, slowSig: make(chan struct{}, 1)}
 }
 
 // fail tears the link down (all sessions) with reason err; idempotent.
@@ -397,6 +398,75 @@ func (l *link) bulkPatient(ctx context.Context, jobs []job, patience time.Durati
 		}
 	}
 	return slow, nil
+}
+
+// slowCall is a parked call about one script; it is the reply of a
+// get_history (nil for a scripthash.subscribe, whose job records all).
+type slowCall struct {
+	p  parked
+	it *histReply
+}
+
+// slowCalls are the parked calls of one kind, by script.
+type slowCalls map[shash]*slowCall
+
+// collect takes out of m the calls whose reply came, each handed to its
+// job, and fails the link when one is overdue (CallTimeout after it was
+// sent).
+func (l *link) collect(ctx context.Context, m slowCalls) (map[shash]*slowCall, error) {
+	out := map[shash]*slowCall{}
+	for h, sc := range m {
+		select {
+		case <-sc.p.call.Done():
+			delete(m, h)
+			// The reply is there: Wait returns at once.
+			if err := l.finish(ctx, sc.p, time.Now().Add(l.cfg.CallTimeout)); err != nil {
+				return nil, err
+			}
+			out[h] = sc
+		default:
+			if time.Since(sc.p.sent) > l.cfg.CallTimeout {
+				l.fail(fmt.Errorf("request timed out: %s %s", sc.p.j.method, h))
+				return nil, fmt.Errorf("%w: request timed out", chain.ErrNotConnected)
+			}
+		}
+	}
+	return out, nil
+}
+
+// park records in m the calls bulkPatient left in flight (keys and items,
+// which may be nil, are indexed like its jobs), and has slowSig signalled
+// when each ends.
+func (l *link) park(m slowCalls, ps []parked, keys []shash, items []*histReply) {
+	for _, p := range ps {
+		sc := &slowCall{p: p}
+		if items != nil {
+			sc.it = items[p.idx]
+		}
+		m[keys[p.idx]] = sc
+		go func(done <-chan struct{}) {
+			select {
+			case <-done:
+			case <-l.dead:
+				return
+			}
+			select {
+			case l.slowSig <- struct{}{}:
+			default:
+			}
+		}(p.call.Done())
+	}
+}
+
+// patience is bulkPatient's for the processor: replyPatience once
+// connected, none (wait for every reply) during the handshake.
+func (b *Backend) patience() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ready {
+		return replyPatience
+	}
+	return 0
 }
 
 // finish waits for f's reply (until deadline) and hands it to the job.

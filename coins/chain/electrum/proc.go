@@ -31,7 +31,7 @@ type request struct {
 // waitsOn reports whether r still waits for a parked history of l.
 func (r request) waitsOn(l *link) bool {
 	for _, h := range r.wait {
-		if l.slow[h] != nil {
+		if l.slowHist[h] != nil || l.slowSub[h] != nil {
 			return true
 		}
 	}
@@ -635,10 +635,12 @@ func (b *Backend) refresh(ctx context.Context, l *link, hs []shash) error {
 		return nil
 	}
 	var jobs []job
+	var keys []shash
+	patience := b.patience()
 	b.mu.Lock()
 	for _, h := range hs {
 		ss := b.st.scripts[h]
-		if ss == nil || ss.sub != l.id {
+		if ss == nil || ss.sub != l.id || l.slowSub[h] != nil {
 			continue
 		}
 		s := l.session(ss.sess)
@@ -646,9 +648,12 @@ func (b *Backend) refresh(ctx context.Context, l *link, hs []shash) error {
 			continue
 		}
 		jobs = append(jobs, b.statusJob(l, s, h))
+		keys = append(keys, h)
 	}
 	b.mu.Unlock()
-	return l.bulk(ctx, jobs)
+	slow, err := l.bulkPatient(ctx, jobs, patience)
+	l.park(l.slowSub, slow, keys, nil)
+	return err
 }
 
 // statusJob subscribes h on s (again) and records the status.
@@ -698,10 +703,15 @@ func (b *Backend) announceLocked(h shash, ss *scriptState, st string) {
 // sessions as needed (l.perSession each: SessionScripts, less for a server
 // that throttled the backend before).
 func (b *Backend) subscribe(ctx context.Context, l *link) error {
+	// Subscriptions parked by earlier steps whose reply came.
+	if _, err := l.collect(ctx, l.slowSub); err != nil {
+		return err
+	}
+	patience := b.patience()
 	b.mu.Lock()
 	var todo []shash
 	for h, ss := range b.st.scripts {
-		if ss.sub != l.id {
+		if ss.sub != l.id && l.slowSub[h] == nil {
 			todo = append(todo, h)
 		}
 	}
@@ -736,7 +746,8 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 		s.scripts++
 		jobs = append(jobs, b.statusJob(l, s, h))
 	}
-	err := l.bulk(ctx, jobs)
+	slow, err := l.bulkPatient(ctx, jobs, patience)
+	l.park(l.slowSub, slow, todo, nil)
 	if len(todo) > 1000 {
 		b.log.Info("electrum: subscribed", "scripts", len(todo), "sessions", l.count(), "took", time.Since(t0).Round(time.Millisecond))
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
-	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/chain/electrum/headers"
 	"github.com/walletd/walletd/coins/chain/electrum/rpc"
 )
@@ -62,11 +61,12 @@ func (b *Backend) round(ctx context.Context, l *link) error {
 	return nil
 }
 
-// replyPatience is how long the processor, once connected, waits for a
-// get_history reply before parking the call (link.slow) and going on: a
-// server slow on one script's history (a large one, or a hang) must not
-// hold up the notifications, payments and blocks of the others. A parked
-// reply is applied by the step after it comes; CallTimeout still bounds it.
+// replyPatience is how long the processor, once connected, waits for the
+// reply to a get_history or scripthash.subscribe before parking the call
+// (link.slowHist, link.slowSub) and going on: a server slow on one
+// script (a large history, or a hang) must not hold up the notifications,
+// payments and blocks of the others. A parked reply is applied by the step
+// after it comes; CallTimeout still bounds it.
 const replyPatience = 250 * time.Millisecond
 
 // histReply is the reply to one get_history of syncHistories.
@@ -77,73 +77,20 @@ type histReply struct {
 	refused bool
 }
 
-// slowHistory is a parked get_history call (link.slow).
-type slowHistory struct {
-	it *histReply
-	p  parked
-}
-
-// collectSlow returns the replies of the parked get_history calls that
-// have come (each handed to its job), and fails the link when one is
-// overdue (CallTimeout after it was sent).
-func (l *link) collectSlow(ctx context.Context) ([]*histReply, error) {
-	var out []*histReply
-	for h, sh := range l.slow {
-		select {
-		case <-sh.p.call.Done():
-			delete(l.slow, h)
-			// The reply is there: Wait returns at once.
-			if err := l.finish(ctx, sh.p, time.Now().Add(l.cfg.CallTimeout)); err != nil {
-				return nil, err
-			}
-			out = append(out, sh.it)
-		default:
-			if time.Since(sh.p.sent) > l.cfg.CallTimeout {
-				l.fail(fmt.Errorf("request timed out: %s %s", sh.p.j.method, h))
-				return nil, fmt.Errorf("%w: request timed out", chain.ErrNotConnected)
-			}
-		}
-	}
-	return out, nil
-}
-
-// park records the calls bulkPatient left in flight, and has slowSig
-// signalled when each ends.
-func (l *link) park(ps []parked, items []*histReply) {
-	for _, p := range ps {
-		it := items[p.idx]
-		l.slow[it.h] = &slowHistory{it: it, p: p}
-		go func(done <-chan struct{}) {
-			select {
-			case <-done:
-			case <-l.dead:
-				return
-			}
-			select {
-			case l.slowSig <- struct{}{}:
-			default:
-			}
-		}(p.call.Done())
-	}
-}
-
 // syncHistories fetches the histories of the dirty scripts and applies
 // those that match their status. Once connected, a reply slower than
 // replyPatience is parked and applied by a later step.
 func (b *Backend) syncHistories(ctx context.Context, l *link) error {
-	items, err := l.collectSlow(ctx)
+	came, err := l.collect(ctx, l.slowHist)
 	if err != nil {
 		return err
 	}
-	came := map[shash]bool{}
-	for _, it := range items {
-		came[it.h] = true
+	var items []*histReply
+	for _, sc := range came {
+		items = append(items, sc.it)
 	}
+	patience := b.patience()
 	b.mu.Lock()
-	patience := time.Duration(0)
-	if b.ready {
-		patience = replyPatience
-	}
 	var asked []*histReply
 	var jobs []job
 	for h := range b.st.dirty {
@@ -153,7 +100,7 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			continue
 		}
 		s := l.session(ss.sess)
-		if s == nil || l.slow[h] != nil || came[h] {
+		if s == nil || l.slowHist[h] != nil || came[h] != nil {
 			continue
 		}
 		it := &histReply{h: h}
@@ -194,9 +141,13 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 		if err != nil {
 			return err
 		}
-		l.park(slow, asked)
+		keys := make([]shash, len(asked))
+		for i, it := range asked {
+			keys[i] = it.h
+		}
+		l.park(l.slowHist, slow, keys, asked)
 		for _, it := range asked {
-			if l.slow[it.h] == nil {
+			if l.slowHist[it.h] == nil {
 				items = append(items, it)
 			}
 		}
