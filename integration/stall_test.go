@@ -27,7 +27,7 @@ func TestStalledNodeCallDelaysNoOtherWallet(t *testing.T) {
 	node := harness.StartBtcd(t)
 	node.Generate(101)
 	proxy := newStallProxy(t, node.WSURL(), stallHold)
-	coldLoadUnderStall(t, node, proxy.URL(), proxy.staller, func(a vectors.Wallet, _ chainhash.Hash) {
+	coldLoadUnderStall(t, stallBTC, node, proxy.URL(), proxy.staller, func(a vectors.Wallet, _ chainhash.Hash) {
 		proxy.Stall("searchrawtransactions", a.Receiving[0])
 	})
 }
@@ -40,7 +40,21 @@ func TestStalledCoreCallDelaysNoOtherWallet(t *testing.T) {
 	node := harness.StartBtcd(t)
 	node.Generate(101)
 	proxy := newHTTPStallProxy(t, node.HTTPURL(), stallHold)
-	coldLoadUnderStall(t, node, proxy.URL(), proxy.staller, func(_ vectors.Wallet, paid chainhash.Hash) {
+	coldLoadUnderStall(t, stallBTC, node, proxy.URL(), proxy.staller, func(_ vectors.Wallet, paid chainhash.Hash) {
+		proxy.Stall("getblock", paid.String())
+	})
+}
+
+// TestStalledLitecoinCoreCallDelaysNoOtherWallet is the Core backend's
+// proof on Litecoin Core (Debian's litecoind, block filters served): the
+// backfill reads the filters, then the matching blocks; the stand-in holds
+// back the getblock of the block that paid the wallet being loaded.
+func TestStalledLitecoinCoreCallDelaysNoOtherWallet(t *testing.T) {
+	node := harness.StartLitecoind(t, harness.WithBlockFilters())
+	node.FundNodeWallet()
+	node.Generate(101)
+	proxy := newHTTPStallProxy(t, node.HTTPURL(), stallHold)
+	coldLoadUnderStall(t, stallLTC, node, proxy.URL(), proxy.staller, func(_ vectors.Wallet, paid chainhash.Hash) {
 		proxy.Stall("getblock", paid.String())
 	})
 }
@@ -63,26 +77,41 @@ func TestStalledElectrumCallDelaysNoOtherWallet(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(p.Stop)
-			coldLoadUnderStall(t, node, p.TCP(), s, func(a vectors.Wallet, _ chainhash.Hash) {
+			coldLoadUnderStall(t, stallBTC, node, p.TCP(), s, func(a vectors.Wallet, _ chainhash.Hash) {
 				s.Stall(method, electrumx.ScriptHash(regtestScript(t, a.Receiving[0])))
 			})
 		})
 	}
 }
 
-// coldLoadUnderStall starts `daemon btc` on server (a stand-in in front
-// of node). Wallet a is paid while not loaded; stall(a, the
+// stallCoin is the daemon a stall proof runs: its coin, its regtest
+// vector wallets, and the variables naming the network and server.
+type stallCoin struct {
+	coin   string // daemon's coin name ("btc")
+	vector func(t *testing.T, label string) vectors.Wallet
+	env    func(server string) []string
+}
+
+var (
+	stallBTC = stallCoin{coin: "btc", vector: vectorWallet,
+		env: func(server string) []string { return []string{"BTC_NETWORK=regtest", "BTC_SERVER=" + server} }}
+	stallLTC = stallCoin{coin: "ltc", vector: ltcVector,
+		env: func(server string) []string { return []string{"LTC_NETWORK=regtest", "LTC_SERVER=" + server} }}
+)
+
+// coldLoadUnderStall starts the daemon of c on server (a stand-in in
+// front of node). Wallet a is paid while not loaded; stall(a, the
 // paying block) makes the stand-in s hold the node calls a's cold load
 // needs. While a's first getbalance hangs on them, wallet b's request is
 // paid, and b's payment must be reported in the mempool and in a block
 // as usual (within 10 s; the times are logged). Once s lets go, a's load
 // completes with its balance.
-func coldLoadUnderStall(t *testing.T, node *harness.Node, server string, s *staller, stall func(a vectors.Wallet, paid chainhash.Hash)) {
+func coldLoadUnderStall(t *testing.T, c stallCoin, node *harness.Node, server string, s *staller, stall func(a vectors.Wallet, paid chainhash.Hash)) {
 	t.Helper()
-	d := daemon.Start(t, "btc", "BTC_NETWORK=regtest", "BTC_SERVER="+server)
+	d := daemon.Start(t, c.coin, c.env(server)...)
 	waitSynced(t, d, node.Height())
-	b := vectorWallet(t, "standard-account-xpub")
-	a := vectorWallet(t, "p2wpkh-account-xpub")
+	b := c.vector(t, "standard-account-xpub")
+	a := c.vector(t, "p2wpkh-account-xpub")
 	node.Fund(a.Receiving[0], 70_000) // history the cold load must find
 	paid := node.Generate(1)[0]
 	waitSynced(t, d, node.Height())

@@ -365,13 +365,17 @@ func (l *link) bulkPatient(ctx context.Context, jobs []job, patience time.Durati
 		queue = queue[1:]
 		inflight[f.j.sess]--
 		if patience > 0 {
-			t := time.NewTimer(patience)
 			select {
 			case <-f.call.Done():
-			case <-t.C:
-			case <-ctx.Done():
+			default:
+				t := time.NewTimer(patience)
+				select {
+				case <-f.call.Done():
+				case <-t.C:
+				case <-ctx.Done():
+				}
+				t.Stop()
 			}
-			t.Stop()
 			select {
 			case <-f.call.Done():
 			default:
