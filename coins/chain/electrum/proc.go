@@ -22,13 +22,14 @@ import (
 type request struct {
 	// refresh: scripts whose status is asked again (History).
 	refresh []shash
-	// wait: scripts whose history must be synced before done (answered
-	// once none of them has a get_history parked, see replyPatience).
+	// wait: scripts whose status and history must be synced before done
+	// (answered once none of them has a subscribe or get_history parked,
+	// see replyPatience).
 	wait []shash
 	done chan error
 }
 
-// waitsOn reports whether r still waits for a parked history of l.
+// waitsOn reports whether r still waits for a parked call of l.
 func (r request) waitsOn(l *link) bool {
 	for _, h := range r.wait {
 		if l.slowHist[h] != nil || l.slowSub[h] != nil {
@@ -582,11 +583,12 @@ func (b *Backend) advanceLocked(l *link) {
 		return
 	}
 	for h := range st.dirty {
-		// A script never synced (its first history still coming, maybe
-		// parked) holds nothing a block could miss: what its first sync
-		// finds is backfill, given by History. Any other dirty script may
-		// hold a confirmation of the new blocks.
-		if ss := st.scripts[h]; ss != nil && ss.hasSynced {
+		// A script watched as such and never synced (its first history
+		// still coming, maybe parked) holds nothing a block could miss:
+		// what its first sync finds is backfill, which its Watch waits for
+		// and History gives. Any other dirty script may hold a
+		// confirmation of the new blocks.
+		if ss := st.scripts[h]; ss != nil && (ss.hasSynced || !ss.full) {
 			return
 		}
 	}
