@@ -1,9 +1,12 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,33 +15,129 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/walletd/walletd/integration/electrumproxy"
 )
 
-// stallProxy is a node stand-in: a websocket proxy in front of a real
-// btcd that forwards every JSON-RPC message both ways, except that it can
-// hold back the requests of chosen methods (and, optionally, naming a
-// chosen address) for up to a maximum time before forwarding them, as a
-// node that hangs on some calls would. A batch is held whole when one of
-// its calls is.
-type stallProxy struct {
-	t        *testing.T
-	upstream *url.URL
-	srv      *http.Server
-	addr     string
+// rpcCall is one JSON-RPC request as a stalling proxy sees it.
+type rpcCall struct {
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+}
+
+// parseCalls reads a JSON-RPC request object, or a batch of them.
+func parseCalls(m []byte) []rpcCall {
+	m = bytes.TrimSpace(m)
+	var calls []rpcCall
+	if len(m) > 0 && m[0] == '[' {
+		_ = json.Unmarshal(m, &calls)
+		return calls
+	}
+	var c rpcCall
+	_ = json.Unmarshal(m, &c)
+	return []rpcCall{c}
+}
+
+// staller decides which calls a node or server stand-in holds back, as a
+// node that hangs on some calls would: those of chosen methods whose params
+// contain a chosen string, each for up to a maximum time or until Release.
+// The websocket, HTTP and Electrum stand-ins share it.
+type staller struct {
+	maxHold time.Duration
 
 	mu      sync.Mutex
 	methods map[string]bool
-	match   string        // the held request's params must contain this ("" any)
-	release chan struct{} // closed to let held requests through
-	held    atomic.Int64  // requests being held now
-	maxHold time.Duration
+	match   string        // the held call's params must contain this ("" any)
+	release chan struct{} // closed to let held calls through
+	held    atomic.Int64  // calls being held now
+}
+
+func newStaller(maxHold time.Duration) *staller {
+	return &staller{maxHold: maxHold, methods: map[string]bool{}, release: make(chan struct{})}
+}
+
+// Stall holds back calls of method whose params contain match.
+func (s *staller) Stall(method, match string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.methods[method] = true
+	s.match = match
+	s.release = make(chan struct{})
+}
+
+// Release lets every held call through and stops stalling.
+func (s *staller) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.methods = map[string]bool{}
+	select {
+	case <-s.release:
+	default:
+		close(s.release)
+	}
+}
+
+// Held returns how many calls are being held.
+func (s *staller) Held() int { return int(s.held.Load()) }
+
+// hold returns nil when none of calls (one message: a call or a batch,
+// held whole) is to be held; otherwise a channel closed when the message
+// may go on (Release, or maxHold passed).
+func (s *staller) hold(calls ...rpcCall) <-chan struct{} {
+	s.mu.Lock()
+	stall := false
+	for _, c := range calls {
+		stall = stall || s.methods[c.Method] && strings.Contains(string(c.Params), s.match)
+	}
+	release := s.release
+	s.mu.Unlock()
+	if !stall {
+		return nil
+	}
+	s.held.Add(1)
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		defer s.held.Add(-1)
+		t := time.NewTimer(s.maxHold)
+		defer t.Stop()
+		select {
+		case <-release:
+		case <-t.C:
+		}
+	}()
+	return out
+}
+
+// stallProxy is a node stand-in: a websocket proxy in front of a real
+// btcd that forwards every JSON-RPC message both ways, except the requests
+// its staller holds back.
+type stallProxy struct {
+	*staller
+	stand
+	t *testing.T
 }
 
 // newStallProxy starts a proxy for the btcd websocket at wsURL
 // (ws://user:pass@host:port/ws); URL() is the same with the proxy's port.
 func newStallProxy(t *testing.T, wsURL string, maxHold time.Duration) *stallProxy {
 	t.Helper()
-	u, err := url.Parse(wsURL)
+	p := &stallProxy{staller: newStaller(maxHold), stand: newStand(t, wsURL), t: t}
+	p.serve(t, p.staller, http.HandlerFunc(p.proxy))
+	return p
+}
+
+// stand is the listening side of a node stand-in in front of upstream.
+type stand struct {
+	upstream *url.URL
+	l        net.Listener
+}
+
+// newStand parses upstream (a URL with the node's credentials) and
+// listens on a free loopback port.
+func newStand(t *testing.T, upstream string) stand {
+	t.Helper()
+	u, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,51 +145,30 @@ func newStallProxy(t *testing.T, wsURL string, maxHold time.Duration) *stallProx
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &stallProxy{t: t, upstream: u, addr: l.Addr().String(), methods: map[string]bool{},
-		release: make(chan struct{}), maxHold: maxHold}
-	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve)}
-	go func() { _ = p.srv.Serve(l) }()
-	t.Cleanup(func() {
-		p.Release()
-		_ = p.srv.Close()
-	})
-	return p
+	return stand{upstream: u, l: l}
 }
 
-// URL is the proxy's websocket URL, with the node's credentials.
-func (p *stallProxy) URL() string {
-	u := *p.upstream
-	u.Host = p.addr
+// serve serves h until the test ends, then releases what s holds.
+func (st stand) serve(t *testing.T, s *staller, h http.Handler) {
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(st.l) }()
+	t.Cleanup(func() {
+		s.Release()
+		_ = srv.Close()
+	})
+}
+
+// URL is the upstream URL (credentials included) with the stand-in's
+// address.
+func (st stand) URL() string {
+	u := *st.upstream
+	u.Host = st.l.Addr().String()
 	return u.String()
 }
 
-// Stall holds back requests of method whose params contain match.
-func (p *stallProxy) Stall(method, match string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.methods[method] = true
-	p.match = match
-	p.release = make(chan struct{})
-}
-
-// Release lets every held request through and stops stalling.
-func (p *stallProxy) Release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.methods = map[string]bool{}
-	select {
-	case <-p.release:
-	default:
-		close(p.release)
-	}
-}
-
-// Held returns how many requests are being held.
-func (p *stallProxy) Held() int { return int(p.held.Load()) }
-
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
-func (p *stallProxy) serve(w http.ResponseWriter, r *http.Request) {
+func (p *stallProxy) proxy(w http.ResponseWriter, r *http.Request) {
 	hdr := http.Header{}
 	if a := r.Header.Get("Authorization"); a != "" {
 		hdr.Set("Authorization", a)
@@ -147,28 +225,8 @@ func (p *stallProxy) serve(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		// A request object, or a batch of them (held whole when any of
-		// its calls is to be held).
-		type call struct {
-			Method string          `json:"method"`
-			Params json.RawMessage `json:"params"`
-		}
-		var calls []call
-		if len(m) > 0 && m[0] == '[' {
-			_ = json.Unmarshal(m, &calls)
-		} else {
-			var c call
-			_ = json.Unmarshal(m, &c)
-			calls = []call{c}
-		}
-		p.mu.Lock()
-		stall := false
-		for _, c := range calls {
-			stall = stall || p.methods[c.Method] && strings.Contains(string(c.Params), p.match)
-		}
-		release := p.release
-		p.mu.Unlock()
-		if !stall {
+		wait := p.hold(parseCalls(m)...)
+		if wait == nil {
 			select {
 			case toNode <- m:
 			case <-done:
@@ -176,14 +234,9 @@ func (p *stallProxy) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
-		p.held.Add(1)
 		go func() {
-			defer p.held.Add(-1)
-			t := time.NewTimer(p.maxHold)
-			defer t.Stop()
 			select {
-			case <-release:
-			case <-t.C:
+			case <-wait:
 			case <-done:
 				return
 			}
@@ -193,4 +246,51 @@ func (p *stallProxy) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
+}
+
+// httpStallProxy is a node stand-in for the Core JSON-RPC backend: an HTTP
+// proxy in front of a real node's RPC that forwards every request, except
+// those (a call or a batch, held whole) its staller holds back. Each HTTP
+// request is held on its own: the others go on meanwhile.
+type httpStallProxy struct {
+	*staller
+	stand
+}
+
+// newHTTPStallProxy starts a proxy for the node RPC at rpcURL
+// (http://user:pass@host:port/); URL() is the same with the proxy's port.
+func newHTTPStallProxy(t *testing.T, rpcURL string, maxHold time.Duration) *httpStallProxy {
+	t.Helper()
+	p := &httpStallProxy{staller: newStaller(maxHold), stand: newStand(t, rpcURL)}
+	target := *p.upstream
+	target.User = nil
+	rp := httputil.NewSingleHostReverseProxy(&target)
+	p.serve(t, p.staller, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if wait := p.hold(parseCalls(body)...); wait != nil {
+			select {
+			case <-wait:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	}))
+	return p
+}
+
+// electrumStallHooks makes an Electrum proxy hold back the replies s
+// holds (the request goes to the server at once; its reply waits), the
+// other replies passing meanwhile.
+func electrumStallHooks(s *staller) electrumproxy.Hooks {
+	return electrumproxy.Hooks{Reply: func(_ *electrumproxy.Conn, method string, params []json.RawMessage, r electrumproxy.Reply) electrumproxy.Reply {
+		raw, _ := json.Marshal(params)
+		r.Hold = s.hold(rpcCall{Method: method, Params: raw})
+		return r
+	}}
 }

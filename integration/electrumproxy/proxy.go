@@ -23,6 +23,10 @@ type Reply struct {
 	// Disconnect, set by a hook, closes the connection once the reply is
 	// sent (as ElectrumX does after "excessive resource usage").
 	Disconnect bool
+	// Hold, set by a hook, delays this reply (and only this one: the
+	// others go on meanwhile) until it is closed, as a server slow on one
+	// request would.
+	Hold <-chan struct{}
 }
 
 // Hooks rewrite what the server says. Each is optional; they run on the
@@ -108,7 +112,7 @@ func (p *Proxy) accept() {
 			continue
 		}
 		p.Accepted.Add(1)
-		c := &Conn{p: p, client: cl, up: up, pending: map[string]call{}}
+		c := &Conn{p: p, client: cl, up: up, pending: map[string]call{}, done: make(chan struct{})}
 		p.mu.Lock()
 		p.conns[c] = true
 		p.mu.Unlock()
@@ -128,6 +132,7 @@ type Conn struct {
 	mu      sync.Mutex
 	pending map[string]call
 	once    sync.Once
+	done    chan struct{} // closed by close
 	// State is free for hooks (one connection's memory).
 	State sync.Map
 }
@@ -142,6 +147,7 @@ func (c *Conn) Lied() { c.p.Lies.Add(1) }
 
 func (c *Conn) close() {
 	c.once.Do(func() {
+		close(c.done)
 		c.client.Close()
 		c.up.Close()
 		c.p.mu.Lock()
@@ -214,6 +220,19 @@ func (c *Conn) fromServer() {
 					m.Result = json.RawMessage("null")
 				}
 				line = marshalLine(m)
+				if rep.Hold != nil {
+					go func(line []byte, disconnect bool) {
+						select {
+						case <-rep.Hold:
+						case <-c.done:
+							return
+						}
+						if !c.write(line) || disconnect {
+							c.close()
+						}
+					}(line, rep.Disconnect)
+					continue
+				}
 				if rep.Disconnect {
 					c.write(line)
 					return

@@ -36,6 +36,12 @@
 // histories of the watched scripts in memory and answers FilterBlocks and
 // History from them.
 //
+// A server slow on one script (a subscribe or get_history reply not there
+// within 250 ms, once connected) holds up only the Watch or History call
+// that needs that script: the call is left in flight, the other scripts'
+// payments and blocks are reported meanwhile, and the reply is applied
+// when it comes. A reply not there within CallTimeout drops the server.
+//
 // Block events follow the engine's model: a block is reported only once
 // the backend holds the verified set of watched transactions confirmed in
 // it (the server notifies the header first, then the statuses it changed:

@@ -45,6 +45,7 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 	}
 	st := b.st
 	changed := false
+	var added []shash
 	for _, s := range scripts {
 		h := hashScript(s)
 		ss := st.scripts[h]
@@ -52,6 +53,7 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 		case ss == nil:
 			st.scripts[h] = &scriptState{script: append([]byte(nil), s...), full: true}
 			changed = true
+			added = append(added, h)
 		case !ss.full:
 			ss.full = true
 			for _, it := range ss.hist {
@@ -80,14 +82,15 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 	if !changed || !ready {
 		return nil
 	}
-	return b.ask(ctx, l, nil)
+	return b.ask(ctx, l, nil, added)
 }
 
 // ask has the processor of l run a step (refreshing hs first) and waits
-// for it. A link lost meanwhile is not an error: what was recorded is
-// subscribed on the next one.
-func (b *Backend) ask(ctx context.Context, l *link, hs []shash) error {
-	r := request{refresh: hs, done: make(chan error, 1)}
+// for it, and for the histories of wait should their replies be slow
+// (replyPatience). A link lost meanwhile is not an error: what was
+// recorded is subscribed on the next one.
+func (b *Backend) ask(ctx context.Context, l *link, hs, wait []shash) error {
+	r := request{refresh: hs, wait: wait, done: make(chan error, 1)}
 	select {
 	case b.reqs <- r:
 	case <-ctx.Done():
@@ -261,7 +264,7 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 	}
 	b.mu.Unlock()
 	if len(stale) > 0 {
-		if err := b.ask(ctx, l, stale); err != nil {
+		if err := b.ask(ctx, l, stale, stale); err != nil {
 			return nil, err
 		}
 		if _, err := b.readyLink(); err != nil {

@@ -95,6 +95,14 @@ type link struct {
 	lastNote time.Time
 	noteSig  chan struct{}
 
+	// slowHist and slowSub: get_history and scripthash.subscribe calls
+	// whose reply did not come within replyPatience, parked to be
+	// collected by a later step (the processor goes on meanwhile);
+	// slowSig is signalled when one of them ends. Only the processor
+	// touches them.
+	slowHist, slowSub slowCalls
+	slowSig           chan struct{}
+
 	dead    chan struct{}
 	deadErr error
 	once    sync.Once
@@ -104,7 +112,8 @@ type link struct {
 
 func newLink(id uint64, srv servers.Server, cfg *Config, perSession, window int) *link {
 	return &link{id: id, srv: srv, cfg: cfg, perSession: perSession, window: window,
-		noteSig: make(chan struct{}, 1), dead: make(chan struct{})}
+		noteSig: make(chan struct{}, 1), dead: make(chan struct{}),
+		slowHist: slowCalls{}, slowSub: slowCalls{}, slowSig: make(chan struct{}, 1)}
 }
 
 // fail tears the link down (all sessions) with reason err; idempotent.
@@ -330,41 +339,151 @@ type job struct {
 // handled in job order. It stops at the first error a done returns (or a
 // dead link).
 func (l *link) bulk(ctx context.Context, jobs []job) error {
-	type flight struct {
-		j    job
-		call *rpc.Call
-	}
-	var queue []flight
+	_, err := l.bulkPatient(ctx, jobs, 0)
+	return err
+}
+
+// parked is a job of bulkPatient whose reply did not come in time: its
+// call is still in flight; finish handles it once Done.
+type parked struct {
+	idx  int // in the jobs given to bulkPatient
+	j    job
+	call *rpc.Call
+	sent time.Time
+}
+
+// bulkPatient is bulk, except that when patience > 0 a reply not there
+// patience after its turn came is not waited for: its job is returned
+// parked (out of the window count), and the others go on. A reply that
+// does not come within CallTimeout still fails the link.
+func (l *link) bulkPatient(ctx context.Context, jobs []job, patience time.Duration) ([]parked, error) {
+	var queue []parked
+	var slow []parked
 	inflight := map[*session]int{}
 	wait := func() error {
 		f := queue[0]
 		queue = queue[1:]
 		inflight[f.j.sess]--
-		cctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
-		defer cancel()
-		var raw json.RawMessage
-		err := l.mapErr(f.call.Wait(cctx, &raw))
-		var rpcErr *rpc.Error
-		if err != nil && !errors.As(err, &rpcErr) {
-			return err
-		}
-		return f.j.done(raw, err)
-	}
-	for _, j := range jobs {
-		for inflight[j.sess] >= l.window {
-			if err := wait(); err != nil {
-				return err
+		if patience > 0 {
+			select {
+			case <-f.call.Done():
+			default:
+				t := time.NewTimer(patience)
+				select {
+				case <-f.call.Done():
+				case <-t.C:
+				case <-ctx.Done():
+				}
+				t.Stop()
+			}
+			select {
+			case <-f.call.Done():
+			default:
+				if ctx.Err() == nil {
+					slow = append(slow, f)
+					return nil
+				}
 			}
 		}
-		queue = append(queue, flight{j: j, call: j.sess.conn.Go(j.method, j.params...)})
+		return l.finish(ctx, f, time.Now().Add(l.cfg.CallTimeout))
+	}
+	for i, j := range jobs {
+		for inflight[j.sess] >= l.window {
+			if err := wait(); err != nil {
+				return nil, err
+			}
+		}
+		queue = append(queue, parked{idx: i, j: j, call: j.sess.conn.Go(j.method, j.params...), sent: time.Now()})
 		inflight[j.sess]++
 	}
 	for len(queue) > 0 {
 		if err := wait(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return slow, nil
+}
+
+// slowCall is a parked call about one script; it is the reply of a
+// get_history (nil for a scripthash.subscribe, whose job records all).
+type slowCall struct {
+	p  parked
+	it *histReply
+}
+
+// slowCalls are the parked calls of one kind, by script.
+type slowCalls map[shash]*slowCall
+
+// collect takes out of m the calls whose reply came, each handed to its
+// job, and fails the link when one is overdue (CallTimeout after it was
+// sent).
+func (l *link) collect(ctx context.Context, m slowCalls) (map[shash]*slowCall, error) {
+	out := map[shash]*slowCall{}
+	for h, sc := range m {
+		select {
+		case <-sc.p.call.Done():
+			delete(m, h)
+			// The reply is there: Wait returns at once.
+			if err := l.finish(ctx, sc.p, time.Now().Add(l.cfg.CallTimeout)); err != nil {
+				return nil, err
+			}
+			out[h] = sc
+		default:
+			if time.Since(sc.p.sent) > l.cfg.CallTimeout {
+				l.fail(fmt.Errorf("request timed out: %s %s", sc.p.j.method, h))
+				return nil, fmt.Errorf("%w: request timed out", chain.ErrNotConnected)
+			}
+		}
+	}
+	return out, nil
+}
+
+// park records in m the calls bulkPatient left in flight (keys and items,
+// which may be nil, are indexed like its jobs), and has slowSig signalled
+// when each ends.
+func (l *link) park(m slowCalls, ps []parked, keys []shash, items []*histReply) {
+	for _, p := range ps {
+		sc := &slowCall{p: p}
+		if items != nil {
+			sc.it = items[p.idx]
+		}
+		m[keys[p.idx]] = sc
+		go func(done <-chan struct{}) {
+			select {
+			case <-done:
+			case <-l.dead:
+				return
+			}
+			select {
+			case l.slowSig <- struct{}{}:
+			default:
+			}
+		}(p.call.Done())
+	}
+}
+
+// patience is bulkPatient's for the processor: replyPatience once
+// connected, none (wait for every reply) during the handshake.
+func (b *Backend) patience() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ready {
+		return replyPatience
+	}
+	return 0
+}
+
+// finish waits for f's reply (until deadline) and hands it to the job.
+func (l *link) finish(ctx context.Context, f parked, deadline time.Time) error {
+	cctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var raw json.RawMessage
+	err := l.mapErr(f.call.Wait(cctx, &raw))
+	var rpcErr *rpc.Error
+	if err != nil && !errors.As(err, &rpcErr) {
+		return err
+	}
+	return f.j.done(raw, err)
 }
 
 // tipNote is the result and notification of blockchain.headers.subscribe.

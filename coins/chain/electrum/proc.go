@@ -22,7 +22,21 @@ import (
 type request struct {
 	// refresh: scripts whose status is asked again (History).
 	refresh []shash
-	done    chan error
+	// wait: scripts whose status and history must be synced before done
+	// (answered once none of them has a subscribe or get_history parked,
+	// see replyPatience).
+	wait []shash
+	done chan error
+}
+
+// waitsOn reports whether r still waits for a parked call of l.
+func (r request) waitsOn(l *link) bool {
+	for _, h := range r.wait {
+		if l.slowHist[h] != nil || l.slowSub[h] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // retryEvery is how often pending proofs, validations and status
@@ -183,9 +197,29 @@ func (b *Backend) fetchHeaders(ctx context.Context, l *link, from, to int32) ([]
 
 // loop is the processor of a ready link: notifications, requests and
 // timers drive steps until the link fails.
-func (b *Backend) loop(ctx context.Context, l *link) error {
+func (b *Backend) loop(ctx context.Context, l *link) (err error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Requests whose scripts have a history parked: answered by the step
+	// that applies it, or with the link's end.
+	var waiting []request
+	defer func() {
+		for _, r := range waiting {
+			r.done <- err
+		}
+	}()
+	answer := func() {
+		kept := waiting[:0]
+		for _, r := range waiting {
+			if r.waitsOn(l) {
+				kept = append(kept, r)
+			} else {
+				r.done <- nil
+			}
+		}
+		clear(waiting[len(kept):])
+		waiting = kept
+	}
 	// What arrived during the handshake (a Watch recorded meanwhile).
 	if err := b.step(ctx, l); err != nil {
 		return err
@@ -204,21 +238,25 @@ func (b *Backend) loop(ctx context.Context, l *link) error {
 		case <-l.dead:
 			return l.err()
 		case <-l.noteSig:
+		case <-l.slowSig:
 		case <-timer.C:
 		case r := <-b.reqs:
 			err := b.refresh(ctx, l, r.refresh)
 			if err == nil {
 				err = b.step(ctx, l)
 			}
-			r.done <- err
 			if err != nil {
+				r.done <- err
 				return err
 			}
+			waiting = append(waiting, r)
+			answer()
 			continue
 		}
 		if err := b.step(ctx, l); err != nil {
 			return err
 		}
+		answer()
 	}
 }
 
@@ -541,8 +579,18 @@ func (b *Backend) unprovenLocked() int {
 func (b *Backend) advanceLocked(l *link) {
 	st := b.st
 	tip, ok := b.hc.Tip()
-	if !ok || !st.hasEmitted || tip.Height <= st.emitted.Height || len(st.dirty) > 0 {
+	if !ok || !st.hasEmitted || tip.Height <= st.emitted.Height {
 		return
+	}
+	for h := range st.dirty {
+		// A script watched as such and never synced (its first history
+		// still coming, maybe parked) holds nothing a block could miss:
+		// what its first sync finds is backfill, which its Watch waits for
+		// and History gives. Any other dirty script may hold a
+		// confirmation of the new blocks.
+		if ss := st.scripts[h]; ss != nil && (ss.hasSynced || !ss.full) {
+			return
+		}
 	}
 	limit := tip.Height
 	for _, t := range st.txs {
@@ -589,10 +637,12 @@ func (b *Backend) refresh(ctx context.Context, l *link, hs []shash) error {
 		return nil
 	}
 	var jobs []job
+	var keys []shash
+	patience := b.patience()
 	b.mu.Lock()
 	for _, h := range hs {
 		ss := b.st.scripts[h]
-		if ss == nil || ss.sub != l.id {
+		if ss == nil || ss.sub != l.id || l.slowSub[h] != nil {
 			continue
 		}
 		s := l.session(ss.sess)
@@ -600,9 +650,12 @@ func (b *Backend) refresh(ctx context.Context, l *link, hs []shash) error {
 			continue
 		}
 		jobs = append(jobs, b.statusJob(l, s, h))
+		keys = append(keys, h)
 	}
 	b.mu.Unlock()
-	return l.bulk(ctx, jobs)
+	slow, err := l.bulkPatient(ctx, jobs, patience)
+	l.park(l.slowSub, slow, keys, nil)
+	return err
 }
 
 // statusJob subscribes h on s (again) and records the status.
@@ -652,10 +705,15 @@ func (b *Backend) announceLocked(h shash, ss *scriptState, st string) {
 // sessions as needed (l.perSession each: SessionScripts, less for a server
 // that throttled the backend before).
 func (b *Backend) subscribe(ctx context.Context, l *link) error {
+	// Subscriptions parked by earlier steps whose reply came.
+	if _, err := l.collect(ctx, l.slowSub); err != nil {
+		return err
+	}
+	patience := b.patience()
 	b.mu.Lock()
 	var todo []shash
 	for h, ss := range b.st.scripts {
-		if ss.sub != l.id {
+		if ss.sub != l.id && l.slowSub[h] == nil {
 			todo = append(todo, h)
 		}
 	}
@@ -690,7 +748,8 @@ func (b *Backend) subscribe(ctx context.Context, l *link) error {
 		s.scripts++
 		jobs = append(jobs, b.statusJob(l, s, h))
 	}
-	err := l.bulk(ctx, jobs)
+	slow, err := l.bulkPatient(ctx, jobs, patience)
+	l.park(l.slowSub, slow, todo, nil)
 	if len(todo) > 1000 {
 		b.log.Info("electrum: subscribed", "scripts", len(todo), "sessions", l.count(), "took", time.Since(t0).Round(time.Millisecond))
 	}

@@ -61,17 +61,37 @@ func (b *Backend) round(ctx context.Context, l *link) error {
 	return nil
 }
 
+// replyPatience is how long the processor, once connected, waits for the
+// reply to a get_history or scripthash.subscribe before parking the call
+// (link.slowHist, link.slowSub) and going on: a server slow on one
+// script (a large history, or a hang) must not hold up the notifications,
+// payments and blocks of the others. A parked reply is applied by the step
+// after it comes; CallTimeout still bounds it.
+const replyPatience = 250 * time.Millisecond
+
+// histReply is the reply to one get_history of syncHistories.
+type histReply struct {
+	h       shash
+	hist    []histItem
+	ok      bool
+	refused bool
+}
+
 // syncHistories fetches the histories of the dirty scripts and applies
-// those that match their status.
+// those that match their status. Once connected, a reply slower than
+// replyPatience is parked and applied by a later step.
 func (b *Backend) syncHistories(ctx context.Context, l *link) error {
-	type item struct {
-		h       shash
-		hist    []histItem
-		ok      bool
-		refused bool
+	came, err := l.collect(ctx, l.slowHist)
+	if err != nil {
+		return err
 	}
+	var items []*histReply
+	for _, sc := range came {
+		items = append(items, sc.it)
+	}
+	patience := b.patience()
 	b.mu.Lock()
-	var items []*item
+	var asked []*histReply
 	var jobs []job
 	for h := range b.st.dirty {
 		ss := b.st.scripts[h]
@@ -80,11 +100,11 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			continue
 		}
 		s := l.session(ss.sess)
-		if s == nil {
+		if s == nil || l.slowHist[h] != nil || came[h] != nil {
 			continue
 		}
-		it := &item{h: h}
-		items = append(items, it)
+		it := &histReply{h: h}
+		asked = append(asked, it)
 		jobs = append(jobs, job{sess: s, method: "blockchain.scripthash.get_history", params: []any{h.String()},
 			done: func(raw json.RawMessage, err error) error {
 				var rpcErr *rpc.Error
@@ -116,11 +136,24 @@ func (b *Backend) syncHistories(ctx context.Context, l *link) error {
 			}})
 	}
 	b.mu.Unlock()
-	if len(jobs) == 0 {
-		return nil
+	if len(jobs) > 0 {
+		slow, err := l.bulkPatient(ctx, jobs, patience)
+		if err != nil {
+			return err
+		}
+		keys := make([]shash, len(asked))
+		for i, it := range asked {
+			keys[i] = it.h
+		}
+		l.park(l.slowHist, slow, keys, asked)
+		for _, it := range asked {
+			if l.slowHist[it.h] == nil {
+				items = append(items, it)
+			}
+		}
 	}
-	if err := l.bulk(ctx, jobs); err != nil {
-		return err
+	if len(items) == 0 {
+		return nil
 	}
 
 	// Histories that do not match the announced status: ask the status

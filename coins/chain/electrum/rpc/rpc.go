@@ -213,6 +213,10 @@ func (call *Call) Wait(ctx context.Context, out any) error {
 	return nil
 }
 
+// Done is closed once the reply arrived or the call failed (Wait then
+// returns at once).
+func (call *Call) Done() <-chan struct{} { return call.ready }
+
 // Result returns the raw result once the reply arrived (Wait first).
 func (call *Call) Result() json.RawMessage { return call.result }
 
