@@ -117,9 +117,9 @@ type Material struct {
 	derivation  string // the account's derivation from a BIP32 seed ("m/", "m/0'", "m/44'/145'/0'")
 
 	// deterministic wallets
-	mpk    string     // account xpub in the network's SLIP-132 form (old wallets: 128 hex digits)
-	chains *hdChains  // public receiving (m/…/0) and change (m/…/1) chain keys
-	old    *oldKey    // an Electrum 1.x wallet's master key, instead of chains
+	mpk    string    // account xpub in the network's SLIP-132 form (old wallets: 128 hex digits)
+	chains *hdChains // public receiving (m/…/0) and change (m/…/1) chain keys
+	old    *oldKey   // an Electrum 1.x wallet's master key, instead of chains
 
 	// imported wallets
 	keys     []Key
