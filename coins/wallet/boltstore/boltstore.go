@@ -160,18 +160,15 @@ func (s *Store) drain() {
 
 // gather waits a little for the callers of the previous group (just
 // woken) to queue their next call, so that they share the next commit
-// with the calls that queued during it rather than alternate with them
-// (two half groups, each waiting for the other's commit: twice the
-// latency for the same work): until the calls queued now plus as many as
-// last are queued, or half of the previous commit's time (at most
-// maxGather) has passed.
+// rather than alternate between a group of one and a group of the rest:
+// until as many calls as last are queued, or a quarter of the previous
+// commit's time (at most maxGather) has passed.
 func (s *Store) gather(last int, took time.Duration) {
-	if last <= 1 && s.queued() == 0 {
+	if last <= 1 {
 		return
 	}
-	want := s.queued() + last
-	deadline := time.Now().Add(min(took/2, maxGather))
-	for spins := 0; s.queued() < want; spins++ {
+	deadline := time.Now().Add(min(took/4, maxGather))
+	for spins := 0; s.queued() < last; spins++ {
 		if spins < 4 {
 			runtime.Gosched()
 			continue
@@ -184,7 +181,7 @@ func (s *Store) gather(last int, took time.Duration) {
 }
 
 // maxGather bounds gather's wait.
-const maxGather = time.Millisecond
+const maxGather = 500 * time.Microsecond
 
 func (s *Store) queued() int {
 	s.batchMu.Lock()
