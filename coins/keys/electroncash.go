@@ -240,7 +240,7 @@ func (m *Material) ECKeystoreType() string {
 	switch {
 	case m.old != nil:
 		return ECKeystoreOld
-	case m.chains[0] != nil:
+	case m.chains != nil:
 		return ECKeystoreBIP32
 	case m.kind == KindWIFList:
 		return ECKeystoreImported

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
@@ -116,9 +117,9 @@ type Material struct {
 	derivation  string // the account's derivation from a BIP32 seed ("m/", "m/0'", "m/44'/145'/0'")
 
 	// deterministic wallets
-	mpk    string     // account xpub in the network's SLIP-132 form (old wallets: 128 hex digits)
-	chains [2]*extKey // public receiving (m/…/0) and change (m/…/1) chain keys
-	old    *oldKey    // an Electrum 1.x wallet's master key, instead of chains
+	mpk    string    // account xpub in the network's SLIP-132 form (old wallets: 128 hex digits)
+	chains *hdChains // public receiving (m/…/0) and change (m/…/1) chain keys
+	old    *oldKey   // an Electrum 1.x wallet's master key, instead of chains
 
 	// imported wallets
 	keys     []Key
@@ -164,7 +165,7 @@ func (m *Material) HasPrivateKeys() bool { return m.sec != nil }
 
 // Deterministic reports whether addresses are derived (seed or extended key)
 // rather than imported; Derive works exactly when it is true.
-func (m *Material) Deterministic() bool { return m.chains[0] != nil || m.old != nil }
+func (m *Material) Deterministic() bool { return m.chains != nil || m.old != nil }
 
 // Old reports whether the material is an Electrum 1.x ("old") wallet: an old
 // seed or an old master public key. Its keys are uncompressed P2PKH and its
@@ -225,7 +226,11 @@ func (m *Material) Derive(change bool, index uint32) (Key, error) {
 		}
 		pub = p
 	} else {
-		k, err := m.chains[c].child(index)
+		ck, err := m.chains.chain(c)
+		if err != nil {
+			return Key{}, err
+		}
+		k, err := ck.child(index)
 		if err != nil {
 			return Key{}, fmt.Errorf("keys: derive %d/%d: %w", c, index, err)
 		}
@@ -262,7 +267,11 @@ func (m *Material) DeriveRange(change bool, from uint32, n int) ([]Key, error) {
 	if change {
 		c = 1
 	}
-	pubs, err := m.chains[c].pubChildren(from, n)
+	ck, err := m.chains.chain(c)
+	if err != nil {
+		return nil, err
+	}
+	pubs, err := ck.pubChildren(from, n)
 	if err != nil {
 		return nil, fmt.Errorf("keys: derive %d/%d…: %w", c, from, err)
 	}
@@ -663,14 +672,7 @@ func newFromExtKey(k *extKey, t params.ScriptType, private bool, n *params.Netwo
 	pubPayload := k.public().serialize(hd.Public, false)
 	m.mpk = base58Check(pubPayload)
 	m.fingerprint = deterministicFingerprint(pubPayload, t, n)
-	pub := k.public()
-	for c := uint32(0); c < 2; c++ {
-		ck, err := pub.child(c)
-		if err != nil {
-			return nil, fmt.Errorf("keys: derive chain %d: %w", c, err)
-		}
-		m.chains[c] = ck
-	}
+	m.chains = &hdChains{account: k.public()}
 	if private {
 		m.kind = KindMasterPrivate
 		m.sec = &secrets{account: k}
@@ -683,6 +685,32 @@ func newFromExtKey(k *extKey, t params.ScriptType, private bool, n *params.Netwo
 		}
 	}
 	return m, nil
+}
+
+// hdChains are a deterministic wallet's public chain keys, derived from
+// the account key on first use: loading a wallet whose addresses are
+// stored already (a call naming a tracked wallet after a restart or an
+// eviction) costs no EC multiplication. Safe for concurrent use.
+type hdChains struct {
+	account *extKey
+	once    sync.Once
+	keys    [2]*extKey
+	err     error
+}
+
+// chain returns chain key c (0 receiving, 1 change).
+func (h *hdChains) chain(c int) (*extKey, error) {
+	h.once.Do(func() {
+		for i := range h.keys {
+			k, err := h.account.child(uint32(i))
+			if err != nil {
+				h.err = fmt.Errorf("keys: derive chain %d: %w", i, err)
+				return
+			}
+			h.keys[i] = k
+		}
+	})
+	return h.keys[c], h.err
 }
 
 // fingerprintPrefix starts every fingerprint preimage; change it (v2) only

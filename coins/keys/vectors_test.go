@@ -2,6 +2,7 @@ package keys
 
 import (
 	"encoding/hex"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -214,4 +215,42 @@ func accountXprv(t *testing.T, m *Material) string {
 		t.Fatal("no private account key")
 	}
 	return base58Check(m.sec.account.serialize(hd.Private, true))
+}
+
+// TestChainKeysDerivedOnFirstUse: an extended key's chain keys are
+// derived when an address is first asked for, by whichever of concurrent
+// callers comes first, and every caller gets Electrum's addresses.
+func TestChainKeysDerivedOnFirstUse(t *testing.T) {
+	v := loadVectors(t)
+	n := mustNet(t, "regtest")
+	for _, w := range v.Networks["regtest"].Wallets {
+		if !strings.HasPrefix(w.KeyMaterial, "vpub") && !strings.HasPrefix(w.KeyMaterial, "tpub") {
+			continue
+		}
+		m, err := Parse(w.KeyMaterial, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.chains == nil || m.chains.keys[0] != nil {
+			t.Fatalf("%s: chain keys derived by Parse", w.Label)
+		}
+		done := make(chan error, 8)
+		for g := range 8 {
+			go func() {
+				i := g % len(w.Receiving)
+				k, err := m.Derive(false, uint32(i))
+				if err == nil && k.Address != w.Receiving[i] {
+					err = fmt.Errorf("receiving %d: %s, want %s", i, k.Address, w.Receiving[i])
+				}
+				done <- err
+			}()
+		}
+		for range 8 {
+			if err := <-done; err != nil {
+				t.Fatalf("%s: %v", w.Label, err)
+			}
+		}
+		return
+	}
+	t.Fatal("no regtest extended public key among the vectors")
 }

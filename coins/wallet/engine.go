@@ -160,6 +160,11 @@ type Engine struct {
 	synced  bool
 	syncCh  chan struct{} // closed when first synced
 
+	// gens are the generations of wallets' cached records, reqs the
+	// cached requests (hot.go).
+	gens *generations
+	reqs requestCaches
+
 	// windows are the wallets with addresses whose history is not applied
 	// yet (guarded by chainMu): the transactions applied meanwhile are
 	// kept so the backfill can apply them again with the history.
@@ -211,6 +216,8 @@ type tracked struct {
 	readyOnce sync.Once
 	gone      atomic.Bool
 	win       []txAt // transactions applied while it has backfill rows (guarded by chainMu)
+	// bal is the balance last computed while loaded (hot.go); dropped on unload.
+	bal atomic.Pointer[balanceCache]
 }
 
 func newTracked(rec walletRecord) *tracked {
@@ -258,14 +265,14 @@ func (e *Engine) isDiskless(id string) bool {
 // keyEntry is what a key string's hash resolves to: the wallet, and
 // whether that key string itself holds private keys.
 type keyEntry struct {
-	id      string
+	t       *tracked // the wallet (entries are removed with it: unload)
 	private bool
 }
 
 // rememberKey maps a key string's hash to the loaded wallet. Caller holds mu.
 func (e *Engine) rememberKey(t *tracked, h [32]byte, private bool) {
 	if _, ok := e.byKey[h]; !ok {
-		e.byKey[h] = keyEntry{id: t.rec.ID, private: private}
+		e.byKey[h] = keyEntry{t: t, private: private}
 		t.keyHash = append(t.keyHash, h)
 	}
 }
@@ -275,6 +282,7 @@ func (e *Engine) rememberKey(t *tracked, h [32]byte, private bool) {
 func (e *Engine) unload(t *tracked) {
 	t.mat, t.pub = nil, nil
 	t.wireKey = ""
+	t.bal.Store(nil)
 	for _, h := range t.keyHash {
 		delete(e.byKey, h)
 	}
@@ -342,7 +350,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
 		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
-		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{})}
+		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{}),
+		gens: new(generations)}
+	e.cfg.Store, e.cfg.Volatile = e.noting(cfg.Store), e.noting(cfg.Volatile) // hot.go: cache invalidation
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
@@ -608,6 +618,11 @@ func (e *Engine) waitSynced(ctx context.Context) error {
 	if e.cfg.NoSync {
 		return nil
 	}
+	select {
+	case <-e.syncCh: // the common case: no timer to make and stop per call
+		return nil
+	default:
+	}
 	t := time.NewTimer(e.cfg.SyncTimeout)
 	defer t.Stop()
 	select {
@@ -706,11 +721,8 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 // or nil when it must be parsed.
 func (e *Engine) openLoaded(h [32]byte, keyStr string) *Wallet {
 	e.mu.RLock()
-	ke, ok := e.byKey[h]
-	var t *tracked
-	if ok {
-		t = e.wallets[ke.id]
-	}
+	ke := e.byKey[h]
+	t := ke.t
 	if t == nil || t.mat == nil {
 		e.mu.RUnlock()
 		return nil
@@ -730,7 +742,7 @@ func (e *Engine) openLoaded(h [32]byte, keyStr string) *Wallet {
 		t.wireKey = keyStr
 		e.mu.Unlock()
 	}
-	return &Wallet{e: e, t: t, ID: ke.id, mat: mat}
+	return &Wallet{e: e, t: t, ID: t.rec.ID, mat: mat}
 }
 
 // load records key material a call parsed on its tracked wallet. Caller

@@ -43,10 +43,40 @@ func (e *Engine) windowsApplied(txs []txAt, opened []*tracked) {
 	if len(txs) == 0 {
 		return
 	}
+	// Windows opened together share their txs (see shareWindow): they
+	// grow together too, one copy per distinct window, not per wallet
+	// (a block paying 2,000 wallets opens 2,000 windows).
+	grown := map[winKey][]txAt{}
 	for t := range e.windows {
-		t.win = append(t.win, txs...)
+		k := keyOfWindow(t.win)
+		w, ok := grown[k]
+		if !ok {
+			w = shareWindow(append(t.win[:len(t.win):len(t.win)], txs...))
+			grown[k] = w
+		}
+		t.win = w
 	}
 }
+
+// winKey identifies a window's contents: windows with the same first
+// element and length hold the same txs.
+type winKey struct {
+	first *txAt
+	n     int
+}
+
+func keyOfWindow(win []txAt) winKey {
+	if len(win) == 0 {
+		return winKey{}
+	}
+	return winKey{&win[0], len(win)}
+}
+
+// shareWindow returns win with its capacity clipped, so that it can be
+// shared by several wallets' windows: an append copies it rather than
+// write past its end. Shared entries are only ever changed in place by
+// windowsRolledBack, which makes the same change in every open window.
+func shareWindow(win []txAt) []txAt { return win[:len(win):len(win)] }
 
 // windowsRolledBack marks the kept txs of blocks above height as
 // unconfirmed. Caller holds chainMu.
@@ -253,7 +283,12 @@ func (e *Engine) backfillGroup(ctx context.Context, ts []*tracked) (bool, error)
 	e.chainMu.Lock()
 	defer e.chainMu.Unlock()
 	var live []*tracked
-	var win []txAt
+	// The group's windows, each distinct one once (windows opened by one
+	// block share their txs), filtered once against the group's scripts:
+	// a tx kept for another wallet of the group is one the engine applied
+	// already, and applying it again changes nothing it did not.
+	var union []txAt
+	seenWin := map[winKey]bool{}
 	seen := map[*wire.MsgTx]bool{}
 	for t := range rows {
 		_, open := e.windows[t]
@@ -261,13 +296,17 @@ func (e *Engine) backfillGroup(ctx context.Context, ts []*tracked) (bool, error)
 			continue
 		}
 		live = append(live, t)
-		for _, x := range e.relevantWindow(t.win, hist, scripts) {
-			if !seen[x.tx] {
-				seen[x.tx] = true
-				win = append(win, x)
+		if k := keyOfWindow(t.win); !seenWin[k] {
+			seenWin[k] = true
+			for _, x := range t.win {
+				if !seen[x.tx] {
+					seen[x.tx] = true
+					union = append(union, x)
+				}
 			}
 		}
 	}
+	win := e.relevantWindow(union, hist, scripts)
 	if len(live) == 0 {
 		return false, nil
 	}

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -222,8 +225,13 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	}
 	locked := lockSorted(ts)
 	defer func() { unlockAll(locked) }()
-	var exts []extension
-	for _, t := range locked {
+	// Derivation is CPU (an EC multiplication per address): the wallets
+	// are derived on every core (a block paying 2,000 wallets derives
+	// 2,000 addresses or more).
+	planned := make([]*extension, len(locked))
+	errs := make([]error, len(locked))
+	eachParallel(len(locked), func(i int) {
+		t := locked[i]
 		u := needs[t]
 		r := t.rec
 		var ks []newKey
@@ -242,18 +250,29 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 		if upto := u.recv + e.gapLimit(ctx, t, false); upto > r.NextRecv {
 			if d := r.derivedRecv(); upto > d {
 				if err := derive(false, upto-d); err != nil {
-					return err
+					errs[i] = err
+					return
 				}
 			}
 			r.NextRecv = upto
 		}
 		if upto := u.change + GapChange; upto > r.NextChange {
 			if err := derive(true, upto-r.NextChange); err != nil {
-				return err
+				errs[i] = err
+				return
 			}
 		}
 		if !sameCounters(&r, &t.rec) {
-			exts = append(exts, extension{t: t, rec: &r, ks: ks})
+			planned[i] = &extension{t: t, rec: &r, ks: ks}
+		}
+	})
+	var exts []extension
+	for i, x := range planned {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if x != nil {
+			exts = append(exts, *x)
 		}
 	}
 	if len(exts) == 0 {
@@ -287,16 +306,41 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 		}
 	}
 	e.mu.Unlock()
+	seed = shareWindow(seed) // one copy for all the wallets (see windowsApplied)
 	for _, t := range backfill {
 		if _, open := e.windows[t]; !open {
 			e.windows[t] = struct{}{}
-			t.win = slices.Clone(seed)
+			t.win = seed
 		}
 	}
 	unlockAll(locked)
 	locked = nil
 	e.kick(backfill...)
 	return nil
+}
+
+// eachParallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines and
+// returns when all have returned.
+func eachParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // extension is a gap-limit extension: the keys to store and the wallet's

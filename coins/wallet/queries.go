@@ -65,33 +65,58 @@ func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
 }
 
 // Balance computes the wallet's balance at the current height. Coins that
-// carry tokens are not counted: they are not spendable as plain coin.
+// carry tokens are not counted: they are not spendable as plain coin. The
+// answer is kept in memory until the wallet's records or the tip change
+// (hot.go), so a repeated call reads no store.
 func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
-	utxos, err := w.UTXOs(ctx)
+	if err := ctx.Err(); err != nil {
+		return Balance{}, err
+	}
+	gen := w.e.gens.of(w.t.rec.Num) // before the read: see hot.go
+	tip := w.e.Height()
+	if c := w.t.bal.Load(); c != nil && c.gen == gen && c.tip == tip {
+		return c.b, nil
+	}
+	var b Balance
+	err := w.store().View(ctx, func(kv KV) error {
+		b = Balance{}
+		return kv.Scan(bUTXOs, w.t.wk(), nil, func(_, v []byte) error {
+			var u utxoRecord
+			if err := decodeRec(v, &u); err != nil {
+				return err
+			}
+			if u.SpentBy != "" && u.SpentHeight > 0 {
+				return nil
+			}
+			b.add(u, tip)
+			return nil
+		})
+	})
 	if err != nil {
 		return Balance{}, err
 	}
-	tip := w.e.Height()
-	var b Balance
-	for _, u := range utxos {
-		switch {
-		case u.Token:
-		case u.Coinbase && u.Height > 0 && u.Height+CoinbaseMaturity > tip+1:
-			if u.SpentBy == "" {
-				b.Unmatured += u.Value
-			}
-		case u.Height == 0:
-			if u.SpentBy == "" {
-				b.Unconfirmed += u.Value
-			}
-		default:
-			b.Confirmed += u.Value
-			if u.SpentBy != "" {
-				b.Unconfirmed -= u.Value
-			}
+	w.t.bal.Store(&balanceCache{gen: gen, tip: tip, b: b})
+	return b, nil
+}
+
+// add counts an output not spent by a confirmed transaction.
+func (b *Balance) add(u utxoRecord, tip int32) {
+	switch {
+	case u.Token:
+	case u.Coinbase && u.Height > 0 && u.Height+CoinbaseMaturity > tip+1:
+		if u.SpentBy == "" {
+			b.Unmatured += u.Value
+		}
+	case u.Height == 0:
+		if u.SpentBy == "" {
+			b.Unconfirmed += u.Value
+		}
+	default:
+		b.Confirmed += u.Value
+		if u.SpentBy != "" {
+			b.Unconfirmed -= u.Value
 		}
 	}
-	return b, nil
 }
 
 // HistoryItem is one transaction of the wallet's history.

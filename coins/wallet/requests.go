@@ -687,11 +687,23 @@ func (w *Wallet) evalRequest(kv KV, r Request) (*RequestView, error) {
 	return &v, nil
 }
 
-// GetRequest finds a request by id (or by its address).
+// GetRequest finds a request by id (or by its address). The request's
+// record and payments are kept in memory until the wallet's records change
+// (hot.go); its status is evaluated on every call (it depends on the tip
+// and the clock).
 func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView, error) {
-	var v *RequestView
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	num := w.t.rec.Num
+	gen := w.e.gens.of(num) // before the read: see hot.go
+	if c := w.e.reqs.get(num, idOrAddr); c != nil && c.gen == gen {
+		v := evaluate(c.r, c.pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
+		return &v, nil
+	}
+	var r Request
+	var pays []payment
 	err := w.store().View(ctx, func(kv KV) error {
-		var r Request
 		wk := w.t.wk()
 		found, err := getRec(kv, bRequests, key(wk, []byte(idOrAddr)), &r)
 		if err != nil {
@@ -713,10 +725,15 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 				return ErrRequestNotFound
 			}
 		}
-		v, err = w.evalRequest(kv, r)
+		pays, err = storedPayments(kv, wk, r)
 		return err
 	})
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	w.e.reqs.put(num, idOrAddr, &requestCache{gen: gen, r: r, pays: pays})
+	v := evaluate(r, pays, w.e.Height(), w.e.cfg.Now(), w.e.cfg.Coin.MinConfirmations)
+	return &v, nil
 }
 
 // ListRequests lists requests, oldest first. As in Electrum, at most one

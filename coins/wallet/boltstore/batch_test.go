@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/walletd/walletd/coins/wallet"
 )
@@ -48,4 +50,32 @@ func TestBatchGroupsConcurrentWriters(t *testing.T) {
 	if n != calls {
 		t.Fatalf("%d records, want %d", n, calls)
 	}
+}
+
+// BenchmarkBatchThink is BenchmarkBatchParallel with 8 writers that each
+// take 300µs between a commit and their next call, as a daemon's callers
+// do (the reply, the client's next request, its decoding): whether the
+// group commit gathers them into one commit or splits them into groups
+// that alternate.
+func BenchmarkBatchThink(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	val := make([]byte, 300)
+	var next atomic.Uint64
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			if err := s.Batch(ctx, func(kv wallet.KV) error { return kv.Put("b", binary.BigEndian.AppendUint64(nil, i), val) }); err != nil {
+				b.Error(err)
+				return
+			}
+			time.Sleep(300 * time.Microsecond)
+		}
+	})
+	b.ReportMetric(float64(b.N)/float64(s.groups.Load()), "calls/commit")
 }

@@ -1,0 +1,228 @@
+package wallet_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/walletd/walletd/coins/params"
+	"github.com/walletd/walletd/coins/wallet"
+	"github.com/walletd/walletd/coins/wallet/boltstore"
+)
+
+// countingStore counts the read transactions the engine opens.
+type countingStore struct {
+	wallet.Store
+	views atomic.Int64
+}
+
+func (s *countingStore) View(ctx context.Context, fn func(wallet.KV) error) error {
+	s.views.Add(1)
+	return s.Store.View(ctx, fn)
+}
+
+// TestHotReadsFromMemory: once read, a loaded wallet's balance and a
+// request are answered without a store read until the wallet's records
+// change; every change (a mempool payment, its confirmation, a block that
+// only moves the tip, a reorg, a deletion) is visible to the first call
+// made after the event announcing it, as it was when every call read the
+// store.
+func TestHotReadsFromMemory(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingStore{Store: st}
+	fc := newFakeChain()
+	fc.mine()
+	rec := &recorder{}
+	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: cs, Backend: fc, Publish: rec.publish,
+		SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := w.AddRequest(ctx, 50_000_000, "", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string, want wallet.Balance, status int, sent, confs int64) {
+		t.Helper()
+		b, err := w.Balance(ctx)
+		if err != nil || b != want {
+			t.Fatalf("%s: balance %+v, %v; want %+v", step, b, err, want)
+		}
+		for _, k := range []string{req.ID, req.Address} {
+			r, err := w.GetRequest(ctx, k)
+			if err != nil || r.Status != status || r.Sent != sent || r.Confirmations != confs {
+				t.Fatalf("%s: get_request(%s) %+v, %v; want status %d, sent %d, %d confirmations", step, k, r, err, status, sent, confs)
+			}
+		}
+	}
+	cached := func(step string) {
+		t.Helper()
+		before := cs.views.Load()
+		for range 10 {
+			if _, err := w.Balance(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.GetRequest(ctx, req.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := cs.views.Load() - before; n != 0 {
+			t.Fatalf("%s: %d store reads for 10 getbalance and 10 get_request of unchanged records", step, n)
+		}
+	}
+	check("new", wallet.Balance{}, wallet.StatusUnpaid, 0, 0)
+	cached("new")
+
+	script, _ := net.PkScript(req.Address)
+	seen := 0
+	fc.mempoolAdd(payTx(script, 50_000_000, 1))
+	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	check("in the mempool", wallet.Balance{Unconfirmed: 50_000_000}, wallet.StatusUnconfirmed, 50_000_000, 0)
+	cached("in the mempool")
+
+	ref := fc.mine()
+	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	check("mined", wallet.Balance{Confirmed: 50_000_000}, wallet.StatusPaid, 50_000_000, 1)
+	cached("mined")
+
+	// A block without the wallet's transactions changes no record of it,
+	// only the tip: the confirmations follow.
+	ref = fc.mine()
+	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_block" && b.Height == ref.Height })
+	check("one more block", wallet.Balance{Confirmed: 50_000_000}, wallet.StatusPaid, 50_000_000, 2)
+
+	fc.reorg(2)
+	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	check("reorged", wallet.Balance{Unconfirmed: 50_000_000}, wallet.StatusUnconfirmed, 50_000_000, 0)
+
+	if ok, err := w.DeleteRequest(ctx, req.ID); err != nil || !ok {
+		t.Fatalf("delete_request: %v, %v", ok, err)
+	}
+	if _, err := w.GetRequest(ctx, req.ID); !errors.Is(err, wallet.ErrRequestNotFound) {
+		t.Fatalf("get_request after delete_request: %v", err)
+	}
+}
+
+// gatedStore holds the first read-write transaction after on is set, once it has returned,
+// until the test lets it go: a commit (its fsync) that takes as long as
+// the test wants, with the engine's locks held as they are then.
+type gatedStore struct {
+	wallet.Store
+	gate chan chan struct{} // nil: no gate; else a commit sends its release channel
+	on   atomic.Bool
+}
+
+func (s *gatedStore) hold() {
+	if s.on.CompareAndSwap(true, false) { // the first commit after on only
+		release := make(chan struct{})
+		s.gate <- release
+		<-release
+	}
+}
+
+func (s *gatedStore) Update(ctx context.Context, fn func(wallet.KV) error) error {
+	err := s.Store.Update(ctx, fn)
+	s.hold()
+	return err
+}
+
+func (s *gatedStore) Batch(ctx context.Context, fn func(wallet.KV) error) error {
+	err := s.Store.Batch(ctx, fn)
+	s.hold()
+	return err
+}
+
+// TestReadsDoNotWaitForABlockCommit: while a block paying the wallet is
+// being committed (its transaction held open as a slow fsync would),
+// getbalance and get_request of the wallet answer (with what was
+// committed before), and once the commit is done they show the block.
+func TestReadsDoNotWaitForABlockCommit(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := &gatedStore{Store: st, gate: make(chan chan struct{})}
+	fc := newFakeChain()
+	fc.mine()
+	rec := &recorder{}
+	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: gs, Backend: fc, Publish: rec.publish,
+		SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	w, err := eng.Open(ctx, vw.KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := w.AddRequest(ctx, 10_000, "", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, _ := net.PkScript(req.Address)
+	if _, err := w.Balance(ctx); err != nil { // cached before the block
+		t.Fatal(err)
+	}
+	gs.on.Store(true)
+	fc.mine(payTx(script, 10_000, 7))
+	var release chan struct{}
+	select {
+	case release = <-gs.gate:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the block was not committed")
+	}
+	var once sync.Once
+	let := func() { once.Do(func() { close(release) }) }
+	defer let()
+	readCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Balance(readCtx)
+		if err == nil {
+			_, err = w.GetRequest(readCtx, req.ID)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("getbalance / get_request waited for the block's commit")
+	}
+	let()
+	seen := 0
+	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
+	if b, err := w.Balance(ctx); err != nil || b.Confirmed != 10_000 {
+		t.Fatalf("balance after the block: %+v, %v", b, err)
+	}
+	if r, err := w.GetRequest(ctx, req.ID); err != nil || r.Status != wallet.StatusPaid {
+		t.Fatalf("get_request after the block: %+v, %v", r, err)
+	}
+}
