@@ -547,6 +547,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	if lm, ok := e.cfg.Backend.(chain.LocalMatcher); ok && lm.MatchLocally(engineMatcher{e}) {
 		e.local.Store(true)
+		e.log.Info("the chain backend matches blocks and mempool transactions against the engine's index (no node-side filter)")
 	}
 	select {
 	case <-e.loaded:

@@ -420,7 +420,7 @@ func (e *Engine) replayMempool(ctx context.Context, lm chain.LocalMatcher) error
 	if err != nil {
 		return fmt.Errorf("matching the mempool: %w", err)
 	}
-	e.log.Debug("mempool matched", "relevant", len(txs), "took", time.Since(t0))
+	e.log.Info("node mempool matched", "relevant", len(txs), "took", time.Since(t0))
 	if len(txs) == 0 {
 		return nil
 	}

@@ -134,6 +134,10 @@ type Config struct {
 	MaxAddressHistory int `split_words:"true" default:"125000"`
 	// Limits are the HTTP server's bounds (<COIN>_READ_TIMEOUT, …).
 	base.Limits
+
+	// wrapStore, when set (by tests), wraps the store the wallet engine
+	// reads, to hold its start-up reading.
+	wrapStore func(wallet.Store) wallet.Store
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -200,7 +204,13 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, MaxClients: cfg.WSMaxClients,
 		Origins: cfg.WSOrigins, Resolve: walletResolver(net, wcoin.Parse), Log: log})
 	d.hub = hub
-	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
+	var engineStore wallet.Store = d.store
+	if cfg.wrapStore != nil {
+		engineStore = cfg.wrapStore(engineStore)
+	}
+	// The engine reads the tracked wallets in the background: the daemon
+	// serves at once, wallet calls wait for them (SyncTimeout).
+	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: engineStore, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
 		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow,

@@ -497,9 +497,17 @@ func (b *Backend) sendFilter(ctx context.Context, conn *rpcConn, reload bool, ad
 // not acknowledged are forgotten so that repeating Watch sends them again.
 // After Close, Watch returns an error wrapping chain.ErrNotConnected.
 //
-// When matching locally (MatchLocally), Watch records nothing: the Matcher
-// answers for scripts and outpoints.
+// When matching locally (MatchLocally), Watch only checks the scripts and
+// records nothing: the Matcher answers for scripts and outpoints.
 func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.OutPoint) error {
+	addrs := make([]string, 0, len(scripts))
+	for _, s := range scripts {
+		a, err := b.addressOf(s)
+		if err != nil {
+			return fmt.Errorf("btcdws: watch script %x: %w: %v", s, chain.ErrUnsupported, err)
+		}
+		addrs = append(addrs, a)
+	}
 	if b.localMode() != nil {
 		b.mu.Lock()
 		closed := b.closed
@@ -508,14 +516,6 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 			return errClosed
 		}
 		return nil
-	}
-	addrs := make([]string, 0, len(scripts))
-	for _, s := range scripts {
-		a, err := b.addressOf(s)
-		if err != nil {
-			return fmt.Errorf("btcdws: watch script %x: %w: %v", s, chain.ErrUnsupported, err)
-		}
-		addrs = append(addrs, a)
 	}
 	b.loadMu.Lock()
 	defer b.loadMu.Unlock()
