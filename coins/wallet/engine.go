@@ -444,7 +444,11 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 			return err
 		}
 		// The script index is derived from the address records.
+		n := 0
 		if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
+			if n++; n%(1<<16) == 0 && ctx.Err() != nil {
+				return ctx.Err() // Close during a long read
+			}
 			num := binary.BigEndian.Uint32(k)
 			if byNum[num] == nil {
 				return nil

@@ -50,6 +50,9 @@ type ScaleConfig struct {
 	// (idle.pprof), and a heap profile (heap-<wallets>.pprof).
 	ProfileDir string    `json:"-"`
 	Log        io.Writer `json:"-"`
+	// StartupOnly ends the run after the start-up and idle measures (no
+	// cold loads, blocks or add_request runs).
+	StartupOnly bool `json:"startup_only,omitempty"`
 }
 
 // ScaleReport is what a scale run measured.
@@ -125,6 +128,7 @@ func scaleCmd(args []string) error {
 	fs.Var(&env, "env", "extra KEY=VALUE for the daemon's environment (repeatable)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "save daemon CPU profiles (start-up, idle) and a heap profile here")
+	fs.BoolVar(&cfg.StartupOnly, "startup-only", false, "stop after the start-up and idle measures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -302,6 +306,9 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 	rep.Idle = r.rep.Idle[0]
 	logf("idle: RSS %.1f MB (%.1f MB with no wallet) = %.1f KB per wallet, CPU %.2f%% of a core", float64(rep.Idle.RSS)/1e6,
 		float64(rep.Idle0.RSS)/1e6, rep.perWallet(rep.Idle.RSS, rep.Idle0.RSS), rep.Idle.CorePercent)
+	if cfg.StartupOnly {
+		return rep, nil
+	}
 	if err := r.cold(); err != nil {
 		return rep, err
 	}
