@@ -314,7 +314,10 @@ func (b *Backend) MempoolSize(ctx context.Context) (int, error) {
 // MempoolMatches lists the node's mempool (getrawmempool), reads its
 // transactions (getrawtransaction, mempoolBatch per batch) and returns
 // those the local filter matches, parents first. A transaction that left
-// the mempool meanwhile is skipped. Without local matching it is
+// the mempool meanwhile is skipped. Only the matched transactions and
+// those spending another mempool transaction's output (a spend of a
+// matched output may come before it in the listing) are kept while
+// reading, not the whole mempool. Without local matching it is
 // chain.ErrUnsupported.
 func (b *Backend) MempoolMatches(ctx context.Context) ([]*wire.MsgTx, error) {
 	f := b.localMode()
@@ -332,7 +335,13 @@ func (b *Backend) MempoolMatches(ctx context.Context) ([]*wire.MsgTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	txs := make([]*wire.MsgTx, 0, len(ids))
+	listed := make(map[chainhash.Hash]struct{}, len(ids))
+	for _, id := range ids {
+		if h, err := chainhash.NewHashFromStr(id); err == nil {
+			listed[*h] = struct{}{}
+		}
+	}
+	var txs []*wire.MsgTx
 	for len(ids) > 0 {
 		n := min(len(ids), mempoolBatch)
 		calls := make([]batchCall, n)
@@ -364,8 +373,22 @@ func (b *Backend) MempoolMatches(ctx context.Context) ([]*wire.MsgTx, error) {
 			if err != nil {
 				return nil, fmt.Errorf("getrawtransaction: %w", err)
 			}
-			txs = append(txs, tx)
+			if f.match(tx) || spendsListed(tx, listed) {
+				txs = append(txs, tx)
+			}
 		}
 	}
+	// Matched again in order: a child read before its matched parent is
+	// matched through the outpoint the parent's match taught.
 	return f.reduce(chain.ParentsFirst(txs)), nil
+}
+
+// spendsListed reports whether tx spends an output of a listed transaction.
+func spendsListed(tx *wire.MsgTx, listed map[chainhash.Hash]struct{}) bool {
+	for _, in := range tx.TxIn {
+		if _, ok := listed[in.PreviousOutPoint.Hash]; ok {
+			return true
+		}
+	}
+	return false
 }
