@@ -47,7 +47,8 @@ type ScaleConfig struct {
 	DaemonEnv   []string      `json:"daemon_env,omitempty"`
 	// ProfileDir, when set, receives CPU profiles of the daemon's first
 	// 30 s after its first reply (startup.pprof) and of the idle window
-	// (idle.pprof), and a heap profile (heap-<wallets>.pprof).
+	// (idle.pprof: the part of the window after the start-up profile), and
+	// a heap profile (heap-<wallets>.pprof).
 	ProfileDir string    `json:"-"`
 	Log        io.Writer `json:"-"`
 	// StartupOnly ends the run after the start-up and idle measures (no
@@ -248,6 +249,12 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		return nil, err
 	}
 	defer pool.Close()
+	// The start-up profile runs 30 s from the first reply; the idle one
+	// waits for it (the runtime profiles one at a time).
+	startupProf := make(chan struct{})
+	if cfg.ProfileDir == "" {
+		close(startupProf)
+	}
 	t0 = time.Now()
 	d.Restart() // returns once /healthz answers
 	rep.Listening = time.Since(t0)
@@ -258,6 +265,7 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 			rep.FirstReply = time.Since(t0)
 			if cfg.ProfileDir != "" {
 				go func() {
+					defer close(startupProf)
 					if err := fetchProfile(pprofAddr, 30, filepath.Join(cfg.ProfileDir, "startup.pprof")); err != nil {
 						logf("start-up profile: %v", err)
 					}
@@ -292,8 +300,15 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		prof.Add(1)
 		go func() {
 			defer prof.Done()
+			end := time.Now().Add(cfg.Settle + cfg.Idle)
 			time.Sleep(cfg.Settle)
-			if err := fetchProfile(pprofAddr, int(cfg.Idle/time.Second), filepath.Join(cfg.ProfileDir, "idle.pprof")); err != nil {
+			<-startupProf
+			secs := int(time.Until(end) / time.Second)
+			if secs < 1 {
+				logf("idle profile: the idle window ended before the start-up profile")
+				return
+			}
+			if err := fetchProfile(pprofAddr, secs, filepath.Join(cfg.ProfileDir, "idle.pprof")); err != nil {
 				logf("idle profile: %v", err)
 			}
 		}()
