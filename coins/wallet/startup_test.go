@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/walletd/walletd/coins/chain"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -140,4 +143,77 @@ func TestBackgroundLoad(t *testing.T) {
 		}
 		waitFor(t, eng.Synced)
 	})
+}
+
+// localFake is the fake chain as a backend that matches locally: it keeps
+// the engine's Matcher (its own filter stays what Watch was given).
+type localFake struct {
+	*fakeChain
+	m chain.Matcher
+}
+
+func (l *localFake) MatchLocally(m chain.Matcher) bool { l.m = m; return true }
+func (l *localFake) MempoolSize(context.Context) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.mempool), nil
+}
+func (l *localFake) MempoolMatches(context.Context) ([]*wire.MsgTx, error) { return nil, nil }
+
+// TestLocalMatcher: with a backend that matches locally, the engine hands
+// it no script (Watch is not given the tracked ones) and its Matcher
+// answers for the scripts of its wallets (a new wallet's as soon as it is
+// loaded) and for their unspent outpoints, and not for others.
+func TestLocalMatcher(t *testing.T) {
+	ctx := context.Background()
+	fc := newFakeChain()
+	fc.mine()
+	lf := &localFake{fakeChain: fc}
+	net, _ := params.BTC("regtest")
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: st, Backend: lf, SyncTimeout: 5 * time.Second,
+		PollingCap: wallet.DefaultPollingCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if lf.m == nil {
+		t.Fatal("the engine did not give the backend its matcher")
+	}
+	vw := regtestWallet(t, "p2wpkh-account-xpub")
+	if _, err := eng.Open(ctx, vw.KeyMaterial); err != nil {
+		t.Fatal(err)
+	}
+	recv, _ := net.PkScript(vw.Receiving[0])
+	change, _ := net.PkScript(vw.Change[0])
+	other, _ := net.PkScript(regtestWallet(t, "standard-account-xpub").Receiving[0])
+	if !lf.m.WatchesScript(recv) || !lf.m.WatchesScript(change) {
+		t.Fatal("the matcher does not answer for the wallet's scripts")
+	}
+	if lf.m.WatchesScript(other) {
+		t.Fatal("the matcher answers for another wallet's script")
+	}
+	lf.mu.Lock()
+	handed := len(lf.scripts)
+	lf.mu.Unlock()
+	if handed != 0 {
+		t.Fatalf("the engine handed a locally matching backend %d scripts", handed)
+	}
+	pay := payTx(recv, 70_000, 9)
+	op := wire.OutPoint{Hash: pay.TxHash(), Index: 0}
+	if lf.m.WatchesOutpoint(op) {
+		t.Fatal("the matcher answers for an outpoint before it is the wallet's")
+	}
+	if err := eng.AddTransaction(ctx, pay); err != nil {
+		t.Fatal(err)
+	}
+	if !lf.m.WatchesOutpoint(op) {
+		t.Fatal("the matcher does not answer for the wallet's unspent outpoint")
+	}
 }
