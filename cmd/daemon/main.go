@@ -212,6 +212,10 @@ func loadConfig(def coinDef) (utxo.Config, error) {
 	if cfg.ElectrumSessionScripts < 0 {
 		return cfg, fmt.Errorf("%s_ELECTRUM_SESSION_SCRIPTS=%d: must not be negative (0: the default)", def.prefix, cfg.ElectrumSessionScripts)
 	}
+	cfg.BtcdFilter = strings.ToLower(strings.TrimSpace(cfg.BtcdFilter))
+	if cfg.BtcdFilter != "local" && cfg.BtcdFilter != "node" {
+		return cfg, fmt.Errorf("%s_BTCD_FILTER=%q: want local (match in walletd) or node (btcd's loadtxfilter)", def.prefix, cfg.BtcdFilter)
+	}
 	if cfg.PollingCap < 0 {
 		// Bitcart fails on the first wallet load with a negative cap.
 		return cfg, fmt.Errorf("%s_POLLING_CAP=%d: must not be negative", def.prefix, cfg.PollingCap)

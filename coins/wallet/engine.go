@@ -120,6 +120,16 @@ type Config struct {
 	// mempool transaction or history backfill (default
 	// DefaultRetryBackoff; it doubles up to one minute).
 	RetryBackoff time.Duration
+	// BackgroundLoad makes New return once the store's schema and chain
+	// cursor are read, and read the tracked wallets (their script index,
+	// unspent outpoints, pending backfills) in the background: seconds at
+	// 100,000 wallets. Until that is done every wallet call waits for it
+	// (within SyncTimeout, then ErrNotSynced, even with NoSync), chain
+	// events are not followed, and the engine reports no wallet
+	// (TotalWallets 0, Synced false). A failure to read them is logged
+	// and returned by every wallet call. Without it New reads them
+	// itself.
+	BackgroundLoad bool
 }
 
 // Event is a durably logged notification.
@@ -177,6 +187,21 @@ type Engine struct {
 	aheadMu      sync.Mutex
 	ahead        map[*tracked]uint32
 	aheadRunning bool
+
+	// loaded is closed once the tracked wallets are read from the store
+	// (at once without Config.BackgroundLoad); loadErr, set before, is
+	// why they could not be.
+	loaded  chan struct{}
+	loadErr error
+	// local is set by Start when the backend matches blocks and mempool
+	// transactions against the engine's own index (chain.LocalMatcher):
+	// scripts are then not handed to the backend, and pending holds the
+	// scripts watched since start that the index does not have yet (see
+	// match.go).
+	local     atomic.Bool
+	pendingMu sync.Mutex
+	pending   map[string]struct{}
+	pendingAt int // size of pending after its last pruning
 
 	bg       *worker // background retries: backfills, watches, rescans
 	bgCtx    context.Context
@@ -293,8 +318,9 @@ func (e *Engine) unload(t *tracked) {
 func (t *tracked) deterministic() bool { return len(t.rec.Imported) == 0 }
 
 // New opens the engine over its store: it brings the store's schema up to
-// date (ErrStoreVersion for a newer one), loads the tracked wallets'
-// scripts and unspent outpoints into memory and the chain cursor.
+// date (ErrStoreVersion for a newer one), reads the chain cursor, and loads
+// the tracked wallets' scripts and unspent outpoints into memory (in the
+// background with Config.BackgroundLoad).
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -351,41 +377,96 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
 		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{}),
-		gens: new(generations)}
+		gens: new(generations), loaded: make(chan struct{}), pending: map[string]struct{}{}}
 	e.cfg.Store, e.cfg.Volatile = e.noting(cfg.Store), e.noting(cfg.Volatile) // hot.go: cache invalidation
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.bg = newWorker(e)
+	if err := cfg.Store.View(ctx, func(kv KV) error {
+		var err error
+		e.cursor, err = getCursor(kv)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("wallet: loading store: %w", err)
+	}
+	if !cfg.BackgroundLoad {
+		if err := e.loadTracked(ctx); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	// The loader holds chainMu until the wallets are installed: whatever
+	// changes chain-derived state (AddTransaction, …) waits for them.
+	e.chainMu.Lock()
+	e.spawn(func() {
+		defer e.chainMu.Unlock()
+		t0 := time.Now()
+		if err := e.loadTracked(e.bgCtx); err != nil {
+			if e.bgCtx.Err() == nil {
+				e.log.Error("reading the tracked wallets from the store failed: wallet calls fail", "err", err)
+			}
+			return
+		}
+		e.log.Info("tracked wallets read", "wallets", e.TotalWallets(), "scripts", e.scriptCount(), "took", time.Since(t0))
+	})
+	return e, nil
+}
+
+// scriptCount returns the number of entries of the script index.
+func (e *Engine) scriptCount() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.index.len()
+}
+
+// loadTracked reads the tracked wallets, their script index, unspent
+// outpoints and pending backfills from the store and installs them, then
+// closes loaded (with loadErr set on failure). The caller holds chainMu
+// or nobody else has the engine yet.
+func (e *Engine) loadTracked(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("wallet: loading store: %w", err)
+			e.loadErr = err
+		}
+		close(e.loaded)
+	}()
+	cfg := e.cfg
+	index := newScriptIndex()
+	owned := map[wire.OutPoint][]string{}
+	wallets := map[string]*tracked{}
+	byNum := map[uint32]*tracked{}
+	windows := map[*tracked]struct{}{}
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
 	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
 	err = cfg.Store.View(ctx, func(kv KV) error {
-		var err error
-		if e.cursor, err = getCursor(kv); err != nil {
-			return err
-		}
 		if err := kv.Scan(bWallets, nil, nil, func(k, v []byte) error {
 			var rec walletRecord
 			if err := decodeRec(v, &rec); err != nil {
 				return err
 			}
 			t := newTracked(rec)
-			e.wallets[rec.ID] = t
-			e.byNum[rec.Num] = t
+			wallets[rec.ID] = t
+			byNum[rec.Num] = t
 			gaps[t] = storedGap(kv, t)
 			return nil
 		}); err != nil {
 			return err
 		}
 		// The script index is derived from the address records.
+		n := 0
 		if err := kv.Scan(bAddrs, nil, nil, func(k, v []byte) error {
+			if n++; n%(1<<16) == 0 && ctx.Err() != nil {
+				return ctx.Err() // Close during a long read
+			}
 			num := binary.BigEndian.Uint32(k)
-			if e.byNum[num] == nil {
+			if byNum[num] == nil {
 				return nil
 			}
 			var a addrRecord
 			if err := decodeRec(v, &a); err != nil {
 				return err
 			}
-			e.index.add(a.PkScript, num, k[numLen] == 1, binary.BigEndian.Uint32(k[numLen+1:]))
+			index.add(a.PkScript, num, k[numLen] == 1, binary.BigEndian.Uint32(k[numLen+1:]))
 			return nil
 		}); err != nil {
 			return err
@@ -394,8 +475,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		// their window now: blocks applied during catch-up are kept for
 		// their backfill.
 		if err := kv.Scan(bBackfill, nil, nil, func(k, _ []byte) error {
-			if t := e.byNum[binary.BigEndian.Uint32(k)]; t != nil {
-				e.windows[t] = struct{}{}
+			if t := byNum[binary.BigEndian.Uint32(k)]; t != nil {
+				windows[t] = struct{}{}
 			}
 			return nil
 		}); err != nil {
@@ -406,13 +487,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
-			t := e.byNum[binary.BigEndian.Uint32(k)]
+			t := byNum[binary.BigEndian.Uint32(k)]
 			if t == nil {
 				return nil
 			}
 			if u.SpentHeight == 0 {
 				op := outpointFromKey(k[numLen:])
-				e.owned[op] = append(e.owned[op], t.rec.ID)
+				owned[op] = append(owned[op], t.rec.ID)
 			}
 			g := used[t]
 			if u.Change {
@@ -425,8 +506,12 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("wallet: loading store: %w", err)
+		return err
 	}
+	e.mu.Lock()
+	e.index, e.owned, e.wallets, e.byNum = index, owned, wallets, byNum
+	e.mu.Unlock()
+	e.windows = windows // guarded by chainMu, which the caller holds
 	// A crash between a batch and its gap-limit extension leaves used
 	// addresses too close to the end of a chain: extend them at start.
 	lagging := map[*tracked]gapUse{}
@@ -442,21 +527,78 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	for t := range e.windows {
 		t.dirty.Store(true)
 	}
-	return e, nil
+	return nil
+}
+
+// awaitLoaded waits until the tracked wallets are read (see
+// Config.BackgroundLoad), ctx ends or timer fires (ErrNotSynced).
+func (e *Engine) awaitLoaded(ctx context.Context, timer <-chan time.Time) error {
+	select {
+	case <-e.loaded:
+		return e.loadErr
+	default:
+	}
+	select {
+	case <-e.loaded:
+		return e.loadErr
+	case <-timer:
+		return fmt.Errorf("%w: still reading the tracked wallets from the store", ErrNotSynced)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Start starts following the backend (if any) in the background, and the
 // background work: backfills left by a previous run, retries, maintenance.
+// A backend that matches locally (chain.LocalMatcher) is given the
+// engine's index to match with. With Config.BackgroundLoad all of it waits
+// (in the background) until the tracked wallets are read, the backend's
+// own Start included.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.cfg.Backend == nil {
 		return nil
 	}
+	if lm, ok := e.cfg.Backend.(chain.LocalMatcher); ok && lm.MatchLocally(engineMatcher{e}) {
+		e.local.Store(true)
+		e.log.Info("the chain backend matches blocks and mempool transactions against the engine's index (no node-side filter)")
+	}
+	select {
+	case <-e.loaded:
+		if e.loadErr != nil {
+			return e.loadErr
+		}
+		return e.startFollowing(ctx)
+	default:
+	}
+	if !e.spawn(func() {
+		select {
+		case <-e.loaded:
+		case <-e.stop:
+			return
+		}
+		if e.loadErr != nil {
+			return
+		}
+		if err := e.startFollowing(e.bgCtx); err != nil && e.bgCtx.Err() == nil {
+			e.log.Error("starting the chain backend", "err", err)
+		}
+	}) {
+		return errors.New("wallet: engine closed")
+	}
+	return nil
+}
+
+// startFollowing starts the backend, hands it every tracked script (unless
+// it matches locally) and starts the goroutines that follow it.
+func (e *Engine) startFollowing(ctx context.Context) error {
 	events, err := e.cfg.Backend.Start(ctx)
 	if err != nil {
 		return err
 	}
-	if err := e.watchAll(ctx); err != nil {
-		e.log.Warn("initial watch", "err", err)
+	if !e.local.Load() {
+		if err := e.watchAll(ctx); err != nil {
+			e.log.Warn("initial watch", "err", err)
+		}
 	}
 	if !e.spawn(func() { e.follow(events) }) || !e.spawn(e.janitor) || !e.spawn(e.bg.run) {
 		return errors.New("wallet: engine closed")
@@ -551,8 +693,15 @@ func (e *Engine) ownedOutpoints() []wire.OutPoint {
 	return out
 }
 
+// watch adds scripts and outpoints to the backend's filter; with a backend
+// that matches locally, the scripts join the pending set it matches with
+// until the index has them (outpoints it learns by itself).
 func (e *Engine) watch(ctx context.Context, scripts [][]byte, ops []wire.OutPoint) error {
 	if e.cfg.Backend == nil || len(scripts) == 0 && len(ops) == 0 {
+		return nil
+	}
+	if e.local.Load() {
+		e.addPending(scripts)
 		return nil
 	}
 	return e.cfg.Backend.Watch(ctx, scripts, ops)
@@ -610,21 +759,35 @@ func (e *Engine) TotalWallets() int {
 }
 
 // waitSynced blocks until the engine is synced, ctx ends or SyncTimeout
-// passes (ErrNotSynced); NoSync skips the wait.
+// passes (ErrNotSynced); NoSync skips the wait for sync, not the one for
+// the tracked wallets (Config.BackgroundLoad).
 func (e *Engine) waitSynced(ctx context.Context) error {
 	if e.cfg.Backend == nil {
 		return ErrNoBackend
 	}
-	if e.cfg.NoSync {
-		return nil
-	}
 	select {
-	case <-e.syncCh: // the common case: no timer to make and stop per call
-		return nil
+	case <-e.loaded: // the common case: no timer to make and stop per call
+		if e.loadErr != nil {
+			return e.loadErr
+		}
+		if e.cfg.NoSync {
+			return nil
+		}
+		select {
+		case <-e.syncCh:
+			return nil
+		default:
+		}
 	default:
 	}
 	t := time.NewTimer(e.cfg.SyncTimeout)
 	defer t.Stop()
+	if err := e.awaitLoaded(ctx, t.C); err != nil {
+		return err
+	}
+	if e.cfg.NoSync {
+		return nil
+	}
 	select {
 	case <-e.syncCh:
 		return nil

@@ -406,13 +406,73 @@ func (e *Engine) awaitBlocksOf(ctx context.Context, hist []txAt) {
 	}
 }
 
-// rescanOpenRequests fetches the history of every address with a request
-// that is not paid and did not expire more than ExpiredRescanWindow ago
-// (late payments to recently expired ones still count), and applies what
-// the node knows, so mempool payments made while the daemon or its
-// connection was down are found at once. Older requests still see a
-// payment once it is mined (their addresses stay watched).
+// rescanOpenRequests finds the mempool payments made while the daemon or
+// its connection was down, so that they are found at once: with a backend
+// that matches locally (chain.LocalMatcher) it matches the node's mempool
+// (one listing, then the transactions) when that holds no more
+// transactions than there are addresses to look up; otherwise it fetches
+// the history of every address with a request that is not paid and did
+// not expire more than ExpiredRescanWindow ago (late payments to recently
+// expired ones still count), and applies what the node knows. Older
+// requests still see a payment once it is mined (their addresses stay
+// watched). Mined payments are the catch-up's.
 func (e *Engine) rescanOpenRequests(ctx context.Context) error {
+	lm, local := e.cfg.Backend.(chain.LocalMatcher)
+	local = local && e.local.Load()
+	size := 0
+	if local {
+		n, err := lm.MempoolSize(ctx)
+		if err != nil {
+			return err
+		}
+		size = n
+		if size <= mempoolReplayMin {
+			return e.replayMempool(ctx, lm)
+		}
+	}
+	scripts, err := e.openRequestScripts(ctx)
+	if err != nil || len(scripts) == 0 {
+		return err
+	}
+	if local && size <= len(scripts) {
+		return e.replayMempool(ctx, lm)
+	}
+	hist, err := e.fetchHistory(ctx, scripts)
+	if err != nil || len(hist) == 0 {
+		return err
+	}
+	e.awaitBlocksOf(ctx, hist)
+	e.chainMu.Lock()
+	defer e.chainMu.Unlock()
+	return e.applyBatch(ctx, batch{txs: hist, history: true})
+}
+
+// mempoolReplayMin: a mempool this small is matched whatever the number of
+// open requests (reading their records would cost more).
+const mempoolReplayMin = 1000
+
+// replayMempool applies the node's mempool transactions the backend
+// matches against the index.
+func (e *Engine) replayMempool(ctx context.Context, lm chain.LocalMatcher) error {
+	t0 := time.Now()
+	txs, err := lm.MempoolMatches(ctx)
+	if err != nil {
+		return fmt.Errorf("matching the mempool: %w", err)
+	}
+	e.log.Info("node mempool matched", "relevant", len(txs), "took", time.Since(t0))
+	if len(txs) == 0 {
+		return nil
+	}
+	at := make([]txAt, len(txs))
+	for i, tx := range txs {
+		at[i] = txAt{tx: tx}
+	}
+	return e.applyMempool(ctx, at)
+}
+
+// openRequestScripts returns the scripts of the requests the rescan
+// covers (see rescanOpenRequests).
+func (e *Engine) openRequestScripts(ctx context.Context) ([][]byte, error) {
 	now := e.cfg.Now().Unix()
 	window := int64(e.cfg.ExpiredRescanWindow / time.Second)
 	var scripts [][]byte
@@ -437,17 +497,7 @@ func (e *Engine) rescanOpenRequests(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil || len(scripts) == 0 {
-		return err
-	}
-	hist, err := e.fetchHistory(ctx, scripts)
-	if err != nil || len(hist) == 0 {
-		return err
-	}
-	e.awaitBlocksOf(ctx, hist)
-	e.chainMu.Lock()
-	defer e.chainMu.Unlock()
-	return e.applyBatch(ctx, batch{txs: hist, history: true})
+	return scripts, err
 }
 
 // forget removes a wallet entirely (a failed first load, a closed diskless

@@ -62,7 +62,12 @@ func OpenBackend(cfg Config, net *params.Network, log *slog.Logger) (chain.Backe
 			if _, err := url.Parse(server); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrBadServer, redactErr(err))
 			}
-			bc := btcdws.Config{URL: server, Params: net.Chain, TLS: btcdws.TLSOptions{RootCAsFile: cfg.ServerCert}}
+			local, err := btcdLocal(cfg.BtcdFilter)
+			if err != nil {
+				return nil, err
+			}
+			bc := btcdws.Config{URL: server, Params: net.Chain, TLS: btcdws.TLSOptions{RootCAsFile: cfg.ServerCert},
+				MatchLocally: local}
 			if c := net.CashAddr(); c != nil {
 				bc.AddressOf = c.Encode // bchd's filter and address index take cashaddrs
 			}
@@ -135,4 +140,17 @@ func NewFor(ctx context.Context, coin Coin, cfg Config, log *slog.Logger) (*Daem
 		return nil, err
 	}
 	return New(ctx, coin, cfg, backend, log)
+}
+
+// btcdLocal reads <COIN>_BTCD_FILTER: whether a btcd-family backend
+// matches locally ("local", or empty: the default) or in the node's filter
+// ("node").
+func btcdLocal(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "local":
+		return true, nil
+	case "node":
+		return false, nil
+	}
+	return false, fmt.Errorf("<COIN>_BTCD_FILTER=%q: want local or node", v)
 }

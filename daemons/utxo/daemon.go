@@ -80,6 +80,13 @@ type Config struct {
 	// TLS (wss://) instead of the system roots, such as btcd's rpc.cert. It
 	// is read at every connection attempt, so it may appear after start.
 	ServerCert string `split_words:"true"`
+	// BtcdFilter chooses where a btcd-family backend (ws://, wss://)
+	// matches transactions: "local" (the default) against the wallet
+	// engine's own script index, reading every block and mempool
+	// transaction (start-up costs nothing however many scripts are
+	// tracked); "node" in btcd's loadtxfilter, which must be handed every
+	// tracked script at each connection (minutes at millions of scripts).
+	BtcdFilter string `split_words:"true" default:"local"`
 	// ElectrumSessionScripts is the most scripts the Electrum backend
 	// subscribes on one session to a server (0: the backend's default,
 	// sized for ElectrumX's default cost limits).
@@ -127,6 +134,10 @@ type Config struct {
 	MaxAddressHistory int `split_words:"true" default:"125000"`
 	// Limits are the HTTP server's bounds (<COIN>_READ_TIMEOUT, …).
 	base.Limits
+
+	// wrapStore, when set (by tests), wraps the store the wallet engine
+	// reads, to hold its start-up reading.
+	wrapStore func(wallet.Store) wallet.Store
 }
 
 // Daemon is one coin's daemon. Build it with New, serve Handler, stop it
@@ -193,10 +204,17 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	hub := base.NewHub(base.HubConfig{Currency: coin.Ticker, QueueSize: cfg.WSQueue, MaxClients: cfg.WSMaxClients,
 		Origins: cfg.WSOrigins, Resolve: walletResolver(net, wcoin.Parse), Log: log})
 	d.hub = hub
-	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: d.store, Volatile: memstore.New(), Backend: backend, Log: log,
+	var engineStore wallet.Store = d.store
+	if cfg.wrapStore != nil {
+		engineStore = cfg.wrapStore(engineStore)
+	}
+	// The engine reads the tracked wallets in the background: the daemon
+	// serves at once, wallet calls wait for them (SyncTimeout).
+	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: engineStore, Volatile: memstore.New(), Backend: backend, Log: log,
 		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
-		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow})
+		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow,
+		BackgroundLoad: true})
 	if err != nil {
 		_ = d.store.Close()
 		return nil, err

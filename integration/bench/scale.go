@@ -47,9 +47,13 @@ type ScaleConfig struct {
 	DaemonEnv   []string      `json:"daemon_env,omitempty"`
 	// ProfileDir, when set, receives CPU profiles of the daemon's first
 	// 30 s after its first reply (startup.pprof) and of the idle window
-	// (idle.pprof), and a heap profile (heap-<wallets>.pprof).
+	// (idle.pprof: the part of the window after the start-up profile), and
+	// a heap profile (heap-<wallets>.pprof).
 	ProfileDir string    `json:"-"`
 	Log        io.Writer `json:"-"`
+	// StartupOnly ends the run after the start-up and idle measures (no
+	// cold loads, blocks or add_request runs).
+	StartupOnly bool `json:"startup_only,omitempty"`
 }
 
 // ScaleReport is what a scale run measured.
@@ -125,6 +129,7 @@ func scaleCmd(args []string) error {
 	fs.Var(&env, "env", "extra KEY=VALUE for the daemon's environment (repeatable)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "save daemon CPU profiles (start-up, idle) and a heap profile here")
+	fs.BoolVar(&cfg.StartupOnly, "startup-only", false, "stop after the start-up and idle measures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -244,6 +249,12 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		return nil, err
 	}
 	defer pool.Close()
+	// The start-up profile runs 30 s from the first reply; the idle one
+	// waits for it (the runtime profiles one at a time).
+	startupProf := make(chan struct{})
+	if cfg.ProfileDir == "" {
+		close(startupProf)
+	}
 	t0 = time.Now()
 	d.Restart() // returns once /healthz answers
 	rep.Listening = time.Since(t0)
@@ -254,6 +265,7 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 			rep.FirstReply = time.Since(t0)
 			if cfg.ProfileDir != "" {
 				go func() {
+					defer close(startupProf)
 					if err := fetchProfile(pprofAddr, 30, filepath.Join(cfg.ProfileDir, "startup.pprof")); err != nil {
 						logf("start-up profile: %v", err)
 					}
@@ -288,8 +300,15 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		prof.Add(1)
 		go func() {
 			defer prof.Done()
+			end := time.Now().Add(cfg.Settle + cfg.Idle)
 			time.Sleep(cfg.Settle)
-			if err := fetchProfile(pprofAddr, int(cfg.Idle/time.Second), filepath.Join(cfg.ProfileDir, "idle.pprof")); err != nil {
+			<-startupProf
+			secs := int(time.Until(end) / time.Second)
+			if secs < 1 {
+				logf("idle profile: the idle window ended before the start-up profile")
+				return
+			}
+			if err := fetchProfile(pprofAddr, secs, filepath.Join(cfg.ProfileDir, "idle.pprof")); err != nil {
 				logf("idle profile: %v", err)
 			}
 		}()
@@ -302,6 +321,9 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 	rep.Idle = r.rep.Idle[0]
 	logf("idle: RSS %.1f MB (%.1f MB with no wallet) = %.1f KB per wallet, CPU %.2f%% of a core", float64(rep.Idle.RSS)/1e6,
 		float64(rep.Idle0.RSS)/1e6, rep.perWallet(rep.Idle.RSS, rep.Idle0.RSS), rep.Idle.CorePercent)
+	if cfg.StartupOnly {
+		return rep, nil
+	}
 	if err := r.cold(); err != nil {
 		return rep, err
 	}

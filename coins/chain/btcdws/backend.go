@@ -9,6 +9,9 @@
 // scripts, which the node adds to its filter by itself — and reloaded after
 // every reconnect, before EventConnected is delivered.
 //
+// With Config.MatchLocally and a consumer that calls MatchLocally (the wallet
+// engine), there is no node-side filter: see local.go.
+//
 // Catch-up uses rescanblocks (FilterBlocks) and backfill uses
 // searchrawtransactions (History; the node must run with --addrindex and
 // --txindex).
@@ -31,6 +34,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -79,6 +83,9 @@ type Backend struct {
 	// is the highest block height seen.
 	spent map[wire.OutPoint]int32
 	best  int32
+
+	// local is set by MatchLocally (see local.go): no node-side filter.
+	local atomic.Pointer[localFilter]
 }
 
 var _ chain.Backend = (*Backend)(nil)
@@ -276,6 +283,9 @@ func (b *Backend) deliver(ctx context.Context) {
 		if !ok {
 			return
 		}
+		if f := b.localMode(); f != nil && ev.Kind == chain.EventBlockConnected && !b.fillBlock(ctx, f, ev.Block) {
+			continue
+		}
 		select {
 		case b.events <- ev:
 		case <-ctx.Done():
@@ -385,13 +395,19 @@ func (b *Backend) connect(ctx context.Context) (*rpcConn, error) {
 		b.forget(conn)
 		return nil, err
 	}
-	if err := b.reloadFilter(ctx, conn); err != nil {
-		return fail(fmt.Errorf("load filter: %w", err))
-	}
 	cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 	defer cancel()
-	if err := conn.callInto(cctx, nil, "notifyblocks"); err != nil {
-		return fail(err)
+	if b.localMode() != nil {
+		if err := b.handshakeLocal(ctx, conn); err != nil {
+			return fail(err)
+		}
+	} else {
+		if err := b.reloadFilter(ctx, conn); err != nil {
+			return fail(fmt.Errorf("load filter: %w", err))
+		}
+		if err := conn.callInto(cctx, nil, "notifyblocks"); err != nil {
+			return fail(err)
+		}
 	}
 	tip, err := b.tipOn(cctx, conn)
 	if err != nil {
@@ -480,6 +496,9 @@ func (b *Backend) sendFilter(ctx context.Context, conn *rpcConn, reload bool, ad
 // EventConnected. If a call fails otherwise (ctx, node error), the additions
 // not acknowledged are forgotten so that repeating Watch sends them again.
 // After Close, Watch returns an error wrapping chain.ErrNotConnected.
+//
+// When matching locally (MatchLocally), Watch only checks the scripts and
+// records nothing: the Matcher answers for scripts and outpoints.
 func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.OutPoint) error {
 	addrs := make([]string, 0, len(scripts))
 	for _, s := range scripts {
@@ -488,6 +507,15 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 			return fmt.Errorf("btcdws: watch script %x: %w: %v", s, chain.ErrUnsupported, err)
 		}
 		addrs = append(addrs, a)
+	}
+	if b.localMode() != nil {
+		b.mu.Lock()
+		closed := b.closed
+		b.mu.Unlock()
+		if closed {
+			return errClosed
+		}
+		return nil
 	}
 	b.loadMu.Lock()
 	defer b.loadMu.Unlock()
@@ -609,7 +637,14 @@ func (b *Backend) unspentFrom(height int32) {
 // onNotify runs on the reader goroutine: decode, then queue (or hold until
 // the connection's EventConnected is queued).
 func (b *Backend) onNotify(c *rpcConn, method string, params []json.RawMessage) {
-	ev, ok, err := b.decodeNote(method, params)
+	var ev chain.Event
+	var ok bool
+	var err error
+	if f := b.localMode(); f != nil {
+		ev, ok, err = b.decodeLocalNote(f, method, params)
+	} else {
+		ev, ok, err = b.decodeNote(method, params)
+	}
 	if err != nil {
 		b.log.Warn("btcdws: bad notification from node", "method", method, "err", err)
 		return

@@ -176,6 +176,12 @@ func (b *Backend) FilterBlocks(ctx context.Context, hashes []chainhash.Hash) ([]
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if f := b.localMode(); f != nil {
+		if err := b.filterBlocksLocal(ctx, conn, f, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 
 	// Matches, per run of consecutive blocks.
 	start := 0

@@ -62,6 +62,11 @@ type Config struct {
 	// reconnect (default 100; a reorg deeper than that would not report
 	// the coin's spend again).
 	PruneDepth int
+	// MatchLocally lets a consumer that asks for it (chain.LocalMatcher)
+	// match blocks and mempool transactions itself instead of loading
+	// its scripts into the node's filter: every block is then read in
+	// full and every mempool transaction received (see local.go).
+	MatchLocally bool
 }
 
 // TLSOptions configures the TLS client of wss:// connections. The server

@@ -342,7 +342,7 @@ func (b *Backend) mempoolMatches(ctx context.Context, m *matcher) ([]*wire.MsgTx
 			}
 		}
 	}
-	return m.matchAll(parentsFirst(txs)), nil
+	return m.matchAll(chain.ParentsFirst(txs)), nil
 }
 
 // learnFrom adds to the live watched set the outpoints of hist's outputs

@@ -113,43 +113,13 @@ func (m *matcher) match(tx *wire.MsgTx) bool {
 
 // matchAll returns the relevant transactions of txs, in order, learning as
 // it goes: txs must list parents before children (a block does; sort a
-// mempool batch with parentsFirst).
+// mempool batch with chain.ParentsFirst).
 func (m *matcher) matchAll(txs []*wire.MsgTx) []*wire.MsgTx {
 	var out []*wire.MsgTx
 	for _, tx := range txs {
 		if m.match(tx) {
 			out = append(out, tx)
 		}
-	}
-	return out
-}
-
-// parentsFirst orders txs so that a transaction spending an output of
-// another one of txs comes after it (a stable topological sort; the node's
-// mempool listing is in no particular order).
-func parentsFirst(txs []*wire.MsgTx) []*wire.MsgTx {
-	ids := make(map[chainhash.Hash]int, len(txs))
-	for i, tx := range txs {
-		ids[tx.TxHash()] = i
-	}
-	out := make([]*wire.MsgTx, 0, len(txs))
-	state := make([]byte, len(txs)) // 0 new, 1 visiting, 2 done
-	var visit func(i int)
-	visit = func(i int) {
-		if state[i] != 0 {
-			return // done, or a cycle (impossible for valid txs)
-		}
-		state[i] = 1
-		for _, in := range txs[i].TxIn {
-			if j, ok := ids[in.PreviousOutPoint.Hash]; ok && j != i {
-				visit(j)
-			}
-		}
-		state[i] = 2
-		out = append(out, txs[i])
-	}
-	for i := range txs {
-		visit(i)
 	}
 	return out
 }

@@ -99,7 +99,7 @@ func (b *Backend) admit(raws map[chainhash.Hash][]byte) []*wire.MsgTx {
 			decoded[id] = tx
 		}
 	}
-	rel := b.matchLive(parentsFirst(txs))
+	rel := b.matchLive(chain.ParentsFirst(txs))
 	b.mpMu.Lock()
 	for id := range raws {
 		b.mp.add(id, decoded[id], b.sums)
@@ -179,7 +179,7 @@ func (b *Backend) peekRelevant(raws map[chainhash.Hash][]byte) []*wire.MsgTx {
 	for op := range b.watch.outpoints {
 		probe.outpoints[op] = struct{}{}
 	}
-	rel := probe.matchAll(parentsFirst(txs))
+	rel := probe.matchAll(chain.ParentsFirst(txs))
 	b.watchMu.Unlock()
 	return rel
 }

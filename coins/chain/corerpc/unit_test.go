@@ -77,7 +77,7 @@ func TestMatchParentsFirst(t *testing.T) {
 
 	m := newMatcher()
 	m.scripts[string(script)] = struct{}{}
-	got := m.matchAll(parentsFirst([]*wire.MsgTx{child, other, parent}))
+	got := m.matchAll(chain.ParentsFirst([]*wire.MsgTx{child, other, parent}))
 	if len(got) != 2 || got[0].TxHash() != parent.TxHash() || got[1].TxHash() != child.TxHash() {
 		t.Fatalf("matched %d txs in the wrong order", len(got))
 	}
