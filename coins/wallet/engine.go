@@ -893,10 +893,7 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
 	for i, k := range ks {
 		scripts[i] = k.k.PkScript
 	}
-	if err := e.watch(ctx, scripts, nil); err != nil {
-		return fmt.Errorf("watching: %w", err)
-	}
-	hist, err := e.fetchHistory(ctx, scripts)
+	hist, err := e.watchHistory(ctx, scripts)
 	if err != nil {
 		return err
 	}
@@ -953,6 +950,32 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
 			t.markReady()
 		},
 	})
+}
+
+// watchHistory watches a new wallet's scripts, then fetches their history
+// (fetchHistory): in one exchange with the node when the backend can
+// (chain.WatchHistorian; a first load waits for it), else Watch then
+// History. A backend that cannot look history up still has to watch them.
+func (e *Engine) watchHistory(ctx context.Context, scripts [][]byte) ([]txAt, error) {
+	wh, ok := e.cfg.Backend.(chain.WatchHistorian)
+	if ok {
+		hist, err := e.lookupHistory(ctx, func(ctx context.Context) ([]chain.TxInfo, error) {
+			return wh.WatchHistory(ctx, scripts)
+		})
+		if err != nil || hist != nil {
+			return hist, err
+		}
+		// No history: there is none, or the backend cannot look it up
+		// (and may not have watched the scripts); watching them again
+		// is harmless.
+	}
+	if err := e.watch(ctx, scripts, nil); err != nil {
+		return nil, fmt.Errorf("watching: %w", err)
+	}
+	if ok {
+		return nil, nil
+	}
+	return e.fetchHistory(ctx, scripts)
 }
 
 // freshWallet is the wallet a first load records, while its batch runs:
