@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
@@ -28,6 +29,7 @@ func coldCmd(args []string) error {
 	track := fs.String("track", "10,1000", "tracked-wallet counts at which cold loads are timed")
 	cold := fs.Int("cold", 100, "cold loads timed at each tracked count")
 	conns := fs.Int("c", 32, "connections used to create the tracked wallets")
+	profile := fs.String("profile", "", "save a daemon CPU profile of the first 5 s of cold loads at the last tracked count here")
 	var env envList
 	fs.Var(&env, "env", "extra KEY=VALUE for the daemon's environment (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -74,7 +76,19 @@ func coldCmd(args []string) error {
 		if err := r.grow(n); err != nil {
 			return err
 		}
-		if err := r.cold(); err != nil {
+		var prof sync.WaitGroup
+		if *profile != "" && n == cfg.Track[len(cfg.Track)-1] {
+			prof.Add(1)
+			go func() {
+				defer prof.Done()
+				if err := fetchProfile(r.pprofAddr, 5, *profile); err != nil {
+					r.logf("profile: %v", err)
+				}
+			}()
+		}
+		err := r.cold()
+		prof.Wait()
+		if err != nil {
 			return err
 		}
 		c := r.rep.Cold[len(r.rep.Cold)-1]
