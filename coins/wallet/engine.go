@@ -26,11 +26,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/chain"
@@ -967,10 +969,11 @@ func (e *Engine) awaitReady(ctx context.Context, t *tracked) error {
 	return nil
 }
 
-// create tracks a new wallet. Its addresses are derived (CPU), it is
-// enlisted in memory (concurrent opens of it wait, and the transactions
-// the engine applies from then on are kept in its window), its scripts are
-// watched and their history fetched (no lock held), and then, in one store
+// create tracks a new wallet. It is enlisted in memory (concurrent opens
+// of it wait, and the transactions the engine applies from then on are
+// kept in its window), its addresses are derived (CPU) in chunks, the
+// scripts of each chunk watched and their history fetched while the next
+// chunk is derived (no lock held), and then, in one store
 // transaction under chainMu, the wallet is recorded with its addresses,
 // its history and the window's transactions that concern it applied: one
 // commit, after which it is indexed and handed out. If that cannot be
@@ -994,32 +997,31 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 		t.pub, t.wireKey = mat, keyStr
 	}
 	t.lastUsed.Store(e.cfg.Now().UnixNano())
-	// Derive first (CPU only, t is not shared yet).
-	var ks []newKey
+	// The key steps of the first load (see firstLoad): an imported
+	// wallet's keys at once; a deterministic one's addresses in chunks of
+	// firstLoadChunk, so that the node looks the first ones up while the
+	// next are derived. The record's counters are those the steps reach.
+	var steps []func() ([]newKey, error)
 	if mat.Deterministic() {
-		// The two chains on two goroutines (DeriveRange splits each
-		// further): the wallet's first call waits for this.
-		var change []newKey
-		var cerr error
-		crec := t.rec
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			change, cerr = deriveKeys(mat, &crec, true, GapChange)
-		}()
-		recv, err := deriveKeys(mat, &t.rec, false, GapReceiving)
-		<-done
-		if err = errors.Join(err, cerr); err != nil {
-			return nil, err
+		recv, change := t.rec, t.rec
+		for n := 0; n < GapReceiving; n += firstLoadChunk {
+			steps = append(steps, func() ([]newKey, error) {
+				return deriveKeys(mat, &recv, false, min(firstLoadChunk, GapReceiving-n))
+			})
 		}
-		t.rec.NextRecv = GapReceiving
-		t.rec.NextChange = crec.NextChange
-		ks = append(recv, change...)
+		for n := 0; n < GapChange; n += firstLoadChunk {
+			steps = append(steps, func() ([]newKey, error) {
+				return deriveKeys(mat, &change, true, min(firstLoadChunk, GapChange-n))
+			})
+		}
+		t.rec.DerivedRecv, t.rec.NextRecv, t.rec.NextChange = GapReceiving, GapReceiving, GapChange
 	} else {
+		var ks []newKey
 		for i, k := range mat.Imported() {
 			t.rec.Imported = append(t.rec.Imported, k.Address)
 			ks = append(ks, newKey{k: k, index: uint32(i)})
 		}
+		steps = append(steps, func() ([]newKey, error) { return ks, nil })
 	}
 	// Hold the backfill slot: a concurrent open of the same wallet waits
 	// for this load to end.
@@ -1029,7 +1031,7 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 		return nil, err
 	}
 	bctx := context.WithoutCancel(ctx)
-	err := e.firstLoad(bctx, t, ks)
+	err := e.firstLoad(bctx, t, steps)
 	if err != nil {
 		e.drop(t)
 	}
@@ -1061,19 +1063,57 @@ func (e *Engine) enlist(t *tracked, h [32]byte, private bool) error {
 	return nil
 }
 
-// firstLoad watches a new wallet's scripts, fetches their history and
-// records the wallet with it (see create). Caller holds t's slot.
-func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
+// firstLoadChunk is how many addresses of a new wallet are derived before
+// the node is asked about them: the node looks a chunk up while the next
+// is derived (a first load's two costs, about equal, overlap).
+const firstLoadChunk = 10
+
+// firstLoad runs steps (each derives some of a new wallet's keys, CPU
+// only), watches the scripts of each step and fetches their history as
+// soon as the step is done, while the next step runs, then records the
+// wallet with its keys and history (see create). Caller holds t's slot.
+func (e *Engine) firstLoad(ctx context.Context, t *tracked, steps []func() ([]newKey, error)) error {
+	type lookup struct {
+		hist []txAt
+		err  error
+		done chan struct{}
+	}
+	var (
+		ks      []newKey
+		lookups []*lookup
+		errs    []error
+	)
+	for _, step := range steps {
+		more, err := step()
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		ks = append(ks, more...)
+		scripts := make([][]byte, len(more))
+		for i, k := range more {
+			scripts[i] = k.k.PkScript
+		}
+		l := &lookup{done: make(chan struct{})}
+		lookups = append(lookups, l)
+		go func() {
+			defer close(l.done)
+			l.hist, l.err = e.watchHistory(ctx, scripts)
+		}()
+	}
+	parts := make([][]txAt, 0, len(lookups))
+	for _, l := range lookups {
+		<-l.done
+		errs = append(errs, l.err)
+		parts = append(parts, l.hist)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	hist := mergeHistory(parts)
 	scripts := make([][]byte, len(ks))
 	for i, k := range ks {
 		scripts[i] = k.k.PkScript
-	}
-	if err := e.watch(ctx, scripts, nil); err != nil {
-		return fmt.Errorf("watching: %w", err)
-	}
-	hist, err := e.fetchHistory(ctx, scripts)
-	if err != nil {
-		return err
 	}
 	e.awaitBlocksOf(ctx, hist)
 	e.chainMu.Lock()
@@ -1128,6 +1168,61 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, ks []newKey) error {
 			t.markReady()
 		},
 	})
+}
+
+// watchHistory watches a new wallet's scripts, then fetches their history
+// (fetchHistory): in one exchange with the node when the backend can
+// (chain.WatchHistorian; a first load waits for it), else Watch then
+// History. A backend that cannot look history up still has to watch them.
+func (e *Engine) watchHistory(ctx context.Context, scripts [][]byte) ([]txAt, error) {
+	wh, ok := e.cfg.Backend.(chain.WatchHistorian)
+	if ok {
+		hist, err := e.lookupHistory(ctx, func(ctx context.Context) ([]chain.TxInfo, error) {
+			return wh.WatchHistory(ctx, scripts)
+		})
+		if err != nil || hist != nil {
+			return hist, err
+		}
+		// No history: there is none, or the backend cannot look it up
+		// (and may not have watched the scripts); watching them again
+		// is harmless.
+	}
+	if err := e.watch(ctx, scripts, nil); err != nil {
+		return nil, fmt.Errorf("watching: %w", err)
+	}
+	if ok {
+		return nil, nil
+	}
+	return e.fetchHistory(ctx, scripts)
+}
+
+// mergeHistory joins the histories of a wallet's chunks (fetchHistory's
+// order in each): a transaction touching scripts of two chunks comes once,
+// in its confirmed state if either lookup saw it mined, and the whole is in
+// chain order, confirmed by height, then mempool ones.
+func mergeHistory(parts [][]txAt) []txAt {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	var out []txAt
+	at := map[chainhash.Hash]int{}
+	for _, part := range parts {
+		for _, h := range part {
+			id := h.tx.TxHash()
+			if i, ok := at[id]; ok {
+				if out[i].block == nil && h.block != nil {
+					out[i] = h
+				}
+				continue
+			}
+			at[id] = len(out)
+			out = append(out, h)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return chainOrder(out[i].height, out[j].height, time.Time{}, time.Time{})
+	})
+	return out
 }
 
 // freshWallet is the wallet a first load records, while its batch runs:

@@ -358,12 +358,20 @@ func (e *Engine) fetchHistory(ctx context.Context, scripts [][]byte) ([]txAt, er
 	if e.cfg.Backend == nil {
 		return nil, ErrNoBackend
 	}
+	return e.lookupHistory(ctx, func(ctx context.Context) ([]chain.TxInfo, error) {
+		return e.cfg.Backend.History(ctx, scripts)
+	})
+}
+
+// lookupHistory runs get (a History call of the backend) under the
+// historyConcurrency bound and returns what fetchHistory returns.
+func (e *Engine) lookupHistory(ctx context.Context, get func(context.Context) ([]chain.TxInfo, error)) ([]txAt, error) {
 	select {
 	case e.histSem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	hist, err := e.cfg.Backend.History(ctx, scripts)
+	hist, err := get(ctx)
 	<-e.histSem
 	if errors.Is(err, chain.ErrUnsupported) {
 		return nil, nil

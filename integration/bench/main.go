@@ -18,6 +18,7 @@
 //	go run ./integration/bench -smoke          (seconds; what CI runs as TestSmoke)
 //	go run ./integration/bench ws              (the websocket fan-out benchmark, ws.go)
 //	go run ./integration/bench scale -wallets 100000   (issue 13 at scale: see scale.go)
+//	go run ./integration/bench cold -track 10,1000 (cold loads only, cold.go; about a minute)
 //	go run ./integration/bench genstore -o FILE -wallets N
 //
 // Everything runs on 127.0.0.1 and stops by itself.
@@ -60,6 +61,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "scale" {
 		if err := scaleCmd(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench scale:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "cold" {
+		if err := coldCmd(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench cold:", err)
 			os.Exit(1)
 		}
 		return

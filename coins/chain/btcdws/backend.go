@@ -526,22 +526,7 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 		return errClosed
 	}
 
-	b.setMu.Lock()
-	newAddrs := make([]string, 0, len(addrs))
-	for _, a := range addrs {
-		if _, ok := b.addrs[a]; !ok {
-			b.addrs[a] = struct{}{}
-			newAddrs = append(newAddrs, a)
-		}
-	}
-	newOps := make([]wire.OutPoint, 0, len(outpoints))
-	for _, op := range outpoints {
-		if _, ok := b.outpoints[op]; !ok {
-			b.outpoints[op] = struct{}{}
-			newOps = append(newOps, op)
-		}
-	}
-	b.setMu.Unlock()
+	newAddrs, newOps := b.addToSet(addrs, outpoints)
 	if len(newAddrs) == 0 && len(newOps) == 0 {
 		return nil
 	}
@@ -553,9 +538,38 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 	if err == nil || errors.Is(err, chain.ErrNotConnected) {
 		return nil
 	}
-	// Forget what the node did not acknowledge (addresses are sent
-	// before outpoints).
+	b.forgetUnsent(newAddrs, newOps, sent)
+	return fmt.Errorf("btcdws: watch: %w", err)
+}
+
+// addToSet adds addrs and ops to the watched sets and returns those that
+// were not in them yet (what the node must be sent). Caller holds loadMu.
+func (b *Backend) addToSet(addrs []string, ops []wire.OutPoint) ([]string, []wire.OutPoint) {
 	b.setMu.Lock()
+	defer b.setMu.Unlock()
+	newAddrs := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		if _, ok := b.addrs[a]; !ok {
+			b.addrs[a] = struct{}{}
+			newAddrs = append(newAddrs, a)
+		}
+	}
+	newOps := make([]wire.OutPoint, 0, len(ops))
+	for _, op := range ops {
+		if _, ok := b.outpoints[op]; !ok {
+			b.outpoints[op] = struct{}{}
+			newOps = append(newOps, op)
+		}
+	}
+	return newAddrs, newOps
+}
+
+// forgetUnsent removes from the sets the additions the node did not
+// acknowledge (the first sent of newAddrs then newOps were), so that
+// watching them again sends them. Caller holds loadMu.
+func (b *Backend) forgetUnsent(newAddrs []string, newOps []wire.OutPoint, sent int) {
+	b.setMu.Lock()
+	defer b.setMu.Unlock()
 	for i, a := range newAddrs {
 		if i >= sent {
 			delete(b.addrs, a)
@@ -566,8 +580,6 @@ func (b *Backend) Watch(ctx context.Context, scripts [][]byte, outpoints []wire.
 			delete(b.outpoints, op)
 		}
 	}
-	b.setMu.Unlock()
-	return fmt.Errorf("btcdws: watch: %w", err)
 }
 
 // learn adds the outpoints of tx outputs paying watched scripts to the

@@ -600,3 +600,64 @@ func TestHistoryPagesInBatches(t *testing.T) {
 		t.Fatalf("missing %d txs; %d mined, want 3", len(want), mined)
 	}
 }
+
+// TestWatchHistory checks the one-exchange first load: WatchHistory returns
+// the whole history of its scripts — here 20 transactions to one script,
+// more than the small first page, 12 mined and 8 in the mempool — and
+// leaves the scripts watched, so a payment made after it returns is
+// notified; a watched script is not watched twice.
+func TestWatchHistory(t *testing.T) {
+	n := harness.StartBtcd(t)
+	n.Generate(101)
+	b := newBackend(t, n, nil)
+	events, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, chain.EventConnected)
+	busy, _ := n.NewScript(harness.P2WPKH)
+	later, _ := n.NewScript(harness.P2WPKH)
+	want := map[chainhash.Hash]bool{}
+	for i := 0; i < 20; i++ {
+		want[n.FundTx(busy, int64(10_000+i)).TxHash()] = true
+		if i == 11 {
+			n.Generate(1)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hist, err := b.WatchHistory(ctx, [][]byte{busy, later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mined := 0
+	for _, h := range hist {
+		id := h.Tx.TxHash()
+		if !want[id] {
+			t.Fatalf("unexpected or repeated tx %s", id)
+		}
+		delete(want, id)
+		if h.BlockHash != nil {
+			mined++
+		}
+	}
+	if len(want) != 0 || mined != 12 {
+		t.Fatalf("missing %d txs; %d mined, want 12", len(want), mined)
+	}
+	if a, _ := b.Watched(); a != 2 {
+		t.Fatalf("watched %d addresses, want 2", a)
+	}
+	pay := n.FundTx(later, 30_000)
+	for {
+		ev := waitEvent(t, events, chain.EventTxAccepted)
+		if ev.Tx.TxHash() == pay.TxHash() {
+			break
+		}
+	}
+	if _, err := b.WatchHistory(ctx, [][]byte{later}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := b.Watched(); a != 2 {
+		t.Fatalf("watched %d addresses after watching one again, want 2", a)
+	}
+}

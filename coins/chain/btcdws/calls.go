@@ -27,8 +27,16 @@ const (
 	rescanChunk = 100
 )
 
-// historyPage is the searchrawtransactions page size (tests lower it).
+// historyPage is the searchrawtransactions page size after a script's
+// first page (tests lower it).
 var historyPage = 500
+
+// firstHistoryPage is the size of a script's first searchrawtransactions
+// page. btcd allocates a slice of the page's count (40 bytes an entry, with
+// pointers) before it looks the address up: at 500, a lookup of an unused
+// address costs 20 KB of garbage and most of btcd's time goes to its
+// collector. Most addresses have a few transactions or none.
+const firstHistoryPage = 16
 
 // call runs one call on the ready connection with CallTimeout applied.
 func (b *Backend) call(ctx context.Context, out any, method string, params ...any) error {
@@ -311,10 +319,29 @@ func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.
 // the node's address index, asked in JSON-RPC batches (one websocket
 // message and one round trip for up to historyBatch scripts: a new
 // wallet's 30 addresses cost one), then the heights of the blocks they name
-// (getblockheader, one batch). Scripts without an address form return
-// chain.ErrUnsupported; so does a node without --addrindex. Mempool entries
-// have zero Time.
+// (getblockheader, one batch). The first page of each script is small
+// (firstHistoryPage): btcd allocates room for a page's count before it
+// looks, and most scripts have no history. Scripts without an address form
+// return chain.ErrUnsupported; so does a node without --addrindex. Mempool
+// entries have zero Time.
 func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, false)
+}
+
+// WatchHistory is Watch(scripts) then History(scripts) in one exchange
+// with the node (chain.WatchHistorian): the filter additions are the first
+// calls of the first history batch, which btcd runs in order, so every
+// lookup runs after the node has the scripts in its filter and a
+// transaction missing from the history is notified. Scripts already
+// watched are not sent again. If the connection is down the additions are
+// recorded (loaded with the full filter on the next connection) and the
+// error is returned; if the node refuses them they are forgotten, as with
+// Watch.
+func (b *Backend) WatchHistory(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, true)
+}
+
+func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool) ([]chain.TxInfo, error) {
 	addrs := make([]string, len(scripts))
 	for i, s := range scripts {
 		a, err := b.addressOf(s)
@@ -323,9 +350,35 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 		}
 		addrs[i] = a
 	}
+	// The filter additions (watch), sent at the head of the first batch;
+	// loadMu is held until the node acknowledged them, as in Watch.
+	var (
+		filter   []batchCall
+		newAddrs []string
+		unlock   = func() {}
+	)
+	if watch {
+		b.loadMu.Lock()
+		unlock = sync.OnceFunc(b.loadMu.Unlock)
+		defer unlock()
+		b.mu.Lock()
+		closed := b.closed
+		b.mu.Unlock()
+		if closed {
+			return nil, errClosed
+		}
+		newAddrs, _ = b.addToSet(addrs, nil)
+	}
 	conn, err := b.readyConn()
 	if err != nil {
 		return nil, err
+	}
+	if conn.filterLoaded {
+		for rest := newAddrs; len(rest) > 0; {
+			n := min(len(rest), b.cfg.FilterChunk)
+			filter = append(filter, batchCall{"loadtxfilter", []any{false, rest[:n], []jsonOutPoint{}}})
+			rest = rest[n:]
+		}
 	}
 	type walk struct {
 		pages [][]rawTxResult
@@ -336,18 +389,26 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 	todo := make([]int, len(addrs)) // walks with pages left
 	for i := range todo {
 		todo[i] = i
-		walks[i].count = historyPage
+		walks[i].count = min(firstHistoryPage, historyPage)
 	}
 	for len(todo) > 0 {
 		n := min(len(todo), historyBatch)
 		part := todo[:n]
-		calls := make([]batchCall, n)
-		for j, i := range part {
-			calls[j] = batchCall{"searchrawtransactions", []any{addrs[i], 1, walks[i].skip, walks[i].count, 0, false}}
+		calls := make([]batchCall, 0, len(filter)+n)
+		calls = append(calls, filter...)
+		for _, i := range part {
+			calls = append(calls, batchCall{"searchrawtransactions", []any{addrs[i], 1, walks[i].skip, walks[i].count, 0, false}})
 		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 		res, err := conn.callBatch(cctx, calls)
 		cancel()
+		if len(filter) > 0 {
+			if err := b.filterAcked(newAddrs, filter, res, err); err != nil {
+				return nil, err
+			}
+			res, filter = res[len(filter):], nil
+			unlock()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -380,6 +441,7 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 			walks[i].pages = append(walks[i].pages, page)
 			if full {
 				walks[i].skip += len(page)
+				walks[i].count = historyPage
 				more = append(more, i)
 			}
 		}
@@ -446,6 +508,28 @@ func hasMempool(page []rawTxResult) bool {
 // batch's calls one after the other on the connection's reader, so a batch
 // holds the connection's other calls for its duration.
 const historyBatch = 200
+
+// filterAcked checks the replies of the loadtxfilter calls at the head of
+// a history batch (err: the batch's own error). Additions the node did not
+// acknowledge are forgotten (so that watching them again sends them),
+// unless the connection went down: the next connection loads the full set.
+func (b *Backend) filterAcked(newAddrs []string, filter []batchCall, res []response, err error) error {
+	if err != nil {
+		if !errors.Is(err, chain.ErrNotConnected) {
+			b.forgetUnsent(newAddrs, nil, 0)
+		}
+		return err
+	}
+	sent := 0
+	for i, r := range res[:len(filter)] {
+		if r.err != nil {
+			b.forgetUnsent(newAddrs, nil, sent)
+			return fmt.Errorf("btcdws: watch: loadtxfilter: %w", r.err)
+		}
+		sent += len(filter[i].params[1].([]string))
+	}
+	return nil
+}
 
 // blockHeights fills heights (hash → height) for hashes with batched
 // getblockheader calls; an unknown block is chain.ErrNotFound.
