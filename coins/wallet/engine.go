@@ -1176,6 +1176,10 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, steps []func() ([]ne
 // History. A backend that cannot look history up still has to watch them.
 func (e *Engine) watchHistory(ctx context.Context, scripts [][]byte) ([]txAt, error) {
 	wh, ok := e.cfg.Backend.(chain.WatchHistorian)
+	// A backend matching against the engine's own index (chain.LocalMatcher)
+	// watches nothing node-side: the scripts go to the engine's pending set
+	// (watch) before the lookup, so nothing paid meanwhile is missed.
+	ok = ok && !e.local.Load()
 	if ok {
 		hist, err := e.lookupHistory(ctx, func(ctx context.Context) ([]chain.TxInfo, error) {
 			return wh.WatchHistory(ctx, scripts)

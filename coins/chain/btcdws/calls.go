@@ -357,6 +357,9 @@ func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool) ([]
 		newAddrs []string
 		unlock   = func() {}
 	)
+	if watch && b.localMode() != nil {
+		watch = false // matched against the engine's index: no node-side filter to add to
+	}
 	if watch {
 		b.loadMu.Lock()
 		unlock = sync.OnceFunc(b.loadMu.Unlock)
