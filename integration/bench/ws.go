@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,16 @@ type WSConfig struct {
 	// drop it (it needs more frames than the kernel buffers hold, so the
 	// smoke run leaves it out).
 	Stall bool
+	// TraceDir, when set, receives an execution trace of the daemon
+	// (runtime/trace, via its pprof server) over each block's burst:
+	// <phase>-<round>.trace, from TraceLead before the generate call for
+	// TraceFor. Tracing costs the daemon some CPU: runs with it are for
+	// diagnosis, not for the numbers.
+	TraceDir            string        `json:",omitempty"`
+	TraceLead, TraceFor time.Duration `json:",omitempty"`
+	// DaemonLog, when set, receives the daemon's standard output and
+	// error at the end (e.g. with -env GODEBUG=gctrace=1).
+	DaemonLog string `json:",omitempty"`
 	// Build, PprofAddr, DaemonEnv and Log as in Config.
 	Build     bool
 	PprofAddr string
@@ -198,6 +209,11 @@ func RunWS(tb harness.TB, wcfg WSConfig) (*WSReport, error) {
 	}()
 	err := w.run()
 	w.wrep.Took = time.Since(r.start)
+	if wcfg.DaemonLog != "" {
+		if werr := os.WriteFile(wcfg.DaemonLog, []byte(r.d.Logs()), 0o644); err == nil {
+			err = werr
+		}
+	}
 	return w.wrep, err
 }
 
@@ -570,7 +586,18 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 		time.Sleep(cfg.Settle)
 		idleFrom := time.Since(w.base)
-		time.Sleep(cfg.Idle)
+		var traced chan error
+		if cfg.TraceDir != "" {
+			lead := min(cfg.TraceLead, cfg.Idle)
+			time.Sleep(cfg.Idle - lead)
+			traced = make(chan error, 1)
+			path := filepath.Join(cfg.TraceDir, fmt.Sprintf("phase%d-round%d.trace", len(w.wrep.Phases)+1, round+1))
+			secs := max(1, int((cfg.TraceFor+time.Second-1)/time.Second))
+			go func() { traced <- fetchPprof(w.pprofAddr, fmt.Sprintf("trace?seconds=%d", secs), path) }()
+			time.Sleep(lead)
+		} else {
+			time.Sleep(cfg.Idle)
+		}
 		s0 := w.ref.last.Load()
 		c0, _ := cpuTime(w.d.PID())
 		b0, _ := cpuTime(os.Getpid())
@@ -590,6 +617,11 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		cpu += c1 - c0
 		ph.ClientCPU += b1 - b0
 		burst = append(burst, window{t0, t0 + done})
+		if traced != nil {
+			if err := <-traced; err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+		}
 		ph.Frames += n
 		ph.Done = append(ph.Done, done)
 		deliveries = append(deliveries, lat...)
@@ -891,6 +923,10 @@ func wsMain(args []string) int {
 	fs.DurationVar(&d.Idle, "idle", d.Idle, "RPC window before each block")
 	fs.BoolVar(&d.Stall, "stall", d.Stall, "add a client that never reads and check its close and resume")
 	fs.StringVar(&d.PprofAddr, "pprof", "", "the daemon's pprof address (BTC_PPROF_ADDR; default a free loopback port)")
+	fs.StringVar(&d.TraceDir, "trace", "", "save an execution trace of the daemon around each block to this directory (diagnosis: tracing costs CPU)")
+	fs.DurationVar(&d.TraceLead, "trace-lead", 500*time.Millisecond, "with -trace: start each trace this long before the block")
+	fs.DurationVar(&d.TraceFor, "trace-for", 2*time.Second, "with -trace: each trace's length (whole seconds)")
+	fs.StringVar(&d.DaemonLog, "daemon-log", "", "write the daemon's output to this file at the end (e.g. with -env GODEBUG=gctrace=1)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	waitQuiet := fs.Duration("wait-quiet", 0, "first wait (polling every 30s, up to this long) for the 1-minute load average to drop to 1.0 or less")
 	var env envList
@@ -907,6 +943,7 @@ func wsMain(args []string) int {
 	}
 	cfg.DaemonEnv = env
 	cfg.PprofAddr = d.PprofAddr
+	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog
 	cfg.Log = os.Stderr
 	p := &harness.Program{}
 	rep, err := RunWS(p, cfg)
