@@ -128,7 +128,12 @@ type WSPhase struct {
 	// IdleRPC: requests started in the Idle window before each block and
 	// finished before it; BurstRPC: requests started during a burst.
 	IdleRPC, BurstRPC Percentiles
-	RPCErrors         int `json:"rpc_errors"`
+	// The burst split in two: ApplyRPC, requests started before the
+	// reference client's first frame of the block (the node mining it and
+	// the daemon applying and committing it); FanoutRPC, the rest (the
+	// frames going out to the clients).
+	ApplyRPC, FanoutRPC Percentiles
+	RPCErrors           int `json:"rpc_errors"`
 	// DaemonCPU is the daemon's CPU time during the bursts, ClientCPU the
 	// tool's (its websocket clients reading the frames).
 	DaemonCPU time.Duration `json:"daemon_cpu_ns"`
@@ -565,7 +570,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	}()
 	q := startQuiet()
 	type window struct{ from, to time.Duration }
-	var idle, burst []window
+	var idle, burst, apply, fanout []window
 	var deliveries []time.Duration
 	var cpu time.Duration
 	for round := 0; round < cfg.Rounds; round++ {
@@ -609,6 +614,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 		s1 := w.ref.last.Load()
 		n, done, lat, err := w.checkRound(s0, s1, t0)
+		first := w.firstRef(s0, s1) - t0
 		if err != nil {
 			return err
 		}
@@ -617,6 +623,8 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		cpu += c1 - c0
 		ph.ClientCPU += b1 - b0
 		burst = append(burst, window{t0, t0 + done})
+		apply = append(apply, window{t0, t0 + first})
+		fanout = append(fanout, window{t0 + first, t0 + done})
 		if traced != nil {
 			if err := <-traced; err != nil {
 				return fmt.Errorf("trace: %w", err)
@@ -633,8 +641,18 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		return err
 	}
 	ph.Quiet = q.stop()
-	var idleLat, burstLat []time.Duration
+	var idleLat, burstLat, applyLat, fanoutLat []time.Duration
 	for _, s := range samples {
+		for _, bw := range apply {
+			if s.start >= bw.from && s.start < bw.to {
+				applyLat = append(applyLat, s.lat)
+			}
+		}
+		for _, bw := range fanout {
+			if s.start >= bw.from && s.start <= bw.to {
+				fanoutLat = append(fanoutLat, s.lat)
+			}
+		}
 		for _, iw := range idle {
 			if s.start >= iw.from && s.start+s.lat <= iw.to {
 				idleLat = append(idleLat, s.lat)
@@ -647,11 +665,13 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 	}
 	ph.IdleRPC, ph.BurstRPC, ph.RPCErrors = percentiles(idleLat), percentiles(burstLat), rpcErrs
+	ph.ApplyRPC, ph.FanoutRPC = percentiles(applyLat), percentiles(fanoutLat)
 	ph.Delivery = percentiles(deliveries)
 	ph.DaemonCPU = cpu
 	w.wrep.Phases = append(w.wrep.Phases, ph)
-	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d); daemon CPU in bursts %v",
-		name, ms(ph.Delivery.P50), ms(ph.Delivery.P99), ms(ph.IdleRPC.P99), ph.IdleRPC.N, ms(ph.BurstRPC.P99), ph.BurstRPC.N, cpu)
+	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d: until the first frame %v n=%d, then %v n=%d); daemon CPU in bursts %v",
+		name, ms(ph.Delivery.P50), ms(ph.Delivery.P99), ms(ph.IdleRPC.P99), ph.IdleRPC.N, ms(ph.BurstRPC.P99), ph.BurstRPC.N,
+		ms(ph.ApplyRPC.P99), ph.ApplyRPC.N, ms(ph.FanoutRPC.P99), ph.FanoutRPC.N, cpu)
 	if rpcErrs > 0 {
 		return fmt.Errorf("%s: %d RPC errors", name, rpcErrs)
 	}
@@ -680,6 +700,19 @@ func (w *wsRun) waitRef(from uint64, n int, paid bool) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// firstRef returns when the reference client got its first frame of
+// (s0, s1] (since the run's base).
+func (w *wsRun) firstRef(s0, s1 uint64) time.Duration {
+	w.ref.mu.Lock()
+	defer w.ref.mu.Unlock()
+	for _, r := range w.ref.recs {
+		if r.seq > s0 && r.seq <= s1 {
+			return r.at
+		}
+	}
+	return 0
 }
 
 // checkRound waits until every client has its frames of (s0, s1] — the
@@ -889,6 +922,11 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %v / %v | %.2f | %s (n=%d) | %s (n=%d) | %s |\n", p.Name, p.Clients, p.Frames,
 			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU, p.ClientCPU, p.Quiet.OtherCPU,
 			ms(p.IdleRPC.P99), p.IdleRPC.N, ms(p.BurstRPC.P99), p.BurstRPC.N, target)
+	}
+	fmt.Fprintln(w, "\n| phase | RPC p99 until the block's first frame (node and daemon applying it) | RPC p99 from it to the last client's last frame (the fan-out) |")
+	fmt.Fprintln(w, "|---|---:|---:|")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(w, "| %s | %s (n=%d) | %s (n=%d) |\n", p.Name, ms(p.ApplyRPC.P99), p.ApplyRPC.N, ms(p.FanoutRPC.P99), p.FanoutRPC.N)
 	}
 	mem := rep.Memory
 	if mem.Clients > 0 {
