@@ -148,6 +148,7 @@ type Hub struct {
 	start   sync.Once
 	run     runq
 	rooms   roomWatch // clients waiting for room in their send queue
+	reads   runq      // polled clients with something to read
 	poll    *poller   // nil: a reading goroutine per client
 	noPoll  bool      // tests: force the reading goroutines
 	nextID  atomic.Uint64
@@ -205,6 +206,7 @@ func NewHub(cfg HubConfig) *Hub {
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.run.cond.L = &h.run.mu
+	h.reads.cond.L = &h.reads.mu
 	h.rooms.wake = make(chan struct{}, 1)
 	h.rooms.timer = time.NewTimer(time.Hour)
 	h.rooms.timer.Stop()
@@ -495,6 +497,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.cancel()
 	h.run.stop()
+	h.reads.stop()
 	if h.poll != nil {
 		h.poll.stop()
 	}

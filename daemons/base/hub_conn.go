@@ -719,8 +719,10 @@ func (c *client) replayWrite(frames []qent) bool {
 	return true
 }
 
-// runq is the writer pool's queue of clients with something to send; a
-// client is in it at most once (owner == ownerPool).
+// runq is a queue of clients for a pool of goroutines: the writers' (clients
+// with something to send, each at most once: owner == ownerPool) or the
+// readers' (clients the poller found readable, each at most once: its
+// one-shot watch is re-armed only once it has been read).
 type runq struct {
 	mu      sync.Mutex
 	cond    sync.Cond

@@ -45,6 +45,11 @@ type WSConfig struct {
 	// RPCConns keep-alive connections run getbalance during both phases:
 	// closed-loop, or RPCRate requests per second in all when it is set.
 	RPCConns, RPCRate int
+	// RPCNice is the RPC load process's scheduling priority (nice value;
+	// 0: as the tool's), so that the process whose clock times the
+	// requests is not the one kept waiting by the tool's own websocket
+	// clients.
+	RPCNice int
 	// Idle is the RPC window before each block; Settle the pause after a
 	// round's mempool payments (and before memory samples).
 	Idle, Settle time.Duration
@@ -554,9 +559,17 @@ type rpcSample struct{ start, lat time.Duration }
 func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	cfg := w.wcfg
 	ph := WSPhase{Name: name, Clients: len(w.clients)}
-	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, w.base)
+	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, cfg.RPCNice, w.base)
 	if err != nil {
 		return err
+	}
+	if cfg.RPCNice != 0 {
+		// nice(1) execs the load at once; it warns and runs it anyway
+		// when the priority may not be raised.
+		time.Sleep(100 * time.Millisecond)
+		if n, err := load.Nice(); err != nil || n != cfg.RPCNice {
+			return fmt.Errorf("the RPC load runs at nice %d, not %d (%v): raising a priority needs root or CAP_SYS_NICE", n, cfg.RPCNice, err)
+		}
 	}
 	stopped := false
 	stop := func() ([]rpcSample, int, error) {
@@ -899,6 +912,9 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	if c.RPCRate > 0 {
 		load = fmt.Sprintf("at %d/s", c.RPCRate)
 	}
+	if c.RPCNice != 0 {
+		load += fmt.Sprintf(" (the load process at nice %d)", c.RPCNice)
+	}
 	fmt.Fprintf(w, "Settings: %d clients (every other one filtered on one of %d wallets), %d rounds per phase of a block paying %d requests "+
 		"(of %d wallets), getbalance %s on %d connections, idle window %v before each block.\n\n",
 		c.Clients, c.Wallets, c.Rounds, c.Payments, c.PaidWallets, load, c.RPCConns, c.Idle)
@@ -957,6 +973,7 @@ func wsMain(args []string) int {
 	fs.IntVar(&d.Payments, "payments", d.Payments, "requests paid by each block")
 	fs.IntVar(&d.Rounds, "rounds", d.Rounds, "blocks per phase")
 	fs.IntVar(&d.RPCConns, "rpc-conns", d.RPCConns, "getbalance connections during the phases")
+	fs.IntVar(&d.RPCNice, "rpc-nice", d.RPCNice, "the RPC load process's nice value (negative: ahead of the tool's websocket clients; needs root)")
 	fs.IntVar(&d.RPCRate, "rpc-rate", 0, "getbalance requests per second in all (0: each connection closed-loop)")
 	fs.DurationVar(&d.Idle, "idle", d.Idle, "RPC window before each block")
 	fs.BoolVar(&d.Stall, "stall", d.Stall, "add a client that never reads and check its close and resume")
