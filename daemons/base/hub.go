@@ -88,7 +88,7 @@ type HubConfig struct {
 	Origins []string
 	// Writers is the number of goroutines writing frames to sockets
 	// (default half the CPUs, at least 1), so that a fan-out to many
-	// clients leaves CPU to RPC.
+	// clients leaves CPU to RPC; as many read what polled clients send.
 	Writers int
 	// Resolve maps register frames to wallets; nil matches the key string
 	// itself against Event.WalletID.
@@ -127,8 +127,9 @@ const (
 // writer goroutines drains the queues, batching a client's frames into one
 // write; clients whose send queues are full wait for room in one watcher
 // goroutine (a socket that did not take a whole batch at once gets a
-// goroutine of its own to finish it), while their queues are bounded. One poller (epoll on Linux)
-// watches every client for frames to read, so an idle client costs no
+// goroutine of its own to finish it), while their queues are bounded. One
+// poller (epoll on Linux) watches every client for frames to read and hands
+// the readable ones to a few reader goroutines, so an idle client costs no
 // goroutine: about a kilobyte of memory.
 type Hub struct {
 	cfg      HubConfig
