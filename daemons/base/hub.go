@@ -88,7 +88,7 @@ type HubConfig struct {
 	Origins []string
 	// Writers is the number of goroutines writing frames to sockets
 	// (default half the CPUs, at least 1), so that a fan-out to many
-	// clients leaves CPU to RPC.
+	// clients leaves CPU to RPC; as many read what polled clients send.
 	Writers int
 	// Resolve maps register frames to wallets; nil matches the key string
 	// itself against Event.WalletID.
@@ -125,9 +125,11 @@ const (
 // Each event is rendered once per distinct wallet name and queued, as a
 // shared frame, only for the clients whose filter admits it. A small pool of
 // writer goroutines drains the queues, batching a client's frames into one
-// write; a client whose socket is backed up gets a goroutine of its own that
-// waits for room, while its queue is bounded. One poller (epoll on Linux)
-// watches every client for frames to read, so an idle client costs no
+// write; clients whose send queues are full wait for room in one watcher
+// goroutine (a socket that did not take a whole batch at once gets a
+// goroutine of its own to finish it), while their queues are bounded. One
+// poller (epoll on Linux) watches every client for frames to read and hands
+// the readable ones to a few reader goroutines, so an idle client costs no
 // goroutine: about a kilobyte of memory.
 type Hub struct {
 	cfg      HubConfig
@@ -146,11 +148,13 @@ type Hub struct {
 
 	start   sync.Once
 	run     runq
-	poll    *poller // nil: a reading goroutine per client
-	noPoll  bool    // tests: force the reading goroutines
+	rooms   roomWatch // clients waiting for room in their send queue
+	reads   runq      // polled clients with something to read
+	poll    *poller   // nil: a reading goroutine per client
+	noPoll  bool      // tests: force the reading goroutines
 	nextID  atomic.Uint64
 	conns   sync.WaitGroup // read loops and goroutines writing to one client
-	workers sync.WaitGroup // the writer pool and the keepalive ticker
+	workers sync.WaitGroup // the writer pool, the room watcher and the keepalive ticker
 	dropped atomic.Uint64
 }
 
@@ -203,6 +207,10 @@ func NewHub(cfg HubConfig) *Hub {
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.run.cond.L = &h.run.mu
+	h.reads.cond.L = &h.reads.mu
+	h.rooms.wake = make(chan struct{}, 1)
+	h.rooms.timer = time.NewTimer(time.Hour)
+	h.rooms.timer.Stop()
 	return h
 }
 
@@ -361,6 +369,8 @@ func (h *Hub) startWorkers() {
 		go h.writer()
 	}
 	h.workers.Add(1)
+	go h.rooms.run(h)
+	h.workers.Add(1)
 	go h.pinger()
 }
 
@@ -394,6 +404,11 @@ func (h *Hub) Publish(ev Event) {
 		}
 		return t
 	}
+	// A block publishes hundreds of events in a row, each to every
+	// client: yield after each, so that RPC goroutines waiting for this
+	// processor (one may hold a store lock others wait for) are not held
+	// off for the whole block (21 ms at 1,000 clients in a trace).
+	defer runtime.Gosched()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if ev.Seq > h.lastSeq {
@@ -483,6 +498,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.cancel()
 	h.run.stop()
+	h.reads.stop()
 	if h.poll != nil {
 		h.poll.stop()
 	}

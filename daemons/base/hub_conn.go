@@ -1,6 +1,7 @@
 package base
 
 import (
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -312,9 +313,8 @@ func (c *client) written(b batch) {
 	c.progress.Store(time.Now().UnixNano())
 	c.owner = ownerNone
 	if b.full && c.closing == nil && !c.done && !c.fits() {
-		c.owner = ownerDedicated
-		c.h.conns.Add(1)
-		go c.waitRoom()
+		c.owner, c.blocked = ownerDedicated, true
+		c.h.rooms.add(c)
 		return
 	}
 	c.schedule()
@@ -331,65 +331,189 @@ func (c *client) fits() bool {
 	return r < 0 || r == c.sendLimit || len(c.q[c.qh].f.b) <= r
 }
 
-// waitRoom waits for room for the next frame (awaitRoom), then hands the
-// client back to the pool, which writes the next frames, or the close
-// frame if the client was dropped meanwhile.
-func (c *client) waitRoom() {
-	defer c.h.conns.Done()
-	c.awaitRoom(0)
-	c.mu.Lock()
-	c.owner = ownerNone
-	c.schedule()
-	c.mu.Unlock()
+// roomState is what a wait for room in a client's send queue remembers
+// between two looks.
+type roomState struct {
+	c     *client
+	next  time.Time     // the next look (roomWatch)
+	wait  time.Duration // the pause before the next look: 1 ms, doubling to 64 ms
+	last  int           // send-queue bytes at the last look (-1: none yet)
+	since time.Time     // when the send queue last shrank
 }
 
-// awaitRoom waits, polling with a growing interval, until n bytes (the
+func newRoomState(c *client) *roomState {
+	return &roomState{c: c, wait: time.Millisecond, last: -1, since: time.Now()}
+}
+
+// Outcomes of a look for room.
+const (
+	roomWait  = iota // look again after s.wait
+	roomReady        // the next frames fit (or the send queue is empty)
+	roomGone         // the client is done or closing, which includes a stall just decided
+)
+
+// lookRoom looks once whether n bytes (the next queued frames when n is
+// 0) fit in the send queue. A send queue that did not shrink for
+// WriteTimeout drops the client: its close frame fits in the room kept
+// for it, right after its last whole frame, so the client sees it
+// whenever it reads. c.mu is held.
+func (c *client) lookRoom(n int, s *roomState) int {
+	if c.done || c.closing != nil {
+		return roomGone
+	}
+	r := c.room()
+	need := n
+	if need == 0 && c.qh < len(c.q) {
+		// Room for a good part of the queue, not just its next
+		// frame: fewer, larger writes to a slow reader.
+		need = max(len(c.q[c.qh].f.b), min(c.qBytes, c.sendLimit/2))
+	}
+	if r < 0 || r == c.sendLimit || need <= r {
+		return roomReady
+	}
+	switch q := c.sendLimit - r; {
+	case s.last < 0 || q < s.last:
+		if s.last >= 0 {
+			c.progress.Store(time.Now().UnixNano())
+			s.wait = time.Millisecond
+		}
+		s.last, s.since = q, time.Now()
+	case time.Since(s.since) > c.h.cfg.WriteTimeout:
+		c.h.dropped.Add(1)
+		c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
+		c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
+		c.dropQueue()
+		return roomGone
+	}
+	return roomWait
+}
+
+// awaitRoom waits, looking with a growing interval, until n bytes (the
 // next queued frame when n is 0) fit in the send queue, or it is empty. It
-// returns false when the client is done or closing instead, which includes
-// a send queue that did not shrink for WriteTimeout: the client is then
-// dropped (its close frame fits in the room kept for it, right after its
-// last whole frame, so the client sees it whenever it reads).
+// returns false when the client is done or closing instead (see
+// lookRoom). The replay goroutine waits with it; pool clients wait in the
+// hub's roomWatch.
 func (c *client) awaitRoom(n int) bool {
-	wait := time.Millisecond
-	last, since := -1, time.Now()
+	s := newRoomState(c)
 	c.setBlocked(true)
 	defer c.setBlocked(false)
 	for {
 		c.mu.Lock()
-		if c.done || c.closing != nil {
-			c.mu.Unlock()
-			return false
-		}
-		r := c.room()
-		need := n
-		if need == 0 && c.qh < len(c.q) {
-			// Room for a good part of the queue, not just its next
-			// frame: fewer, larger writes to a slow reader.
-			need = max(len(c.q[c.qh].f.b), min(c.qBytes, c.sendLimit/2))
-		}
-		if r < 0 || r == c.sendLimit || need <= r {
-			c.mu.Unlock()
-			return true
-		}
-		switch q := c.sendLimit - r; {
-		case last < 0 || q < last:
-			if last >= 0 {
-				c.progress.Store(time.Now().UnixNano())
-				wait = time.Millisecond
-			}
-			last, since = q, time.Now()
-		case time.Since(since) > c.h.cfg.WriteTimeout:
-			c.h.dropped.Add(1)
-			c.h.cfg.Log.Info("ws client stalled, closing", "remote", c.nc.RemoteAddr().String(), "since", c.pos)
-			c.closing = &closeReq{code: websocket.ClosePolicyViolation, reason: "client too slow", resume: true, slow: true}
-			c.dropQueue()
-			c.mu.Unlock()
-			return false
-		}
+		res := c.lookRoom(n, s)
 		c.mu.Unlock()
-		time.Sleep(wait)
-		wait = min(2*wait, 64*time.Millisecond)
+		switch res {
+		case roomReady:
+			return true
+		case roomGone:
+			return false
+		}
+		time.Sleep(s.wait)
+		s.wait = min(2*s.wait, 64*time.Millisecond)
 	}
+}
+
+// roomWatch waits for room on behalf of every pool client whose send queue
+// is full (owner ownerDedicated, blocked): one goroutine looks at each on
+// its own schedule (lookRoom) and hands it back to the pool once its next
+// frames fit, or once it is closing (the pool then writes its close
+// frame). A block's burst to hundreds of slow readers thus wakes one
+// goroutine, not one per client, and leaves the run queue to RPC.
+type roomWatch struct {
+	mu    sync.Mutex
+	due   roomHeap
+	wake  chan struct{} // a new earliest look
+	timer *time.Timer
+}
+
+// roomHeap orders waits by their next look.
+type roomHeap []*roomState
+
+func (h roomHeap) Len() int           { return len(h) }
+func (h roomHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
+func (h roomHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *roomHeap) Push(x any)        { *h = append(*h, x.(*roomState)) }
+func (h *roomHeap) Pop() any {
+	old := *h
+	s := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return s
+}
+
+// add starts a wait for c, its first look after a millisecond. c.mu is
+// held.
+func (w *roomWatch) add(c *client) {
+	s := newRoomState(c)
+	s.next = s.since.Add(s.wait)
+	w.push(s)
+}
+
+func (w *roomWatch) push(s *roomState) {
+	w.mu.Lock()
+	heap.Push(&w.due, s)
+	first := w.due[0] == s
+	w.mu.Unlock()
+	if first {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run looks at each wait when it is due, until the hub's context ends.
+func (w *roomWatch) run(h *Hub) {
+	defer h.workers.Done()
+	var ready []*roomState
+	for {
+		w.mu.Lock()
+		now := time.Now()
+		for len(w.due) > 0 && !w.due[0].next.After(now) {
+			ready = append(ready, heap.Pop(&w.due).(*roomState))
+		}
+		var next time.Time
+		if len(w.due) > 0 {
+			next = w.due[0].next
+		}
+		w.mu.Unlock()
+		if len(ready) > 0 {
+			for i, s := range ready {
+				w.look(s)
+				ready[i] = nil
+			}
+			ready = ready[:0]
+			continue
+		}
+		var tick <-chan time.Time
+		if !next.IsZero() {
+			w.timer.Reset(time.Until(next))
+			tick = w.timer.C
+		}
+		select {
+		case <-w.wake:
+		case <-tick:
+		case <-h.ctx.Done():
+			return
+		}
+		w.timer.Stop()
+	}
+}
+
+// look looks once at a waiting client: back to the pool, or due again
+// later.
+func (w *roomWatch) look(s *roomState) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lookRoom(0, s) == roomWait {
+		s.next = time.Now().Add(s.wait)
+		s.wait = min(2*s.wait, 64*time.Millisecond)
+		w.push(s)
+		return
+	}
+	c.blocked = false
+	c.owner = ownerNone
+	c.schedule()
 }
 
 // terminate ends the connection at once (idempotent).
@@ -595,8 +719,10 @@ func (c *client) replayWrite(frames []qent) bool {
 	return true
 }
 
-// runq is the writer pool's queue of clients with something to send; a
-// client is in it at most once (owner == ownerPool).
+// runq is a queue of clients for a pool of goroutines: the writers' (clients
+// with something to send, each at most once: owner == ownerPool) or the
+// readers' (clients the poller found readable, each at most once: its
+// one-shot watch is re-armed only once it has been read).
 type runq struct {
 	mu      sync.Mutex
 	cond    sync.Cond

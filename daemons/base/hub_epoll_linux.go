@@ -89,10 +89,17 @@ func (p *poller) remove(c *client) {
 	}
 }
 
-// run waits for readable clients and reads each in a goroutine of its own
+// run waits for readable clients and hands each to the hub's readers
 // until stop.
 func (p *poller) run(h *Hub) {
 	defer h.workers.Done()
+	// A keepalive's thousand pongs arrive at once: a few readers take
+	// them in turn, rather than a goroutine each ahead of RPC in the run
+	// queue.
+	for range h.cfg.Writers {
+		h.workers.Add(1)
+		go h.reader()
+	}
 	events := make([]syscall.EpollEvent, 128)
 	for {
 		n, err := syscall.EpollWait(p.epfd, events, -1)
@@ -113,7 +120,7 @@ func (p *poller) run(h *Hub) {
 			c := p.clients[id]
 			p.mu.Unlock()
 			if c != nil {
-				go h.readReady(c)
+				h.reads.push(c)
 			}
 		}
 	}
@@ -128,6 +135,19 @@ func (p *poller) stop() {
 	}
 	p.stopped = true
 	_, _ = syscall.Write(p.wake[1], []byte{1})
+}
+
+// reader is one of the goroutines that read the clients the poller found
+// readable (readReady), each in turn, until the hub closes.
+func (h *Hub) reader() {
+	defer h.workers.Done()
+	for {
+		c, ok := h.reads.pop()
+		if !ok {
+			return
+		}
+		h.readReady(c)
+	}
 }
 
 // readReady reads what c has (without waiting), then re-arms it.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -915,4 +916,53 @@ func TestWSClientCloseAnswered(t *testing.T) {
 		}
 		waitFor(t, "client removed", func() bool { return s.Hub().Clients() == 0 })
 	})
+}
+
+// TestWSBlockedClientsShareOneWatcher: clients whose send queues are full
+// wait for room without a goroutine each (one watcher looks at them all),
+// so that a burst to many slow readers does not fill the run queue; once
+// they read again they get every frame, in order.
+func TestWSBlockedClientsShareOneWatcher(t *testing.T) {
+	const n = 40
+	s, ts := newTestServer(t, func(c *Config) { c.Hub = NewHub(HubConfig{Currency: "BTC"}) })
+	h := s.Hub()
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		conns[i] = dialWS(t, ts.URL, "")
+	}
+	waitFor(t, "clients", func() bool { return h.Clients() == n })
+	blocked := func() int {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		k := 0
+		for _, c := range h.clients {
+			c.mu.Lock()
+			if c.blocked && c.owner == ownerDedicated {
+				k++
+			}
+			c.mu.Unlock()
+		}
+		return k
+	}
+	before := runtime.NumGoroutine()
+	var seq uint64
+	// Fewer frames than the queue bound: nobody is dropped for it.
+	for seq < defaultQueueSize-24 && blocked() < n {
+		seq++
+		h.Publish(padded(seq, "", 1000))
+	}
+	waitFor(t, "every client waiting for room", func() bool { return blocked() == n })
+	if grown := runtime.NumGoroutine() - before; grown >= n/2 {
+		t.Fatalf("%d goroutines more while %d clients wait for room", grown, n)
+	}
+	for i, c := range conns {
+		for want := uint64(1); want <= seq; want++ {
+			if f := readFrame(t, c); f.seq() != want {
+				t.Fatalf("client %d got seq %d want %d", i, f.seq(), want)
+			}
+		}
+	}
+	if d := h.SlowClientsDropped(); d != 0 {
+		t.Fatalf("%d clients dropped", d)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,11 @@ type WSConfig struct {
 	// RPCConns keep-alive connections run getbalance during both phases:
 	// closed-loop, or RPCRate requests per second in all when it is set.
 	RPCConns, RPCRate int
+	// RPCNice is the RPC load process's scheduling priority (nice value;
+	// 0: as the tool's), so that the process whose clock times the
+	// requests is not the one kept waiting by the tool's own websocket
+	// clients.
+	RPCNice int
 	// Idle is the RPC window before each block; Settle the pause after a
 	// round's mempool payments (and before memory samples).
 	Idle, Settle time.Duration
@@ -51,6 +57,16 @@ type WSConfig struct {
 	// drop it (it needs more frames than the kernel buffers hold, so the
 	// smoke run leaves it out).
 	Stall bool
+	// TraceDir, when set, receives an execution trace of the daemon
+	// (runtime/trace, via its pprof server) over each block's burst:
+	// <phase>-<round>.trace, from TraceLead before the generate call for
+	// TraceFor. Tracing costs the daemon some CPU: runs with it are for
+	// diagnosis, not for the numbers.
+	TraceDir            string        `json:",omitempty"`
+	TraceLead, TraceFor time.Duration `json:",omitempty"`
+	// DaemonLog, when set, receives the daemon's standard output and
+	// error at the end (e.g. with -env GODEBUG=gctrace=1).
+	DaemonLog string `json:",omitempty"`
 	// Build, PprofAddr, DaemonEnv and Log as in Config.
 	Build     bool
 	PprofAddr string
@@ -117,7 +133,12 @@ type WSPhase struct {
 	// IdleRPC: requests started in the Idle window before each block and
 	// finished before it; BurstRPC: requests started during a burst.
 	IdleRPC, BurstRPC Percentiles
-	RPCErrors         int `json:"rpc_errors"`
+	// The burst split in two: ApplyRPC, requests started before the
+	// reference client's first frame of the block (the node mining it and
+	// the daemon applying and committing it); FanoutRPC, the rest (the
+	// frames going out to the clients).
+	ApplyRPC, FanoutRPC Percentiles
+	RPCErrors           int `json:"rpc_errors"`
 	// DaemonCPU is the daemon's CPU time during the bursts, ClientCPU the
 	// tool's (its websocket clients reading the frames).
 	DaemonCPU time.Duration `json:"daemon_cpu_ns"`
@@ -198,6 +219,11 @@ func RunWS(tb harness.TB, wcfg WSConfig) (*WSReport, error) {
 	}()
 	err := w.run()
 	w.wrep.Took = time.Since(r.start)
+	if wcfg.DaemonLog != "" {
+		if werr := os.WriteFile(wcfg.DaemonLog, []byte(r.d.Logs()), 0o644); err == nil {
+			err = werr
+		}
+	}
 	return w.wrep, err
 }
 
@@ -279,7 +305,13 @@ type dropWatch struct {
 	err    error
 }
 
-// watchDrops polls /metrics every 20 ms until a slow client is dropped (or
+// dropPoll is how often watchDrops reads /metrics. It runs through the
+// second phase only, on the daemon it measures: at 20 ms (50 renderings of
+// the whole registry a second) it loaded the phase with clients and not the
+// one without.
+const dropPoll = 250 * time.Millisecond
+
+// watchDrops polls /metrics every dropPoll until a slow client is dropped (or
 // a minute has passed).
 func (w *wsRun) watchDrops() *dropWatch {
 	d := &dropWatch{from: w.ref.last.Load(), start: time.Now(), done: make(chan struct{})}
@@ -295,7 +327,7 @@ func (w *wsRun) watchDrops() *dropWatch {
 				d.at, d.refSeq = time.Since(d.start), w.ref.last.Load()
 				return
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(dropPoll)
 		}
 		d.err = errors.New("the client that never read was not dropped")
 	}()
@@ -533,9 +565,17 @@ type rpcSample struct{ start, lat time.Duration }
 func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	cfg := w.wcfg
 	ph := WSPhase{Name: name, Clients: len(w.clients)}
-	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, w.base)
+	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, cfg.RPCNice, w.base)
 	if err != nil {
 		return err
+	}
+	if cfg.RPCNice != 0 {
+		// nice(1) execs the load at once; it warns and runs it anyway
+		// when the priority may not be raised.
+		time.Sleep(100 * time.Millisecond)
+		if n, err := load.Nice(); err != nil || n != cfg.RPCNice {
+			return fmt.Errorf("the RPC load runs at nice %d, not %d (%v): raising a priority needs root or CAP_SYS_NICE", n, cfg.RPCNice, err)
+		}
 	}
 	stopped := false
 	stop := func() ([]rpcSample, int, error) {
@@ -549,7 +589,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	}()
 	q := startQuiet()
 	type window struct{ from, to time.Duration }
-	var idle, burst []window
+	var idle, burst, apply, fanout []window
 	var deliveries []time.Duration
 	var cpu time.Duration
 	for round := 0; round < cfg.Rounds; round++ {
@@ -570,7 +610,18 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 		time.Sleep(cfg.Settle)
 		idleFrom := time.Since(w.base)
-		time.Sleep(cfg.Idle)
+		var traced chan error
+		if cfg.TraceDir != "" {
+			lead := min(cfg.TraceLead, cfg.Idle)
+			time.Sleep(cfg.Idle - lead)
+			traced = make(chan error, 1)
+			path := filepath.Join(cfg.TraceDir, fmt.Sprintf("phase%d-round%d.trace", len(w.wrep.Phases)+1, round+1))
+			secs := max(1, int((cfg.TraceFor+time.Second-1)/time.Second))
+			go func() { traced <- fetchPprof(w.pprofAddr, fmt.Sprintf("trace?seconds=%d", secs), path) }()
+			time.Sleep(lead)
+		} else {
+			time.Sleep(cfg.Idle)
+		}
 		s0 := w.ref.last.Load()
 		c0, _ := cpuTime(w.d.PID())
 		b0, _ := cpuTime(os.Getpid())
@@ -582,6 +633,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 		s1 := w.ref.last.Load()
 		n, done, lat, err := w.checkRound(s0, s1, t0)
+		first := w.firstRef(s0, s1) - t0
 		if err != nil {
 			return err
 		}
@@ -590,6 +642,13 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		cpu += c1 - c0
 		ph.ClientCPU += b1 - b0
 		burst = append(burst, window{t0, t0 + done})
+		apply = append(apply, window{t0, t0 + first})
+		fanout = append(fanout, window{t0 + first, t0 + done})
+		if traced != nil {
+			if err := <-traced; err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+		}
 		ph.Frames += n
 		ph.Done = append(ph.Done, done)
 		deliveries = append(deliveries, lat...)
@@ -601,8 +660,18 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		return err
 	}
 	ph.Quiet = q.stop()
-	var idleLat, burstLat []time.Duration
+	var idleLat, burstLat, applyLat, fanoutLat []time.Duration
 	for _, s := range samples {
+		for _, bw := range apply {
+			if s.start >= bw.from && s.start < bw.to {
+				applyLat = append(applyLat, s.lat)
+			}
+		}
+		for _, bw := range fanout {
+			if s.start >= bw.from && s.start <= bw.to {
+				fanoutLat = append(fanoutLat, s.lat)
+			}
+		}
 		for _, iw := range idle {
 			if s.start >= iw.from && s.start+s.lat <= iw.to {
 				idleLat = append(idleLat, s.lat)
@@ -615,11 +684,13 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 	}
 	ph.IdleRPC, ph.BurstRPC, ph.RPCErrors = percentiles(idleLat), percentiles(burstLat), rpcErrs
+	ph.ApplyRPC, ph.FanoutRPC = percentiles(applyLat), percentiles(fanoutLat)
 	ph.Delivery = percentiles(deliveries)
 	ph.DaemonCPU = cpu
 	w.wrep.Phases = append(w.wrep.Phases, ph)
-	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d); daemon CPU in bursts %v",
-		name, ms(ph.Delivery.P50), ms(ph.Delivery.P99), ms(ph.IdleRPC.P99), ph.IdleRPC.N, ms(ph.BurstRPC.P99), ph.BurstRPC.N, cpu)
+	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d: until the first frame %v n=%d, then %v n=%d); daemon CPU in bursts %v",
+		name, ms(ph.Delivery.P50), ms(ph.Delivery.P99), ms(ph.IdleRPC.P99), ph.IdleRPC.N, ms(ph.BurstRPC.P99), ph.BurstRPC.N,
+		ms(ph.ApplyRPC.P99), ph.ApplyRPC.N, ms(ph.FanoutRPC.P99), ph.FanoutRPC.N, cpu)
 	if rpcErrs > 0 {
 		return fmt.Errorf("%s: %d RPC errors", name, rpcErrs)
 	}
@@ -648,6 +719,19 @@ func (w *wsRun) waitRef(from uint64, n int, paid bool) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// firstRef returns when the reference client got its first frame of
+// (s0, s1] (since the run's base).
+func (w *wsRun) firstRef(s0, s1 uint64) time.Duration {
+	w.ref.mu.Lock()
+	defer w.ref.mu.Unlock()
+	for _, r := range w.ref.recs {
+		if r.seq > s0 && r.seq <= s1 {
+			return r.at
+		}
+	}
+	return 0
 }
 
 // checkRound waits until every client has its frames of (s0, s1] — the
@@ -834,6 +918,9 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	if c.RPCRate > 0 {
 		load = fmt.Sprintf("at %d/s", c.RPCRate)
 	}
+	if c.RPCNice != 0 {
+		load += fmt.Sprintf(" (the load process at nice %d)", c.RPCNice)
+	}
 	fmt.Fprintf(w, "Settings: %d clients (every other one filtered on one of %d wallets), %d rounds per phase of a block paying %d requests "+
 		"(of %d wallets), getbalance %s on %d connections, idle window %v before each block.\n\n",
 		c.Clients, c.Wallets, c.Rounds, c.Payments, c.PaidWallets, load, c.RPCConns, c.Idle)
@@ -857,6 +944,11 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %v / %v | %.2f | %s (n=%d) | %s (n=%d) | %s |\n", p.Name, p.Clients, p.Frames,
 			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU, p.ClientCPU, p.Quiet.OtherCPU,
 			ms(p.IdleRPC.P99), p.IdleRPC.N, ms(p.BurstRPC.P99), p.BurstRPC.N, target)
+	}
+	fmt.Fprintln(w, "\n| phase | RPC p99 until the block's first frame (node and daemon applying it) | RPC p99 from it to the last client's last frame (the fan-out) |")
+	fmt.Fprintln(w, "|---|---:|---:|")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(w, "| %s | %s (n=%d) | %s (n=%d) |\n", p.Name, ms(p.ApplyRPC.P99), p.ApplyRPC.N, ms(p.FanoutRPC.P99), p.FanoutRPC.N)
 	}
 	mem := rep.Memory
 	if mem.Clients > 0 {
@@ -887,10 +979,15 @@ func wsMain(args []string) int {
 	fs.IntVar(&d.Payments, "payments", d.Payments, "requests paid by each block")
 	fs.IntVar(&d.Rounds, "rounds", d.Rounds, "blocks per phase")
 	fs.IntVar(&d.RPCConns, "rpc-conns", d.RPCConns, "getbalance connections during the phases")
+	fs.IntVar(&d.RPCNice, "rpc-nice", d.RPCNice, "the RPC load process's nice value (negative: ahead of the tool's websocket clients; needs root)")
 	fs.IntVar(&d.RPCRate, "rpc-rate", 0, "getbalance requests per second in all (0: each connection closed-loop)")
 	fs.DurationVar(&d.Idle, "idle", d.Idle, "RPC window before each block")
 	fs.BoolVar(&d.Stall, "stall", d.Stall, "add a client that never reads and check its close and resume")
 	fs.StringVar(&d.PprofAddr, "pprof", "", "the daemon's pprof address (BTC_PPROF_ADDR; default a free loopback port)")
+	fs.StringVar(&d.TraceDir, "trace", "", "save an execution trace of the daemon around each block to this directory (diagnosis: tracing costs CPU)")
+	fs.DurationVar(&d.TraceLead, "trace-lead", 500*time.Millisecond, "with -trace: start each trace this long before the block")
+	fs.DurationVar(&d.TraceFor, "trace-for", 2*time.Second, "with -trace: each trace's length (whole seconds)")
+	fs.StringVar(&d.DaemonLog, "daemon-log", "", "write the daemon's output to this file at the end (e.g. with -env GODEBUG=gctrace=1)")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	waitQuiet := fs.Duration("wait-quiet", 0, "first wait (polling every 30s, up to this long) for the 1-minute load average to drop to 1.0 or less")
 	var env envList
@@ -907,6 +1004,7 @@ func wsMain(args []string) int {
 	}
 	cfg.DaemonEnv = env
 	cfg.PprofAddr = d.PprofAddr
+	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog
 	cfg.Log = os.Stderr
 	p := &harness.Program{}
 	rep, err := RunWS(p, cfg)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -137,8 +139,10 @@ type rpcLoadProc struct {
 	out   io.ReadCloser
 }
 
-// startRPCLoad runs this executable again as the RPC load on addr.
-func startRPCLoad(dir, addr string, reqs [][]byte, conns, rate int, epoch time.Time) (*rpcLoadProc, error) {
+// startRPCLoad runs this executable again as the RPC load on addr, at
+// scheduling priority nice (through nice(1); 0 leaves it as this
+// process's).
+func startRPCLoad(dir, addr string, reqs [][]byte, conns, rate, nice int, epoch time.Time) (*rpcLoadProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -153,6 +157,9 @@ func startRPCLoad(dir, addr string, reqs [][]byte, conns, rate int, epoch time.T
 		return nil, err
 	}
 	cmd := exec.Command(exe)
+	if nice != 0 {
+		cmd = exec.Command("nice", "-n", strconv.Itoa(nice), exe)
+	}
 	cmd.Env = append(os.Environ(), rpcLoadEnv+"="+path, rpcAddrEnv+"="+addr,
 		rpcConnsEnv+"="+strconv.Itoa(conns), rpcRateEnv+"="+strconv.Itoa(rate), rpcEpochEnv+"="+strconv.FormatInt(epoch.UnixNano(), 10))
 	cmd.Stderr = os.Stderr
@@ -164,6 +171,23 @@ func startRPCLoad(dir, addr string, reqs [][]byte, conns, rate int, epoch time.T
 		return nil, err
 	}
 	return p, cmd.Start()
+}
+
+// Nice returns the load process's scheduling priority (its nice value),
+// as the kernel has it.
+func (p *rpcLoadProc) Nice() (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses: nice is
+	// the 19th field of the line, the 17th after the name.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 17 {
+		return 0, fmt.Errorf("unreadable /proc/%d/stat", p.cmd.Process.Pid)
+	}
+	return strconv.Atoi(f[16])
 }
 
 // Stop ends the load and returns its samples and failed requests.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -54,12 +55,30 @@ type Options struct {
 	NoSync bool
 }
 
+// initialMmapSize is the address space mapped for the file from the start
+// (not memory: only the pages the file holds are ever touched). bbolt
+// remaps the file whenever it outgrows its mapping (at each doubling from
+// 32 KiB), and a remap, made inside the commit that grew the file, waits
+// for every open read transaction and holds off every new one: each
+// getbalance stalled for the commit's fsyncs (34 ms for a block of 200
+// payments, BENCHMARKS.md "RPC latency during a websocket burst"). With
+// 1 GiB mapped, a store remaps only past 1 GiB. Windows would grow the file
+// itself to this size, and 32-bit processes lack the address space: both
+// keep bbolt's default.
+var initialMmapSize = func() int {
+	if runtime.GOOS == "windows" || bits.UintSize < 64 {
+		return 0
+	}
+	return 1 << 30
+}()
+
 // OpenWith is Open with options.
 func OpenWith(path string, o Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType,
+		InitialMmapSize: initialMmapSize})
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}

@@ -1,8 +1,10 @@
 package boltstore
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/storetest"
@@ -17,4 +19,52 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
+}
+
+// A commit that grows the file past what is mapped must not wait for open
+// read transactions (bbolt's remap takes its mmap lock for writing): an
+// RPC reading while a block is committed would stall for the commit.
+func TestGrowingCommitDoesNotWaitForReaders(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	reading, release := make(chan struct{}), make(chan struct{})
+	viewDone := make(chan error, 1)
+	go func() {
+		viewDone <- s.View(ctx, func(wallet.KV) error {
+			close(reading)
+			<-release
+			return nil
+		})
+	}()
+	<-reading
+	// 8 MiB of values: past several of bbolt's mapping doublings.
+	committed := make(chan error, 1)
+	go func() {
+		committed <- s.Update(ctx, func(kv wallet.KV) error {
+			v := make([]byte, 64<<10)
+			for i := 0; i < 128; i++ {
+				if err := kv.Put("grow", []byte{byte(i >> 8), byte(i)}, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-committed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		close(release)
+		t.Fatal("a commit that grew the file waited for an open read transaction")
+	}
+	close(release)
+	if err := <-viewDone; err != nil {
+		t.Fatal(err)
+	}
 }
