@@ -34,28 +34,8 @@ func (s *countingStore) View(ctx context.Context, fn func(wallet.KV) error) erro
 func TestHotReadsFromMemory(t *testing.T) {
 	ctx := context.Background()
 	net, _ := params.BTC("regtest")
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := &countingStore{Store: st}
-	fc := newFakeChain()
-	fc.mine()
-	rec := &recorder{}
-	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: cs, Backend: fc, Publish: rec.publish,
-		SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close(); _ = st.Close() })
-	vw := regtestWallet(t, "p2wpkh-account-xpub")
-	w, err := eng.Open(ctx, vw.KeyMaterial)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var cs *countingStore
+	fc, rec, w := hotEngine(t, func(st wallet.Store) wallet.Store { cs = &countingStore{Store: st}; return cs })
 	req, err := w.AddRequest(ctx, 50_000_000, "", 0, false)
 	if err != nil {
 		t.Fatal(err)
@@ -157,28 +137,11 @@ func (s *gatedStore) Batch(ctx context.Context, fn func(wallet.KV) error) error 
 func TestReadsDoNotWaitForABlockCommit(t *testing.T) {
 	ctx := context.Background()
 	net, _ := params.BTC("regtest")
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := &gatedStore{Store: st, gate: make(chan chan struct{})}
-	fc := newFakeChain()
-	fc.mine()
-	rec := &recorder{}
-	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: gs, Backend: fc, Publish: rec.publish,
-		SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close(); _ = st.Close() })
-	vw := regtestWallet(t, "p2wpkh-account-xpub")
-	w, err := eng.Open(ctx, vw.KeyMaterial)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var gs *gatedStore
+	fc, rec, w := hotEngine(t, func(st wallet.Store) wallet.Store {
+		gs = &gatedStore{Store: st, gate: make(chan chan struct{})}
+		return gs
+	})
 	req, err := w.AddRequest(ctx, 10_000, "", 0, false)
 	if err != nil {
 		t.Fatal(err)
@@ -225,4 +188,33 @@ func TestReadsDoNotWaitForABlockCommit(t *testing.T) {
 	if r, err := w.GetRequest(ctx, req.ID); err != nil || r.Status != wallet.StatusPaid {
 		t.Fatalf("get_request after the block: %+v, %v", r, err)
 	}
+}
+
+// hotEngine starts an engine on a fake chain over a bbolt store wrapped by
+// wrap, and opens the p2wpkh vector wallet in it.
+func hotEngine(t *testing.T, wrap func(wallet.Store) wallet.Store) (*fakeChain, *recorder, *wallet.Wallet) {
+	t.Helper()
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := newFakeChain()
+	fc.mine()
+	rec := &recorder{}
+	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: wrap(st), Backend: fc, Publish: rec.publish,
+		SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	w, err := eng.Open(ctx, regtestWallet(t, "p2wpkh-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fc, rec, w
 }
