@@ -368,12 +368,13 @@ func (s *sendSide) sweep(ctx context.Context, _ *base.Call, a sweepArgs) (any, e
 		scripts = append(scripts, []byte(sc))
 	}
 	sort.Slice(scripts, func(i, j int) bool { return bytes.Compare(scripts[i], scripts[j]) < 0 })
-	hist, err := s.d.backend.History(ctx, scripts)
+	limit := s.d.maxAddressHistory()
+	hist, err := chain.HistoryAtMost(ctx, s.d.backend, scripts, limit)
+	if errors.Is(err, chain.ErrTooMuchHistory) {
+		return nil, base.Errorf(spec.InvalidParams, "the keys' addresses have more than %d transactions (%s_MAX_ADDRESS_HISTORY)", limit, s.d.coin.Ticker)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if limit := s.d.maxAddressHistory(); len(hist) > limit {
-		return nil, base.Errorf(spec.InvalidParams, "the keys' addresses have more than %d transactions (%s_MAX_ADDRESS_HISTORY)", limit, s.d.coin.Ticker)
 	}
 	coins := s.d.sweepable(scripts, hist)
 	if len(coins) == 0 {

@@ -686,7 +686,9 @@ func (d *Daemon) maxAddressHistory() int {
 }
 
 // addressHistory fetches any address's transactions from the node, at
-// most maxAddressHistory of them.
+// most maxAddressHistory of them: a backend that can stops fetching past
+// the bound, so a lookup of a busy address costs the bound, not its whole
+// history.
 func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []chainTx, error) {
 	script, err := d.net.PkScript(address)
 	if err != nil {
@@ -695,12 +697,13 @@ func (d *Daemon) addressHistory(ctx context.Context, address string) ([]byte, []
 	if d.backend == nil {
 		return nil, nil, wallet.ErrNoBackend
 	}
-	hist, err := d.backend.History(ctx, [][]byte{script})
+	limit := d.maxAddressHistory()
+	hist, err := chain.HistoryAtMost(ctx, d.backend, [][]byte{script}, limit)
+	if errors.Is(err, chain.ErrTooMuchHistory) {
+		return nil, nil, base.Errorf(spec.InvalidParams, "the address has more than %d transactions (%s_MAX_ADDRESS_HISTORY)", limit, d.coin.Ticker)
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if limit := d.maxAddressHistory(); len(hist) > limit {
-		return nil, nil, base.Errorf(spec.InvalidParams, "the address has more than %d transactions (%s_MAX_ADDRESS_HISTORY)", limit, d.coin.Ticker)
 	}
 	out := make([]chainTx, len(hist))
 	for i, h := range hist {

@@ -86,9 +86,15 @@ type Backend struct {
 
 	// local is set by MatchLocally (see local.go): no node-side filter.
 	local atomic.Pointer[localFilter]
+
+	// searches counts the searchrawtransactions calls sent (tests).
+	searches atomic.Int64
 }
 
-var _ chain.Backend = (*Backend)(nil)
+var (
+	_ chain.Backend          = (*Backend)(nil)
+	_ chain.BoundedHistorian = (*Backend)(nil)
+)
 
 // New validates cfg, applies defaults and returns an unstarted Backend. It
 // does no I/O. log receives connection state changes (never the password).

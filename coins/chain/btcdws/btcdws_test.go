@@ -601,6 +601,47 @@ func TestHistoryPagesInBatches(t *testing.T) {
 	}
 }
 
+// TestHistoryAtMost: a bounded lookup of an address with more transactions
+// than the bound fails with chain.ErrTooMuchHistory after reading only the
+// pages that passed the bound (pages of 2: 3 of the 10 pages here), and an
+// address with exactly the bound comes back whole.
+func TestHistoryAtMost(t *testing.T) {
+	defer btcdws.SetHistoryPage(2)()
+	n := harness.StartBtcd(t)
+	n.Generate(101)
+	b := newBackend(t, n, nil)
+	events, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, chain.EventConnected)
+	busy, _ := n.NewScript(harness.P2WPKH)
+	four, _ := n.NewScript(harness.P2WPKH)
+	for i := 0; i < 20; i++ {
+		n.FundTx(busy, int64(10_000+i))
+		if i < 4 {
+			n.FundTx(four, int64(10_000+i))
+		}
+	}
+	n.Generate(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	before := b.Searches()
+	if _, err := b.HistoryAtMost(ctx, [][]byte{busy}, 5); !errors.Is(err, chain.ErrTooMuchHistory) {
+		t.Fatalf("20 transactions, bound 5: err %v, want ErrTooMuchHistory", err)
+	}
+	if got := b.Searches() - before; got != 3 {
+		t.Fatalf("bounded lookup sent %d searchrawtransactions calls, want 3 (it read past the bound)", got)
+	}
+	hist, err := b.HistoryAtMost(ctx, [][]byte{four}, 4)
+	if err != nil || len(hist) != 4 {
+		t.Fatalf("4 transactions, bound 4: %d, %v", len(hist), err)
+	}
+	if all, err := chain.HistoryAtMost(ctx, b, [][]byte{busy}, 0); err != nil || len(all) != 20 {
+		t.Fatalf("unbounded: %d, %v", len(all), err)
+	}
+}
+
 // TestWatchHistory checks the one-exchange first load: WatchHistory returns
 // the whole history of its scripts — here 20 transactions to one script,
 // more than the small first page, 12 mined and 8 in the mempool — and

@@ -325,7 +325,15 @@ func (b *Backend) Transaction(ctx context.Context, txid chainhash.Hash) (*chain.
 // return chain.ErrUnsupported; so does a node without --addrindex. Mempool
 // entries have zero Time.
 func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
-	return b.history(ctx, scripts, false)
+	return b.history(ctx, scripts, false, 0)
+}
+
+// HistoryAtMost is History that stops paging once the pages read hold
+// more than max distinct transactions (chain.BoundedHistorian): it then
+// returns chain.ErrTooMuchHistory, having read at most one batch of pages
+// past the bound.
+func (b *Backend) HistoryAtMost(ctx context.Context, scripts [][]byte, max int) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, false, max)
 }
 
 // WatchHistory is Watch(scripts) then History(scripts) in one exchange
@@ -338,10 +346,12 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 // error is returned; if the node refuses them they are forgotten, as with
 // Watch.
 func (b *Backend) WatchHistory(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
-	return b.history(ctx, scripts, true)
+	return b.history(ctx, scripts, true, 0)
 }
 
-func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool) ([]chain.TxInfo, error) {
+// history looks scripts up (watching them first if watch); max > 0 bounds
+// the distinct transactions it reads before giving up.
+func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool, max int) ([]chain.TxInfo, error) {
 	addrs := make([]string, len(scripts))
 	for i, s := range scripts {
 		a, err := b.addressOf(s)
@@ -389,6 +399,10 @@ func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool) ([]
 		count int // page size of the next call
 	}
 	walks := make([]walk, len(addrs))
+	var ids map[string]struct{} // distinct txids read, when bounded
+	if max > 0 {
+		ids = map[string]struct{}{}
+	}
 	todo := make([]int, len(addrs)) // walks with pages left
 	for i := range todo {
 		todo[i] = i
@@ -402,6 +416,7 @@ func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool) ([]
 		for _, i := range part {
 			calls = append(calls, batchCall{"searchrawtransactions", []any{addrs[i], 1, walks[i].skip, walks[i].count, 0, false}})
 		}
+		b.searches.Add(int64(len(part)))
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.CallTimeout)
 		res, err := conn.callBatch(cctx, calls)
 		cancel()
@@ -442,6 +457,14 @@ func (b *Backend) history(ctx context.Context, scripts [][]byte, watch bool) ([]
 				continue
 			}
 			walks[i].pages = append(walks[i].pages, page)
+			if ids != nil {
+				for _, r := range page {
+					ids[r.Txid] = struct{}{}
+				}
+				if len(ids) > max {
+					return nil, chain.TooMuchHistory(max)
+				}
+			}
 			if full {
 				walks[i].skip += len(page)
 				walks[i].count = historyPage

@@ -7,3 +7,6 @@ func SetHistoryPage(n int) func() {
 	historyPage = n
 	return func() { historyPage = old }
 }
+
+// Searches is the number of searchrawtransactions calls b has sent.
+func (b *Backend) Searches() int64 { return b.searches.Load() }

@@ -364,6 +364,30 @@ func (s *suite) history(t *testing.T) {
 	if len(batch) != 3 || len(got) != 3 || !got[s.fund1.TxHash()] || !got[s.spend.TxHash()] || !got[s.mempoolTx.TxHash()] {
 		t.Fatalf("History(batch) has %d entries (%d distinct), want the same 3", len(batch), len(got))
 	}
+	// Bounded lookups (chain.HistoryAtMost; a BoundedHistorian stops
+	// early): the watched script's 3 transactions, counted once each in a
+	// batch naming it twice, and the unwatched opScript's 2 (its funding
+	// and its spend).
+	for _, c := range []struct {
+		name    string
+		scripts [][]byte
+		max     int
+		want    int // entries; 0: ErrTooMuchHistory
+	}{
+		{"watched over", [][]byte{s.script}, 2, 0},
+		{"watched at", [][]byte{s.script, other, s.script}, 3, 3},
+		{"unwatched over", [][]byte{s.opScript}, 1, 0},
+		{"unwatched at", [][]byte{s.opScript}, 2, 2},
+		{"both over", [][]byte{s.script, s.opScript}, 4, 0},
+	} {
+		h, err := chain.HistoryAtMost(ctxT(t), s.b, c.scripts, c.max)
+		switch {
+		case c.want == 0 && !errors.Is(err, chain.ErrTooMuchHistory):
+			t.Fatalf("HistoryAtMost %s (bound %d): %d entries, %v; want ErrTooMuchHistory", c.name, c.max, len(h), err)
+		case c.want > 0 && (err != nil || len(h) != c.want):
+			t.Fatalf("HistoryAtMost %s (bound %d): %d entries, %v; want %d", c.name, c.max, len(h), err, c.want)
+		}
+	}
 }
 
 func (s *suite) transaction(t *testing.T) {

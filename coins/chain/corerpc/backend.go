@@ -110,6 +110,7 @@ type Backend struct {
 
 var (
 	_ chain.Backend          = (*Backend)(nil)
+	_ chain.BoundedHistorian = (*Backend)(nil)
 	_ chain.BackfillReporter = (*Backend)(nil)
 )
 

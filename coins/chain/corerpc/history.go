@@ -34,6 +34,18 @@ var errNoFilters = fmt.Errorf("corerpc: the node serves no BIP158 block filters 
 // paid give chain.ErrUnsupported. Scans run one at a time; BackfillStatus
 // reports their progress.
 func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, 0)
+}
+
+// HistoryAtMost is History that stops its scan with
+// chain.ErrTooMuchHistory as soon as it has matched more than max
+// transactions (chain.BoundedHistorian).
+func (b *Backend) HistoryAtMost(ctx context.Context, scripts [][]byte, max int) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, max)
+}
+
+// history is History bounded by max transactions when max > 0.
+func (b *Backend) history(ctx context.Context, scripts [][]byte, max int) ([]chain.TxInfo, error) {
 	m := newMatcher()
 	for _, s := range scripts {
 		if err := checkScript(s); err != nil {
@@ -110,6 +122,9 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 				out = append(out, chain.TxInfo{Tx: tx, BlockHash: &hh, Height: height,
 					Confirmations: int64(tip.Height-height) + 1, Time: blk.Header.Timestamp})
 			}
+			if max > 0 && len(out) > max {
+				return nil, chain.TooMuchHistory(max)
+			}
 			b.remember(h, txs)
 		}
 		b.progMu.Lock()
@@ -129,6 +144,9 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 			seen[id] = true
 			out = append(out, chain.TxInfo{Tx: tx})
 		}
+	}
+	if max > 0 && len(out) > max {
+		return nil, chain.TooMuchHistory(max)
 	}
 	b.learnFrom(out)
 	return out, nil

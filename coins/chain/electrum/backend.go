@@ -106,7 +106,10 @@ type Backend struct {
 	nSubs, nHist, nTxs, nProofs, nLies, nBusy atomic.Int64
 }
 
-var _ chain.Backend = (*Backend)(nil)
+var (
+	_ chain.Backend          = (*Backend)(nil)
+	_ chain.BoundedHistorian = (*Backend)(nil)
+)
 
 // New validates cfg, applies defaults and returns an unstarted Backend. It
 // does no I/O.

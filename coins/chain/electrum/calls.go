@@ -235,6 +235,18 @@ func maxTime(a, b time.Time) time.Time {
 // once their status is asked again (a changed one is synced first);
 // others are fetched and verified on the spot.
 func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, 0)
+}
+
+// HistoryAtMost is History that gives up with chain.ErrTooMuchHistory
+// once the scripts' histories (the server's lists) name more than max
+// distinct transactions, before fetching them (chain.BoundedHistorian).
+func (b *Backend) HistoryAtMost(ctx context.Context, scripts [][]byte, max int) ([]chain.TxInfo, error) {
+	return b.history(ctx, scripts, max)
+}
+
+// history is History bounded by max distinct transactions when max > 0.
+func (b *Backend) history(ctx context.Context, scripts [][]byte, max int) ([]chain.TxInfo, error) {
 	for _, s := range scripts {
 		if !watchable(s) {
 			return nil, fmt.Errorf("electrum: history of script %x: %w", s, chain.ErrUnsupported)
@@ -275,6 +287,20 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 	got := map[chainhash.Hash]bool{}
 	b.mu.Lock()
 	top := b.st.emitted.Height
+	if max > 0 {
+		named := map[chainhash.Hash]bool{}
+		for h := range seen {
+			if ss := b.st.scripts[h]; ss != nil {
+				for _, it := range ss.hist {
+					named[it.txid] = true
+				}
+			}
+		}
+		if len(named) > max {
+			b.mu.Unlock()
+			return nil, chain.TooMuchHistory(max)
+		}
+	}
 	for h := range seen {
 		ss := b.st.scripts[h]
 		if ss == nil {
@@ -327,7 +353,7 @@ func (b *Backend) History(ctx context.Context, scripts [][]byte) ([]chain.TxInfo
 		out = append(out, confirmedInfo(t.tx, ref, top))
 	}
 	for _, s := range unwatched {
-		infos, err := b.historyOnce(ctx, l, s, top)
+		infos, err := b.historyOnce(ctx, l, s, top, got, max)
 		if err != nil {
 			return nil, err
 		}
@@ -349,10 +375,24 @@ func confirmedInfo(tx *wire.MsgTx, ref chain.BlockRef, top int32) chain.TxInfo {
 // historyOnce fetches and verifies the history of a script that is not
 // watched: confirmations up to top are proven, others must validate as
 // unconfirmed transactions.
-func (b *Backend) historyOnce(ctx context.Context, l *link, script []byte, top int32) ([]chain.TxInfo, error) {
+//
+// With max > 0 it fetches nothing when the server's list would take the
+// transactions already got past max, and returns chain.ErrTooMuchHistory.
+func (b *Backend) historyOnce(ctx context.Context, l *link, script []byte, top int32, got map[chainhash.Hash]bool, max int) ([]chain.TxInfo, error) {
 	var es []histEntry
 	if err := l.call(ctx, l.any(), &es, "blockchain.scripthash.get_history", hashScript(script).String()); err != nil {
 		return nil, b.callErr(l, err)
+	}
+	if max > 0 {
+		fresh := 0
+		for _, e := range es {
+			if id, err := chainhash.NewHashFromStr(e.TxHash); err != nil || !got[*id] {
+				fresh++
+			}
+		}
+		if len(got)+fresh > max {
+			return nil, chain.TooMuchHistory(max)
+		}
 	}
 	v := &validator{b: b, l: l, parents: map[chainhash.Hash]*parent{}}
 	var out []chain.TxInfo
