@@ -147,6 +147,9 @@ type Detection struct {
 	// decoding every client pays); the rest is the daemon's (apply,
 	// commit, publish, the frame to the client).
 	Node Percentiles `json:"mempool_node"`
+	// DaemonCPU is the daemon's CPU time per payment over the mempool
+	// payments (everything it did meanwhile, divided by their number).
+	DaemonCPU time.Duration `json:"daemon_cpu_per_payment_ns"`
 }
 
 // reqRef is a payment request the run created.
@@ -613,6 +616,7 @@ func (r *runner) detectionPhase() error {
 	defer stop()
 	time.Sleep(r.cfg.Settle)
 	q := startQuiet()
+	cpu0, _ := cpuTime(r.d.PID())
 	lat := make([]time.Duration, 0, p)
 	nodeLat := make([]time.Duration, 0, p)
 	for i, c := range coins {
@@ -630,8 +634,11 @@ func (r *runner) detectionPhase() error {
 	r.rep.Detection.Mempool = percentiles(lat)
 	r.rep.Detection.Node = percentiles(nodeLat)
 	quiet := q.stop()
-	r.logf("mempool payment → new_payment: p50 %v, p99 %v over %d (other load %.2f cores); the node's notification decoded: p50 %v, p99 %v",
-		r.rep.Detection.Mempool.P50, r.rep.Detection.Mempool.P99, len(lat), quiet.OtherCPU, r.rep.Detection.Node.P50, r.rep.Detection.Node.P99)
+	cpu1, _ := cpuTime(r.d.PID())
+	r.rep.Detection.DaemonCPU = (cpu1 - cpu0) / time.Duration(len(lat))
+	r.logf("mempool payment → new_payment: p50 %v, p99 %v over %d (other load %.2f cores); the node's notification decoded: p50 %v, p99 %v; daemon CPU %v per payment",
+		r.rep.Detection.Mempool.P50, r.rep.Detection.Mempool.P99, len(lat), quiet.OtherCPU, r.rep.Detection.Node.P50, r.rep.Detection.Node.P99,
+		r.rep.Detection.DaemonCPU)
 
 	pending := map[string]bool{}
 	for _, q := range reqs {

@@ -119,6 +119,13 @@ type AddRun struct {
 	OtherCPU             []float64 `json:"other_cpu_cores_per_thousand,omitempty"`
 	// GCs is the number of the daemon's garbage collections in the run.
 	GCs int64 `json:"gcs"`
+	// FirstTen and LastTen are the rates of the first and the last ten
+	// thousand calls (of runs of at least 20,000): a thousand lasts ~0.1 s,
+	// and one with a collection of a large heap in it is up to 40% slower
+	// (BENCHMARKS.md round four), so single thousands compare GC timing,
+	// ten of them the calls' cost.
+	FirstTen float64 `json:"first_ten_thousand_per_second,omitempty"`
+	LastTen  float64 `json:"last_ten_thousand_per_second,omitempty"`
 }
 
 // cpuMark is the CPU counters at one point of an add_request run.
@@ -432,8 +439,9 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		}
 		base += cfg.AddRequests
 		rep.Adds = append(rep.Adds, run)
-		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; daemon CPU per thousand %.0f → %.0f ms, %d GCs", c, run.Rate, run.Calls,
-			run.PerThousand[0], run.PerThousand[len(run.PerThousand)-1], run.Lat.P99, firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs)
+		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; first ten thousand %.0f/s, last ten %.0f/s; daemon CPU per thousand %.0f → %.0f ms, %d GCs", c, run.Rate, run.Calls,
+			run.PerThousand[0], run.PerThousand[len(run.PerThousand)-1], run.Lat.P99, run.FirstTen, run.LastTen,
+			firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs)
 	}
 	return rep, nil
 }
@@ -570,6 +578,10 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	if len(run.PerThousand) == 0 {
 		run.PerThousand = []float64{run.Rate}
 	}
+	if k := len(run.PerThousand); k >= 20 {
+		run.FirstTen = 10_000 / (done[9_999]).Seconds()
+		run.LastTen = 10_000 / (done[k*1000-1] - done[(k-10)*1000-1]).Seconds()
+	}
 	return run, nil
 }
 
@@ -625,8 +637,12 @@ func (rep *ScaleReport) printMarkdown(w io.Writer) {
 			b.s.Txs, b.name, ms(b.s.Generate), ms(b.s.Applied), b.s.Relevant, ms(b.s.EndToEnd))
 	}
 	for _, a := range rep.Adds {
-		fmt.Fprintf(w, "| add_request durable, %d conns: %d calls | %.0f/s (1st thousand %.0f/s, last %.0f/s), p50 %s p99 %s |\n",
-			a.Conns, a.Calls, a.Rate, a.PerThousand[0], a.PerThousand[len(a.PerThousand)-1], ms(a.Lat.P50), ms(a.Lat.P99))
+		ten := ""
+		if a.FirstTen > 0 {
+			ten = fmt.Sprintf("; first ten thousand %.0f/s, last ten %.0f/s", a.FirstTen, a.LastTen)
+		}
+		fmt.Fprintf(w, "| add_request durable, %d conns: %d calls | %.0f/s (1st thousand %.0f/s, last %.0f/s%s; %d GCs), p50 %s p99 %s |\n",
+			a.Conns, a.Calls, a.Rate, a.PerThousand[0], a.PerThousand[len(a.PerThousand)-1], ten, a.GCs, ms(a.Lat.P50), ms(a.Lat.P99))
 	}
 }
 
