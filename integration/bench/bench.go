@@ -615,6 +615,7 @@ func (r *runner) detectionPhase() error {
 	}
 	defer stop()
 	time.Sleep(r.cfg.Settle)
+	r.logf("sending %d payments, one at a time", p)
 	q := startQuiet()
 	cpu0, _ := cpuTime(r.d.PID())
 	lat := make([]time.Duration, 0, p)

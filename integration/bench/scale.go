@@ -117,8 +117,12 @@ type AddRun struct {
 	// daemon CPU waited (disk, other work), with more it did more work.
 	DaemonCPUPerThousand []float64 `json:"daemon_cpu_ms_per_thousand,omitempty"`
 	OtherCPU             []float64 `json:"other_cpu_cores_per_thousand,omitempty"`
-	// GCs is the number of the daemon's garbage collections in the run.
-	GCs int64 `json:"gcs"`
+	// GCs is the number of the daemon's garbage collections in the run;
+	// HeapBefore and HeapAfter its Go heap (HeapAlloc) at its start and
+	// end.
+	GCs        int64 `json:"gcs"`
+	HeapBefore int64 `json:"heap_before_bytes"`
+	HeapAfter  int64 `json:"heap_after_bytes"`
 	// FirstTen and LastTen are the rates of the first and the last ten
 	// thousand calls (of runs of at least 20,000): a thousand lasts ~0.1 s,
 	// and one with a collection of a large heap in it is up to 40% slower
@@ -439,9 +443,15 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		}
 		base += cfg.AddRequests
 		rep.Adds = append(rep.Adds, run)
-		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; first ten thousand %.0f/s, last ten %.0f/s; daemon CPU per thousand %.0f → %.0f ms, %d GCs", c, run.Rate, run.Calls,
+		if cfg.ProfileDir != "" { // what stays live after the run (gc=1 collects first)
+			path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("heap-after-add-%d.pprof", len(rep.Adds)))
+			if err := fetchPprof(pprofAddr, "heap?gc=1", path); err != nil {
+				logf("heap profile: %v", err)
+			}
+		}
+		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; first ten thousand %.0f/s, last ten %.0f/s; daemon CPU per thousand %.0f → %.0f ms, %d GCs, heap %.0f → %.0f MB", c, run.Rate, run.Calls,
 			run.PerThousand[0], run.PerThousand[len(run.PerThousand)-1], run.Lat.P99, run.FirstTen, run.LastTen,
-			firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs)
+			firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs, float64(run.HeapBefore)/1e6, float64(run.HeapAfter)/1e6)
 	}
 	return rep, nil
 }
@@ -561,6 +571,7 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	run := AddRun{Conns: c, Calls: n, Rate: float64(n) / done[n-1].Seconds(), Lat: percentiles(lat)}
 	if gc1, err := goMemStats(r.pprofAddr); err == nil && gc0 != nil {
 		run.GCs = gc1["NumGC"] - gc0["NumGC"]
+		run.HeapBefore, run.HeapAfter = gc0["HeapAlloc"], gc1["HeapAlloc"]
 	}
 	for i := 1; i < len(marks); i++ {
 		a, b := marks[i-1], marks[i]
