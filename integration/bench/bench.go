@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -20,9 +21,12 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
+	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/chain/btcdws"
 	"github.com/walletd/walletd/integration/daemon"
 	"github.com/walletd/walletd/integration/harness"
 )
@@ -70,6 +74,9 @@ type Config struct {
 	// DaemonEnv is extra environment for the daemon (experiments such
 	// as GOGC=400 or BTC_IDLE_EVICT=1m).
 	DaemonEnv []string
+	// DetectionOnly runs only the payment detection (on the first Track
+	// point's wallets): no idle, cold-load or throughput scenario.
+	DetectionOnly bool
 	// Log receives progress lines (nil: discarded).
 	Log io.Writer
 }
@@ -119,7 +126,8 @@ type GrowStep struct {
 type ColdSample struct {
 	Tracked int         `json:"tracked"`
 	Lat     Percentiles `json:"latency"`
-	// NodeLookups is the node's share of a cold load: 30 history lookups.
+	// NodeLookups is the node's share of a cold load: the daemon's one
+	// WatchHistory exchange for a wallet's 30 addresses (nodeLookups).
 	NodeLookups time.Duration `json:"node_lookups_ns"`
 }
 
@@ -132,6 +140,16 @@ type Detection struct {
 	// Block: from the generate call mining a block with every payment to
 	// the last new_payment "Paid" event.
 	Block time.Duration `json:"block_ns"`
+	// Node: from sendrawtransaction to the node's notification of the
+	// payment decoded by a btcdws client of the tool's own, subscribed as
+	// the daemon is (BTC_BTCD_FILTER): the node's part of Mempool (btcd
+	// accepting the transaction and writing its notification, and the
+	// decoding every client pays); the rest is the daemon's (apply,
+	// commit, publish, the frame to the client).
+	Node Percentiles `json:"mempool_node"`
+	// DaemonCPU is the daemon's CPU time per payment over the mempool
+	// payments (everything it did meanwhile, divided by their number).
+	DaemonCPU time.Duration `json:"daemon_cpu_per_payment_ns"`
 }
 
 // reqRef is a payment request the run created.
@@ -155,6 +173,9 @@ type runner struct {
 	reqs  map[int][]reqRef
 	rep   *Report
 	start time.Time
+	// nodeBackend is the tool's own connection to btcd for timing the
+	// node's part of cold loads (nodeLookups), made on first use.
+	nodeBackend *btcdws.Backend
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -178,6 +199,14 @@ func Run(tb harness.TB, cfg Config) (*Report, error) {
 	}
 	defer r.pool.Close()
 
+	if cfg.DetectionOnly {
+		if err := r.grow(cfg.Track[0]); err != nil {
+			return r.rep, err
+		}
+		err := r.detectionPhase()
+		r.rep.Took = time.Since(r.start)
+		return r.rep, err
+	}
 	if err := r.trackingPhase(); err != nil {
 		return r.rep, err
 	}
@@ -502,44 +531,35 @@ func (r *runner) cold() error {
 	return nil
 }
 
-// nodeLookups times what a cold load asks the node: the history of each of
-// a wallet's 30 addresses (searchrawtransactions, 16 at a time, as the
-// engine's backfill does), here over HTTP from the tool. It returns the
-// median of 5 rounds.
+// nodeLookups times the node's part of a cold load as the daemon asks it
+// now: one WatchHistory of the wallet's 30 addresses (btcd's filter
+// additions, then 30 searchrawtransactions with count 16, in one websocket
+// batch), on a btcdws connection of the tool's own (watchHistoryPart, the
+// same measure as `bench cold`'s column). It returns the median of 20.
 func (r *runner) nodeLookups(key string) (time.Duration, error) {
-	var addrs []string
-	if err := r.pool.Call(&addrs, key, "listaddresses"); err != nil {
-		return 0, err
-	}
-	var rounds []time.Duration
-	for range 5 {
-		t0 := time.Now()
-		sem := make(chan struct{}, 16)
-		var wg sync.WaitGroup
-		errs := make([]error, len(addrs))
-		for i, a := range addrs {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				_, err := r.node.Call(ctx, "searchrawtransactions", a, 1, 0, 100, 0, false)
-				var re *harness.RPCError
-				if errors.As(err, &re) && re.Code == -5 { // no transactions: the usual answer
-					err = nil
-				}
-				errs[i] = err
-			}()
+	if r.nodeBackend == nil {
+		be, err := btcdws.New(btcdws.Config{URL: r.node.WSURL(), Params: r.node.Params(), CallTimeout: 30 * time.Second,
+			ReconnectMin: 50 * time.Millisecond, ReconnectMax: time.Second}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return 0, err
 		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return 0, fmt.Errorf("searchrawtransactions: %w", err)
+		r.tb.Cleanup(func() { _ = be.Close() })
+		events, err := be.Start(context.Background())
+		if err != nil {
+			return 0, err
 		}
-		rounds = append(rounds, time.Since(t0))
+		for ev := range events {
+			if ev.Kind == chain.EventConnected {
+				break
+			}
+		}
+		go func() {
+			for range events {
+			}
+		}()
+		r.nodeBackend = be
 	}
-	return percentiles(rounds).P50, nil
+	return r.watchHistoryPart(r.nodeBackend, key)
 }
 
 // trackingPhase grows the tracked set through the Track points, measuring
@@ -589,9 +609,17 @@ func (r *runner) detectionPhase() error {
 	}
 	ws := r.d.Dial("")
 	defer ws.Close()
+	seen, stop, err := r.observePayments(coins)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	time.Sleep(r.cfg.Settle)
+	r.logf("sending %d payments, one at a time", p)
 	q := startQuiet()
+	cpu0, _ := cpuTime(r.d.PID())
 	lat := make([]time.Duration, 0, p)
+	nodeLat := make([]time.Duration, 0, p)
 	for i, c := range coins {
 		tx := c.tx(r.node)
 		t0 := time.Now()
@@ -600,11 +628,18 @@ func (r *runner) detectionPhase() error {
 		}
 		f := ws.Next(10*time.Second, "new_payment "+reqs[i].id, daemon.IsEvent("new_payment", map[string]any{"address": reqs[i].id}))
 		lat = append(lat, f.At.Sub(t0))
+		if at, ok := seen(tx.TxHash(), 2*time.Second); ok {
+			nodeLat = append(nodeLat, at.Sub(t0))
+		}
 	}
 	r.rep.Detection.Mempool = percentiles(lat)
+	r.rep.Detection.Node = percentiles(nodeLat)
 	quiet := q.stop()
-	r.logf("mempool payment → new_payment: p50 %v, p99 %v over %d (other load %.2f cores)",
-		r.rep.Detection.Mempool.P50, r.rep.Detection.Mempool.P99, len(lat), quiet.OtherCPU)
+	cpu1, _ := cpuTime(r.d.PID())
+	r.rep.Detection.DaemonCPU = (cpu1 - cpu0) / time.Duration(len(lat))
+	r.logf("mempool payment → new_payment: p50 %v, p99 %v over %d (other load %.2f cores); the node's notification decoded: p50 %v, p99 %v; daemon CPU %v per payment",
+		r.rep.Detection.Mempool.P50, r.rep.Detection.Mempool.P99, len(lat), quiet.OtherCPU, r.rep.Detection.Node.P50, r.rep.Detection.Node.P99,
+		r.rep.Detection.DaemonCPU)
 
 	pending := map[string]bool{}
 	for _, q := range reqs {
@@ -628,6 +663,88 @@ func (r *runner) detectionPhase() error {
 	r.logf("block with %d payments → last Paid event: %v", p, r.rep.Detection.Block.Round(time.Millisecond))
 	return nil
 }
+
+// observePayments connects a btcdws client of the tool's own to the node,
+// subscribed to the mempool transactions paying coins' scripts as the
+// daemon is (local matching, or the node's filter with
+// BTC_BTCD_FILTER=node), and notes when each one's notification arrives
+// decoded. seen waits up to wait for a transaction's arrival time.
+func (r *runner) observePayments(coins []payable) (seen func(chainhash.Hash, time.Duration) (time.Time, bool), stop func(), err error) {
+	local := !slices.Contains(r.cfg.DaemonEnv, "BTC_BTCD_FILTER=node")
+	be, err := btcdws.New(btcdws.Config{URL: r.node.WSURL(), Params: r.node.Params(), CallTimeout: 30 * time.Second,
+		ReconnectMin: 50 * time.Millisecond, ReconnectMax: time.Second, MatchLocally: local}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
+	watched := map[string]bool{}
+	scripts := make([][]byte, len(coins))
+	for i, c := range coins {
+		watched[string(c.to)] = true
+		scripts[i] = c.to
+	}
+	if local {
+		be.MatchLocally(scriptSet(watched))
+	}
+	events, err := be.Start(context.Background())
+	if err != nil {
+		_ = be.Close()
+		return nil, nil, err
+	}
+	for ev := range events {
+		if ev.Kind == chain.EventConnected {
+			break
+		}
+	}
+	if !local {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := be.Watch(ctx, scripts, nil)
+		cancel()
+		if err != nil {
+			_ = be.Close()
+			return nil, nil, err
+		}
+	}
+	var mu sync.Mutex
+	arrived := map[chainhash.Hash]time.Time{}
+	changed := make(chan struct{}, 1)
+	go func() {
+		for ev := range events {
+			if ev.Kind == chain.EventTxAccepted {
+				at := time.Now()
+				mu.Lock()
+				arrived[ev.Tx.TxHash()] = at
+				mu.Unlock()
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	seen = func(h chainhash.Hash, wait time.Duration) (time.Time, bool) {
+		deadline := time.After(wait)
+		for {
+			mu.Lock()
+			at, ok := arrived[h]
+			mu.Unlock()
+			if ok {
+				return at, true
+			}
+			select {
+			case <-changed:
+			case <-deadline:
+				return time.Time{}, false
+			}
+		}
+	}
+	return seen, func() { _ = be.Close() }, nil
+}
+
+// scriptSet is a chain.Matcher of a set of output scripts.
+type scriptSet map[string]bool
+
+func (s scriptSet) WatchesScript(pkScript []byte) bool { return s[string(pkScript)] }
+func (s scriptSet) WatchesOutpoint(wire.OutPoint) bool { return false }
 
 // payable is a confirmed harness-owned output that pays one request: a
 // prebuilt one-input transaction.

@@ -46,6 +46,16 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every payment's node notification was seen by the tool's own
+	// client, and the cold loads' node part timed the daemon's exchange.
+	if rep.Detection.Node.N != cfg.Payments || rep.Detection.Node.P50 <= 0 || rep.Detection.Node.P50 > rep.Detection.Mempool.Max {
+		t.Fatalf("node's part of detection: %+v (detection %+v)", rep.Detection.Node, rep.Detection.Mempool)
+	}
+	for _, c := range rep.Cold {
+		if c.NodeLookups <= 0 {
+			t.Fatalf("cold load at %d: no node part", c.Tracked)
+		}
+	}
 	t.Logf("smoke run took %v", time.Since(start))
 }
 

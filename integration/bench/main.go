@@ -129,6 +129,7 @@ func parseFlags(args []string) (Config, string, error) {
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	var daemonEnv envList
 	fs.Var(&daemonEnv, "env", "extra KEY=VALUE for the daemon's environment (repeatable), e.g. -env GOGC=400")
+	detOnly := fs.Bool("detection-only", false, "measure only payment detection (payments → new_payment), on the first -track point's wallets")
 	waitQuiet := fs.Duration("wait-quiet", 0, "first wait (polling every 30s, up to this long) for the 1-minute load average to drop to 1.0 or less")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, "", err
@@ -151,7 +152,7 @@ func parseFlags(args []string) (Config, string, error) {
 	}
 	cfg := Config{Wallets: *n, Requests: *m, Conns: *c, Duration: *t, Warmup: *warm, Track: tr,
 		ReqsPerWallet: *rpw, ColdSamples: *cold, Idle: *idle, Settle: d.Settle, Payments: *pay, Rounds: *rounds, Build: true,
-		PprofAddr: *pprofAddr, ProfileDir: *profDir, DaemonEnv: daemonEnv}
+		PprofAddr: *pprofAddr, ProfileDir: *profDir, DaemonEnv: daemonEnv, DetectionOnly: *detOnly}
 	return cfg, *jsonPath, cfg.check()
 }
 

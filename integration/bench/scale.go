@@ -111,6 +111,39 @@ type AddRun struct {
 	// first.
 	PerThousand []float64   `json:"per_thousand"`
 	Lat         Percentiles `json:"latency"`
+	// DaemonCPUPerThousand is the daemon's CPU time (ms) in each
+	// thousand's window and OtherCPU the CPU of processes outside the tool
+	// and its children (cores) in it: a thousand slower with the same
+	// daemon CPU waited (disk, other work), with more it did more work.
+	DaemonCPUPerThousand []float64 `json:"daemon_cpu_ms_per_thousand,omitempty"`
+	OtherCPU             []float64 `json:"other_cpu_cores_per_thousand,omitempty"`
+	// GCs is the number of the daemon's garbage collections in the run;
+	// HeapBefore and HeapAfter its Go heap (HeapAlloc) at its start and
+	// end.
+	GCs        int64 `json:"gcs"`
+	HeapBefore int64 `json:"heap_before_bytes"`
+	HeapAfter  int64 `json:"heap_after_bytes"`
+	// FirstTen and LastTen are the rates of the first and the last ten
+	// thousand calls (of runs of at least 20,000): a thousand lasts ~0.1 s,
+	// and one with a collection of a large heap in it is up to 40% slower
+	// (BENCHMARKS.md round four), so single thousands compare GC timing,
+	// ten of them the calls' cost.
+	FirstTen float64 `json:"first_ten_thousand_per_second,omitempty"`
+	LastTen  float64 `json:"last_ten_thousand_per_second,omitempty"`
+}
+
+// cpuMark is the CPU counters at one point of an add_request run.
+type cpuMark struct {
+	at             time.Time
+	daemon, family time.Duration
+	busy           time.Duration
+}
+
+func markCPU(pid int) cpuMark {
+	m := cpuMark{at: time.Now(), family: familyCPU()}
+	m.daemon, _ = cpuTime(pid)
+	m.busy, _ = machineCPU()
+	return m
 }
 
 // scaleCmd is `bench scale [-wallets N] …`.
@@ -410,8 +443,15 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		}
 		base += cfg.AddRequests
 		rep.Adds = append(rep.Adds, run)
-		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v", c, run.Rate, run.Calls,
-			run.PerThousand[0], run.PerThousand[len(run.PerThousand)-1], run.Lat.P99)
+		if cfg.ProfileDir != "" { // what stays live after the run (gc=1 collects first)
+			path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("heap-after-add-%d.pprof", len(rep.Adds)))
+			if err := fetchPprof(pprofAddr, "heap?gc=1", path); err != nil {
+				logf("heap profile: %v", err)
+			}
+		}
+		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; first ten thousand %.0f/s, last ten %.0f/s; daemon CPU per thousand %.0f → %.0f ms, %d GCs, heap %.0f → %.0f MB", c, run.Rate, run.Calls,
+			run.PerThousand[0], run.PerThousand[len(run.PerThousand)-1], run.Lat.P99, run.FirstTen, run.LastTen,
+			firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs, float64(run.HeapBefore)/1e6, float64(run.HeapAfter)/1e6)
 	}
 	return rep, nil
 }
@@ -481,6 +521,19 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	var first error
+	// CPU counters at each thousand's completion, read off the callers'
+	// path (a read of /proc takes a few ms).
+	pid := r.d.PID()
+	marks := []cpuMark{markCPU(pid)}
+	thousands := make(chan int, n/1000+1)
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		for range thousands {
+			marks = append(marks, markCPU(pid))
+		}
+	}()
+	gc0, _ := goMemStats(r.pprofAddr)
 	t0 := time.Now()
 	for w := 0; w < c; w++ {
 		wg.Add(1)
@@ -497,6 +550,9 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 				}
 				done = append(done, e.Sub(t0))
 				lat = append(lat, e.Sub(s))
+				if len(done)%1000 == 0 {
+					thousands <- len(done)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -506,11 +562,23 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	}
 	close(work)
 	wg.Wait()
+	close(thousands)
+	<-marked
 	if first != nil {
 		return AddRun{}, fmt.Errorf("add_request at %d connections: %w", c, first)
 	}
 	sort.Slice(done, func(i, j int) bool { return done[i] < done[j] })
 	run := AddRun{Conns: c, Calls: n, Rate: float64(n) / done[n-1].Seconds(), Lat: percentiles(lat)}
+	if gc1, err := goMemStats(r.pprofAddr); err == nil && gc0 != nil {
+		run.GCs = gc1["NumGC"] - gc0["NumGC"]
+		run.HeapBefore, run.HeapAfter = gc0["HeapAlloc"], gc1["HeapAlloc"]
+	}
+	for i := 1; i < len(marks); i++ {
+		a, b := marks[i-1], marks[i]
+		run.DaemonCPUPerThousand = append(run.DaemonCPUPerThousand, float64(b.daemon-a.daemon)/1e6)
+		other := (b.busy - a.busy) - (b.family - a.family)
+		run.OtherCPU = append(run.OtherCPU, max(0, other.Seconds()/b.at.Sub(a.at).Seconds()))
+	}
 	for k := 0; k+1000 <= n; k += 1000 {
 		var begin time.Duration
 		if k > 0 {
@@ -520,6 +588,10 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	}
 	if len(run.PerThousand) == 0 {
 		run.PerThousand = []float64{run.Rate}
+	}
+	if k := len(run.PerThousand); k >= 20 {
+		run.FirstTen = 10_000 / (done[9_999]).Seconds()
+		run.LastTen = 10_000 / (done[k*1000-1] - done[(k-10)*1000-1]).Seconds()
 	}
 	return run, nil
 }
@@ -566,7 +638,7 @@ func (rep *ScaleReport) printMarkdown(w io.Writer) {
 		rep.perWallet(rep.Idle.RSS, rep.Idle0.RSS), rep.perWallet(rep.Idle.RSSAnon, rep.Idle0.RSSAnon), rep.perWallet(rep.Idle.RSSFile, rep.Idle0.RSSFile))
 	fmt.Fprintf(w, "| Go heap in use | %s |\n", mb(rep.Idle.GoHeapInuse))
 	fmt.Fprintf(w, "| idle CPU over %v | %.2f%% of a core |\n", rep.Idle.Window.Round(time.Millisecond), rep.Idle.CorePercent)
-	fmt.Fprintf(w, "| cold load (getbalance, new xpub) median / p90 (the node's 30 lookups alone) | %s / %s (%s) |\n", ms(rep.Cold.Lat.P50),
+	fmt.Fprintf(w, "| cold load (getbalance, new xpub) median / p90 (the node's part: one WatchHistory of 30 addresses) | %s / %s (%s) |\n", ms(rep.Cold.Lat.P50),
 		ms(rep.Cold.Lat.P90), ms(rep.Cold.NodeLookups))
 	for _, b := range []struct {
 		name string
@@ -576,7 +648,25 @@ func (rep *ScaleReport) printMarkdown(w io.Writer) {
 			b.s.Txs, b.name, ms(b.s.Generate), ms(b.s.Applied), b.s.Relevant, ms(b.s.EndToEnd))
 	}
 	for _, a := range rep.Adds {
-		fmt.Fprintf(w, "| add_request durable, %d conns: %d calls | %.0f/s (1st thousand %.0f/s, last %.0f/s), p50 %s p99 %s |\n",
-			a.Conns, a.Calls, a.Rate, a.PerThousand[0], a.PerThousand[len(a.PerThousand)-1], ms(a.Lat.P50), ms(a.Lat.P99))
+		ten := ""
+		if a.FirstTen > 0 {
+			ten = fmt.Sprintf("; first ten thousand %.0f/s, last ten %.0f/s", a.FirstTen, a.LastTen)
+		}
+		fmt.Fprintf(w, "| add_request durable, %d conns: %d calls | %.0f/s (1st thousand %.0f/s, last %.0f/s%s; %d GCs), p50 %s p99 %s |\n",
+			a.Conns, a.Calls, a.Rate, a.PerThousand[0], a.PerThousand[len(a.PerThousand)-1], ten, a.GCs, ms(a.Lat.P50), ms(a.Lat.P99))
 	}
+}
+
+func firstOr(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[0]
+}
+
+func lastOr(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)-1]
 }
