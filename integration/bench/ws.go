@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +68,12 @@ type WSConfig struct {
 	// DaemonLog, when set, receives the daemon's standard output and
 	// error at the end (e.g. with -env GODEBUG=gctrace=1).
 	DaemonLog string `json:",omitempty"`
+	// ClientNice, when not 0, is the scheduling priority (nice value) of
+	// the thread that reads the websocket clients.
+	ClientNice int `json:",omitempty"`
+	// ToolProfile, when set, receives a CPU profile of this tool (its
+	// websocket clients) over the phase with clients.
+	ToolProfile string `json:",omitempty"`
 	// Build, PprofAddr, DaemonEnv and Log as in Config.
 	Build     bool
 	PprofAddr string
@@ -139,10 +146,17 @@ type WSPhase struct {
 	// frames going out to the clients).
 	ApplyRPC, FanoutRPC Percentiles
 	RPCErrors           int `json:"rpc_errors"`
-	// DaemonCPU is the daemon's CPU time during the bursts, ClientCPU the
-	// tool's (its websocket clients reading the frames).
+	// DaemonCPU is the daemon's CPU time during the bursts (serving the
+	// RPC load included), from each generate call until the last client
+	// had its last frame; ClientCPU is the CPU the websocket clients took
+	// meanwhile (the thread that reads them, its own CPU clock), ToolCPU
+	// the whole tool's (the clients, the reference client, the waits for
+	// the last frame; not the RPC load, which is another process).
+	// BurstTime is the bursts' length in all.
 	DaemonCPU time.Duration `json:"daemon_cpu_ns"`
 	ClientCPU time.Duration `json:"client_cpu_ns"`
+	ToolCPU   time.Duration `json:"tool_cpu_ns"`
+	BurstTime time.Duration `json:"burst_ns"`
 	// Quiet is the machine's other load during the phase.
 	Quiet Quietness `json:"quiet"`
 }
@@ -166,6 +180,7 @@ type wsRec struct {
 	at   time.Duration // since the run started
 	w    int32         // the wallet it names: a key index, -1 null, -2 another string
 	paid bool          // new_payment with status 3
+	raw  []byte        // the frame's payload
 }
 
 // benchWS is one websocket client of the run.
@@ -181,13 +196,18 @@ type benchWS struct {
 	close *websocket.CloseError
 }
 
+// wsRun is one run. The reference client (a gorilla client that parses
+// every frame as it comes) tells when a block's frames are all published
+// and what each frame must be; the many clients are rawWS, read by one
+// thread (ws_raw.go) and checked against the reference after each burst.
 type wsRun struct {
 	*runner
 	wcfg    WSConfig
 	wrep    *WSReport
 	base    time.Time
 	keyIdx  map[string]int32
-	clients []*benchWS
+	raw     *rawHub
+	clients []*rawWS
 	ref     *benchWS
 	url     string
 	auth    http.Header
@@ -205,19 +225,24 @@ func RunWS(tb harness.TB, wcfg WSConfig) (*WSReport, error) {
 	r := &runner{tb: tb, cfg: cfg, reqs: map[int][]reqRef{}, start: time.Now(), rep: &Report{}}
 	w := &wsRun{runner: r, wcfg: wcfg, base: r.start, keyIdx: map[string]int32{},
 		wrep: &WSReport{Machine: describeMachine(), Config: wcfg, Started: time.Now()}}
-	if err := r.startProcesses(); err != nil {
+	err := r.startProcesses()
+	if err != nil {
 		return nil, err
 	}
 	defer r.pool.Close()
 	w.wrep.Daemon = r.rep.Daemon
 	w.url = "ws" + strings.TrimPrefix(r.d.URL, "http") + "/ws"
 	w.auth = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("electrum:electrumz"))}}
+	if w.raw, err = newRawHub(w.base, wcfg.ClientNice); err != nil {
+		return nil, err
+	}
+	defer w.raw.Close()
 	defer func() {
-		for _, c := range w.clients {
-			_ = c.c.Close()
+		if w.ref != nil {
+			_ = w.ref.c.Close()
 		}
 	}()
-	err := w.run()
+	err = w.run()
 	w.wrep.Took = time.Since(r.start)
 	if wcfg.DaemonLog != "" {
 		if werr := os.WriteFile(wcfg.DaemonLog, []byte(r.d.Logs()), 0o644); err == nil {
@@ -268,7 +293,6 @@ func (w *wsRun) run() error {
 	if w.ref, err = w.dial(-1, ""); err != nil {
 		return err
 	}
-	w.clients = []*benchWS{w.ref}
 	per := cfg.Rounds * cfg.Payments
 	if err := w.phase("without clients", coins[:per], rpcReqs); err != nil {
 		return err
@@ -285,7 +309,21 @@ func (w *wsRun) run() error {
 		}
 		watch = w.watchDrops()
 	}
-	if err := w.phase(fmt.Sprintf("%d clients", cfg.Clients), coins[per:], rpcReqs); err != nil {
+	if cfg.ToolProfile != "" {
+		f, err := os.Create(cfg.ToolProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	err = w.phase(fmt.Sprintf("%d clients", cfg.Clients), coins[per:], rpcReqs)
+	if cfg.ToolProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		return err
 	}
 	if stalled != nil {
@@ -382,6 +420,7 @@ func (c *benchWS) read(w *wsRun) {
 		}
 		msg := buf
 		rec, perr := w.parse(msg)
+		rec.raw = slices.Clone(msg)
 		switch {
 		case perr != nil:
 			c.flag(perr.Error())
@@ -473,7 +512,7 @@ func (w *wsRun) measureIdle() error {
 		mb(m.RSSBefore), mb(m.RSSAfter), float64(m.RSSAfter-m.RSSBefore)/float64(m.Clients)/1024,
 		mb(m.HeapBefore), mb(m.HeapAfter), mb(m.StackBefore), mb(m.StackAfter), m.GoroutinesBefore, m.GoroutinesAfter)
 	for _, c := range w.clients {
-		_ = c.c.Close()
+		c.close()
 	}
 	w.clients = nil
 	return nil
@@ -484,13 +523,15 @@ func (w *wsRun) connectClients() error {
 	cfg := w.wcfg
 	t0 := time.Now()
 	var mu sync.Mutex
-	out := make([]*benchWS, cfg.Clients)
+	out := make([]*rawWS, cfg.Clients)
+	addr, auth := strings.TrimPrefix(w.d.URL, "http://"), w.auth.Get("Authorization")
 	err := w.parallel(0, cfg.Clients, func(i int) error {
-		key := int32(-1)
+		key, name := int32(-1), ""
 		if i%2 == 1 {
 			key = int32((i / 2) % cfg.Wallets)
+			name = w.keys[key]
 		}
-		c, err := w.dial(key, "")
+		c, err := w.raw.dial(addr, auth, key, name)
 		mu.Lock()
 		out[i] = c
 		mu.Unlock()
@@ -564,7 +605,7 @@ type rpcSample struct{ start, lat time.Duration }
 // mempool, then mined), under RPC load, and checks every client's frames.
 func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	cfg := w.wcfg
-	ph := WSPhase{Name: name, Clients: len(w.clients)}
+	ph := WSPhase{Name: name, Clients: 1 + len(w.clients)}
 	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, cfg.RPCNice, w.base)
 	if err != nil {
 		return err
@@ -605,7 +646,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 		// Every client has its mempool frames (checked like a block's)
 		// before the idle window starts.
-		if _, _, _, err := w.checkRound(from, w.ref.last.Load(), 0); err != nil {
+		if _, _, _, err := w.checkRound(from, w.ref.last.Load(), 0, nil); err != nil {
 			return err
 		}
 		time.Sleep(cfg.Settle)
@@ -625,6 +666,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		s0 := w.ref.last.Load()
 		c0, _ := cpuTime(w.d.PID())
 		b0, _ := cpuTime(os.Getpid())
+		r0 := w.raw.CPU()
 		t0 := time.Since(w.base)
 		idle = append(idle, window{idleFrom, t0})
 		w.node.Generate(1)
@@ -632,15 +674,23 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 			return err
 		}
 		s1 := w.ref.last.Load()
-		n, done, lat, err := w.checkRound(s0, s1, t0)
+		// CPU is read when the last client has its last frame, before
+		// the frames are checked.
+		n, done, lat, err := w.checkRound(s0, s1, t0, func() {
+			c1, _ := cpuTime(w.d.PID())
+			b1, _ := cpuTime(os.Getpid())
+			cpu += c1 - c0
+			ph.ToolCPU += b1 - b0
+			ph.ClientCPU += w.raw.CPU() - r0
+			ph.BurstTime += time.Since(w.base) - t0
+		})
 		first := w.firstRef(s0, s1) - t0
 		if err != nil {
 			return err
 		}
-		c1, _ := cpuTime(w.d.PID())
-		b1, _ := cpuTime(os.Getpid())
-		cpu += c1 - c0
-		ph.ClientCPU += b1 - b0
+		if err := w.checkReplay(s0, s1); err != nil {
+			return err
+		}
 		burst = append(burst, window{t0, t0 + done})
 		apply = append(apply, window{t0, t0 + first})
 		fanout = append(fanout, window{t0 + first, t0 + done})
@@ -653,7 +703,12 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		ph.Done = append(ph.Done, done)
 		deliveries = append(deliveries, lat...)
 		w.logf("%s, round %d: block paying %d requests → %d frames to %d clients; last client done after %v",
-			name, round+1, cfg.Payments, n, len(w.clients), done.Round(time.Millisecond))
+			name, round+1, cfg.Payments, n, 1+len(w.clients), done.Round(time.Millisecond))
+	}
+	for _, c := range w.clients {
+		if k := c.count(); k > 0 {
+			return fmt.Errorf("a client (wallet %d) got %d frames after the last block's", c.key, k)
+		}
 	}
 	samples, rpcErrs, err := stop()
 	if err != nil {
@@ -688,9 +743,9 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	ph.Delivery = percentiles(deliveries)
 	ph.DaemonCPU = cpu
 	w.wrep.Phases = append(w.wrep.Phases, ph)
-	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d: until the first frame %v n=%d, then %v n=%d); daemon CPU in bursts %v",
+	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d: until the first frame %v n=%d, then %v n=%d); in %v of bursts CPU daemon %v, clients %v, whole tool %v",
 		name, ms(ph.Delivery.P50), ms(ph.Delivery.P99), ms(ph.IdleRPC.P99), ph.IdleRPC.N, ms(ph.BurstRPC.P99), ph.BurstRPC.N,
-		ms(ph.ApplyRPC.P99), ph.ApplyRPC.N, ms(ph.FanoutRPC.P99), ph.FanoutRPC.N, cpu)
+		ms(ph.ApplyRPC.P99), ph.ApplyRPC.N, ms(ph.FanoutRPC.P99), ph.FanoutRPC.N, ph.BurstTime.Round(time.Millisecond), cpu, ph.ClientCPU, ph.ToolCPU)
 	if rpcErrs > 0 {
 		return fmt.Errorf("%s: %d RPC errors", name, rpcErrs)
 	}
@@ -735,10 +790,15 @@ func (w *wsRun) firstRef(s0, s1 uint64) time.Duration {
 }
 
 // checkRound waits until every client has its frames of (s0, s1] — the
-// reference's, filtered by the client's wallet — and checks it got exactly
-// those, in order. It returns the number of deliveries, when the last
-// client was done and every frame's latency from t0.
-func (w *wsRun) checkRound(s0, s1 uint64, t0 time.Duration) (int, time.Duration, []time.Duration, error) {
+// reference's, filtered by the client's wallet — then (atDone called
+// first, so that the checks are not counted in the burst's CPU) checks it
+// got exactly those, in order, each byte for byte the reference's frame of
+// that seq. It returns the number of deliveries, when the last client was
+// done and every frame's latency from t0.
+func (w *wsRun) checkRound(s0, s1 uint64, t0 time.Duration, atDone func()) (int, time.Duration, []time.Duration, error) {
+	if p := w.ref.bad.Load(); p != nil {
+		return 0, 0, nil, errors.New(*p)
+	}
 	w.ref.mu.Lock()
 	var ref []wsRec
 	for _, r := range w.ref.recs {
@@ -747,50 +807,128 @@ func (w *wsRun) checkRound(s0, s1 uint64, t0 time.Duration) (int, time.Duration,
 		}
 	}
 	w.ref.mu.Unlock()
-	deadline := time.Now().Add(60 * time.Second)
-	var lat []time.Duration
-	var done time.Duration
-	n := 0
-	for _, c := range w.clients {
-		var want []uint64
-		for _, r := range ref {
-			if c.key < 0 || r.w == -1 || r.w == c.key {
-				want = append(want, r.seq)
+	bySeq := make(map[uint64]int, len(ref))
+	for i, r := range ref {
+		bySeq[r.seq] = i
+	}
+	wantN := map[int32]int{}
+	want := func(key int32) int {
+		n, ok := wantN[key]
+		if !ok {
+			for _, r := range ref {
+				if key < 0 || r.w == -1 || r.w == key {
+					n++
+				}
 			}
+			wantN[key] = n
 		}
-		if len(want) == 0 {
-			continue
-		}
-		for c.last.Load() < want[len(want)-1] {
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, c := range w.clients {
+		for k := want(c.key); c.count() < k; {
+			if st := c.state(); st != "" {
+				return 0, 0, nil, fmt.Errorf("a client (wallet %d) has %d of its %d frames of (%d, %d]: %s", c.key, c.count(), k, s0, s1, st)
+			}
 			if time.Now().After(deadline) {
-				return 0, 0, nil, fmt.Errorf("a client (wallet %d) is stuck at seq %d of %d", c.key, c.last.Load(), want[len(want)-1])
+				return 0, 0, nil, fmt.Errorf("a client (wallet %d) is stuck at %d of its %d frames of (%d, %d]", c.key, c.count(), k, s0, s1)
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		if p := c.bad.Load(); p != nil {
-			return 0, 0, nil, errors.New(*p)
-		}
-		c.mu.Lock()
-		var got []wsRec
-		for _, r := range c.recs {
-			if r.seq > s0 && r.seq <= s1 {
-				got = append(got, r)
+	}
+	if atDone != nil {
+		atDone()
+	}
+	n := len(ref)
+	lat := make([]time.Duration, 0, len(ref)*(1+len(w.clients)))
+	var done time.Duration
+	for _, r := range ref {
+		lat = append(lat, r.at-t0)
+		done = max(done, r.at-t0)
+	}
+	for _, c := range w.clients {
+		prev := s0
+		err := c.take(want(c.key), func(p []byte, at time.Duration) error {
+			seq, ok := frameSeq(p)
+			if !ok {
+				return fmt.Errorf("frame without seq: %.200s", p)
 			}
-		}
-		c.mu.Unlock()
-		if len(got) != len(want) {
-			return 0, 0, nil, fmt.Errorf("a client (wallet %d) got %d frames of (%d, %d], want %d", c.key, len(got), s0, s1, len(want))
-		}
-		for i, r := range got {
-			if r.seq != want[i] {
-				return 0, 0, nil, fmt.Errorf("a client (wallet %d) got seq %d where %d was due", c.key, r.seq, want[i])
+			j, ok := bySeq[seq]
+			switch {
+			case !ok:
+				return fmt.Errorf("got seq %d, not one of (%d, %d]", seq, s0, s1)
+			case seq <= prev:
+				return fmt.Errorf("seq %d after %d", seq, prev)
+			case c.key >= 0 && ref[j].w != -1 && ref[j].w != c.key:
+				return fmt.Errorf("got seq %d, naming wallet %d", seq, ref[j].w)
+			case !bytes.Equal(p, ref[j].raw):
+				return fmt.Errorf("seq %d is not the reference's frame: %.300s\nwant %.300s", seq, p, ref[j].raw)
 			}
-			lat = append(lat, r.at-t0)
+			prev = seq
+			lat = append(lat, at-t0)
+			done = max(done, at-t0)
+			return nil
+		})
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("a client (wallet %d): %w", c.key, err)
 		}
-		done = max(done, got[len(got)-1].at-t0)
-		n += len(got)
+		n += want(c.key)
 	}
 	return n, done, lat, nil
+}
+
+// frameSeq reads the "seq" of a frame's event.
+func frameSeq(msg []byte) (uint64, bool) {
+	i := bytes.Index(msg, seqKey)
+	if i < 0 {
+		return 0, false
+	}
+	var seq uint64
+	j := i + len(seqKey)
+	for ; j < len(msg) && msg[j] >= '0' && msg[j] <= '9'; j++ {
+		seq = seq*10 + uint64(msg[j]-'0')
+	}
+	return seq, j > i+len(seqKey)
+}
+
+// checkReplay connects with ?since=s0 and checks that the daemon replays
+// the frames of (s0, s1] byte for byte as the reference received them
+// live (so the clients' frames, equal to the reference's, are too).
+func (w *wsRun) checkReplay(s0, s1 uint64) error {
+	rc, err := w.dial(-1, fmt.Sprintf("?since=%d", s0))
+	if err != nil {
+		return err
+	}
+	defer rc.c.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for rc.last.Load() < s1 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replay from since=%d stopped at seq %d of %d", s0, rc.last.Load(), s1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.ref.mu.Lock()
+	var live []wsRec
+	for _, r := range w.ref.recs {
+		if r.seq > s0 && r.seq <= s1 {
+			live = append(live, r)
+		}
+	}
+	w.ref.mu.Unlock()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if p := rc.bad.Load(); p != nil {
+		return fmt.Errorf("replay: %s", *p)
+	}
+	if len(rc.recs) != len(live) {
+		return fmt.Errorf("the replay from since=%d gave %d frames, the live burst %d", s0, len(rc.recs), len(live))
+	}
+	for i, r := range rc.recs {
+		if !bytes.Equal(r.raw, live[i].raw) {
+			return fmt.Errorf("replayed frame %d differs from the live one: %.300s\nlive %.300s", i, r.raw, live[i].raw)
+		}
+	}
+	return nil
 }
 
 // dialStalled connects a client that does not read (its socket is read
@@ -930,6 +1068,8 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	var idle0 Percentiles
 	var burst0 Percentiles
 	fmt.Fprintln(w, "| phase | ws clients | deliveries checked | delivery p50 | p99 | max | last client done (worst round) | daemon / clients CPU in bursts | other CPU (cores) | RPC p99 idle | RPC p99 during bursts | target |")
+	// The clients: one reference client parsing each frame as it comes,
+	// the others read by one thread and checked after each burst.
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, p := range rep.Phases {
 		target := "—"
@@ -942,8 +1082,18 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 				r, mark(r <= targetWSRPCRatio), rb)
 		}
 		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %v / %v | %.2f | %s (n=%d) | %s (n=%d) | %s |\n", p.Name, p.Clients, p.Frames,
-			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU, p.ClientCPU, p.Quiet.OtherCPU,
+			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU.Round(time.Millisecond), p.ClientCPU.Round(time.Millisecond), p.Quiet.OtherCPU,
 			ms(p.IdleRPC.P99), p.IdleRPC.N, ms(p.BurstRPC.P99), p.BurstRPC.N, target)
+	}
+	fmt.Fprintln(w, "\n| phase | bursts' length | daemon CPU (RPC included) | clients' CPU (their reading thread) | whole tool's CPU | clients ÷ daemon | daemon ÷ clients |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(w, "| %s | %v | %v | %v | %v | %s | %s |\n", p.Name, p.BurstTime.Round(time.Millisecond),
+			p.DaemonCPU.Round(time.Millisecond), p.ClientCPU.Round(time.Millisecond), p.ToolCPU.Round(time.Millisecond),
+			ratio(p.ClientCPU, p.DaemonCPU), ratio(p.DaemonCPU, p.ClientCPU))
+	}
+	if c.ClientNice != 0 {
+		fmt.Fprintf(w, "\nThe clients' reading thread ran at nice %d.\n", c.ClientNice)
 	}
 	fmt.Fprintln(w, "\n| phase | RPC p99 until the block's first frame (node and daemon applying it) | RPC p99 from it to the last client's last frame (the fan-out) |")
 	fmt.Fprintln(w, "|---|---:|---:|")
@@ -968,6 +1118,14 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	}
 }
 
+// ratio is a/b to two decimals ("—" when b is 0).
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
 // wsMain is `bench ws`: parses its flags, runs, prints the report.
 func wsMain(args []string) int {
 	fs := flag.NewFlagSet("bench ws", flag.ContinueOnError)
@@ -988,6 +1146,8 @@ func wsMain(args []string) int {
 	fs.DurationVar(&d.TraceLead, "trace-lead", 500*time.Millisecond, "with -trace: start each trace this long before the block")
 	fs.DurationVar(&d.TraceFor, "trace-for", 2*time.Second, "with -trace: each trace's length (whole seconds)")
 	fs.StringVar(&d.DaemonLog, "daemon-log", "", "write the daemon's output to this file at the end (e.g. with -env GODEBUG=gctrace=1)")
+	fs.IntVar(&d.ClientNice, "client-nice", 0, "the nice value of the thread that reads the websocket clients (0: the tool's)")
+	fs.StringVar(&d.ToolProfile, "tool-profile", "", "write a CPU profile of this tool (its websocket clients) over the phase with clients to this file")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	waitQuiet := fs.Duration("wait-quiet", 0, "first wait (polling every 30s, up to this long) for the 1-minute load average to drop to 1.0 or less")
 	var env envList
@@ -1004,7 +1164,7 @@ func wsMain(args []string) int {
 	}
 	cfg.DaemonEnv = env
 	cfg.PprofAddr = d.PprofAddr
-	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog
+	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog, cfg.ToolProfile, cfg.ClientNice = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog, d.ToolProfile, d.ClientNice
 	cfg.Log = os.Stderr
 	p := &harness.Program{}
 	rep, err := RunWS(p, cfg)
