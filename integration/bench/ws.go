@@ -68,6 +68,9 @@ type WSConfig struct {
 	// DaemonLog, when set, receives the daemon's standard output and
 	// error at the end (e.g. with -env GODEBUG=gctrace=1).
 	DaemonLog string `json:",omitempty"`
+	// ProfileDir, when set, receives a CPU profile of the daemon over one
+	// second from each block's generate call: <phase>-<round>.pprof.
+	ProfileDir string `json:",omitempty"`
 	// ClientNice, when not 0, is the scheduling priority (nice value) of
 	// the thread that reads the websocket clients.
 	ClientNice int `json:",omitempty"`
@@ -663,6 +666,13 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		} else {
 			time.Sleep(cfg.Idle)
 		}
+		var profiled chan error
+		if cfg.ProfileDir != "" {
+			profiled = make(chan error, 1)
+			path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("phase%d-round%d.pprof", len(w.wrep.Phases)+1, round+1))
+			go func() { profiled <- fetchPprof(w.pprofAddr, "profile?seconds=1", path) }()
+			time.Sleep(5 * time.Millisecond) // the profile has started
+		}
 		s0 := w.ref.last.Load()
 		c0, _ := cpuTime(w.d.PID())
 		b0, _ := cpuTime(os.Getpid())
@@ -694,6 +704,11 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		burst = append(burst, window{t0, t0 + done})
 		apply = append(apply, window{t0, t0 + first})
 		fanout = append(fanout, window{t0 + first, t0 + done})
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return fmt.Errorf("profile: %w", err)
+			}
+		}
 		if traced != nil {
 			if err := <-traced; err != nil {
 				return fmt.Errorf("trace: %w", err)
@@ -1146,6 +1161,7 @@ func wsMain(args []string) int {
 	fs.DurationVar(&d.TraceLead, "trace-lead", 500*time.Millisecond, "with -trace: start each trace this long before the block")
 	fs.DurationVar(&d.TraceFor, "trace-for", 2*time.Second, "with -trace: each trace's length (whole seconds)")
 	fs.StringVar(&d.DaemonLog, "daemon-log", "", "write the daemon's output to this file at the end (e.g. with -env GODEBUG=gctrace=1)")
+	fs.StringVar(&d.ProfileDir, "daemon-profile", "", "save a CPU profile of the daemon over 1 s from each block to this directory (diagnosis)")
 	fs.IntVar(&d.ClientNice, "client-nice", 0, "the nice value of the thread that reads the websocket clients (0: the tool's)")
 	fs.StringVar(&d.ToolProfile, "tool-profile", "", "write a CPU profile of this tool (its websocket clients) over the phase with clients to this file")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
@@ -1165,6 +1181,7 @@ func wsMain(args []string) int {
 	cfg.DaemonEnv = env
 	cfg.PprofAddr = d.PprofAddr
 	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog, cfg.ToolProfile, cfg.ClientNice = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog, d.ToolProfile, d.ClientNice
+	cfg.ProfileDir = d.ProfileDir
 	cfg.Log = os.Stderr
 	p := &harness.Program{}
 	rep, err := RunWS(p, cfg)
