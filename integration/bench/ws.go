@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +68,15 @@ type WSConfig struct {
 	// DaemonLog, when set, receives the daemon's standard output and
 	// error at the end (e.g. with -env GODEBUG=gctrace=1).
 	DaemonLog string `json:",omitempty"`
+	// ProfileDir, when set, receives a CPU profile of the daemon over one
+	// second from each block's generate call: <phase>-<round>.pprof.
+	ProfileDir string `json:",omitempty"`
+	// ClientNice, when not 0, is the scheduling priority (nice value) of
+	// the thread that reads the websocket clients.
+	ClientNice int `json:",omitempty"`
+	// ToolProfile, when set, receives a CPU profile of this tool (its
+	// websocket clients) over the phase with clients.
+	ToolProfile string `json:",omitempty"`
 	// Build, PprofAddr, DaemonEnv and Log as in Config.
 	Build     bool
 	PprofAddr string
@@ -74,10 +84,14 @@ type WSConfig struct {
 	Log       io.Writer `json:"-"`
 }
 
-// DefaultWSConfig is the measurement recorded in BENCHMARKS.md.
+// DefaultWSConfig is the measurement recorded in BENCHMARKS.md. The
+// clients' reading thread runs at nice 19: a merchant's websocket clients
+// are on other machines, and here they would otherwise take CPU from the
+// daemon and the RPC load on the same cores (their CPU is reported apart;
+// -client-nice 0 measures them at the tool's priority).
 func DefaultWSConfig() WSConfig {
 	return WSConfig{Clients: 1000, Wallets: 100, PaidWallets: 20, Payments: 200, Rounds: 3, RPCConns: 16,
-		Idle: 3 * time.Second, Settle: 2 * time.Second, Stall: true, Build: true}
+		Idle: 3 * time.Second, Settle: 2 * time.Second, Stall: true, Build: true, ClientNice: 19}
 }
 
 // SmokeWSConfig is the CI run of the websocket benchmark: every check,
@@ -139,10 +153,17 @@ type WSPhase struct {
 	// frames going out to the clients).
 	ApplyRPC, FanoutRPC Percentiles
 	RPCErrors           int `json:"rpc_errors"`
-	// DaemonCPU is the daemon's CPU time during the bursts, ClientCPU the
-	// tool's (its websocket clients reading the frames).
+	// DaemonCPU is the daemon's CPU time during the bursts (serving the
+	// RPC load included), from each generate call until the last client
+	// had its last frame; ClientCPU is the CPU the websocket clients took
+	// meanwhile (the thread that reads them, its own CPU clock), ToolCPU
+	// the whole tool's (the clients, the reference client, the waits for
+	// the last frame; not the RPC load, which is another process).
+	// BurstTime is the bursts' length in all.
 	DaemonCPU time.Duration `json:"daemon_cpu_ns"`
 	ClientCPU time.Duration `json:"client_cpu_ns"`
+	ToolCPU   time.Duration `json:"tool_cpu_ns"`
+	BurstTime time.Duration `json:"burst_ns"`
 	// Quiet is the machine's other load during the phase.
 	Quiet Quietness `json:"quiet"`
 }
@@ -166,6 +187,7 @@ type wsRec struct {
 	at   time.Duration // since the run started
 	w    int32         // the wallet it names: a key index, -1 null, -2 another string
 	paid bool          // new_payment with status 3
+	raw  []byte        // the frame's payload
 }
 
 // benchWS is one websocket client of the run.
@@ -181,13 +203,18 @@ type benchWS struct {
 	close *websocket.CloseError
 }
 
+// wsRun is one run. The reference client (a gorilla client that parses
+// every frame as it comes) tells when a block's frames are all published
+// and what each frame must be; the many clients are rawWS, read by one
+// thread (ws_raw.go) and checked against the reference after each burst.
 type wsRun struct {
 	*runner
 	wcfg    WSConfig
 	wrep    *WSReport
 	base    time.Time
 	keyIdx  map[string]int32
-	clients []*benchWS
+	raw     *rawHub
+	clients []*rawWS
 	ref     *benchWS
 	url     string
 	auth    http.Header
@@ -205,19 +232,24 @@ func RunWS(tb harness.TB, wcfg WSConfig) (*WSReport, error) {
 	r := &runner{tb: tb, cfg: cfg, reqs: map[int][]reqRef{}, start: time.Now(), rep: &Report{}}
 	w := &wsRun{runner: r, wcfg: wcfg, base: r.start, keyIdx: map[string]int32{},
 		wrep: &WSReport{Machine: describeMachine(), Config: wcfg, Started: time.Now()}}
-	if err := r.startProcesses(); err != nil {
+	err := r.startProcesses()
+	if err != nil {
 		return nil, err
 	}
 	defer r.pool.Close()
 	w.wrep.Daemon = r.rep.Daemon
 	w.url = "ws" + strings.TrimPrefix(r.d.URL, "http") + "/ws"
 	w.auth = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("electrum:electrumz"))}}
+	if w.raw, err = newRawHub(w.base, wcfg.ClientNice); err != nil {
+		return nil, err
+	}
+	defer w.raw.Close()
 	defer func() {
-		for _, c := range w.clients {
-			_ = c.c.Close()
+		if w.ref != nil {
+			_ = w.ref.c.Close()
 		}
 	}()
-	err := w.run()
+	err = w.run()
 	w.wrep.Took = time.Since(r.start)
 	if wcfg.DaemonLog != "" {
 		if werr := os.WriteFile(wcfg.DaemonLog, []byte(r.d.Logs()), 0o644); err == nil {
@@ -268,7 +300,6 @@ func (w *wsRun) run() error {
 	if w.ref, err = w.dial(-1, ""); err != nil {
 		return err
 	}
-	w.clients = []*benchWS{w.ref}
 	per := cfg.Rounds * cfg.Payments
 	if err := w.phase("without clients", coins[:per], rpcReqs); err != nil {
 		return err
@@ -285,7 +316,21 @@ func (w *wsRun) run() error {
 		}
 		watch = w.watchDrops()
 	}
-	if err := w.phase(fmt.Sprintf("%d clients", cfg.Clients), coins[per:], rpcReqs); err != nil {
+	if cfg.ToolProfile != "" {
+		f, err := os.Create(cfg.ToolProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	err = w.phase(fmt.Sprintf("%d clients", cfg.Clients), coins[per:], rpcReqs)
+	if cfg.ToolProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		return err
 	}
 	if stalled != nil {
@@ -382,6 +427,7 @@ func (c *benchWS) read(w *wsRun) {
 		}
 		msg := buf
 		rec, perr := w.parse(msg)
+		rec.raw = slices.Clone(msg)
 		switch {
 		case perr != nil:
 			c.flag(perr.Error())
@@ -473,7 +519,7 @@ func (w *wsRun) measureIdle() error {
 		mb(m.RSSBefore), mb(m.RSSAfter), float64(m.RSSAfter-m.RSSBefore)/float64(m.Clients)/1024,
 		mb(m.HeapBefore), mb(m.HeapAfter), mb(m.StackBefore), mb(m.StackAfter), m.GoroutinesBefore, m.GoroutinesAfter)
 	for _, c := range w.clients {
-		_ = c.c.Close()
+		c.close()
 	}
 	w.clients = nil
 	return nil
@@ -484,13 +530,15 @@ func (w *wsRun) connectClients() error {
 	cfg := w.wcfg
 	t0 := time.Now()
 	var mu sync.Mutex
-	out := make([]*benchWS, cfg.Clients)
+	out := make([]*rawWS, cfg.Clients)
+	addr, auth := strings.TrimPrefix(w.d.URL, "http://"), w.auth.Get("Authorization")
 	err := w.parallel(0, cfg.Clients, func(i int) error {
-		key := int32(-1)
+		key, name := int32(-1), ""
 		if i%2 == 1 {
 			key = int32((i / 2) % cfg.Wallets)
+			name = w.keys[key]
 		}
-		c, err := w.dial(key, "")
+		c, err := w.raw.dial(addr, auth, key, name)
 		mu.Lock()
 		out[i] = c
 		mu.Unlock()
@@ -508,8 +556,15 @@ func (w *wsRun) connectClients() error {
 	return nil
 }
 
-// sampleMemory forces a GC in the daemon, waits Settle, and reads its RSS,
-// Go heap and stacks in use and goroutine count.
+// Memory samples: the lowest RSS of memSamples, memSampleGap apart.
+const (
+	memSamples   = 3
+	memSampleGap = 500 * time.Millisecond
+)
+
+// sampleMemory forces a GC in the daemon, waits Settle, and reads its RSS
+// (the lowest of memSamples, each after a forced GC), Go heap and stacks in
+// use and goroutine count.
 func (w *wsRun) sampleMemory() (rss, anon, heap, stack int64, goroutines int, err error) {
 	if _, err = pprofText(w.pprofAddr, "heap?gc=1"); err != nil {
 		return
@@ -518,6 +573,23 @@ func (w *wsRun) sampleMemory() (rss, anon, heap, stack int64, goroutines int, er
 	mem, err := readMem(w.d.PID())
 	if err != nil {
 		return
+	}
+	// RSS keeps heap pages the last collections freed until the runtime's
+	// scavenger returns them (one run saw 8 MB more anon memory for the
+	// same Go heap): the lowest of a few samples, each after a forced GC,
+	// is the daemon's steady state.
+	for range memSamples - 1 {
+		if _, err = pprofText(w.pprofAddr, "heap?gc=1"); err != nil {
+			return
+		}
+		time.Sleep(memSampleGap)
+		m, merr := readMem(w.d.PID())
+		if merr != nil {
+			return 0, 0, 0, 0, 0, merr
+		}
+		if m.RSS < mem.RSS {
+			mem = m
+		}
 	}
 	h, err := pprofText(w.pprofAddr, "heap?debug=1")
 	if err != nil {
@@ -564,7 +636,7 @@ type rpcSample struct{ start, lat time.Duration }
 // mempool, then mined), under RPC load, and checks every client's frames.
 func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	cfg := w.wcfg
-	ph := WSPhase{Name: name, Clients: len(w.clients)}
+	ph := WSPhase{Name: name, Clients: 1 + len(w.clients)}
 	load, err := startRPCLoad(w.tb.TempDir(), w.tgt.addr, rpcReqs, cfg.RPCConns, cfg.RPCRate, cfg.RPCNice, w.base)
 	if err != nil {
 		return err
@@ -605,7 +677,7 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		}
 		// Every client has its mempool frames (checked like a block's)
 		// before the idle window starts.
-		if _, _, _, err := w.checkRound(from, w.ref.last.Load(), 0); err != nil {
+		if _, _, _, err := w.checkRound(from, w.ref.last.Load(), 0, nil); err != nil {
 			return err
 		}
 		time.Sleep(cfg.Settle)
@@ -622,9 +694,17 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		} else {
 			time.Sleep(cfg.Idle)
 		}
+		var profiled chan error
+		if cfg.ProfileDir != "" {
+			profiled = make(chan error, 1)
+			path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("phase%d-round%d.pprof", len(w.wrep.Phases)+1, round+1))
+			go func() { profiled <- fetchPprof(w.pprofAddr, "profile?seconds=1", path) }()
+			time.Sleep(5 * time.Millisecond) // the profile has started
+		}
 		s0 := w.ref.last.Load()
 		c0, _ := cpuTime(w.d.PID())
 		b0, _ := cpuTime(os.Getpid())
+		r0 := w.raw.CPU()
 		t0 := time.Since(w.base)
 		idle = append(idle, window{idleFrom, t0})
 		w.node.Generate(1)
@@ -632,18 +712,31 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 			return err
 		}
 		s1 := w.ref.last.Load()
-		n, done, lat, err := w.checkRound(s0, s1, t0)
+		// CPU is read when the last client has its last frame, before
+		// the frames are checked.
+		n, done, lat, err := w.checkRound(s0, s1, t0, func() {
+			c1, _ := cpuTime(w.d.PID())
+			b1, _ := cpuTime(os.Getpid())
+			cpu += c1 - c0
+			ph.ToolCPU += b1 - b0
+			ph.ClientCPU += w.raw.CPU() - r0
+			ph.BurstTime += time.Since(w.base) - t0
+		})
 		first := w.firstRef(s0, s1) - t0
 		if err != nil {
 			return err
 		}
-		c1, _ := cpuTime(w.d.PID())
-		b1, _ := cpuTime(os.Getpid())
-		cpu += c1 - c0
-		ph.ClientCPU += b1 - b0
+		if err := w.checkReplay(s0, s1); err != nil {
+			return err
+		}
 		burst = append(burst, window{t0, t0 + done})
 		apply = append(apply, window{t0, t0 + first})
 		fanout = append(fanout, window{t0 + first, t0 + done})
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return fmt.Errorf("profile: %w", err)
+			}
+		}
 		if traced != nil {
 			if err := <-traced; err != nil {
 				return fmt.Errorf("trace: %w", err)
@@ -653,7 +746,12 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 		ph.Done = append(ph.Done, done)
 		deliveries = append(deliveries, lat...)
 		w.logf("%s, round %d: block paying %d requests → %d frames to %d clients; last client done after %v",
-			name, round+1, cfg.Payments, n, len(w.clients), done.Round(time.Millisecond))
+			name, round+1, cfg.Payments, n, 1+len(w.clients), done.Round(time.Millisecond))
+	}
+	for _, c := range w.clients {
+		if k := c.count(); k > 0 {
+			return fmt.Errorf("a client (wallet %d) got %d frames after the last block's", c.key, k)
+		}
 	}
 	samples, rpcErrs, err := stop()
 	if err != nil {
@@ -688,9 +786,9 @@ func (w *wsRun) phase(name string, coins []payable, rpcReqs [][]byte) error {
 	ph.Delivery = percentiles(deliveries)
 	ph.DaemonCPU = cpu
 	w.wrep.Phases = append(w.wrep.Phases, ph)
-	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d: until the first frame %v n=%d, then %v n=%d); daemon CPU in bursts %v",
+	w.logf("%s: delivery p50 %v p99 %v; RPC p99 idle %v (n=%d), during bursts %v (n=%d: until the first frame %v n=%d, then %v n=%d); in %v of bursts CPU daemon %v, clients %v, whole tool %v",
 		name, ms(ph.Delivery.P50), ms(ph.Delivery.P99), ms(ph.IdleRPC.P99), ph.IdleRPC.N, ms(ph.BurstRPC.P99), ph.BurstRPC.N,
-		ms(ph.ApplyRPC.P99), ph.ApplyRPC.N, ms(ph.FanoutRPC.P99), ph.FanoutRPC.N, cpu)
+		ms(ph.ApplyRPC.P99), ph.ApplyRPC.N, ms(ph.FanoutRPC.P99), ph.FanoutRPC.N, ph.BurstTime.Round(time.Millisecond), cpu, ph.ClientCPU, ph.ToolCPU)
 	if rpcErrs > 0 {
 		return fmt.Errorf("%s: %d RPC errors", name, rpcErrs)
 	}
@@ -735,10 +833,15 @@ func (w *wsRun) firstRef(s0, s1 uint64) time.Duration {
 }
 
 // checkRound waits until every client has its frames of (s0, s1] — the
-// reference's, filtered by the client's wallet — and checks it got exactly
-// those, in order. It returns the number of deliveries, when the last
-// client was done and every frame's latency from t0.
-func (w *wsRun) checkRound(s0, s1 uint64, t0 time.Duration) (int, time.Duration, []time.Duration, error) {
+// reference's, filtered by the client's wallet — then (atDone called
+// first, so that the checks are not counted in the burst's CPU) checks it
+// got exactly those, in order, each byte for byte the reference's frame of
+// that seq. It returns the number of deliveries, when the last client was
+// done and every frame's latency from t0.
+func (w *wsRun) checkRound(s0, s1 uint64, t0 time.Duration, atDone func()) (int, time.Duration, []time.Duration, error) {
+	if p := w.ref.bad.Load(); p != nil {
+		return 0, 0, nil, errors.New(*p)
+	}
 	w.ref.mu.Lock()
 	var ref []wsRec
 	for _, r := range w.ref.recs {
@@ -747,50 +850,128 @@ func (w *wsRun) checkRound(s0, s1 uint64, t0 time.Duration) (int, time.Duration,
 		}
 	}
 	w.ref.mu.Unlock()
-	deadline := time.Now().Add(60 * time.Second)
-	var lat []time.Duration
-	var done time.Duration
-	n := 0
-	for _, c := range w.clients {
-		var want []uint64
-		for _, r := range ref {
-			if c.key < 0 || r.w == -1 || r.w == c.key {
-				want = append(want, r.seq)
+	bySeq := make(map[uint64]int, len(ref))
+	for i, r := range ref {
+		bySeq[r.seq] = i
+	}
+	wantN := map[int32]int{}
+	want := func(key int32) int {
+		n, ok := wantN[key]
+		if !ok {
+			for _, r := range ref {
+				if key < 0 || r.w == -1 || r.w == key {
+					n++
+				}
 			}
+			wantN[key] = n
 		}
-		if len(want) == 0 {
-			continue
-		}
-		for c.last.Load() < want[len(want)-1] {
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, c := range w.clients {
+		for k := want(c.key); c.count() < k; {
+			if st := c.state(); st != "" {
+				return 0, 0, nil, fmt.Errorf("a client (wallet %d) has %d of its %d frames of (%d, %d]: %s", c.key, c.count(), k, s0, s1, st)
+			}
 			if time.Now().After(deadline) {
-				return 0, 0, nil, fmt.Errorf("a client (wallet %d) is stuck at seq %d of %d", c.key, c.last.Load(), want[len(want)-1])
+				return 0, 0, nil, fmt.Errorf("a client (wallet %d) is stuck at %d of its %d frames of (%d, %d]", c.key, c.count(), k, s0, s1)
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		if p := c.bad.Load(); p != nil {
-			return 0, 0, nil, errors.New(*p)
-		}
-		c.mu.Lock()
-		var got []wsRec
-		for _, r := range c.recs {
-			if r.seq > s0 && r.seq <= s1 {
-				got = append(got, r)
+	}
+	if atDone != nil {
+		atDone()
+	}
+	n := len(ref)
+	lat := make([]time.Duration, 0, len(ref)*(1+len(w.clients)))
+	var done time.Duration
+	for _, r := range ref {
+		lat = append(lat, r.at-t0)
+		done = max(done, r.at-t0)
+	}
+	for _, c := range w.clients {
+		prev := s0
+		err := c.take(want(c.key), func(p []byte, at time.Duration) error {
+			seq, ok := frameSeq(p)
+			if !ok {
+				return fmt.Errorf("frame without seq: %.200s", p)
 			}
-		}
-		c.mu.Unlock()
-		if len(got) != len(want) {
-			return 0, 0, nil, fmt.Errorf("a client (wallet %d) got %d frames of (%d, %d], want %d", c.key, len(got), s0, s1, len(want))
-		}
-		for i, r := range got {
-			if r.seq != want[i] {
-				return 0, 0, nil, fmt.Errorf("a client (wallet %d) got seq %d where %d was due", c.key, r.seq, want[i])
+			j, ok := bySeq[seq]
+			switch {
+			case !ok:
+				return fmt.Errorf("got seq %d, not one of (%d, %d]", seq, s0, s1)
+			case seq <= prev:
+				return fmt.Errorf("seq %d after %d", seq, prev)
+			case c.key >= 0 && ref[j].w != -1 && ref[j].w != c.key:
+				return fmt.Errorf("got seq %d, naming wallet %d", seq, ref[j].w)
+			case !bytes.Equal(p, ref[j].raw):
+				return fmt.Errorf("seq %d is not the reference's frame: %.300s\nwant %.300s", seq, p, ref[j].raw)
 			}
-			lat = append(lat, r.at-t0)
+			prev = seq
+			lat = append(lat, at-t0)
+			done = max(done, at-t0)
+			return nil
+		})
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("a client (wallet %d): %w", c.key, err)
 		}
-		done = max(done, got[len(got)-1].at-t0)
-		n += len(got)
+		n += want(c.key)
 	}
 	return n, done, lat, nil
+}
+
+// frameSeq reads the "seq" of a frame's event.
+func frameSeq(msg []byte) (uint64, bool) {
+	i := bytes.Index(msg, seqKey)
+	if i < 0 {
+		return 0, false
+	}
+	var seq uint64
+	j := i + len(seqKey)
+	for ; j < len(msg) && msg[j] >= '0' && msg[j] <= '9'; j++ {
+		seq = seq*10 + uint64(msg[j]-'0')
+	}
+	return seq, j > i+len(seqKey)
+}
+
+// checkReplay connects with ?since=s0 and checks that the daemon replays
+// the frames of (s0, s1] byte for byte as the reference received them
+// live (so the clients' frames, equal to the reference's, are too).
+func (w *wsRun) checkReplay(s0, s1 uint64) error {
+	rc, err := w.dial(-1, fmt.Sprintf("?since=%d", s0))
+	if err != nil {
+		return err
+	}
+	defer rc.c.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for rc.last.Load() < s1 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replay from since=%d stopped at seq %d of %d", s0, rc.last.Load(), s1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.ref.mu.Lock()
+	var live []wsRec
+	for _, r := range w.ref.recs {
+		if r.seq > s0 && r.seq <= s1 {
+			live = append(live, r)
+		}
+	}
+	w.ref.mu.Unlock()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if p := rc.bad.Load(); p != nil {
+		return fmt.Errorf("replay: %s", *p)
+	}
+	if len(rc.recs) != len(live) {
+		return fmt.Errorf("the replay from since=%d gave %d frames, the live burst %d", s0, len(rc.recs), len(live))
+	}
+	for i, r := range rc.recs {
+		if !bytes.Equal(r.raw, live[i].raw) {
+			return fmt.Errorf("replayed frame %d differs from the live one: %.300s\nlive %.300s", i, r.raw, live[i].raw)
+		}
+	}
+	return nil
 }
 
 // dialStalled connects a client that does not read (its socket is read
@@ -924,12 +1105,17 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Settings: %d clients (every other one filtered on one of %d wallets), %d rounds per phase of a block paying %d requests "+
 		"(of %d wallets), getbalance %s on %d connections, idle window %v before each block.\n\n",
 		c.Clients, c.Wallets, c.Rounds, c.Payments, c.PaidWallets, load, c.RPCConns, c.Idle)
+	fmt.Fprintf(w, "Clients: one reference client reading and parsing each frame as it comes; the other %d read by one thread of the tool "+
+		"at nice %d (the tool's own: 0), through epoll, and checked after each burst (every frame, in order, byte for byte the reference's; "+
+		"the reference's byte for byte a ?since= replay). Their CPU is that thread's own clock.\n\n", c.Clients, c.ClientNice)
 	if len(c.DaemonEnv) > 0 {
 		fmt.Fprintf(w, "Daemon environment: %s.\n\n", strings.Join(c.DaemonEnv, " "))
 	}
 	var idle0 Percentiles
 	var burst0 Percentiles
 	fmt.Fprintln(w, "| phase | ws clients | deliveries checked | delivery p50 | p99 | max | last client done (worst round) | daemon / clients CPU in bursts | other CPU (cores) | RPC p99 idle | RPC p99 during bursts | target |")
+	// The clients: one reference client parsing each frame as it comes,
+	// the others read by one thread and checked after each burst.
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, p := range rep.Phases {
 		target := "—"
@@ -942,8 +1128,15 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 				r, mark(r <= targetWSRPCRatio), rb)
 		}
 		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %v / %v | %.2f | %s (n=%d) | %s (n=%d) | %s |\n", p.Name, p.Clients, p.Frames,
-			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU, p.ClientCPU, p.Quiet.OtherCPU,
+			ms(p.Delivery.P50), ms(p.Delivery.P99), ms(p.Delivery.Max), ms(slices.Max(p.Done)), p.DaemonCPU.Round(time.Millisecond), p.ClientCPU.Round(time.Millisecond), p.Quiet.OtherCPU,
 			ms(p.IdleRPC.P99), p.IdleRPC.N, ms(p.BurstRPC.P99), p.BurstRPC.N, target)
+	}
+	fmt.Fprintln(w, "\n| phase | bursts' length | daemon CPU (RPC included) | clients' CPU (their reading thread) | whole tool's CPU | clients ÷ daemon | daemon ÷ clients |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(w, "| %s | %v | %v | %v | %v | %s | %s |\n", p.Name, p.BurstTime.Round(time.Millisecond),
+			p.DaemonCPU.Round(time.Millisecond), p.ClientCPU.Round(time.Millisecond), p.ToolCPU.Round(time.Millisecond),
+			ratio(p.ClientCPU, p.DaemonCPU), ratio(p.DaemonCPU, p.ClientCPU))
 	}
 	fmt.Fprintln(w, "\n| phase | RPC p99 until the block's first frame (node and daemon applying it) | RPC p99 from it to the last client's last frame (the fan-out) |")
 	fmt.Fprintln(w, "|---|---:|---:|")
@@ -968,6 +1161,14 @@ func (rep *WSReport) printMarkdown(w io.Writer) {
 	}
 }
 
+// ratio is a/b to two decimals ("—" when b is 0).
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
 // wsMain is `bench ws`: parses its flags, runs, prints the report.
 func wsMain(args []string) int {
 	fs := flag.NewFlagSet("bench ws", flag.ContinueOnError)
@@ -988,6 +1189,9 @@ func wsMain(args []string) int {
 	fs.DurationVar(&d.TraceLead, "trace-lead", 500*time.Millisecond, "with -trace: start each trace this long before the block")
 	fs.DurationVar(&d.TraceFor, "trace-for", 2*time.Second, "with -trace: each trace's length (whole seconds)")
 	fs.StringVar(&d.DaemonLog, "daemon-log", "", "write the daemon's output to this file at the end (e.g. with -env GODEBUG=gctrace=1)")
+	fs.StringVar(&d.ProfileDir, "daemon-profile", "", "save a CPU profile of the daemon over 1 s from each block to this directory (diagnosis)")
+	fs.IntVar(&d.ClientNice, "client-nice", d.ClientNice, "the nice value of the thread that reads the websocket clients (0: the tool's; they stand for clients on other machines)")
+	fs.StringVar(&d.ToolProfile, "tool-profile", "", "write a CPU profile of this tool (its websocket clients) over the phase with clients to this file")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	waitQuiet := fs.Duration("wait-quiet", 0, "first wait (polling every 30s, up to this long) for the 1-minute load average to drop to 1.0 or less")
 	var env envList
@@ -1004,7 +1208,8 @@ func wsMain(args []string) int {
 	}
 	cfg.DaemonEnv = env
 	cfg.PprofAddr = d.PprofAddr
-	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog
+	cfg.TraceDir, cfg.TraceLead, cfg.TraceFor, cfg.DaemonLog, cfg.ToolProfile, cfg.ClientNice = d.TraceDir, d.TraceLead, d.TraceFor, d.DaemonLog, d.ToolProfile, d.ClientNice
+	cfg.ProfileDir = d.ProfileDir
 	cfg.Log = os.Stderr
 	p := &harness.Program{}
 	rep, err := RunWS(p, cfg)
