@@ -108,12 +108,33 @@ func (n *notingKV) bump(g *generations) {
 	}
 }
 
-// balanceCache is a wallet's balance as computed at a generation and tip
-// (the tip decides coinbase maturity).
+// balanceCache is a wallet's balance as computed at a generation, valid
+// for the tips in [lo, hi): the tip only decides coinbase maturity, so a
+// wallet without coinbase outputs has one balance at every tip, and one
+// with some keeps it until the tip crosses a maturity boundary (up, or
+// down in a reorg that changed none of its records).
 type balanceCache struct {
-	gen uint64
-	tip int32
-	b   Balance
+	gen    uint64
+	lo, hi int32
+	b      Balance
+}
+
+// holds reports whether the cached balance is the balance at tip.
+func (c *balanceCache) holds(tip int32) bool { return tip >= c.lo && tip < c.hi }
+
+// bound narrows [lo, hi) to the tips at which u, counted at tip, counts
+// the same way: a coinbase output is immature below tip
+// Height+CoinbaseMaturity-1 (Balance.add) and mature from it.
+func (c *balanceCache) bound(u utxoRecord, tip int32) {
+	if u.Token || !u.Coinbase || u.Height <= 0 {
+		return
+	}
+	m := u.Height + CoinbaseMaturity - 1
+	if tip < m {
+		c.hi = min(c.hi, m)
+	} else {
+		c.lo = max(c.lo, m)
+	}
 }
 
 // requestCache is a request's record and payments as read at a generation

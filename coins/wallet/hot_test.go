@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/boltstore"
@@ -87,7 +89,11 @@ func TestHotReadsFromMemory(t *testing.T) {
 	// only the tip: the confirmations follow.
 	ref = fc.mine()
 	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_block" && b.Height == ref.Height })
+	before := cs.views.Load()
 	check("one more block", wallet.Balance{Confirmed: 50_000_000}, wallet.StatusPaid, 50_000_000, 2)
+	if n := cs.views.Load() - before; n != 0 {
+		t.Fatalf("one more block: %d store reads for the first calls after a block that changed no record of the wallet", n)
+	}
 
 	fc.reorg(2)
 	rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_payment" })
@@ -217,4 +223,59 @@ func hotEngine(t *testing.T, wrap func(wallet.Store) wallet.Store) (*fakeChain, 
 		t.Fatal(err)
 	}
 	return fc, rec, w
+}
+
+// TestCachedBalanceFollowsCoinbaseMaturity: a cached balance holding a
+// coinbase output is recomputed when the tip crosses its maturity, up (the
+// block that makes it spendable) and down (a reorg that removes only a
+// later, empty block, changing none of the wallet's records), and not on
+// the blocks in between.
+func TestCachedBalanceFollowsCoinbaseMaturity(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	var cs *countingStore
+	fc, rec, w := hotEngine(t, func(st wallet.Store) wallet.Store { cs = &countingStore{Store: st}; return cs })
+	addr, err := w.UnusedAddress(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, _ := net.PkScript(addr)
+	cb := wire.NewMsgTx(1)
+	cb.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: wire.MaxPrevOutIndex}, []byte{1, 2, 3}, nil))
+	cb.AddTxOut(wire.NewTxOut(50_000_000, script))
+	seen := 0
+	mined := fc.mine(cb)
+	tipAt := func(h int32) {
+		t.Helper()
+		rec.waitEvent(t, &seen, func(b evBody) bool { return b.Event == "new_block" && b.Height == h })
+	}
+	tipAt(mined.Height)
+	balance := func(step string, want wallet.Balance, reads int64) {
+		t.Helper()
+		before := cs.views.Load()
+		b, err := w.Balance(ctx)
+		if err != nil || b != want {
+			t.Fatalf("%s: balance %+v, %v; want %+v", step, b, err, want)
+		}
+		if n := cs.views.Load() - before; n != reads {
+			t.Fatalf("%s: %d store reads, want %d", step, n, reads)
+		}
+	}
+	immature, mature := wallet.Balance{Unmatured: 50_000_000}, wallet.Balance{Confirmed: 50_000_000}
+	balance("mined", immature, 1)
+	// Mature at tip mined+CoinbaseMaturity-1 (the next block is the 100th
+	// on top of it).
+	last := mined.Height + wallet.CoinbaseMaturity - 1
+	for h := mined.Height + 1; h < last; h++ {
+		tipAt(fc.mine().Height)
+	}
+	balance("one block early", immature, 0)
+	tipAt(fc.mine().Height)
+	balance("mature", mature, 1)
+	tipAt(fc.mine().Height)
+	balance("one block more", mature, 0)
+	// Two blocks down: the tip is one below maturity again, and no record
+	// of the wallet changed.
+	fc.reorg(2)
+	waitFor(t, func() bool { b, err := w.Balance(ctx); return err == nil && b == immature })
 }

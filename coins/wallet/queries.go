@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -66,20 +67,24 @@ func (w *Wallet) UTXOs(ctx context.Context) ([]UTXO, error) {
 
 // Balance computes the wallet's balance at the current height. Coins that
 // carry tokens are not counted: they are not spendable as plain coin. The
-// answer is kept in memory until the wallet's records or the tip change
-// (hot.go), so a repeated call reads no store.
+// answer is kept in memory until the wallet's records change or the tip
+// moves past a coinbase output's maturity (hot.go), so a repeated call, or
+// the first call after a block that did not touch the wallet, reads no
+// store.
 func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
 	if err := ctx.Err(); err != nil {
 		return Balance{}, err
 	}
 	gen := w.e.gens.of(w.t.rec.Num) // before the read: see hot.go
 	tip := w.e.Height()
-	if c := w.t.bal.Load(); c != nil && c.gen == gen && c.tip == tip {
+	if c := w.t.bal.Load(); c != nil && c.gen == gen && c.holds(tip) {
 		return c.b, nil
 	}
 	var b Balance
+	var c balanceCache
 	err := w.store().View(ctx, func(kv KV) error {
 		b = Balance{}
+		c = balanceCache{gen: gen, lo: math.MinInt32, hi: math.MaxInt32}
 		return kv.Scan(bUTXOs, w.t.wk(), nil, func(_, v []byte) error {
 			var u utxoRecord
 			if err := decodeRec(v, &u); err != nil {
@@ -89,13 +94,15 @@ func (w *Wallet) Balance(ctx context.Context) (Balance, error) {
 				return nil
 			}
 			b.add(u, tip)
+			c.bound(u, tip)
 			return nil
 		})
 	})
 	if err != nil {
 		return Balance{}, err
 	}
-	w.t.bal.Store(&balanceCache{gen: gen, tip: tip, b: b})
+	c.b = b
+	w.t.bal.Store(&c)
 	return b, nil
 }
 
