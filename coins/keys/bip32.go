@@ -123,11 +123,19 @@ func (k *extKey) childOnce(i uint32) (*extKey, error) {
 		c = newExtKeyFromPriv(&il, I[32:])
 		il.Zero()
 	} else {
-		var ilG, sum btcec.JacobianPoint
-		btcec.ScalarBaseMultNonConst(&il, &ilG)
-		btcec.AddNonConst(&ilG, &k.point, &sum)
-		if (sum.X.IsZero() && sum.Y.IsZero()) || sum.Z.IsZero() {
-			return nil, errInvalidChild
+		var sum btcec.JacobianPoint
+		kb := il.Bytes()
+		parent := affine{x: fromFieldVal(&k.point.X), y: fromFieldVal(&k.point.Y)}
+		var p jac
+		if mulBaseAdd(&kb, &parent, &p) {
+			sum = btcec.JacobianPoint{X: p.x.fieldVal(), Y: p.y.fieldVal(), Z: p.z.fieldVal()}
+		} else {
+			var ilG btcec.JacobianPoint
+			btcec.ScalarBaseMultNonConst(&il, &ilG)
+			btcec.AddNonConst(&ilG, &k.point, &sum)
+			if (sum.X.IsZero() && sum.Y.IsZero()) || sum.Z.IsZero() {
+				return nil, errInvalidChild
+			}
 		}
 		sum.ToAffine()
 		c = &extKey{point: sum}
