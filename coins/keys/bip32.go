@@ -123,11 +123,19 @@ func (k *extKey) childOnce(i uint32) (*extKey, error) {
 		c = newExtKeyFromPriv(&il, I[32:])
 		il.Zero()
 	} else {
-		var ilG, sum btcec.JacobianPoint
-		btcec.ScalarBaseMultNonConst(&il, &ilG)
-		btcec.AddNonConst(&ilG, &k.point, &sum)
-		if (sum.X.IsZero() && sum.Y.IsZero()) || sum.Z.IsZero() {
-			return nil, errInvalidChild
+		var sum btcec.JacobianPoint
+		kb := il.Bytes()
+		parent := affine{x: fromFieldVal(&k.point.X), y: fromFieldVal(&k.point.Y)}
+		var p jac
+		if mulBaseAdd(&kb, &parent, &p) {
+			sum = btcec.JacobianPoint{X: p.x.fieldVal(), Y: p.y.fieldVal(), Z: p.z.fieldVal()}
+		} else {
+			var ilG btcec.JacobianPoint
+			btcec.ScalarBaseMultNonConst(&il, &ilG)
+			btcec.AddNonConst(&ilG, &k.point, &sum)
+			if (sum.X.IsZero() && sum.Y.IsZero()) || sum.Z.IsZero() {
+				return nil, errInvalidChild
+			}
 		}
 		sum.ToAffine()
 		c = &extKey{point: sum}
@@ -178,11 +186,14 @@ func (k *extKey) pubChildren(from uint32, n int) ([][33]byte, error) {
 // minPerWorker is the fewest children a goroutine of pubChildren derives.
 const minPerWorker = 8
 
-// pubChildrenInto derives children from, from+1, … into out.
+// pubChildrenInto derives children from, from+1, … into out: each is
+// parent + IL·G (mulBaseAdd), then all are made affine with one field
+// inversion (Montgomery's trick).
 func (k *extKey) pubChildrenInto(from uint32, out [][33]byte) error {
 	mac := hmac.New(sha512.New, k.chainCode[:])
-	pts := make([]btcec.JacobianPoint, len(out))
+	pts := make([]jac, len(out))
 	slow := make([]bool, len(out))
+	parent := affine{x: fromFieldVal(&k.point.X), y: fromFieldVal(&k.point.Y)}
 	var data [37]byte
 	copy(data[:33], k.pub[:])
 	var I [64]byte
@@ -196,40 +207,40 @@ func (k *extKey) pubChildrenInto(from uint32, out [][33]byte) error {
 			slow[j] = true
 			continue
 		}
-		var ilG btcec.JacobianPoint
-		btcec.ScalarBaseMultNonConst(&il, &ilG)
-		btcec.AddNonConst(&ilG, &k.point, &pts[j])
-		p := &pts[j]
-		if (p.X.IsZero() && p.Y.IsZero()) || p.Z.IsZero() {
+		kb := il.Bytes()
+		if !mulBaseAdd(&kb, &parent, &pts[j]) {
 			slow[j] = true
-			continue
 		}
-		p.Z.Normalize()
 	}
+	clear(I[:])
 	// Montgomery's trick: invert the product of the Zs once.
-	prefix := make([]btcec.FieldVal, len(out))
-	var acc btcec.FieldVal
-	acc.SetInt(1)
+	prefix := make([]fe, len(out))
+	acc := fe{1}
 	for j := range pts {
-		prefix[j].Set(&acc)
+		prefix[j] = acc
 		if !slow[j] {
-			acc.Mul(&pts[j].Z).Normalize()
+			acc.mul(&acc, &pts[j].z)
 		}
 	}
-	acc.Inverse().Normalize()
+	inv := acc.fieldVal()
+	inv.Inverse()
+	acc = fromFieldVal(&inv)
 	for j := len(pts) - 1; j >= 0; j-- {
 		if slow[j] {
 			continue
 		}
 		p := &pts[j]
-		var zInv, zInv2 btcec.FieldVal
-		zInv.Mul2(&acc, &prefix[j]).Normalize() // 1/Z_j
-		acc.Mul(&p.Z).Normalize()               // 1/(Z_1…Z_{j-1})
-		zInv2.SquareVal(&zInv)
-		p.X.Mul(&zInv2).Normalize()
-		p.Y.Mul(zInv2.Mul(&zInv)).Normalize()
-		p.Z.SetInt(1)
-		out[j] = compressPoint(p)
+		var zInv, zInv2, x, y fe
+		zInv.mul(&acc, &prefix[j]) // 1/Z_j
+		acc.mul(&acc, &p.z)        // 1/(Z_1…Z_{j-1})
+		zInv2.sqr(&zInv)
+		x.mul(&p.x, &zInv2)
+		zInv2.mul(&zInv2, &zInv)
+		y.mul(&p.y, &zInv2)
+		y.normalize()
+		out[j][0] = 0x02 | byte(y[0]&1)
+		xb := x.bytes()
+		copy(out[j][1:], xb[:])
 	}
 	for j := range out {
 		if slow[j] {

@@ -25,7 +25,8 @@
 // may key a wallet by.
 //
 // The package does no I/O and has no mutable package-level state (the word
-// indexes are built once, lazily, and only read).
+// indexes and the base-point table of public derivation are built once,
+// lazily, and only read).
 //
 // Where Electrum itself refuses to open a wallet, Parse returns
 // ErrUnsupportedKey: 2fa seeds (Electrum's from_seed raises), multisig

@@ -400,15 +400,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	// changes chain-derived state (AddTransaction, …) waits for them.
 	e.chainMu.Lock()
 	e.spawn(func() {
-		defer e.chainMu.Unlock()
 		t0 := time.Now()
-		if err := e.loadTracked(e.bgCtx); err != nil {
+		err := e.loadTracked(e.bgCtx)
+		e.chainMu.Unlock()
+		if err != nil {
 			if e.bgCtx.Err() == nil {
 				e.log.Error("reading the tracked wallets from the store failed: wallet calls fail", "err", err)
 			}
 			return
 		}
 		e.log.Info("tracked wallets read", "wallets", e.TotalWallets(), "scripts", e.scriptCount(), "took", time.Since(t0))
+		// Then the derivation table, so that the first new wallet
+		// does not wait for it.
+		keys.PrepareDerivation()
 	})
 	return e, nil
 }
