@@ -84,10 +84,7 @@ type batch struct {
 func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	txs := slices.Clone(b.txs)
 	var pre *prederived
-	if b.block != nil {
-		pre = e.prederive(ctx, b.txs)
-		defer pre.finish()
-	}
+	defer func() { pre.finish() }()
 	locked := lockSorted(b.lock)
 	defer func() { unlockAll(locked) }()
 	var a *applier
@@ -136,6 +133,10 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 			return err
 		}
 		a.logged = append(a.logged, evs...)
+		if b.block != nil && len(a.gaps) >= prederiveMin {
+			// The commit's fsyncs leave the cores idle.
+			pre = e.prederive(ctx, b.txs)
+		}
 		return nil
 	})
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 // once the block is committed (extendGaps): an EC multiplication per new
 // address, most of a core for 100 ms for a block paying 2,000 wallets, and
 // the block is not done until then. Meanwhile the block's store
-// transaction runs on one core and then waits for its fsyncs. So a block's
-// batch starts prederive first: on the cores the transaction leaves idle
-// it finds the deterministic wallets the block's outputs pay (the same
+// transaction runs on one core and then waits for its fsyncs. So once a
+// block's transaction has done its work and before it commits, the batch
+// starts prederive: on the cores the commit leaves idle it finds the deterministic wallets the block's outputs pay (the same
 // index lookups credit makes) and derives the addresses their extensions
 // will need as the wallets' counters stand. An address's keys depend only
 // on the wallet's public key and the address's chain and index, so a key
