@@ -843,7 +843,7 @@ func (w *worker) round(ctx context.Context) error {
 	w.mu.Unlock()
 	if len(gaps) > 0 {
 		w.e.chainMu.Lock()
-		err := w.e.extendGaps(ctx, gaps, nil, nil)
+		err := w.e.extendGaps(ctx, gaps, nil)
 		w.e.chainMu.Unlock()
 		if err != nil {
 			w.addGaps(gaps)

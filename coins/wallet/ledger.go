@@ -83,8 +83,6 @@ type batch struct {
 // chainMu.
 func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	txs := slices.Clone(b.txs)
-	var pre *prederived
-	defer func() { pre.finish() }()
 	locked := lockSorted(b.lock)
 	defer func() { unlockAll(locked) }()
 	var a *applier
@@ -133,10 +131,6 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 			return err
 		}
 		a.logged = append(a.logged, evs...)
-		if b.block != nil && len(a.gaps) >= prederiveMin {
-			// The commit's fsyncs leave the cores idle.
-			pre = e.prederive(ctx, b.txs)
-		}
 		return nil
 	})
 	if err != nil {
@@ -161,7 +155,7 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 		e.bg.watchOutpoints(a.newOwned)
 	}
 	if needs := a.gaps; len(needs) > 0 {
-		if err := e.extendGaps(ctx, needs, txs, pre); err != nil {
+		if err := e.extendGaps(ctx, needs, txs); err != nil {
 			// The payments are recorded; the extension is retried (and
 			// redone at start-up if the process dies first).
 			e.log.Warn("extending gap limits; retrying", "err", err)
@@ -221,10 +215,8 @@ func (a *applier) useAddress(t *tracked, r packedRef) {
 // derives the missing addresses (CPU) under their reqMu, stores them with
 // backfill rows and the new counters in one transaction, indexes them, and
 // starts their backfill (watch and history) in the background, with seed
-// (transactions just applied) in their windows. Keys pre derived ahead
-// (nil: none) are used where they match. Caller holds chainMu.
-func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt, pre *prederived) error {
-	pre.finish()
+// (transactions just applied) in their windows. Caller holds chainMu.
+func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt) error {
 	ts := make([]*tracked, 0, len(needs))
 	for t := range needs {
 		if !t.gone.Load() {
@@ -245,21 +237,6 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 		var ks []newKey
 		var mat *keys.Material
 		derive := func(change bool, n uint32) error {
-			next := r.derivedRecv()
-			if change {
-				next = r.NextChange
-			}
-			if ahead := pre.take(t, change, next, n); ahead != nil {
-				for j, k := range ahead {
-					ks = append(ks, newKey{k: k, change: change, index: next + uint32(j)})
-				}
-				if change {
-					r.NextChange = next + n
-				} else {
-					r.DerivedRecv = next + n
-				}
-				return nil
-			}
 			if mat == nil {
 				var err error
 				if mat, err = e.publicOf(t); err != nil {

@@ -12,9 +12,8 @@ import (
 )
 
 // TestBlockPayingManyWalletsExtendsTheirGaps: a block paying receiving
-// address 4 and change address 1 of 24 wallets (enough for the engine to
-// derive their extensions' keys while it applies the block) extends each
-// wallet's gap limits with its own keys, indexed and watched: every wallet
+// address 4 and change address 1 of 24 wallets extends each wallet's gap
+// limits with its own keys, indexed and watched: every wallet
 // then lists 25 receiving and 12 change addresses, each the key its
 // account derives at that index, the indexes match the store, and a
 // payment to the last new receiving address is credited.
