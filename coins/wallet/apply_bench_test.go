@@ -59,7 +59,7 @@ func (c *benchChain) History(context.Context, [][]byte) ([]chain.TxInfo, error) 
 
 // benchXpub is the i-th wallet of the benchmark: a regtest vpub (p2wpkh
 // account key) from hdkeychain.
-func benchXpub(b *testing.B, i int) string {
+func benchXpub(b testing.TB, i int) string {
 	seed := sha256.Sum256(fmt.Appendf(nil, "walletd-apply-bench/%d", i))
 	m, err := hdkeychain.NewMaster(seed[:], &chaincfg.RegressionNetParams)
 	if err != nil {

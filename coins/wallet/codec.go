@@ -307,6 +307,7 @@ const (
 	fVerified             // walletTx.Verified
 	fAddress              // addrRecord / Request: the address is stored (not the script's own encoding)
 	fToken                // utxoRecord.Token
+	fSeen                 // walletTx.Seen (schema 4)
 )
 
 func flag(on bool, bit uint64) uint64 {
@@ -414,14 +415,21 @@ func (u *utxoRecord) decodeBin(d *decoder) {
 	u.SpentHeight = d.i32()
 }
 
-// txRecord: flags, raw, height, block hash, time, first seen.
+// txRecord: flags, raw, height, block hash, time, first seen, then
+// (schema 4) the count of wallet numbers and the numbers (a schema 3
+// record ends before them: no wallets).
 func (r txRecord) appendBin(b []byte) []byte {
 	b = putUvarint(b, flag(r.Coinbase, fCoinbase))
 	b = putBytes(b, r.Raw)
 	b = putVarint(b, int64(r.Height))
 	b = putHex(b, r.BlockHash)
 	b = putTime(b, r.Time)
-	return putTime(b, r.FirstSeen)
+	b = putTime(b, r.FirstSeen)
+	b = putUvarint(b, uint64(len(r.Wallets)))
+	for _, n := range r.Wallets {
+		b = putUvarint(b, uint64(n))
+	}
+	return b
 }
 
 func (r *txRecord) decodeBin(d *decoder) {
@@ -431,11 +439,26 @@ func (r *txRecord) decodeBin(d *decoder) {
 	r.BlockHash = d.hex()
 	r.Time = d.time()
 	r.FirstSeen = d.time()
+	r.Wallets = nil
+	if len(d.b) == 0 {
+		return // schema 3
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return
+	}
+	if n > 0 {
+		r.Wallets = make([]uint32, n)
+		for i := range r.Wallets {
+			r.Wallets[i] = d.u32()
+		}
+	}
 }
 
 // walletTx: flags, height, received, sent, first seen.
 func (w walletTx) appendBin(b []byte) []byte {
-	b = putUvarint(b, flag(w.Verified, fVerified))
+	b = putUvarint(b, flag(w.Verified, fVerified)|flag(w.Seen, fSeen))
 	b = putVarint(b, int64(w.Height))
 	b = putVarint(b, w.Received)
 	b = putVarint(b, w.Sent)
@@ -443,7 +466,8 @@ func (w walletTx) appendBin(b []byte) []byte {
 }
 
 func (w *walletTx) decodeBin(d *decoder) {
-	w.Verified = d.uvarint()&fVerified != 0
+	flags := d.uvarint()
+	w.Verified, w.Seen = flags&fVerified != 0, flags&fSeen != 0
 	w.Height = d.i32()
 	w.Received = d.varint()
 	w.Sent = d.varint()

@@ -29,7 +29,9 @@ func TestBinaryRecordsRoundTrip(t *testing.T) {
 		{utxoRecord{Value: 5, PkScript: []byte{0xaa}, Height: 9, Coinbase: true, Change: true, Index: 4,
 			SpentBy: txid, SpentHeight: 10, Token: true}, &utxoRecord{}},
 		{txRecord{Raw: []byte{1, 2}, Height: -1, BlockHash: txid, Time: at, FirstSeen: at.Add(time.Second), Coinbase: true}, &txRecord{}},
+		{txRecord{Raw: []byte{3}, Height: 5, Wallets: []uint32{1, 70_000, 1 << 31}}, &txRecord{}},
 		{walletTx{Height: 3, Received: 10, Sent: -4, FirstSeen: at, Verified: true}, &walletTx{}},
+		{walletTx{Height: 3, FirstSeen: at, Seen: true}, &walletTx{}},
 		{Request{ID: "08da9c2e53", PkScript: []byte{0x51}, Address: "bcrt1q", Index: 2, Amount: 50_000, Memo: "m & co",
 			Timestamp: 1, Expiry: 900, Status: StatusPaid, Sent: 50_000, TxHashes: []string{txid, "short"},
 			Paid: []paidOut{{Tx: txid, N: 1, V: 50_000}}}, &Request{}},
@@ -69,5 +71,25 @@ func TestBinaryRecordsRoundTrip(t *testing.T) {
 	}
 	if _, err := ev.record(); err == nil {
 		t.Error("an event without its typed record reads as one")
+	}
+}
+
+// TestSchema3TxRecordDecodes: a transaction record as schema 3 wrote it
+// (no wallet list at its end) decodes with no wallets, the rest intact.
+func TestSchema3TxRecordDecodes(t *testing.T) {
+	at := time.Unix(1_700_000_000, 5)
+	b := putUvarint([]byte{binTag}, fCoinbase)
+	b = putBytes(b, []byte{7, 8})
+	b = putVarint(b, 12)
+	b = putHex(b, "")
+	b = putTime(b, at)
+	b = putTime(b, at)
+	var r txRecord
+	if err := decodeRec(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	want := txRecord{Raw: []byte{7, 8}, Height: 12, Time: at, FirstSeen: at, Coinbase: true}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatalf("got %+v, want %+v", r, want)
 	}
 }

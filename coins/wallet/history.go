@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -615,21 +616,24 @@ func deleteWallet(kv KV, id string, wk []byte) error {
 			}
 		}
 	}
+	num := binary.BigEndian.Uint32(wk)
 	for _, h := range txids {
-		if err := kv.Delete(bTxWallets, key(hashKey(h), wk)); err != nil {
+		var rec txRecord
+		found, err := getRec(kv, bTxs, hashKey(h), &rec)
+		if err != nil {
 			return err
 		}
-		others := false
-		if err := kv.Scan(bTxWallets, hashKey(h), nil, func(_, _ []byte) error {
-			others = true
-			return ErrStopScan
-		}); err != nil {
-			return err
+		if !found {
+			continue
 		}
-		if !others {
-			if err := kv.Delete(bTxs, hashKey(h)); err != nil {
-				return err
-			}
+		rec.removeWallet(num)
+		if len(rec.Wallets) > 0 {
+			err = putRec(kv, bTxs, hashKey(h), rec)
+		} else {
+			err = kv.Delete(bTxs, hashKey(h))
+		}
+		if err != nil {
+			return err
 		}
 	}
 	for _, s := range seqs {
@@ -671,18 +675,26 @@ func copyWallet(from, to KV, id string, wk []byte) error {
 			}
 		}
 	}
+	num := binary.BigEndian.Uint32(wk)
 	if err := from.Scan(bWalletTxs, wk, nil, func(k, _ []byte) error {
-		var h chainhash.Hash
-		copy(h[:], k[len(wk):])
-		if err := put(bTxWallets, key(hashKey(h), wk), []byte{}); err != nil {
+		hk := k[len(wk):]
+		// The target's record of the tx (or the source's, naming only
+		// this wallet of the target) gains the wallet.
+		var rec txRecord
+		inTarget, err := getRec(to, bTxs, hk, &rec)
+		if err != nil {
 			return err
 		}
-		if to.Get(bTxs, hashKey(h)) == nil {
-			if v := from.Get(bTxs, hashKey(h)); v != nil {
-				return put(bTxs, hashKey(h), v)
+		if !inTarget {
+			if ok, err := getRec(from, bTxs, hk, &rec); err != nil || !ok {
+				return err
 			}
+			rec.Wallets = nil
 		}
-		return nil
+		if !rec.addWallet(num) {
+			return nil
+		}
+		return putRec(to, bTxs, hk, rec)
 	}); err != nil {
 		return err
 	}

@@ -357,8 +357,10 @@ type applier struct {
 	s        kvs
 	touched  map[string]map[chainhash.Hash]bool // wallet → txids changed
 	newOwned []wire.OutPoint
-	requests map[string]bool                  // walletID|requestID to re-evaluate
-	stored   map[bool]map[chainhash.Hash]bool // raw tx written, per store (true: volatile)
+	requests map[string]bool // walletID|requestID to re-evaluate
+	// txs are the transaction records this transaction wrote, per store
+	// (true: volatile), as written (putTx adds wallets to them).
+	txs map[bool]map[chainhash.Hash]*txRecord
 	// owned overlays Engine.owned with the outpoints whose owners this
 	// transaction changed; installed after commit.
 	owned map[wire.OutPoint][]string
@@ -468,19 +470,24 @@ func (a *applier) wk(w string) []byte {
 	return a.e.wk(w)
 }
 
-// txWallets lists the wallets (of one store) a transaction touches, the
-// fresh one included.
-func (a *applier) txWallets(kv KV, id chainhash.Hash) ([]string, error) {
+// txWallets lists the tracked wallets (of one store) a transaction
+// record names, the fresh one included.
+func (a *applier) txWallets(rec *txRecord) []string {
 	var wallets []string
-	err := kv.Scan(bTxWallets, hashKey(id), nil, func(k, _ []byte) error {
-		if len(k) == len(id)+numLen {
-			if t := a.ownerOf(binary.BigEndian.Uint32(k[len(id):])); t != nil {
-				wallets = append(wallets, t.rec.ID)
-			}
+	for _, num := range rec.Wallets {
+		if t := a.ownerOf(num); t != nil {
+			wallets = append(wallets, t.rec.ID)
 		}
-		return nil
-	})
-	return wallets, err
+	}
+	return wallets
+}
+
+// forgetTx drops what putTx remembers of transaction id (its record was
+// changed or deleted by another path), in both stores.
+func (a *applier) forgetTx(id chainhash.Hash) {
+	for _, m := range a.txs {
+		delete(m, id)
+	}
 }
 
 // ownerOf returns the wallet numbered num (the fresh one included).
@@ -648,30 +655,36 @@ func (a *applier) putBlock(b chain.BlockRef) error {
 	return nil
 }
 
-// putTx stores the raw transaction and its place in the chain in the
-// store of wallet w (once per store and batch).
+// putTx stores the raw transaction, its place in the chain and wallet w
+// among the wallets it touches, in the store of wallet w: the record is
+// written once per store and batch, and again only for a wallet it did
+// not name yet.
 func (a *applier) putTx(w string, t *txAt) error {
 	id := t.txid()
 	vol := a.e.isDiskless(w)
-	if a.stored == nil {
-		a.stored = map[bool]map[chainhash.Hash]bool{false: {}, true: {}}
-	}
-	if a.stored[vol][id] {
-		return nil
-	}
-	a.stored[vol][id] = true
+	num := binary.BigEndian.Uint32(a.wk(w))
 	kv := a.kv(w)
-	var rec txRecord
-	found, err := getRec(kv, bTxs, hashKey(id), &rec)
+	if rec := a.txs[vol][id]; rec != nil {
+		if !rec.addWallet(num) {
+			return nil
+		}
+		return putRec(kv, bTxs, hashKey(id), *rec)
+	}
+	if a.txs == nil {
+		a.txs = map[bool]map[chainhash.Hash]*txRecord{false: {}, true: {}}
+	}
+	rec := &txRecord{}
+	found, err := getRec(kv, bTxs, hashKey(id), rec)
 	if err != nil {
 		return err
 	}
 	if !found {
 		var buf bytes.Buffer
+		buf.Grow(t.tx.SerializeSize())
 		if err := t.tx.Serialize(&buf); err != nil {
 			return err
 		}
-		rec = txRecord{Raw: buf.Bytes(), FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
+		*rec = txRecord{Raw: buf.Bytes(), FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
 	}
 	if t.height > 0 || !found {
 		rec.Height = t.height
@@ -681,7 +694,9 @@ func (a *applier) putTx(w string, t *txAt) error {
 			rec.BlockHash = t.block.String()
 		}
 	}
-	return putRec(kv, bTxs, hashKey(id), rec)
+	rec.addWallet(num)
+	a.txs[vol][id] = rec
+	return putRec(kv, bTxs, hashKey(id), *rec)
 }
 
 func isCoinbase(tx *wire.MsgTx) bool {
@@ -830,9 +845,6 @@ func (a *applier) walletTx(w string, t *txAt) error {
 		wt.Height = t.height
 	}
 	a.touch(w, id)
-	if err := kv.Put(bTxWallets, key(hashKey(id), a.wk(w)), []byte{}); err != nil {
-		return err
-	}
 	return putRec(kv, bWalletTxs, k, wt)
 }
 
@@ -882,6 +894,7 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 		return err
 	}
 	rec.Height, rec.BlockHash = 0, ""
+	a.forgetTx(id)
 	if !rec.Coinbase {
 		if err := putRec(kv, bTxs, hashKey(id), rec); err != nil {
 			return err
@@ -889,21 +902,24 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
 		return err
 	}
-	wallets, err := a.txWallets(kv, id)
-	if err != nil {
-		return err
-	}
-	for _, w := range wallets {
+	for _, w := range a.txWallets(&rec) {
 		k := key(a.wk(w), hashKey(id))
+		var wt walletTx
+		if _, err := getRec(kv, bWalletTxs, k, &wt); err != nil {
+			return err
+		}
 		if rec.Coinbase {
 			if err := kv.Delete(bWalletTxs, k); err != nil {
 				return err
 			}
-		} else {
-			var wt walletTx
-			if _, err := getRec(kv, bWalletTxs, k, &wt); err != nil {
-				return err
+			if wt.Seen {
+				// Its new_transaction stays logged: were the block
+				// connected again, it is not announced twice.
+				if err := kv.Put(bSeen, k, []byte{}); err != nil {
+					return err
+				}
 			}
+		} else {
 			wt.Height, wt.Verified = 0, false
 			if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 				return err
@@ -984,14 +1000,20 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 			if !found {
 				continue
 			}
-			if kv.Get(bSeen, k) == nil {
-				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, ev)
-				if err := kv.Put(bSeen, k, []byte{}); err != nil {
-					return nil, err
+			changed := false
+			if !wt.Seen {
+				wt.Seen, changed = true, true
+				if kv.Get(bSeen, k) != nil {
+					// Logged before its record was deleted (unconfirmIn).
+					if err := kv.Delete(bSeen, k); err != nil {
+						return nil, err
+					}
+				} else {
+					ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, ev)
 				}
 			}
 			if wt.Height > 0 && !wt.Verified {
@@ -1000,7 +1022,9 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 					return nil, err
 				}
 				out = append(out, ev)
-				wt.Verified = true
+				wt.Verified, changed = true, true
+			}
+			if changed {
 				if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 					return nil, err
 				}
@@ -1066,11 +1090,8 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		if err := tx.Deserialize(bytes.NewReader(rec.Raw)); err != nil {
 			return known, err
 		}
-		wallets, err := a.txWallets(kv, id)
-		if err != nil {
-			return known, err
-		}
-		for _, w := range wallets {
+		a.forgetTx(id)
+		for _, w := range a.txWallets(&rec) {
 			for i, out := range tx.TxOut {
 				op := wire.OutPoint{Hash: id, Index: uint32(i)}
 				uk := key(a.wk(w), outpointKey(op))
@@ -1119,7 +1140,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 			for _, del := range []struct {
 				bucket string
 				k      []byte
-			}{{bWalletTxs, wk}, {bTxWallets, key(hashKey(id), a.wk(w))}, {bSeen, wk}} {
+			}{{bWalletTxs, wk}, {bSeen, wk}} {
 				if err := kv.Delete(del.bucket, del.k); err != nil {
 					return known, err
 				}

@@ -34,6 +34,14 @@ func TestStoreMigrationV1(t *testing.T) { testStoreMigration(t, "testdata/store-
 // engine at 6485000): migration 3 alone.
 func TestStoreMigrationV2(t *testing.T) { testStoreMigration(t, "testdata/store-v2-6485000.db", 2) }
 
+// TestStoreMigrationV3 is TestStoreMigrationV1 on a store of schema 3
+// (binary records keyed by wallet number, with the bTxWallets and bSeen
+// index rows: testdata/store-v3-5ca9503.db, written by the same scenario
+// with main's engine at 5ca9503): migration 4 alone, which folds those
+// rows into the transaction and wallet-transaction records and empties
+// both buckets.
+func TestStoreMigrationV3(t *testing.T) { testStoreMigration(t, "testdata/store-v3-5ca9503.db", 3) }
+
 func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	ctx := context.Background()
 	fc := newFakeChain()
@@ -59,6 +67,13 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 		for _, b := range []string{"wallets", "addrs", "utxos", "requests", "reqaddr", "wtx", "txw", "frozen", "labels", "gaplimit"} {
 			_ = kv.Scan(b, nil, nil, func(k, _ []byte) error {
 				t.Errorf("schema 1 bucket %s still has %x", b, k)
+				return wallet.ErrStopScan
+			})
+		}
+		// The scenario's wallet txs all have records: no seen row stays.
+		for _, b := range []string{"tw", "seen"} {
+			_ = kv.Scan(b, nil, nil, func(k, _ []byte) error {
+				t.Errorf("schema 3 bucket %s still has %x", b, k)
 				return wallet.ErrStopScan
 			})
 		}
@@ -95,18 +110,44 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	if err := mig.eng.CheckIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// What the migrated records know about wallets' transactions at work:
+	// disconnecting block 4 moves wallet c's payment back to the mempool
+	// (the engine finds the wallets of a transaction in its records), and
+	// when the next block mines it again it is verified but not announced
+	// as new (its new_transaction is logged).
+	creqs, err := got.c.ListRequests(ctx, false, false, false)
+	if err != nil || len(creqs) != 1 {
+		t.Fatalf("wallet c's requests: %v %v", creqs, err)
+	}
+	ctx3 := payTx(creqs[0].PkScript, 10_000, 3).TxHash().String()
+	from := len(mig.rec.snapshot())
+	mig.chain.reorg(1)
+	mig.rec.waitEvent(t, &from, func(b evBody) bool {
+		return b.Event == "new_payment" && b.Address == creqs[0].ID && b.Status == wallet.StatusUnconfirmed
+	})
 	// Still alive: the expired request is paid late, a new request gets a
 	// fresh address.
 	reqs, err := got.a.ListRequests(ctx, false, true, false)
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("expired requests: %v %v", reqs, err)
 	}
-	from := len(mig.rec.snapshot())
+	from = len(mig.rec.snapshot())
 	fc2 := mig.chain
 	fc2.mine(payTx(reqs[0].PkScript, 70_000, 9))
 	mig.rec.waitEvent(t, &from, func(b evBody) bool {
 		return b.Event == "new_payment" && b.Address == reqs[0].ID && b.Status == wallet.StatusPaid
 	})
+	var verified int
+	for _, ev := range mig.rec.snapshot() {
+		if b := bodyOf(ev); b.Tx == ctx3 && b.Event == "new_transaction" {
+			t.Errorf("wallet c's returning tx announced again: %+v", b)
+		} else if b.Tx == ctx3 && b.Event == "verified_tx" && b.Height == 4 {
+			verified++
+		}
+	}
+	if verified != 1 {
+		t.Errorf("wallet c's tx mined again at height 4: %d verified_tx events, want 1", verified)
+	}
 	all, err := got.a.ListRequests(ctx, false, false, false)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package wallet
 import (
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -11,7 +12,7 @@ import (
 	"github.com/walletd/walletd/coins/chain"
 )
 
-// Buckets of the store (schema 3). Keys are binary and fixed-width where
+// Buckets of the store (schema 4). Keys are binary and fixed-width where
 // they are prefixes, so that prefix scans select exactly one wallet's
 // records; a wallet's records are keyed by its number (4 bytes, big
 // endian, given in order of tracking), so they sort together and a new
@@ -21,15 +22,23 @@ const (
 	bMeta      = "meta"   // "version" → uint32 schema; "cursor" → cursorRec; "notified" → uint32 height of the last new_block
 	bWallets   = "w"      // num → walletRecord
 	bAddrs     = "a"      // num|chain(1)|index(4) → addrRecord
-	bTxs       = "txs"    // txid(32) → txRecord
+	bTxs       = "txs"    // txid(32) → txRecord (with the numbers of the wallets it touches)
 	bWalletTxs = "x"      // num|txid → walletTx
 	bUTXOs     = "u"      // num|outpoint(36) → utxoRecord (spent ones kept, marked)
 	bRequests  = "r"      // num|requestID → Request
 	bBlocks    = "blocks" // height(4) → blockRecord
-	bTxWallets = "tw"     // txid|num → nil: the wallets a tx touches
-	bSeen      = "seen"   // num|txid → nil: new_transaction was logged for the wallet's tx
-	bBackfill  = "bf"     // num|chain(1)|index(4) → pkScript: addresses whose history is not applied yet
-	bNums      = "nums"   // its sequence numbers the wallets
+	// bTxWallets (txid|num → nil) held the wallets a tx touches up to
+	// schema 3; schema 4 keeps them in the txRecord (migration 4 moves
+	// them).
+	bTxWallets = "tw"
+	// bSeen (num|txid → nil) noted, up to schema 3, that new_transaction
+	// was logged for the wallet's tx; schema 4 keeps that in the walletTx
+	// (Seen), and a row here only for a wallet tx whose record was deleted
+	// while its event stays logged (a coinbase of a disconnected block), so
+	// that its return is not announced twice.
+	bSeen     = "seen"
+	bBackfill = "bf"   // num|chain(1)|index(4) → pkScript: addresses whose history is not applied yet
+	bNums     = "nums" // its sequence numbers the wallets
 	// The event log keeps its keys (events.go): events, wallet and global
 	// indexes and get_updates cursors name wallets by id.
 	bEvents  = "events"  // seq(8) → eventRecord
@@ -103,6 +112,27 @@ type txRecord struct {
 	Time      time.Time `json:"t"`
 	FirstSeen time.Time `json:"fs"`
 	Coinbase  bool      `json:"cb,omitempty"`
+	// Wallets are the numbers of the wallets of this store the tx
+	// touches, ascending (schema 4; bTxWallets before).
+	Wallets []uint32 `json:"-"`
+}
+
+// addWallet adds wallet number num to r.Wallets; it reports whether it
+// was absent.
+func (r *txRecord) addWallet(num uint32) bool {
+	i, found := slices.BinarySearch(r.Wallets, num)
+	if found {
+		return false
+	}
+	r.Wallets = slices.Insert(r.Wallets, i, num)
+	return true
+}
+
+// removeWallet removes wallet number num from r.Wallets.
+func (r *txRecord) removeWallet(num uint32) {
+	if i, found := slices.BinarySearch(r.Wallets, num); found {
+		r.Wallets = slices.Delete(r.Wallets, i, i+1)
+	}
 }
 
 type walletTx struct {
@@ -111,6 +141,9 @@ type walletTx struct {
 	Sent      int64     `json:"s"` // sats of the wallet's coins this tx spent
 	FirstSeen time.Time `json:"fs"`
 	Verified  bool      `json:"v,omitempty"` // verified_tx sent for the current height
+	// Seen: new_transaction was logged for the wallet's tx (schema 4;
+	// bSeen before).
+	Seen bool `json:"-"`
 }
 
 type utxoRecord struct {
