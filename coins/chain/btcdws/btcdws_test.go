@@ -557,14 +557,7 @@ func TestSpentOutpointsPruned(t *testing.T) {
 // their heights, and a script without history adds nothing.
 func TestHistoryPagesInBatches(t *testing.T) {
 	defer btcdws.SetHistoryPage(2)()
-	n := harness.StartBtcd(t)
-	n.Generate(101)
-	b := newBackend(t, n, nil)
-	events, err := b.Start(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, events, chain.EventConnected)
+	n, b, _ := connectedBackend(t)
 	a, _ := n.NewScript(harness.P2WPKH)
 	c, _ := n.NewScript(harness.P2WPKH)
 	empty, _ := n.NewScript(harness.P2WPKH)
@@ -607,14 +600,7 @@ func TestHistoryPagesInBatches(t *testing.T) {
 // address with exactly the bound comes back whole.
 func TestHistoryAtMost(t *testing.T) {
 	defer btcdws.SetHistoryPage(2)()
-	n := harness.StartBtcd(t)
-	n.Generate(101)
-	b := newBackend(t, n, nil)
-	events, err := b.Start(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, events, chain.EventConnected)
+	n, b, _ := connectedBackend(t)
 	busy, _ := n.NewScript(harness.P2WPKH)
 	four, _ := n.NewScript(harness.P2WPKH)
 	for i := 0; i < 20; i++ {
@@ -648,14 +634,7 @@ func TestHistoryAtMost(t *testing.T) {
 // leaves the scripts watched, so a payment made after it returns is
 // notified; a watched script is not watched twice.
 func TestWatchHistory(t *testing.T) {
-	n := harness.StartBtcd(t)
-	n.Generate(101)
-	b := newBackend(t, n, nil)
-	events, err := b.Start(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, events, chain.EventConnected)
+	n, b, events := connectedBackend(t)
 	busy, _ := n.NewScript(harness.P2WPKH)
 	later, _ := n.NewScript(harness.P2WPKH)
 	want := map[chainhash.Hash]bool{}
@@ -701,4 +680,19 @@ func TestWatchHistory(t *testing.T) {
 	if a, _ := b.Watched(); a != 2 {
 		t.Fatalf("watched %d addresses after watching one again, want 2", a)
 	}
+}
+
+// connectedBackend starts btcd with 101 blocks and a started backend on it,
+// once it reports EventConnected.
+func connectedBackend(t *testing.T) (*harness.Node, *btcdws.Backend, <-chan chain.Event) {
+	t.Helper()
+	n := harness.StartBtcd(t)
+	n.Generate(101)
+	b := newBackend(t, n, nil)
+	events, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, chain.EventConnected)
+	return n, b, events
 }
