@@ -28,10 +28,14 @@ const (
 	// does not take a batch at once before handing the rest to a
 	// goroutine of the client's own.
 	poolWriteWait = time.Millisecond
-	// coalesce is how long a client's first queued frame waits for the
-	// pool, so that the frames of one block (published one after the
-	// other) go out in a few writes rather than one write each.
+	// coalesce is how long at most a client's first queued frame waits
+	// for the pool, so that the frames of one block (published one after
+	// the other) go out in a few writes rather than one write each.
 	coalesce = 2 * time.Millisecond
+	// burstQuiet: the wait ends as soon as no frame joined the client's
+	// queue for this long, so that a lone event (a mempool payment's) is
+	// not held the whole of coalesce for a burst that is not coming.
+	burstQuiet = 150 * time.Microsecond
 )
 
 // Who writes to a client's socket: nobody, the writer pool (the client is
@@ -181,7 +185,7 @@ func (c *client) schedule() {
 		return
 	}
 	c.owner = ownerPool
-	c.queuedAt = time.Now()
+	c.queuedAt = c.h.now()
 	c.h.run.push(c)
 }
 
@@ -582,9 +586,9 @@ func (c *client) setBlocked(v bool) {
 }
 
 // writer is one goroutine of the writer pool. It serves clients in the
-// order they joined the run queue, each no sooner than coalesce after it
-// joined, and yields the processor after each write, so that a fan-out to
-// many clients takes turns with RPC.
+// order they joined the run queue, each once its burst has ended
+// (awaitBurst), and yields the processor after each write, so that a
+// fan-out to many clients takes turns with RPC.
 func (h *Hub) writer() {
 	defer h.workers.Done()
 	var scratch net.Buffers
@@ -593,14 +597,29 @@ func (h *Hub) writer() {
 		if !ok {
 			return
 		}
-		c.mu.Lock()
-		wait := coalesce - time.Since(c.queuedAt)
-		c.mu.Unlock()
-		if wait > 0 {
-			time.Sleep(wait)
-		}
+		h.awaitBurst(c)
 		h.service(c, &scratch)
 		runtime.Gosched()
+	}
+}
+
+// awaitBurst waits, before c's write, while frames keep joining c's queue
+// (a block's events, published one after the other), in steps of
+// burstQuiet and until coalesce after c joined the run queue: a burst goes
+// out in a few writes, and a lone frame after one quiet step.
+func (h *Hub) awaitBurst(c *client) {
+	c.mu.Lock()
+	since, n := h.now().Sub(c.queuedAt), len(c.q)
+	c.mu.Unlock()
+	for since < coalesce {
+		h.sleep(min(burstQuiet, coalesce-since))
+		c.mu.Lock()
+		grew := len(c.q) != n
+		since, n = h.now().Sub(c.queuedAt), len(c.q)
+		c.mu.Unlock()
+		if !grew {
+			return
+		}
 	}
 }
 
