@@ -156,8 +156,8 @@ type Hub struct {
 	conns   sync.WaitGroup // read loops and goroutines writing to one client
 	workers sync.WaitGroup // the writer pool, the room watcher and the keepalive ticker
 	dropped atomic.Uint64
-	// sleep and now are time.Sleep and time.Now: tests watch and clock
-	// the writers' waits for a burst (awaitBurst).
+	// sleep and now are yieldFor and time.Now: tests watch and clock the
+	// writers' waits for a burst (awaitBurst).
 	sleep func(time.Duration)
 	now   func() time.Time
 }
@@ -187,7 +187,7 @@ func NewHub(cfg HubConfig) *Hub {
 	}
 	cur, _ := Marshal(cfg.Currency)
 	h := &Hub{
-		sleep:   time.Sleep,
+		sleep:   yieldFor,
 		now:     time.Now,
 		cfg:     cfg,
 		tail:    []byte(`,"currency":` + string(cur) + `}`),
