@@ -2,6 +2,7 @@ package base
 
 import (
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,57 @@ func (w *writerClock) total() (time.Duration, int) {
 	return sum, len(w.waits)
 }
 
+// onlyClient returns the hub's one client.
+func onlyClient(t *testing.T, h *Hub) *client {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) != 1 {
+		t.Fatalf("%d clients, want 1", len(h.clients))
+	}
+	return h.clients[0]
+}
+
+// waitIdle waits until the writer pool has handed c back (written): the
+// peer receives a write before the writer records it, so an event
+// published as soon as the previous frame arrived may still find c owned
+// by the pool, and then goes out as the rest of that burst, without a
+// wait (TestWSEventDuringAWriteIsNotHeld).
+func waitIdle(t *testing.T, c *client) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		idle := c.owner == ownerNone && !c.hasWork()
+		c.mu.Unlock()
+		if idle {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatal("the client's writer did not finish")
+		}
+	}
+}
+
+// hookConn runs afterWrite (once, when set) in the writer's goroutine
+// right after the socket took a write, before the writer records it.
+type hookConn struct {
+	net.Conn
+	mu         sync.Mutex
+	afterWrite func()
+}
+
+func (h *hookConn) Write(b []byte) (int, error) {
+	n, err := h.Conn.Write(b)
+	h.mu.Lock()
+	f := h.afterWrite
+	h.afterWrite = nil
+	h.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return n, err
+}
+
 // TestWSLoneEventNotHeldForABurst: a lone event (a mempool payment's)
 // goes out after one quiet step of the writer, not after the whole
 // coalescing window kept for bursts (it was 2 ms of every payment's
@@ -68,6 +120,13 @@ func TestWSLoneEventNotHeldForABurst(t *testing.T) {
 		})
 		c := newTClient(t, ts.URL, "")
 		c.sync()
+		hc := onlyClient(t, h)
+		// Each part starts with the client handed back by the writer
+		// (after the pong, after the previous part's last write): an
+		// event published before that is the rest of a burst, not the
+		// start of one, and is not waited for (the goroutine-reader
+		// variant hung 1 run in ~200 on this before waitIdle).
+		waitIdle(t, hc)
 
 		clk.reset(nil)
 		h.Publish(ev(1, "w"))
@@ -78,6 +137,7 @@ func TestWSLoneEventNotHeldForABurst(t *testing.T) {
 
 		// A short burst: another event joins the queue during each of the
 		// writer's first three waits; the fourth finds none.
+		waitIdle(t, hc)
 		clk.reset(func(n int) {
 			if n <= 3 {
 				h.Publish(ev(uint64(2+n), "w"))
@@ -92,6 +152,7 @@ func TestWSLoneEventNotHeldForABurst(t *testing.T) {
 		}
 
 		// A burst that goes on: the wait ends at coalesce.
+		waitIdle(t, hc)
 		seq := uint64(6)
 		clk.reset(func(int) {
 			seq++
@@ -103,6 +164,51 @@ func TestWSLoneEventNotHeldForABurst(t *testing.T) {
 		}
 		if sum, _ := clk.total(); sum != coalesce {
 			t.Fatalf("an endless burst waited %v, want %v", sum, coalesce)
+		}
+	})
+}
+
+// TestWSEventDuringAWriteIsNotHeld is the interleaving that hung
+// TestWSLoneEventNotHeldForABurst: an event published while the writer is
+// still writing the client's previous frame (the peer may already have
+// read it) joins the queue of a client the pool owns, and goes out right
+// after that write, as the rest of its burst: no wait, and not lost. The
+// hub never holds it (the old test's clock published the rest of its
+// burst only from inside a wait, and no wait came).
+func TestWSEventDuringAWriteIsNotHeld(t *testing.T) {
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		clk := &writerClock{at: time.Unix(1e9, 0)}
+		var h *Hub
+		_, ts := newTestServer(t, func(c *Config) {
+			h = mk(HubConfig{Currency: "BTC"})
+			h.sleep, h.now = clk.sleep, clk.now
+			c.Hub = h
+		})
+		c := newTClient(t, ts.URL, "")
+		c.sync()
+		hc := onlyClient(t, h)
+		waitIdle(t, hc)
+
+		var ownerAtPublish uint8
+		hook := &hookConn{afterWrite: func() {
+			hc.mu.Lock()
+			ownerAtPublish = hc.owner
+			hc.mu.Unlock()
+			h.Publish(ev(2, "w"))
+		}}
+		hc.mu.Lock() // the writer reads wc after taking hc.mu
+		hook.Conn, hc.wc = hc.wc, hook
+		hc.mu.Unlock()
+
+		clk.reset(nil)
+		h.Publish(ev(1, "w"))
+		c.expect("1:w", "2:w")
+		waitIdle(t, hc)
+		if ownerAtPublish != ownerPool {
+			t.Fatalf("the second event was published with the client's owner %d, want the pool's (%d)", ownerAtPublish, ownerPool)
+		}
+		if sum, n := clk.total(); sum != burstQuiet || n != 1 {
+			t.Fatalf("waited %v in %d steps, want only the first event's one step of %v", sum, n, burstQuiet)
 		}
 	})
 }
