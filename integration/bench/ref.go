@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+
+	"github.com/walletd/walletd/integration/harness"
 )
 
 // refEnv names the environment variable that makes this program (or its
@@ -96,6 +98,7 @@ func startRef() (*refProc, error) {
 	l.Close()
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), refEnv+"="+addr)
+	cmd.SysProcAttr = harness.ChildAttr()
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/walletd/walletd/integration/harness"
 )
 
 // rpcLoadEnv makes this program (or its test binary) run the RPC load of
@@ -162,6 +164,7 @@ func startRPCLoad(dir, addr string, reqs [][]byte, conns, rate, nice int, epoch 
 	}
 	cmd.Env = append(os.Environ(), rpcLoadEnv+"="+path, rpcAddrEnv+"="+addr,
 		rpcConnsEnv+"="+strconv.Itoa(conns), rpcRateEnv+"="+strconv.Itoa(rate), rpcEpochEnv+"="+strconv.FormatInt(epoch.UnixNano(), 10))
+	cmd.SysProcAttr = harness.ChildAttr()
 	cmd.Stderr = os.Stderr
 	p := &rpcLoadProc{cmd: cmd}
 	if p.stdin, err = cmd.StdinPipe(); err != nil {

@@ -132,6 +132,7 @@ func (p *Proc) start() {
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + p.DataDir,
 		fmt.Sprintf("%s_PORT=%d", prefix, p.port), prefix + "_DATA_PATH=" + p.DataDir, prefix + "_DEBUG=1"}, p.env...)
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	cmd.SysProcAttr = harness.ChildAttr()
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("%v", err)
 	}

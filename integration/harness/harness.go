@@ -298,7 +298,7 @@ func (n *Node) start() error {
 	// btcd creates ~/.btcd even when every path is given: keep it in the
 	// temp folder.
 	cmd.Env = append(os.Environ(), "HOME="+n.dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ChildAttr()
 	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return err
