@@ -3,6 +3,7 @@ package base
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -209,6 +210,58 @@ func TestWSEventDuringAWriteIsNotHeld(t *testing.T) {
 		}
 		if sum, n := clk.total(); sum != burstQuiet || n != 1 {
 			t.Fatalf("waited %v in %d steps, want only the first event's one step of %v", sum, n, burstQuiet)
+		}
+	})
+}
+
+// TestWSPublishBatchOneWritePerClient: a batch (a block's events, known
+// whole) is queued for each client before it is handed to the writer, so
+// each client gets its frames of the batch, in order and filtered, in one
+// write (they fit in 32 KiB), with no wait for the rest of a burst.
+func TestWSPublishBatchOneWritePerClient(t *testing.T) {
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		clk := &writerClock{at: time.Unix(1e9, 0)}
+		var h *Hub
+		_, ts := newTestServer(t, func(c *Config) {
+			h = mk(HubConfig{Currency: "BTC"})
+			h.sleep, h.now = clk.sleep, clk.now
+			c.Hub = h
+		})
+		all := newTClient(t, ts.URL, "")
+		all.sync()
+		one := newTClient(t, ts.URL, "")
+		one.register(`{"xpub":"a"}`)
+		h.mu.Lock()
+		clients := slices.Clone(h.clients)
+		h.mu.Unlock()
+		for _, c := range clients {
+			waitIdle(t, c)
+		}
+
+		clk.reset(nil)
+		before := h.writes.Load()
+		var evs []Event
+		var wantAll, wantOne []string
+		for i := uint64(1); i <= 100; i++ {
+			w := "b"
+			if i%10 == 0 {
+				w = "a"
+				wantOne = append(wantOne, fmt.Sprintf("%d:a", i))
+			}
+			evs = append(evs, ev(i, w))
+			wantAll = append(wantAll, fmt.Sprintf("%d:%s", i, w))
+		}
+		h.PublishBatch(evs)
+		all.expect(wantAll...)
+		one.expect(wantOne...)
+		for _, c := range clients {
+			waitIdle(t, c)
+		}
+		if n := h.writes.Load() - before; n != 2 {
+			t.Fatalf("%d writes for a batch to 2 clients, want one each", n)
+		}
+		if sum, n := clk.total(); n != 0 {
+			t.Fatalf("a whole batch waited %v in %d steps for more", sum, n)
 		}
 	})
 }

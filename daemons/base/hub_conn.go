@@ -651,6 +651,7 @@ func (h *Hub) service(c *client, scratch *net.Buffers) {
 		return
 	}
 	orig := b.bufs
+	h.writes.Add(1)
 	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
 	_, err := b.bufs.WriteTo(c.wc)
 	if err != nil && isTimeout(err) {
