@@ -2,7 +2,6 @@ package base
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -74,7 +73,6 @@ func benchBurst(b *testing.B, batch bool) {
 		}
 		wg.Wait()
 	})
-	// Wait for the filters to apply: a global event reaches everyone.
 	seq := uint64(0)
 	block := func() int64 {
 		var evs []Event
@@ -122,5 +120,4 @@ func benchBurst(b *testing.B, batch bool) {
 	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) / time.Duration(n)
 	b.ReportMetric(float64(cpu.Microseconds())/1000, "cpu-ms/block")
 	b.ReportMetric(float64(h.writes.Load()-w0)/float64(n*clients), "writes/client")
-	_ = io.EOF
 }
