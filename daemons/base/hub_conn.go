@@ -608,7 +608,9 @@ func (h *Hub) writer() {
 // awaitBurst waits, before c's write, while frames keep joining c's queue
 // (a block's events, published one after the other), in steps of
 // burstQuiet and until coalesce after c joined the run queue: a burst goes
-// out in a few writes, and a lone frame after one quiet step.
+// out in a few writes, and a lone frame after one quiet step. A client
+// handed over by PublishBatch (its burst queued whole) or after a write
+// (the rest of a burst) has a zero queuedAt and does not wait.
 //
 // yieldFor is its default step.
 func (h *Hub) awaitBurst(c *client) {
