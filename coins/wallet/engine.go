@@ -93,6 +93,10 @@ type Config struct {
 	Log      *slog.Logger
 	// Publish receives every event after it is durably logged.
 	Publish func(Event)
+	// PublishBatch, when set, receives instead of Publish each commit's
+	// events at once (a block's, a mempool transaction's), in order, after
+	// they are durably logged: a websocket hub then knows a burst is whole.
+	PublishBatch func([]Event)
 	// Now is the clock (tests set it); nil means time.Now.
 	Now func() time.Time
 	// SyncTimeout bounds how long a wallet call waits for sync.

@@ -1038,8 +1038,15 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 	return append(out, evs...), nil
 }
 
-// publish sends logged events to the hub, in order.
+// publish sends logged events to the hub, in order: the whole commit at
+// once to PublishBatch when set.
 func (e *Engine) publish(evs []Event) {
+	if e.cfg.PublishBatch != nil {
+		if len(evs) > 0 {
+			e.cfg.PublishBatch(evs)
+		}
+		return
+	}
 	for _, ev := range evs {
 		e.cfg.Publish(ev)
 	}

@@ -28,10 +28,16 @@ const (
 	// does not take a batch at once before handing the rest to a
 	// goroutine of the client's own.
 	poolWriteWait = time.Millisecond
-	// coalesce is how long a client's first queued frame waits for the
-	// pool, so that the frames of one block (published one after the
-	// other) go out in a few writes rather than one write each.
+	// coalesce is how long at most a client's first queued frame waits
+	// for the pool, so that the frames of one block (published one after
+	// the other) go out in a few writes rather than one write each.
 	coalesce = 2 * time.Millisecond
+	// burstQuiet: the wait ends as soon as no frame joined the client's
+	// queue for this long, so that a lone event (a mempool payment's) is
+	// not held the whole of coalesce for a burst that is not coming. The
+	// writer yields the processor meanwhile rather than sleeping: the
+	// runtime sleeps at least a millisecond on an idle processor.
+	burstQuiet = 100 * time.Microsecond
 )
 
 // Who writes to a client's socket: nobody, the writer pool (the client is
@@ -181,7 +187,7 @@ func (c *client) schedule() {
 		return
 	}
 	c.owner = ownerPool
-	c.queuedAt = time.Now()
+	c.queuedAt = c.h.now()
 	c.h.run.push(c)
 }
 
@@ -582,9 +588,9 @@ func (c *client) setBlocked(v bool) {
 }
 
 // writer is one goroutine of the writer pool. It serves clients in the
-// order they joined the run queue, each no sooner than coalesce after it
-// joined, and yields the processor after each write, so that a fan-out to
-// many clients takes turns with RPC.
+// order they joined the run queue, each once its burst has ended
+// (awaitBurst), and yields the processor after each write, so that a
+// fan-out to many clients takes turns with RPC.
 func (h *Hub) writer() {
 	defer h.workers.Done()
 	var scratch net.Buffers
@@ -593,13 +599,40 @@ func (h *Hub) writer() {
 		if !ok {
 			return
 		}
-		c.mu.Lock()
-		wait := coalesce - time.Since(c.queuedAt)
-		c.mu.Unlock()
-		if wait > 0 {
-			time.Sleep(wait)
-		}
+		h.awaitBurst(c)
 		h.service(c, &scratch)
+		runtime.Gosched()
+	}
+}
+
+// awaitBurst waits, before c's write, while frames keep joining c's queue
+// (a block's events, published one after the other), in steps of
+// burstQuiet and until coalesce after c joined the run queue: a burst goes
+// out in a few writes, and a lone frame after one quiet step. A client
+// handed over by PublishBatch (its burst queued whole) or after a write
+// (the rest of a burst) has a zero queuedAt and does not wait.
+//
+// yieldFor is its default step.
+func (h *Hub) awaitBurst(c *client) {
+	c.mu.Lock()
+	since, n := h.now().Sub(c.queuedAt), len(c.q)
+	c.mu.Unlock()
+	for since < coalesce {
+		h.sleep(min(burstQuiet, coalesce-since))
+		c.mu.Lock()
+		grew := len(c.q) != n
+		since, n = h.now().Sub(c.queuedAt), len(c.q)
+		c.mu.Unlock()
+		if !grew {
+			return
+		}
+	}
+}
+
+// yieldFor yields the processor until d has passed (a sub-millisecond
+// time.Sleep lasts a millisecond when nothing else runs).
+func yieldFor(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
 		runtime.Gosched()
 	}
 }
@@ -620,6 +653,7 @@ func (h *Hub) service(c *client, scratch *net.Buffers) {
 		return
 	}
 	orig := b.bufs
+	h.writes.Add(1)
 	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
 	_, err := b.bufs.WriteTo(c.wc)
 	if err != nil && isTimeout(err) {

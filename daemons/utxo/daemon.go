@@ -211,7 +211,7 @@ func New(ctx context.Context, coin Coin, cfg Config, backend chain.Backend, log 
 	// The engine reads the tracked wallets in the background: the daemon
 	// serves at once, wallet calls wait for them (SyncTimeout).
 	d.engine, err = wallet.New(ctx, wallet.Config{Coin: wcoin, Store: engineStore, Volatile: memstore.New(), Backend: backend, Log: log,
-		Publish: d.publish, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
+		PublishBatch: d.publishBatch, SyncTimeout: cfg.SyncTimeout, NoSync: bool(cfg.ExperimentalNosync),
 		PollingCap: cfg.PollingCap, EventRetention: cfg.EventRetention, EventMaxAge: cfg.EventMaxAge,
 		IdleEvict: cfg.IdleEvict, MaxWallets: cfg.MaxWallets, ExpiredRescanWindow: cfg.ExpiredRescanWindow,
 		BackgroundLoad: true})
@@ -283,9 +283,14 @@ func (d *Daemon) Start(ctx context.Context) error {
 	return d.engine.Start(ctx)
 }
 
-// publish forwards a logged engine event to websocket clients.
-func (d *Daemon) publish(ev wallet.Event) {
-	d.hub.Publish(base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)})
+// publishBatch forwards one commit's logged events to websocket clients
+// at once (a block's burst goes out in few writes per client).
+func (d *Daemon) publishBatch(evs []wallet.Event) {
+	out := make([]base.Event, len(evs))
+	for i, ev := range evs {
+		out[i] = base.Event{Seq: ev.Seq, WalletID: ev.WalletID, Wallet: ev.WalletKey, Payload: d.renderEvent(ev)}
+	}
+	d.hub.PublishBatch(out)
 }
 
 // walletResolver maps a websocket register frame's key, in any form the
