@@ -165,7 +165,7 @@ type Engine struct {
 	index   *scriptIndex               // pkScript → owners (candidates: see scriptIndex)
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
 	wallets map[string]*tracked
-	byNum   map[uint32]*tracked   // the same wallets by number
+	byNum   numTable              // the stored wallets by number
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
 	moved   chan struct{} // closed and replaced whenever the cursor moves
@@ -230,41 +230,48 @@ type tracked struct {
 	reqMu    sync.Mutex     // serializes this wallet's address allocation and record changes
 	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
 
-	// job is the backfill slot (capacity 1): whoever holds it runs this
-	// wallet's history backfills. A first load holds it until it ends.
-	job   chan struct{}
+	// job is the backfill slot (capacity 1, made on first use: see slot):
+	// whoever holds it runs this wallet's history backfills. A first load
+	// holds it until it ends.
+	job   atomic.Pointer[chan struct{}]
 	dirty atomic.Bool // backfill rows were added since the holder last looked
 	// unstored: a new wallet in its first load, not in the store yet
 	// (nor numbered, nor indexed); guarded by chainMu.
 	unstored bool
-	// ready is closed once the wallet's first history is applied (or the
-	// first load failed and the wallet was forgotten: gone is set).
-	ready     chan struct{}
-	readyOnce sync.Once
-	gone      atomic.Bool
-	win       []txAt // transactions applied while it has backfill rows (guarded by chainMu)
+	// ready is set once the wallet's first history is applied (or the
+	// first load failed and the wallet was forgotten: gone is set). A flag,
+	// not a channel: nothing waits on it (a waiter takes the backfill slot),
+	// and a channel per wallet would be one more object to mark.
+	ready atomic.Bool
+	gone  atomic.Bool
+	win   []txAt // transactions applied while it has backfill rows (guarded by chainMu)
 	// bal is the balance last computed while loaded (hot.go); dropped on unload.
 	bal atomic.Pointer[balanceCache]
 }
 
 func newTracked(rec walletRecord) *tracked {
-	t := &tracked{rec: rec, job: make(chan struct{}, 1), ready: make(chan struct{})}
-	if !rec.Pending {
-		t.markReady()
-	}
+	t := &tracked{rec: rec}
+	t.ready.Store(!rec.Pending)
 	return t
 }
 
-func (t *tracked) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
+func (t *tracked) markReady() { t.ready.Store(true) }
 
-func (t *tracked) isReady() bool {
-	select {
-	case <-t.ready:
-		return true
-	default:
-		return false
+// slot returns the wallet's backfill slot, making it on first use: most
+// tracked wallets never run a backfill, and a channel each would be
+// 100,000 more objects for the collector to mark.
+func (t *tracked) slot() chan struct{} {
+	if c := t.job.Load(); c != nil {
+		return *c
 	}
+	c := make(chan struct{}, 1)
+	if t.job.CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *t.job.Load()
 }
+
+func (t *tracked) isReady() bool { return t.ready.Load() }
 
 // errForgotten: the wallet was removed (a failed first load, a closed
 // diskless wallet) while a call was getting hold of it.
@@ -314,6 +321,15 @@ func (e *Engine) unload(t *tracked) {
 		delete(e.byKey, h)
 	}
 	t.keyHash = nil
+}
+
+// keyString returns keyStr, as the wallet's stored key string when it is
+// that string: a loaded wallet then keeps no copy of the call's key.
+func (t *tracked) keyString(keyStr string) string {
+	if keyStr == t.rec.PublicKey {
+		return t.rec.PublicKey
+	}
+	return keyStr
 }
 
 // deterministic reports whether the wallet derives its addresses.
@@ -377,7 +393,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
+		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{}),
 		gens: new(generations), loaded: make(chan struct{}), pending: map[string]struct{}{}}
 	e.cfg.Store, e.cfg.Volatile = e.noting(cfg.Store), e.noting(cfg.Volatile) // hot.go: cache invalidation
@@ -440,7 +456,8 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 	index := newScriptIndex()
 	owned := map[wire.OutPoint][]string{}
 	wallets := map[string]*tracked{}
-	byNum := map[uint32]*tracked{}
+	var byNum numTable
+	ld := newTrackLoader()
 	windows := map[*tracked]struct{}{}
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
 	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
@@ -450,9 +467,9 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 			if err := decodeRec(v, &rec); err != nil {
 				return err
 			}
-			t := newTracked(rec)
-			wallets[rec.ID] = t
-			byNum[rec.Num] = t
+			t := ld.track(rec)
+			wallets[t.rec.ID] = t
+			byNum.set(rec.Num, t)
 			gaps[t] = storedGap(kv, t)
 			return nil
 		}); err != nil {
@@ -465,7 +482,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 				return ctx.Err() // Close during a long read
 			}
 			num := binary.BigEndian.Uint32(k)
-			if byNum[num] == nil {
+			if byNum.get(num) == nil {
 				return nil
 			}
 			var a addrRecord
@@ -481,7 +498,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 		// their window now: blocks applied during catch-up are kept for
 		// their backfill.
 		if err := kv.Scan(bBackfill, nil, nil, func(k, _ []byte) error {
-			if t := byNum[binary.BigEndian.Uint32(k)]; t != nil {
+			if t := byNum.get(binary.BigEndian.Uint32(k)); t != nil {
 				windows[t] = struct{}{}
 			}
 			return nil
@@ -493,7 +510,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
-			t := byNum[binary.BigEndian.Uint32(k)]
+			t := byNum.get(binary.BigEndian.Uint32(k))
 			if t == nil {
 				return nil
 			}
@@ -908,7 +925,7 @@ func (e *Engine) openLoaded(h [32]byte, keyStr string) *Wallet {
 	}
 	if newKey {
 		e.mu.Lock()
-		t.wireKey = keyStr
+		t.wireKey = t.keyString(keyStr)
 		e.mu.Unlock()
 	}
 	return &Wallet{e: e, t: t, ID: t.rec.ID, mat: mat}
@@ -925,7 +942,7 @@ func (e *Engine) load(t *tracked, h [32]byte, keyStr string, mat *keys.Material)
 		if t.pub == nil {
 			t.pub = mat
 		}
-		t.wireKey = keyStr
+		t.wireKey = t.keyString(keyStr)
 	}
 	t.lastUsed.Store(e.cfg.Now().UnixNano())
 	e.rememberKey(t, h, private)
@@ -958,7 +975,7 @@ func (e *Engine) awaitReady(ctx context.Context, t *tracked) error {
 	// A first load in progress holds the backfill slot: wait for it, then
 	// finish what it left (a crash or a failure may leave it pending).
 	select {
-	case t.job <- struct{}{}:
+	case t.slot() <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -1029,9 +1046,9 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	}
 	// Hold the backfill slot: a concurrent open of the same wallet waits
 	// for this load to end.
-	t.job <- struct{}{}
+	t.slot() <- struct{}{}
 	if err := e.enlist(t, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
-		<-t.job
+		<-t.slot()
 		return nil, err
 	}
 	bctx := context.WithoutCancel(ctx)
@@ -1164,7 +1181,7 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, steps []func() ([]ne
 		after: func() {
 			e.mu.Lock()
 			t.rec.Num, t.rec.Pending, t.unstored = fresh.num, false, false
-			e.byNum[t.rec.Num] = t
+			e.byNum.set(t.rec.Num, t)
 			e.indexLocked(t.rec.Num, ks)
 			e.mu.Unlock()
 			delete(e.windows, t)
@@ -1420,7 +1437,7 @@ func (t *tracked) wk() []byte { return numKey(t.rec.Num) }
 func (e *Engine) walletByNum(num uint32) *tracked {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.byNum[num]
+	return e.byNum.get(num)
 }
 
 // publicMaterial rebuilds a wallet's public key material from its stored
