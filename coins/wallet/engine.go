@@ -226,6 +226,7 @@ type tracked struct {
 	wireKey  string         // the public key string a client last used; guarded by Engine.mu
 	lastUsed atomic.Int64   // unix nanoseconds of the last call naming it
 	keyHash  [][32]byte     // hashes of the key strings that loaded mat (entries of Engine.byKey)
+	hash1    [1][32]byte    // keyHash's first entry (no allocation for the usual one key string)
 	diskless bool           // records live in the volatile store only; guarded by Engine.mu
 	reqMu    sync.Mutex     // serializes this wallet's address allocation and record changes
 	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
@@ -307,6 +308,9 @@ type keyEntry struct {
 func (e *Engine) rememberKey(t *tracked, h [32]byte, private bool) {
 	if _, ok := e.byKey[h]; !ok {
 		e.byKey[h] = keyEntry{t: t, private: private}
+		if t.keyHash == nil {
+			t.keyHash = t.hash1[:0]
+		}
 		t.keyHash = append(t.keyHash, h)
 	}
 }
