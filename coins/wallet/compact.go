@@ -152,3 +152,104 @@ func (x *numTable) del(num uint32) {
 }
 
 func (x *numTable) len() int { return x.n }
+
+// walletTable maps wallet ids to the tracked wallets. The ids are 64
+// lower-case hex digits (a fingerprint is a SHA-256), kept as 32 bytes in a
+// map without pointers, which the collector does not scan; the map points
+// into one slice of the wallets (a map[string]*tracked is two pointers a
+// wallet to mark). Any other id goes to a plain map.
+type walletTable struct {
+	hexIDs map[[32]byte]int32
+	other  map[string]int32
+	slots  []*tracked
+	free   []int32
+}
+
+// hexID returns the 32 bytes that id, 64 lower-case hex digits, spells.
+func hexID(id string) (k [32]byte, ok bool) {
+	if len(id) != 64 {
+		return k, false
+	}
+	for i := range 64 {
+		c := id[i]
+		var v byte
+		switch {
+		case '0' <= c && c <= '9':
+			v = c - '0'
+		case 'a' <= c && c <= 'f':
+			v = c - 'a' + 10
+		default:
+			return k, false
+		}
+		k[i/2] |= v << (4 * (1 - i%2))
+	}
+	return k, true
+}
+
+func (x *walletTable) slot(id string) (int32, bool) {
+	if k, ok := hexID(id); ok {
+		s, ok := x.hexIDs[k]
+		return s, ok
+	}
+	s, ok := x.other[id]
+	return s, ok
+}
+
+func (x *walletTable) get(id string) *tracked {
+	if s, ok := x.slot(id); ok {
+		return x.slots[s]
+	}
+	return nil
+}
+
+func (x *walletTable) set(id string, t *tracked) {
+	if s, ok := x.slot(id); ok {
+		x.slots[s] = t
+		return
+	}
+	var s int32
+	if n := len(x.free); n > 0 {
+		s, x.free = x.free[n-1], x.free[:n-1]
+		x.slots[s] = t
+	} else {
+		s = int32(len(x.slots))
+		x.slots = append(x.slots, t)
+	}
+	if k, ok := hexID(id); ok {
+		if x.hexIDs == nil {
+			x.hexIDs = map[[32]byte]int32{}
+		}
+		x.hexIDs[k] = s
+		return
+	}
+	if x.other == nil {
+		x.other = map[string]int32{}
+	}
+	x.other[id] = s
+}
+
+func (x *walletTable) del(id string) {
+	s, ok := x.slot(id)
+	if !ok {
+		return
+	}
+	if k, ok := hexID(id); ok {
+		delete(x.hexIDs, k)
+	} else {
+		delete(x.other, id)
+	}
+	x.slots[s] = nil
+	x.free = append(x.free, s)
+}
+
+func (x *walletTable) len() int { return len(x.hexIDs) + len(x.other) }
+
+// all calls f with every wallet (in no particular order) until it returns
+// false.
+func (x *walletTable) all(f func(*tracked) bool) {
+	for _, t := range x.slots {
+		if t != nil && !f(t) {
+			return
+		}
+	}
+}

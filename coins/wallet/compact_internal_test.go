@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,5 +100,49 @@ func TestTrackLoader(t *testing.T) {
 	p.markReady()
 	if !p.isReady() {
 		t.Fatal("markReady")
+	}
+}
+
+func TestWalletTable(t *testing.T) {
+	var x walletTable
+	lower := "00ff" + strings.Repeat("ab", 30)
+	upper := strings.ToUpper(lower) // the same bytes, another id
+	short := "abc"
+	a, b, c, d := &tracked{}, &tracked{}, &tracked{}, &tracked{}
+	x.set(lower, a)
+	x.set(upper, b)
+	x.set(short, c)
+	if x.get(lower) != a || x.get(upper) != b || x.get(short) != c || x.get("ab") != nil || x.len() != 3 {
+		t.Fatalf("get: %p %p %p, len %d", x.get(lower), x.get(upper), x.get(short), x.len())
+	}
+	if k, ok := hexID(lower); !ok || k[0] != 0 || k[1] != 0xff || k[2] != 0xab || k[31] != 0xab {
+		t.Fatalf("hexID(%s) = %x %v", lower, k, ok)
+	}
+	if _, ok := hexID(upper); ok {
+		t.Fatal("an upper-case id decoded: it would share the lower-case one's entry")
+	}
+	x.set(lower, d) // replaces
+	if x.get(lower) != d || x.len() != 3 {
+		t.Fatal("replace")
+	}
+	x.del(lower)
+	x.del(lower)
+	x.del(short)
+	if x.get(lower) != nil || x.get(short) != nil || x.get(upper) != b || x.len() != 1 {
+		t.Fatal("del")
+	}
+	x.set(short, c) // reuses a freed slot
+	if len(x.slots) != 3 || x.get(short) != c {
+		t.Fatalf("%d slots", len(x.slots))
+	}
+	var seen []*tracked
+	x.all(func(t *tracked) bool { seen = append(seen, t); return true })
+	if len(seen) != 2 {
+		t.Fatalf("all: %d wallets", len(seen))
+	}
+	n := 0
+	x.all(func(*tracked) bool { n++; return false })
+	if n != 1 {
+		t.Fatal("all does not stop")
 	}
 }

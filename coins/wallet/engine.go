@@ -164,7 +164,7 @@ type Engine struct {
 	chainMu sync.Mutex
 	index   *scriptIndex               // pkScript → owners (candidates: see scriptIndex)
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
-	wallets map[string]*tracked
+	wallets walletTable
 	byNum   numTable              // the stored wallets by number
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
@@ -293,7 +293,7 @@ func (e *Engine) storeOf(t *tracked) Store {
 func (e *Engine) isDiskless(id string) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	t := e.wallets[id]
+	t := e.wallets.get(id)
 	return t != nil && t.diskless
 }
 
@@ -397,7 +397,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
+		byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{}),
 		gens: new(generations), loaded: make(chan struct{}), pending: map[string]struct{}{}}
 	e.cfg.Store, e.cfg.Volatile = e.noting(cfg.Store), e.noting(cfg.Volatile) // hot.go: cache invalidation
@@ -459,7 +459,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 	cfg := e.cfg
 	index := newScriptIndex()
 	owned := map[wire.OutPoint][]string{}
-	wallets := map[string]*tracked{}
+	var wallets walletTable
 	var byNum numTable
 	ld := newTrackLoader()
 	windows := map[*tracked]struct{}{}
@@ -472,7 +472,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 				return err
 			}
 			t := ld.track(rec)
-			wallets[t.rec.ID] = t
+			wallets.set(t.rec.ID, t)
 			byNum.set(rec.Num, t)
 			gaps[t] = storedGap(kv, t)
 			return nil
@@ -782,7 +782,7 @@ func (e *Engine) Height() int32 {
 func (e *Engine) TotalWallets() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return len(e.wallets)
+	return e.wallets.len()
 }
 
 // waitSynced blocks until the engine is synced, ctx ends or SyncTimeout
@@ -890,7 +890,7 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 	id := mat.Fingerprint()
 	for attempt := 0; ; attempt++ {
 		e.mu.Lock()
-		t := e.wallets[id]
+		t := e.wallets.get(id)
 		if t != nil {
 			e.load(t, h, keyStr, mat)
 		}
@@ -1076,13 +1076,13 @@ func (e *Engine) enlist(t *tracked, h [32]byte, private bool) error {
 	defer e.chainMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, exists := e.wallets[id]; exists {
+	if e.wallets.get(id) != nil {
 		return errForgotten // the caller opens the other one
 	}
-	if len(e.wallets) >= e.cfg.MaxWallets {
+	if e.wallets.len() >= e.cfg.MaxWallets {
 		return ErrTooManyWallets
 	}
-	e.wallets[id] = t
+	e.wallets.set(id, t)
 	e.rememberKey(t, h, private)
 	e.windows[t] = struct{}{}
 	return nil
@@ -1271,8 +1271,8 @@ func (e *Engine) drop(t *tracked) {
 		return
 	}
 	e.mu.Lock()
-	if e.wallets[t.rec.ID] == t {
-		delete(e.wallets, t.rec.ID)
+	if e.wallets.get(t.rec.ID) == t {
+		e.wallets.del(t.rec.ID)
 	}
 	e.unload(t)
 	e.mu.Unlock()
@@ -1425,7 +1425,7 @@ func addBackfill(kv KV, num uint32, ks []newKey) error {
 func (e *Engine) numOf(id string) uint32 {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if t := e.wallets[id]; t != nil {
+	if t := e.wallets.get(id); t != nil {
 		return t.rec.Num
 	}
 	return 0
@@ -1480,7 +1480,8 @@ func (e *Engine) publicOf(t *tracked) (*keys.Material, error) {
 func (e *Engine) wireKey(id string) string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	t, ok := e.wallets[id]
+	t := e.wallets.get(id)
+	ok := t != nil
 	if !ok {
 		return ""
 	}
@@ -1507,7 +1508,8 @@ func (e *Engine) CloseWallet(keyStr string) bool {
 		return false
 	}
 	e.mu.Lock()
-	t, ok := e.wallets[mat.Fingerprint()]
+	t := e.wallets.get(mat.Fingerprint())
+	ok := t != nil
 	if !ok || t.mat == nil {
 		e.mu.Unlock()
 		return false
@@ -1543,11 +1545,12 @@ func (e *Engine) evictIdle() {
 	cut := e.cfg.Now().Add(-e.cfg.IdleEvict)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, t := range e.wallets {
+	e.wallets.all(func(t *tracked) bool {
 		if t.mat != nil && t.lastUsed.Load() < cut.UnixNano() {
 			e.unload(t)
 		}
-	}
+		return true
+	})
 }
 
 // LoadedWallets returns the number of wallets whose key material is in
@@ -1556,11 +1559,12 @@ func (e *Engine) LoadedWallets() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	n := 0
-	for _, t := range e.wallets {
+	e.wallets.all(func(t *tracked) bool {
 		if t.mat != nil {
 			n++
 		}
-	}
+		return true
+	})
 	return n
 }
 

@@ -43,7 +43,7 @@ func BenchmarkTrackedHeapGC(b *testing.B) {
 
 type trackedState struct {
 	index   *scriptIndex
-	wallets map[string]*tracked
+	wallets walletTable
 	byNum   numTable
 }
 
@@ -51,7 +51,7 @@ type trackedState struct {
 // the engine's own record decoding and tracking code.
 func fakeTrackedState(b *testing.B, n int) *trackedState {
 	b.Helper()
-	st := &trackedState{index: newScriptIndex(), wallets: map[string]*tracked{}, }
+	st := &trackedState{index: newScriptIndex(), }
 	created := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	ld := newTrackLoader()
 	var script [22]byte
@@ -66,7 +66,7 @@ func fakeTrackedState(b *testing.B, n int) *trackedState {
 			b.Fatal(err)
 		}
 		t := ld.track(got)
-		st.wallets[t.rec.ID] = t
+		st.wallets.set(t.rec.ID, t)
 		st.byNum.set(got.Num, t)
 		for c := range 2 {
 			for j := range 20 - 10*c {

@@ -546,7 +546,7 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 		return err
 	}
 	e.mu.Lock()
-	delete(e.wallets, id)
+	e.wallets.del(id)
 	e.byNum.del(t.rec.Num)
 	for _, s := range scripts {
 		e.index.remove(s, t.rec.Num)
