@@ -51,7 +51,7 @@ type trackedState struct {
 // the engine's own record decoding and tracking code.
 func fakeTrackedState(b *testing.B, n int) *trackedState {
 	b.Helper()
-	st := &trackedState{index: newScriptIndex(), }
+	st := &trackedState{index: newScriptIndex()}
 	created := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	ld := newTrackLoader()
 	var script [22]byte
