@@ -670,9 +670,11 @@ func newFromExtKey(k *extKey, t params.ScriptType, private bool, n *params.Netwo
 	}
 	m := &Material{kind: KindMasterPublic, net: n, scriptType: t}
 	pubPayload := k.public().serialize(hd.Public, false)
-	m.mpk = base58Check(pubPayload)
-	m.fingerprint = deterministicFingerprint(pubPayload, t, n)
-	m.chains = &hdChains{account: k.public()}
+	// One string for both, the identity of every loaded wallet.
+	mpk, fp := base58Check(pubPayload), deterministicFingerprint(pubPayload, t, n)
+	both := mpk + fp
+	m.mpk, m.fingerprint = both[:len(mpk)], both[len(mpk):]
+	m.chains = &hdChains{account: *k.public()}
 	if private {
 		m.kind = KindMasterPrivate
 		m.sec = &secrets{account: k}
@@ -692,7 +694,7 @@ func newFromExtKey(k *extKey, t params.ScriptType, private bool, n *params.Netwo
 // stored already (a call naming a tracked wallet after a restart or an
 // eviction) costs no EC multiplication. Safe for concurrent use.
 type hdChains struct {
-	account *extKey
+	account extKey // by value: one object less per loaded wallet
 	once    sync.Once
 	keys    [2]*extKey
 	err     error

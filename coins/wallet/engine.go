@@ -168,8 +168,8 @@ type Engine struct {
 	chainMu sync.Mutex
 	index   *scriptIndex               // pkScript → owners (candidates: see scriptIndex)
 	owned   map[wire.OutPoint][]string // unspent wallet outpoints → wallet ids
-	wallets map[string]*tracked
-	byNum   map[uint32]*tracked   // the same wallets by number
+	wallets walletTable
+	byNum   numTable              // the stored wallets by number
 	byKey   map[[32]byte]keyEntry // sha256(key string) → wallet, for loaded wallets
 	cursor  chain.BlockRef
 	moved   chan struct{} // closed and replaced whenever the cursor moves
@@ -230,45 +230,53 @@ type tracked struct {
 	wireKey  string         // the public key string a client last used; guarded by Engine.mu
 	lastUsed atomic.Int64   // unix nanoseconds of the last call naming it
 	keyHash  [][32]byte     // hashes of the key strings that loaded mat (entries of Engine.byKey)
+	hash1    [1][32]byte    // keyHash's first entry (no allocation for the usual one key string)
 	diskless bool           // records live in the volatile store only; guarded by Engine.mu
 	reqMu    sync.Mutex     // serializes this wallet's address allocation and record changes
 	scanFrom uint32         // receiving addresses below are known taken (guarded by reqMu)
 
-	// job is the backfill slot (capacity 1): whoever holds it runs this
-	// wallet's history backfills. A first load holds it until it ends.
-	job   chan struct{}
+	// job is the backfill slot (capacity 1, made on first use: see slot):
+	// whoever holds it runs this wallet's history backfills. A first load
+	// holds it until it ends.
+	job   atomic.Pointer[chan struct{}]
 	dirty atomic.Bool // backfill rows were added since the holder last looked
 	// unstored: a new wallet in its first load, not in the store yet
 	// (nor numbered, nor indexed); guarded by chainMu.
 	unstored bool
-	// ready is closed once the wallet's first history is applied (or the
-	// first load failed and the wallet was forgotten: gone is set).
-	ready     chan struct{}
-	readyOnce sync.Once
-	gone      atomic.Bool
-	win       []txAt // transactions applied while it has backfill rows (guarded by chainMu)
+	// ready is set once the wallet's first history is applied (or the
+	// first load failed and the wallet was forgotten: gone is set). A flag,
+	// not a channel: nothing waits on it (a waiter takes the backfill slot),
+	// and a channel per wallet would be one more object to mark.
+	ready atomic.Bool
+	gone  atomic.Bool
+	win   []txAt // transactions applied while it has backfill rows (guarded by chainMu)
 	// bal is the balance last computed while loaded (hot.go); dropped on unload.
 	bal atomic.Pointer[balanceCache]
 }
 
 func newTracked(rec walletRecord) *tracked {
-	t := &tracked{rec: rec, job: make(chan struct{}, 1), ready: make(chan struct{})}
-	if !rec.Pending {
-		t.markReady()
-	}
+	t := &tracked{rec: rec}
+	t.ready.Store(!rec.Pending)
 	return t
 }
 
-func (t *tracked) markReady() { t.readyOnce.Do(func() { close(t.ready) }) }
+func (t *tracked) markReady() { t.ready.Store(true) }
 
-func (t *tracked) isReady() bool {
-	select {
-	case <-t.ready:
-		return true
-	default:
-		return false
+// slot returns the wallet's backfill slot, making it on first use: most
+// tracked wallets never run a backfill, and a channel each would be
+// 100,000 more objects for the collector to mark.
+func (t *tracked) slot() chan struct{} {
+	if c := t.job.Load(); c != nil {
+		return *c
 	}
+	c := make(chan struct{}, 1)
+	if t.job.CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *t.job.Load()
 }
+
+func (t *tracked) isReady() bool { return t.ready.Load() }
 
 // errForgotten: the wallet was removed (a failed first load, a closed
 // diskless wallet) while a call was getting hold of it.
@@ -289,7 +297,7 @@ func (e *Engine) storeOf(t *tracked) Store {
 func (e *Engine) isDiskless(id string) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	t := e.wallets[id]
+	t := e.wallets.get(id)
 	return t != nil && t.diskless
 }
 
@@ -304,6 +312,9 @@ type keyEntry struct {
 func (e *Engine) rememberKey(t *tracked, h [32]byte, private bool) {
 	if _, ok := e.byKey[h]; !ok {
 		e.byKey[h] = keyEntry{t: t, private: private}
+		if t.keyHash == nil {
+			t.keyHash = t.hash1[:0]
+		}
 		t.keyHash = append(t.keyHash, h)
 	}
 }
@@ -318,6 +329,15 @@ func (e *Engine) unload(t *tracked) {
 		delete(e.byKey, h)
 	}
 	t.keyHash = nil
+}
+
+// keyString returns keyStr, as the wallet's stored key string when it is
+// that string: a loaded wallet then keeps no copy of the call's key.
+func (t *tracked) keyString(keyStr string) string {
+	if keyStr == t.rec.PublicKey {
+		return t.rec.PublicKey
+	}
+	return keyStr
 }
 
 // deterministic reports whether the wallet derives its addresses.
@@ -381,7 +401,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.Log.Info("wallet store migrated", "from", from, "to", SchemaVersion)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, index: newScriptIndex(), owned: map[wire.OutPoint][]string{},
-		wallets: map[string]*tracked{}, byNum: map[uint32]*tracked{}, byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
+		byKey: map[[32]byte]keyEntry{}, syncCh: make(chan struct{}), moved: make(chan struct{}),
 		windows: map[*tracked]struct{}{}, histSem: make(chan struct{}, historyConcurrency), stop: make(chan struct{}),
 		gens: new(generations), loaded: make(chan struct{}), pending: map[string]struct{}{}}
 	e.cfg.Store, e.cfg.Volatile = e.noting(cfg.Store), e.noting(cfg.Volatile) // hot.go: cache invalidation
@@ -443,8 +463,9 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 	cfg := e.cfg
 	index := newScriptIndex()
 	owned := map[wire.OutPoint][]string{}
-	wallets := map[string]*tracked{}
-	byNum := map[uint32]*tracked{}
+	var wallets walletTable
+	var byNum numTable
+	ld := newTrackLoader()
 	windows := map[*tracked]struct{}{}
 	used := map[*tracked]gapUse{} // how far each wallet's coins use its chains
 	gaps := map[*tracked]uint32{} // each wallet's receiving gap limit
@@ -454,9 +475,9 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 			if err := decodeRec(v, &rec); err != nil {
 				return err
 			}
-			t := newTracked(rec)
-			wallets[rec.ID] = t
-			byNum[rec.Num] = t
+			t := ld.track(rec)
+			wallets.set(t.rec.ID, t)
+			byNum.set(rec.Num, t)
 			gaps[t] = storedGap(kv, t)
 			return nil
 		}); err != nil {
@@ -469,7 +490,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 				return ctx.Err() // Close during a long read
 			}
 			num := binary.BigEndian.Uint32(k)
-			if byNum[num] == nil {
+			if byNum.get(num) == nil {
 				return nil
 			}
 			var a addrRecord
@@ -485,7 +506,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 		// their window now: blocks applied during catch-up are kept for
 		// their backfill.
 		if err := kv.Scan(bBackfill, nil, nil, func(k, _ []byte) error {
-			if t := byNum[binary.BigEndian.Uint32(k)]; t != nil {
+			if t := byNum.get(binary.BigEndian.Uint32(k)); t != nil {
 				windows[t] = struct{}{}
 			}
 			return nil
@@ -497,7 +518,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 			if err := decodeRec(v, &u); err != nil {
 				return err
 			}
-			t := byNum[binary.BigEndian.Uint32(k)]
+			t := byNum.get(binary.BigEndian.Uint32(k))
 			if t == nil {
 				return nil
 			}
@@ -765,7 +786,7 @@ func (e *Engine) Height() int32 {
 func (e *Engine) TotalWallets() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return len(e.wallets)
+	return e.wallets.len()
 }
 
 // waitSynced blocks until the engine is synced, ctx ends or SyncTimeout
@@ -873,7 +894,7 @@ func (e *Engine) OpenWith(ctx context.Context, keyStr string, opts OpenOptions) 
 	id := mat.Fingerprint()
 	for attempt := 0; ; attempt++ {
 		e.mu.Lock()
-		t := e.wallets[id]
+		t := e.wallets.get(id)
 		if t != nil {
 			e.load(t, h, keyStr, mat)
 		}
@@ -912,7 +933,7 @@ func (e *Engine) openLoaded(h [32]byte, keyStr string) *Wallet {
 	}
 	if newKey {
 		e.mu.Lock()
-		t.wireKey = keyStr
+		t.wireKey = t.keyString(keyStr)
 		e.mu.Unlock()
 	}
 	return &Wallet{e: e, t: t, ID: t.rec.ID, mat: mat}
@@ -929,7 +950,7 @@ func (e *Engine) load(t *tracked, h [32]byte, keyStr string, mat *keys.Material)
 		if t.pub == nil {
 			t.pub = mat
 		}
-		t.wireKey = keyStr
+		t.wireKey = t.keyString(keyStr)
 	}
 	t.lastUsed.Store(e.cfg.Now().UnixNano())
 	e.rememberKey(t, h, private)
@@ -962,7 +983,7 @@ func (e *Engine) awaitReady(ctx context.Context, t *tracked) error {
 	// A first load in progress holds the backfill slot: wait for it, then
 	// finish what it left (a crash or a failure may leave it pending).
 	select {
-	case t.job <- struct{}{}:
+	case t.slot() <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -1033,9 +1054,9 @@ func (e *Engine) create(ctx context.Context, keyStr string, mat *keys.Material, 
 	}
 	// Hold the backfill slot: a concurrent open of the same wallet waits
 	// for this load to end.
-	t.job <- struct{}{}
+	t.slot() <- struct{}{}
 	if err := e.enlist(t, sha256.Sum256([]byte(keyStr)), mat.HasPrivateKeys()); err != nil {
-		<-t.job
+		<-t.slot()
 		return nil, err
 	}
 	bctx := context.WithoutCancel(ctx)
@@ -1059,13 +1080,13 @@ func (e *Engine) enlist(t *tracked, h [32]byte, private bool) error {
 	defer e.chainMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, exists := e.wallets[id]; exists {
+	if e.wallets.get(id) != nil {
 		return errForgotten // the caller opens the other one
 	}
-	if len(e.wallets) >= e.cfg.MaxWallets {
+	if e.wallets.len() >= e.cfg.MaxWallets {
 		return ErrTooManyWallets
 	}
-	e.wallets[id] = t
+	e.wallets.set(id, t)
 	e.rememberKey(t, h, private)
 	e.windows[t] = struct{}{}
 	return nil
@@ -1168,7 +1189,7 @@ func (e *Engine) firstLoad(ctx context.Context, t *tracked, steps []func() ([]ne
 		after: func() {
 			e.mu.Lock()
 			t.rec.Num, t.rec.Pending, t.unstored = fresh.num, false, false
-			e.byNum[t.rec.Num] = t
+			e.byNum.set(t.rec.Num, t)
 			e.indexLocked(t.rec.Num, ks)
 			e.mu.Unlock()
 			delete(e.windows, t)
@@ -1254,8 +1275,8 @@ func (e *Engine) drop(t *tracked) {
 		return
 	}
 	e.mu.Lock()
-	if e.wallets[t.rec.ID] == t {
-		delete(e.wallets, t.rec.ID)
+	if e.wallets.get(t.rec.ID) == t {
+		e.wallets.del(t.rec.ID)
 	}
 	e.unload(t)
 	e.mu.Unlock()
@@ -1408,7 +1429,7 @@ func addBackfill(kv KV, num uint32, ks []newKey) error {
 func (e *Engine) numOf(id string) uint32 {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if t := e.wallets[id]; t != nil {
+	if t := e.wallets.get(id); t != nil {
 		return t.rec.Num
 	}
 	return 0
@@ -1424,7 +1445,7 @@ func (t *tracked) wk() []byte { return numKey(t.rec.Num) }
 func (e *Engine) walletByNum(num uint32) *tracked {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.byNum[num]
+	return e.byNum.get(num)
 }
 
 // publicMaterial rebuilds a wallet's public key material from its stored
@@ -1463,7 +1484,8 @@ func (e *Engine) publicOf(t *tracked) (*keys.Material, error) {
 func (e *Engine) wireKey(id string) string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	t, ok := e.wallets[id]
+	t := e.wallets.get(id)
+	ok := t != nil
 	if !ok {
 		return ""
 	}
@@ -1490,7 +1512,8 @@ func (e *Engine) CloseWallet(keyStr string) bool {
 		return false
 	}
 	e.mu.Lock()
-	t, ok := e.wallets[mat.Fingerprint()]
+	t := e.wallets.get(mat.Fingerprint())
+	ok := t != nil
 	if !ok || t.mat == nil {
 		e.mu.Unlock()
 		return false
@@ -1526,11 +1549,12 @@ func (e *Engine) evictIdle() {
 	cut := e.cfg.Now().Add(-e.cfg.IdleEvict)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, t := range e.wallets {
+	e.wallets.all(func(t *tracked) bool {
 		if t.mat != nil && t.lastUsed.Load() < cut.UnixNano() {
 			e.unload(t)
 		}
-	}
+		return true
+	})
 }
 
 // LoadedWallets returns the number of wallets whose key material is in
@@ -1539,11 +1563,12 @@ func (e *Engine) LoadedWallets() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	n := 0
-	for _, t := range e.wallets {
+	e.wallets.all(func(t *tracked) bool {
 		if t.mat != nil {
 			n++
 		}
-	}
+		return true
+	})
 	return n
 }
 

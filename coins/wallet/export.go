@@ -63,12 +63,13 @@ type LoadedWallet struct {
 // Loaded lists the wallets whose key material is in memory, by id.
 func (e *Engine) Loaded() []LoadedWallet {
 	e.mu.RLock()
-	out := make([]LoadedWallet, 0, len(e.wallets))
-	for id, t := range e.wallets {
+	out := []LoadedWallet{}
+	e.wallets.all(func(t *tracked) bool {
 		if t.mat != nil {
-			out = append(out, LoadedWallet{ID: id, MPK: t.rec.MPK})
+			out = append(out, LoadedWallet{ID: t.rec.ID, MPK: t.rec.MPK})
 		}
-	}
+		return true
+	})
 	e.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

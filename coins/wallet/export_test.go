@@ -87,11 +87,11 @@ func (e *Engine) CheckIndexes(ctx context.Context) error {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if len(recs) != len(e.wallets) {
-		return fmt.Errorf("%d wallets stored, %d tracked", len(recs), len(e.wallets))
+	if len(recs) != e.wallets.len() {
+		return fmt.Errorf("%d wallets stored, %d tracked", len(recs), e.wallets.len())
 	}
 	for id, r := range recs {
-		t := e.wallets[id]
+		t := e.wallets.get(id)
 		if t == nil {
 			return fmt.Errorf("wallet %s stored but not tracked", id)
 		}
@@ -165,7 +165,7 @@ func SetMigrateChunk(n int) func() {
 func (e *Engine) InjectScript(script []byte, id string, change bool, index uint32) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.index.add(script, e.wallets[id].rec.Num, change, index)
+	e.index.add(script, e.wallets.get(id).rec.Num, change, index)
 }
 
 // Counters returns the wallet's revealed and derived receiving counts.

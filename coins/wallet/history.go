@@ -147,7 +147,7 @@ func (e *Engine) kick(ts ...*tracked) {
 	for _, t := range ts {
 		t.dirty.Store(true)
 		select {
-		case t.job <- struct{}{}:
+		case t.slot() <- struct{}{}:
 			held = append(held, t)
 		default:
 		}
@@ -157,7 +157,7 @@ func (e *Engine) kick(ts ...*tracked) {
 	}
 	if !e.spawn(func() { e.jobLoop(held) }) {
 		for _, t := range held {
-			<-t.job
+			<-t.slot()
 		}
 	}
 }
@@ -165,7 +165,7 @@ func (e *Engine) kick(ts ...*tracked) {
 // release gives t's backfill slot back, kicking a job when rows were added
 // meanwhile.
 func (e *Engine) release(t *tracked) {
-	<-t.job
+	<-t.slot()
 	if t.dirty.Load() && !t.gone.Load() {
 		e.kick(t)
 	}
@@ -188,7 +188,7 @@ func (e *Engine) jobLoop(ts []*tracked) {
 		for _, t := range ts {
 			t := t
 			if !e.spawn(func() { e.jobLoop([]*tracked{t}) }) {
-				<-t.job
+				<-t.slot()
 			}
 		}
 		return
@@ -214,7 +214,7 @@ func (e *Engine) jobLoop(ts []*tracked) {
 // watched and its history applied.
 func (e *Engine) ensureBackfilled(ctx context.Context, t *tracked) error {
 	select {
-	case t.job <- struct{}{}:
+	case t.slot() <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -546,8 +546,8 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 		return err
 	}
 	e.mu.Lock()
-	delete(e.wallets, id)
-	delete(e.byNum, t.rec.Num)
+	e.wallets.del(id)
+	e.byNum.del(t.rec.Num)
 	for _, s := range scripts {
 		e.index.remove(s, t.rec.Num)
 	}
