@@ -74,6 +74,14 @@ type batch struct {
 	done func(a *applier) error
 	// after runs once the transaction committed and memory is updated.
 	after func()
+	// times, when set, receives how long the phases took.
+	times *applyTimes
+}
+
+// applyTimes is where one applyBatch spent its time (the daemon logs it
+// with each block).
+type applyTimes struct {
+	body, commit, publish, derive, extend time.Duration
 }
 
 // applyBatch applies b atomically, then publishes the events it logged and
@@ -86,7 +94,10 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	locked := lockSorted(b.lock)
 	defer func() { unlockAll(locked) }()
 	var a *applier
+	t0 := time.Now()
+	var tBody time.Time
 	err := e.update(ctx, func(s kvs) error {
+		defer func() { tBody = time.Now() }()
 		a = newApplier(e, s)
 		if b.prepare != nil {
 			if err := b.prepare(a); err != nil {
@@ -136,6 +147,10 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	if err != nil {
 		return err
 	}
+	tCommit := time.Now()
+	if b.times != nil {
+		b.times.body, b.times.commit = tBody.Sub(t0), tCommit.Sub(tBody)
+	}
 	// Committed: install the changes in memory.
 	e.mu.Lock()
 	a.installOwned()
@@ -151,11 +166,14 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	unlockAll(locked)
 	locked = nil
 	e.publish(a.logged)
+	if b.times != nil {
+		b.times.publish = time.Since(tCommit)
+	}
 	if len(a.newOwned) > 0 {
 		e.bg.watchOutpoints(a.newOwned)
 	}
 	if needs := a.gaps; len(needs) > 0 {
-		if err := e.extendGaps(ctx, needs, txs); err != nil {
+		if err := e.extendGaps(ctx, needs, txs, b.times); err != nil {
 			// The payments are recorded; the extension is retried (and
 			// redone at start-up if the process dies first).
 			e.log.Warn("extending gap limits; retrying", "err", err)
@@ -216,7 +234,8 @@ func (a *applier) useAddress(t *tracked, r packedRef) {
 // backfill rows and the new counters in one transaction, indexes them, and
 // starts their backfill (watch and history) in the background, with seed
 // (transactions just applied) in their windows. Caller holds chainMu.
-func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt) error {
+func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt, times *applyTimes) error {
+	t0 := time.Now()
 	ts := make([]*tracked, 0, len(needs))
 	for t := range needs {
 		if !t.gone.Load() {
@@ -277,6 +296,11 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	}
 	if len(exts) == 0 {
 		return nil
+	}
+	t1 := time.Now()
+	if times != nil {
+		times.derive = t1.Sub(t0)
+		defer func() { times.extend = time.Since(t1) }()
 	}
 	err := e.update(ctx, func(s kvs) error {
 		for _, x := range exts {
@@ -668,11 +692,13 @@ func (a *applier) putTx(w string, t *txAt) error {
 		if !rec.addWallet(num) {
 			return nil
 		}
-		return putRec(kv, bTxs, hashKey(id), *rec)
+		return putTxRec(kv, hashKey(id), *rec)
 	}
 	if a.txs == nil {
 		a.txs = map[bool]map[chainhash.Hash]*txRecord{false: {}, true: {}}
 	}
+	// The record without its raw bytes: a block that confirms a known
+	// transaction rewrites only its place in the chain.
 	rec := &txRecord{}
 	found, err := getRec(kv, bTxs, hashKey(id), rec)
 	if err != nil {
@@ -684,7 +710,10 @@ func (a *applier) putTx(w string, t *txAt) error {
 		if err := t.tx.Serialize(&buf); err != nil {
 			return err
 		}
-		*rec = txRecord{Raw: buf.Bytes(), FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
+		if err := putTxRaw(kv, hashKey(id), buf.Bytes()); err != nil {
+			return err
+		}
+		*rec = txRecord{FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
 	}
 	if t.height > 0 || !found {
 		rec.Height = t.height
@@ -696,7 +725,7 @@ func (a *applier) putTx(w string, t *txAt) error {
 	}
 	rec.addWallet(num)
 	a.txs[vol][id] = rec
-	return putRec(kv, bTxs, hashKey(id), *rec)
+	return putTxRec(kv, hashKey(id), *rec)
 }
 
 func isCoinbase(tx *wire.MsgTx) bool {
@@ -885,7 +914,7 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 
 func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	var rec txRecord
-	found, err := getRec(kv, bTxs, hashKey(id), &rec)
+	found, err := getTx(kv, hashKey(id), &rec)
 	if err != nil || !found {
 		return err
 	}
@@ -896,10 +925,10 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	rec.Height, rec.BlockHash = 0, ""
 	a.forgetTx(id)
 	if !rec.Coinbase {
-		if err := putRec(kv, bTxs, hashKey(id), rec); err != nil {
+		if err := putTxRec(kv, hashKey(id), rec); err != nil {
 			return err
 		}
-	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+	} else if err := deleteTx(kv, hashKey(id)); err != nil {
 		return err
 	}
 	for _, w := range a.txWallets(&rec) {
@@ -1072,7 +1101,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		}
 		done[id] = true
 		var rec txRecord
-		found, err := getRec(kv, bTxs, hashKey(id), &rec)
+		found, err := getTx(kv, hashKey(id), &rec)
 		if err != nil {
 			return known, err
 		}
@@ -1149,7 +1178,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 				delete(m, id)
 			}
 		}
-		if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+		if err := deleteTx(kv, hashKey(id)); err != nil {
 			return known, err
 		}
 	}
