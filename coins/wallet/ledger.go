@@ -397,6 +397,10 @@ type applier struct {
 	// gaps is how far the batch's outputs use deterministic wallets'
 	// chains (their gap limits are extended after the commit).
 	gaps map[*tracked]gapUse
+	// wtx are the wallet transactions walletTx wrote in this transaction,
+	// by key, for finish to read back without a lookup; any other path
+	// that writes or deletes wallet transactions drops them all.
+	wtx map[string]walletTx
 	// fresh is the wallet a first load records in this transaction.
 	fresh  *freshWallet
 	logged []Event
@@ -856,14 +860,17 @@ func (a *applier) walletTx(w string, t *txAt) error {
 	id := t.txid()
 	kv := a.kv(w)
 	k := key(a.wk(w), hashKey(id))
-	var wt walletTx
-	found, err := getRec(kv, bWalletTxs, k, &wt)
-	if err != nil {
-		return err
+	wt, found := a.wtx[string(k)]
+	if !found {
+		var err error
+		if found, err = getRec(kv, bWalletTxs, k, &wt); err != nil {
+			return err
+		}
 	}
 	if !found {
 		wt = walletTx{FirstSeen: a.e.cfg.Now()}
 	}
+	var err error
 	if wt.Received, wt.Sent, err = a.amounts(w, t.tx, id); err != nil {
 		return err
 	}
@@ -874,6 +881,10 @@ func (a *applier) walletTx(w string, t *txAt) error {
 		wt.Height = t.height
 	}
 	a.touch(w, id)
+	if a.wtx == nil {
+		a.wtx = map[string]walletTx{}
+	}
+	a.wtx[string(k)] = wt
 	return putRec(kv, bWalletTxs, k, wt)
 }
 
@@ -913,6 +924,7 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 }
 
 func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
+	a.wtx = nil
 	var rec txRecord
 	found, err := getTx(kv, hashKey(id), &rec)
 	if err != nil || !found {
@@ -1021,10 +1033,12 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		for _, id := range ids {
 			kv := a.kv(w)
 			k := key(a.wk(w), hashKey(id))
-			var wt walletTx
-			found, err := getRec(kv, bWalletTxs, k, &wt)
-			if err != nil {
-				return nil, err
+			wt, found := a.wtx[string(k)]
+			if !found {
+				var err error
+				if found, err = getRec(kv, bWalletTxs, k, &wt); err != nil {
+					return nil, err
+				}
 			}
 			if !found {
 				continue
@@ -1090,6 +1104,7 @@ func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
 // meeting a mined transaction is ErrNotLocal; without, mined ones are left
 // alone (a replacement never removes a mined tx).
 func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error) {
+	a.wtx = nil
 	known := false
 	queue := []chainhash.Hash{root}
 	done := map[chainhash.Hash]bool{}
