@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -230,4 +232,53 @@ func BenchmarkApplyBlock(b *testing.B) {
 			b.ReportMetric(float64(committed)/1e6/float64(b.N), "committed-ms")
 		})
 	}
+}
+
+// BenchmarkApplyBlockOfPaidRequests is the daemon's full block of our
+// payments (integration/bench scale): 2,000 transactions, each paying a
+// fresh request of a distinct tracked wallet, all first seen in the
+// mempool (AddTransaction, not timed), then mined in one block (timed:
+// ns/op is the block fully handled, committed-ms its commit with events
+// published). The block's transaction updates records rather than creating
+// them, and the gap-limit extensions happened at the mempool stage.
+// BLOCK_PROF=<prefix> writes a CPU profile of each timed block to
+// <prefix>.<b.N>.<i>.
+func BenchmarkApplyBlockOfPaidRequests(b *testing.B) {
+	scripts := 100_000
+	if testing.Short() {
+		scripts = 10_000
+	}
+	env := newApplyEnv(b, scripts)
+	ctx := context.Background()
+	const n = 2000
+	var committed time.Duration
+	prof := os.Getenv("BLOCK_PROF")
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		blk := env.block(b, n, 0)
+		for j, tx := range blk.Txs {
+			w := env.wallets[j%len(env.wallets)]
+			req, err := w.AddRequest(ctx, 10_000, "bench", 3600, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tx.TxOut[0].PkScript = req.PkScript
+			tx.TxOut[0].Value = 10_000
+			if err := env.eng.AddTransaction(ctx, tx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		if prof != "" {
+			pf, _ := os.Create(fmt.Sprintf("%s.%d.%d", prof, b.N, i))
+			_ = pprof.StartCPUProfile(pf)
+			defer pf.Close()
+		}
+		c, _ := env.apply(blk)
+		if prof != "" {
+			pprof.StopCPUProfile()
+		}
+		committed += c
+	}
+	b.ReportMetric(float64(committed)/1e6/float64(b.N), "committed-ms")
 }

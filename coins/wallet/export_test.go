@@ -187,3 +187,29 @@ func (w *Wallet) Pending(ctx context.Context) bool {
 	})
 	return left
 }
+
+// TxRawLayout counts the transaction records of a store that still hold
+// their raw bytes (schema 4 and before), those without, and the raw
+// records of bTxRaw (schema 5).
+func TxRawLayout(kv KV) (inline, split, raws int, err error) {
+	err = kv.Scan(bTxs, nil, nil, func(_, v []byte) error {
+		var rec txRecord
+		if err := decodeRec(v, &rec); err != nil {
+			return err
+		}
+		if len(rec.Raw) > 0 {
+			inline++
+		} else {
+			split++
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	err = kv.Scan(bTxRaw, nil, nil, func(_, _ []byte) error {
+		raws++
+		return nil
+	})
+	return
+}

@@ -115,7 +115,7 @@ func (w *Wallet) SetGapLimit(ctx context.Context, n uint32) (bool, error) {
 	}
 	e := w.e
 	e.chainMu.Lock()
-	err = e.extendGaps(ctx, map[*tracked]gapUse{w.t: {recv: used}}, nil)
+	err = e.extendGaps(ctx, map[*tracked]gapUse{w.t: {recv: used}}, nil, nil)
 	e.chainMu.Unlock()
 	if err != nil {
 		return false, err

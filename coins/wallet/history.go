@@ -628,9 +628,9 @@ func deleteWallet(kv KV, id string, wk []byte) error {
 		}
 		rec.removeWallet(num)
 		if len(rec.Wallets) > 0 {
-			err = putRec(kv, bTxs, hashKey(h), rec)
+			err = putTxRec(kv, hashKey(h), rec)
 		} else {
-			err = kv.Delete(bTxs, hashKey(h))
+			err = deleteTx(kv, hashKey(h))
 		}
 		if err != nil {
 			return err
@@ -686,15 +686,18 @@ func copyWallet(from, to KV, id string, wk []byte) error {
 			return err
 		}
 		if !inTarget {
-			if ok, err := getRec(from, bTxs, hk, &rec); err != nil || !ok {
+			if ok, err := getTx(from, hk, &rec); err != nil || !ok {
 				return err
 			}
 			rec.Wallets = nil
+			if err := putTxRaw(to, hk, rec.Raw); err != nil {
+				return err
+			}
 		}
 		if !rec.addWallet(num) {
 			return nil
 		}
-		return putRec(to, bTxs, hk, rec)
+		return putTxRec(to, hk, rec)
 	}); err != nil {
 		return err
 	}
@@ -843,7 +846,7 @@ func (w *worker) round(ctx context.Context) error {
 	w.mu.Unlock()
 	if len(gaps) > 0 {
 		w.e.chainMu.Lock()
-		err := w.e.extendGaps(ctx, gaps, nil)
+		err := w.e.extendGaps(ctx, gaps, nil, nil)
 		w.e.chainMu.Unlock()
 		if err != nil {
 			w.addGaps(gaps)

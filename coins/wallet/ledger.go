@@ -74,6 +74,14 @@ type batch struct {
 	done func(a *applier) error
 	// after runs once the transaction committed and memory is updated.
 	after func()
+	// times, when set, receives how long the phases took.
+	times *applyTimes
+}
+
+// applyTimes is where one applyBatch spent its time (the daemon logs it
+// with each block).
+type applyTimes struct {
+	body, commit, publish, derive, extend time.Duration
 }
 
 // applyBatch applies b atomically, then publishes the events it logged and
@@ -86,7 +94,10 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	locked := lockSorted(b.lock)
 	defer func() { unlockAll(locked) }()
 	var a *applier
+	t0 := time.Now()
+	var tBody time.Time
 	err := e.update(ctx, func(s kvs) error {
+		defer func() { tBody = time.Now() }()
 		a = newApplier(e, s)
 		if b.prepare != nil {
 			if err := b.prepare(a); err != nil {
@@ -136,6 +147,10 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	if err != nil {
 		return err
 	}
+	tCommit := time.Now()
+	if b.times != nil {
+		b.times.body, b.times.commit = tBody.Sub(t0), tCommit.Sub(tBody)
+	}
 	// Committed: install the changes in memory.
 	e.mu.Lock()
 	a.installOwned()
@@ -151,11 +166,14 @@ func (e *Engine) applyBatch(ctx context.Context, b batch) error {
 	unlockAll(locked)
 	locked = nil
 	e.publish(a.logged)
+	if b.times != nil {
+		b.times.publish = time.Since(tCommit)
+	}
 	if len(a.newOwned) > 0 {
 		e.bg.watchOutpoints(a.newOwned)
 	}
 	if needs := a.gaps; len(needs) > 0 {
-		if err := e.extendGaps(ctx, needs, txs); err != nil {
+		if err := e.extendGaps(ctx, needs, txs, b.times); err != nil {
 			// The payments are recorded; the extension is retried (and
 			// redone at start-up if the process dies first).
 			e.log.Warn("extending gap limits; retrying", "err", err)
@@ -216,7 +234,8 @@ func (a *applier) useAddress(t *tracked, r packedRef) {
 // backfill rows and the new counters in one transaction, indexes them, and
 // starts their backfill (watch and history) in the background, with seed
 // (transactions just applied) in their windows. Caller holds chainMu.
-func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt) error {
+func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed []txAt, times *applyTimes) error {
+	t0 := time.Now()
 	ts := make([]*tracked, 0, len(needs))
 	for t := range needs {
 		if !t.gone.Load() {
@@ -277,6 +296,11 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	}
 	if len(exts) == 0 {
 		return nil
+	}
+	t1 := time.Now()
+	if times != nil {
+		times.derive = t1.Sub(t0)
+		defer func() { times.extend = time.Since(t1) }()
 	}
 	err := e.update(ctx, func(s kvs) error {
 		for _, x := range exts {
@@ -373,6 +397,10 @@ type applier struct {
 	// gaps is how far the batch's outputs use deterministic wallets'
 	// chains (their gap limits are extended after the commit).
 	gaps map[*tracked]gapUse
+	// wtx are the wallet transactions walletTx wrote in this transaction,
+	// by key, for finish to read back without a lookup; any other path
+	// that writes or deletes wallet transactions drops them all.
+	wtx map[string]walletTx
 	// fresh is the wallet a first load records in this transaction.
 	fresh  *freshWallet
 	logged []Event
@@ -668,11 +696,13 @@ func (a *applier) putTx(w string, t *txAt) error {
 		if !rec.addWallet(num) {
 			return nil
 		}
-		return putRec(kv, bTxs, hashKey(id), *rec)
+		return putTxRec(kv, hashKey(id), *rec)
 	}
 	if a.txs == nil {
 		a.txs = map[bool]map[chainhash.Hash]*txRecord{false: {}, true: {}}
 	}
+	// The record without its raw bytes: a block that confirms a known
+	// transaction rewrites only its place in the chain.
 	rec := &txRecord{}
 	found, err := getRec(kv, bTxs, hashKey(id), rec)
 	if err != nil {
@@ -684,7 +714,10 @@ func (a *applier) putTx(w string, t *txAt) error {
 		if err := t.tx.Serialize(&buf); err != nil {
 			return err
 		}
-		*rec = txRecord{Raw: buf.Bytes(), FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
+		if err := putTxRaw(kv, hashKey(id), buf.Bytes()); err != nil {
+			return err
+		}
+		*rec = txRecord{FirstSeen: a.e.cfg.Now(), Coinbase: isCoinbase(t.tx)}
 	}
 	if t.height > 0 || !found {
 		rec.Height = t.height
@@ -696,7 +729,7 @@ func (a *applier) putTx(w string, t *txAt) error {
 	}
 	rec.addWallet(num)
 	a.txs[vol][id] = rec
-	return putRec(kv, bTxs, hashKey(id), *rec)
+	return putTxRec(kv, hashKey(id), *rec)
 }
 
 func isCoinbase(tx *wire.MsgTx) bool {
@@ -827,14 +860,17 @@ func (a *applier) walletTx(w string, t *txAt) error {
 	id := t.txid()
 	kv := a.kv(w)
 	k := key(a.wk(w), hashKey(id))
-	var wt walletTx
-	found, err := getRec(kv, bWalletTxs, k, &wt)
-	if err != nil {
-		return err
+	wt, found := a.wtx[string(k)]
+	if !found {
+		var err error
+		if found, err = getRec(kv, bWalletTxs, k, &wt); err != nil {
+			return err
+		}
 	}
 	if !found {
 		wt = walletTx{FirstSeen: a.e.cfg.Now()}
 	}
+	var err error
 	if wt.Received, wt.Sent, err = a.amounts(w, t.tx, id); err != nil {
 		return err
 	}
@@ -845,6 +881,10 @@ func (a *applier) walletTx(w string, t *txAt) error {
 		wt.Height = t.height
 	}
 	a.touch(w, id)
+	if a.wtx == nil {
+		a.wtx = map[string]walletTx{}
+	}
+	a.wtx[string(k)] = wt
 	return putRec(kv, bWalletTxs, k, wt)
 }
 
@@ -884,8 +924,9 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 }
 
 func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
+	a.wtx = nil
 	var rec txRecord
-	found, err := getRec(kv, bTxs, hashKey(id), &rec)
+	found, err := getTx(kv, hashKey(id), &rec)
 	if err != nil || !found {
 		return err
 	}
@@ -896,10 +937,10 @@ func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
 	rec.Height, rec.BlockHash = 0, ""
 	a.forgetTx(id)
 	if !rec.Coinbase {
-		if err := putRec(kv, bTxs, hashKey(id), rec); err != nil {
+		if err := putTxRec(kv, hashKey(id), rec); err != nil {
 			return err
 		}
-	} else if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+	} else if err := deleteTx(kv, hashKey(id)); err != nil {
 		return err
 	}
 	for _, w := range a.txWallets(&rec) {
@@ -992,10 +1033,12 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		for _, id := range ids {
 			kv := a.kv(w)
 			k := key(a.wk(w), hashKey(id))
-			var wt walletTx
-			found, err := getRec(kv, bWalletTxs, k, &wt)
-			if err != nil {
-				return nil, err
+			wt, found := a.wtx[string(k)]
+			if !found {
+				var err error
+				if found, err = getRec(kv, bWalletTxs, k, &wt); err != nil {
+					return nil, err
+				}
 			}
 			if !found {
 				continue
@@ -1068,6 +1111,7 @@ func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
 // meeting a mined transaction is ErrNotLocal; without, mined ones are left
 // alone (a replacement never removes a mined tx).
 func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error) {
+	a.wtx = nil
 	known := false
 	queue := []chainhash.Hash{root}
 	done := map[chainhash.Hash]bool{}
@@ -1079,7 +1123,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 		}
 		done[id] = true
 		var rec txRecord
-		found, err := getRec(kv, bTxs, hashKey(id), &rec)
+		found, err := getTx(kv, hashKey(id), &rec)
 		if err != nil {
 			return known, err
 		}
@@ -1156,7 +1200,7 @@ func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error
 				delete(m, id)
 			}
 		}
-		if err := kv.Delete(bTxs, hashKey(id)); err != nil {
+		if err := deleteTx(kv, hashKey(id)); err != nil {
 			return known, err
 		}
 	}

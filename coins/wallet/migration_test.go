@@ -42,6 +42,13 @@ func TestStoreMigrationV2(t *testing.T) { testStoreMigration(t, "testdata/store-
 // both buckets.
 func TestStoreMigrationV3(t *testing.T) { testStoreMigration(t, "testdata/store-v3-5ca9503.db", 3) }
 
+// TestStoreMigrationV4 is TestStoreMigrationV1 on a store of schema 4
+// (transaction records holding their raw bytes:
+// testdata/store-v4-db4005c.db, written by the same scenario with main's
+// engine at db4005c): migration 5 alone, which moves the raw bytes into
+// a bucket of their own.
+func TestStoreMigrationV4(t *testing.T) { testStoreMigration(t, "testdata/store-v4-db4005c.db", 4) }
+
 func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	ctx := context.Background()
 	fc := newFakeChain()
@@ -76,6 +83,15 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 				t.Errorf("schema 3 bucket %s still has %x", b, k)
 				return wallet.ErrStopScan
 			})
+		}
+		// Schema 5: every transaction record without its raw bytes, each
+		// with its raw record.
+		inline, split, raws, err := wallet.TxRawLayout(kv)
+		if err != nil {
+			return err
+		}
+		if inline != 0 || split < 3 || raws != split {
+			t.Errorf("transaction records: %d with raw bytes, %d without, %d raw records", inline, split, raws)
 		}
 		return kv.Scan("meta", []byte("seen:"), nil, func(k, _ []byte) error {
 			t.Errorf("schema 1 meta key %q left", k)
@@ -280,6 +296,78 @@ func TestStoreMigrationV1Resumes(t *testing.T) {
 		}
 		if g, wv := walletView(t, w), walletView(t, want.a); !reflect.DeepEqual(g, wv) {
 			t.Fatalf("interrupted at transaction %d, then resumed:\n got %+v\nwant %+v", n, g, wv)
+		}
+		if err := mig.eng.CheckIndexes(ctx); err != nil {
+			t.Fatalf("interrupted at transaction %d: %v", n, err)
+		}
+		mig.close()
+	}
+}
+
+// TestStoreMigrationV4Resumes interrupts migration 5 of
+// store-v4-db4005c.db after each of its transactions in turn (one
+// transaction record per transaction): the next start finishes it, and
+// every wallet then reads as the reference store's, each transaction with
+// its raw bytes in their own bucket only.
+func TestStoreMigrationV4Resumes(t *testing.T) {
+	defer wallet.SetMigrateChunk(1)()
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	fc := newFakeChain()
+	fc.mine()
+	ref := newEnv(t, filepath.Join(t.TempDir(), "ref.db"), fc)
+	want := storeScenario(t, ref)
+	ka, kb, kc := fixtureKeys(t)
+	for n := 1; ; n++ {
+		path := filepath.Join(t.TempDir(), "v4.db")
+		copyFile(t, "testdata/store-v4-db4005c.db", path)
+		st, err := boltstore.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := &failingStore{Store: st, n: n}
+		_, err = wallet.New(ctx, wallet.Config{Net: net, Store: fs, Backend: fc.clone(), NoSync: true})
+		var inline, split int
+		if verr := st.View(ctx, func(kv wallet.KV) error {
+			var err error
+			inline, split, _, err = wallet.TxRawLayout(kv)
+			return err
+		}); verr != nil {
+			t.Fatal(verr)
+		}
+		_ = st.Close()
+		if err == nil {
+			if n < 4 {
+				t.Fatalf("migration done in %d transactions: the chunk size does not split it", n-1)
+			}
+			break
+		}
+		if n > 1 && n < 4 && (inline == 0 || split == 0) {
+			t.Errorf("interrupted at transaction %d: %d records split, %d not: not a partial migration", n, split, inline)
+		}
+		mig := newEnv(t, path, fc.clone())
+		mig.setNow(ref.clock())
+		for _, x := range []struct {
+			key  string
+			want *wallet.Wallet
+		}{{ka, want.a}, {kb, want.b}, {kc, want.c}} {
+			w, err := mig.eng.Open(ctx, x.key)
+			if err != nil {
+				t.Fatalf("after an interruption at transaction %d: %v", n, err)
+			}
+			if g, wv := walletView(t, w), walletView(t, x.want); !reflect.DeepEqual(g, wv) {
+				t.Fatalf("interrupted at transaction %d, then resumed:\n got %+v\nwant %+v", n, g, wv)
+			}
+		}
+		if err := mig.store.View(ctx, func(kv wallet.KV) error {
+			inline, split, raws, err := wallet.TxRawLayout(kv)
+			if err == nil && (inline != 0 || raws != split) {
+				t.Errorf("interrupted at transaction %d, then resumed: %d records with raw bytes, %d without, %d raw records",
+					n, inline, split, raws)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
 		}
 		if err := mig.eng.CheckIndexes(ctx); err != nil {
 			t.Fatalf("interrupted at transaction %d: %v", n, err)

@@ -153,7 +153,7 @@ func (w *Wallet) History(ctx context.Context) ([]HistoryItem, error) {
 			copy(id[:], k[numLen:])
 			item := HistoryItem{TxID: id, Height: wt.Height, Received: wt.Received, Sent: wt.Sent, FirstSeen: wt.FirstSeen}
 			var rec txRecord
-			if ok, err := getRec(kv, bTxs, hashKey(id), &rec); err != nil {
+			if ok, err := getTx(kv, hashKey(id), &rec); err != nil {
 				return err
 			} else if ok {
 				item.Time, item.Raw = rec.Time, rec.Raw
@@ -384,7 +384,7 @@ func (e *Engine) Transaction(ctx context.Context, txid chainhash.Hash) (*wire.Ms
 	err := e.view(ctx, func(s kvs) error {
 		for _, kv := range s.all() {
 			var err error
-			if found, err = getRec(kv, bTxs, hashKey(txid), &rec); err != nil || found {
+			if found, err = getTx(kv, hashKey(txid), &rec); err != nil || found {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package wallet
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -12,17 +13,23 @@ import (
 	"github.com/walletd/walletd/coins/chain"
 )
 
-// Buckets of the store (schema 4). Keys are binary and fixed-width where
+// Buckets of the store (schema 5). Keys are binary and fixed-width where
 // they are prefixes, so that prefix scans select exactly one wallet's
 // records; a wallet's records are keyed by its number (4 bytes, big
 // endian, given in order of tracking), so they sort together and a new
 // wallet's records append at the end of their buckets. Values are binary
 // records (codec.go), the event log's included.
 const (
-	bMeta      = "meta"   // "version" → uint32 schema; "cursor" → cursorRec; "notified" → uint32 height of the last new_block
-	bWallets   = "w"      // num → walletRecord
-	bAddrs     = "a"      // num|chain(1)|index(4) → addrRecord
-	bTxs       = "txs"    // txid(32) → txRecord (with the numbers of the wallets it touches)
+	bMeta    = "meta" // "version" → uint32 schema; "cursor" → cursorRec; "notified" → uint32 height of the last new_block
+	bWallets = "w"    // num → walletRecord
+	bAddrs   = "a"    // num|chain(1)|index(4) → addrRecord
+	bTxs     = "txs"  // txid(32) → txRecord (with the numbers of the wallets it touches), without its raw bytes
+	// bTxRaw holds the raw transactions (schema 5; the txRecord held them
+	// before, migration 5 moves them): written once when a transaction is
+	// first recorded, while its txRecord is rewritten each time its place
+	// in the chain changes (a block rewrites 2,000 of them, ~70 bytes each
+	// rather than ~300).
+	bTxRaw     = "txraw"  // txid(32) → raw transaction
 	bWalletTxs = "x"      // num|txid → walletTx
 	bUTXOs     = "u"      // num|outpoint(36) → utxoRecord (spent ones kept, marked)
 	bRequests  = "r"      // num|requestID → Request
@@ -106,6 +113,8 @@ type addrRecord struct {
 }
 
 type txRecord struct {
+	// Raw is the serialized transaction: in bTxRaw (schema 5), filled in
+	// by getTx; a record of bTxs has it only before migration 5.
 	Raw       []byte    `json:"raw"`
 	Height    int32     `json:"h"`
 	BlockHash string    `json:"bh,omitempty"`
@@ -286,4 +295,38 @@ func chainOrder(hi, hj int32, seenI, seenJ time.Time) bool {
 		return hi < hj
 	}
 	return seenI.Before(seenJ)
+}
+
+// getTx reads transaction hk's record with its raw bytes (from bTxRaw).
+func getTx(kv KV, hk []byte, rec *txRecord) (bool, error) {
+	found, err := getRec(kv, bTxs, hk, rec)
+	if err != nil || !found {
+		return found, err
+	}
+	if len(rec.Raw) == 0 {
+		raw := kv.Get(bTxRaw, hk)
+		if raw == nil {
+			return false, fmt.Errorf("wallet: transaction %x has no raw record", hk)
+		}
+		rec.Raw = append([]byte(nil), raw...)
+	}
+	return true, nil
+}
+
+// putTxRec writes transaction hk's record without its raw bytes (written
+// once, by putTxRaw).
+func putTxRec(kv KV, hk []byte, rec txRecord) error {
+	rec.Raw = nil
+	return putRec(kv, bTxs, hk, rec)
+}
+
+// putTxRaw writes transaction hk's raw bytes.
+func putTxRaw(kv KV, hk, raw []byte) error { return kv.Put(bTxRaw, hk, raw) }
+
+// deleteTx removes transaction hk's record and raw bytes.
+func deleteTx(kv KV, hk []byte) error {
+	if err := kv.Delete(bTxs, hk); err != nil {
+		return err
+	}
+	return kv.Delete(bTxRaw, hk)
 }

@@ -174,7 +174,7 @@ func (w *Wallet) isConflicted(ctx context.Context, txid chainhash.Hash) (bool, e
 			}
 			seen[id] = true
 			var rec txRecord
-			ok, err := getRec(kv, bTxs, hashKey(id), &rec)
+			ok, err := getTx(kv, hashKey(id), &rec)
 			if err != nil || !ok || rec.Height > 0 || rec.Coinbase {
 				return err
 			}

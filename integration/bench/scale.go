@@ -94,6 +94,10 @@ type BlockSample struct {
 	// block (its "block applied" log line: the engine's batch, commit and
 	// publication of the block's events).
 	Applied time.Duration `json:"applied_ns"`
+	// Phases is the rest of the daemon's log line: where the applied
+	// time went (the block's transaction body and commit, publication,
+	// the gap extensions' derivation and their transaction).
+	Phases string `json:"phases,omitempty"`
 	// EndToEnd: from the generate call to the last event the block
 	// causes (new_block, or the last request's new_payment "Paid") on a
 	// websocket client; it includes the node mining the block.
@@ -425,13 +429,25 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 		seen[id] = true
 	}
 	time.Sleep(cfg.Settle)
+	var profiled chan error
+	if cfg.ProfileDir != "" {
+		// A CPU profile of the daemon across the block (block-ours.pprof).
+		profiled = make(chan error, 1)
+		go func() { profiled <- fetchProfile(pprofAddr, 2, filepath.Join(cfg.ProfileDir, "block-ours.pprof")) }()
+		time.Sleep(100 * time.Millisecond)
+	}
 	rep.BlockOurs, err = timeBlock(node, d, ws, cfg.BlockTxs, pending)
 	if err != nil {
 		return rep, err
 	}
-	logf("block of %d txs all paying tracked wallets: applied in %v (%d relevant), end to end %v (generate %v)", cfg.BlockTxs,
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			logf("block profile: %v", err)
+		}
+	}
+	logf("block of %d txs all paying tracked wallets: applied in %v (%d relevant), end to end %v (generate %v); %s", cfg.BlockTxs,
 		rep.BlockOurs.Applied, rep.BlockOurs.Relevant, rep.BlockOurs.EndToEnd.Round(time.Millisecond),
-		rep.BlockOurs.Generate.Round(time.Millisecond))
+		rep.BlockOurs.Generate.Round(time.Millisecond), rep.BlockOurs.Phases)
 
 	// Durable add_request: AddRequests calls per connection count, each
 	// wallet taking a few (no force: within the gap limit).
@@ -457,7 +473,7 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 }
 
 // appliedRe matches the daemon's "block applied" log line.
-var appliedRe = regexp.MustCompile(`msg="block applied" height=(\d+) txs=(\d+) took=(\S+)`)
+var appliedRe = regexp.MustCompile(`msg="block applied" height=(\d+) txs=(\d+) took=(\S+)([^\n]*)`)
 
 // timeBlock mines one block and waits for its events on ws: new_block,
 // and the new_payment "Paid" of every request in pending. It reads the
@@ -500,6 +516,7 @@ func timeBlock(node *harness.Node, d *daemon.Proc, ws *daemon.WS, txs int, pendi
 		for _, m := range appliedRe.FindAllStringSubmatch(d.Logs(), -1) {
 			if h, _ := strconv.Atoi(m[1]); int32(h) == want {
 				s.Relevant, _ = strconv.Atoi(m[2])
+				s.Phases = strings.TrimSpace(m[4])
 				var err error
 				s.Applied, err = time.ParseDuration(m[3])
 				return s, err
