@@ -55,7 +55,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 			"Server busy: %d requests in progress, try again later", cap(s.work))))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, pooled, err := s.readBody(w, r)
+	if pooled != nil {
+		// Given back once the reply is written: nothing refers to the
+		// body then (the request's id and params are slices of it).
+		defer s.bodies.Put(pooled)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -87,6 +92,26 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 
 // maxPooledReply bounds the reply buffers a server keeps for reuse.
 const maxPooledReply = 16 << 10
+
+// maxPooledBody is the largest body read into a pooled buffer (a wallet
+// call's body is a few hundred bytes).
+const maxPooledBody = 4 << 10
+
+// readBody reads the request's body, at most MaxBodyBytes. A body of known
+// length that fits maxPooledBody is read into a buffer of the server's
+// pool, returned as pooled (put it back once nothing refers to the body);
+// any other goes through http.MaxBytesReader as before.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, pooled *[]byte, err error) {
+	n := r.ContentLength
+	if n < 0 || n > maxPooledBody || n > s.cfg.MaxBodyBytes {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+		return body, nil, err
+	}
+	pooled = s.bodies.Get().(*[]byte)
+	body = (*pooled)[:n]
+	_, err = io.ReadFull(r.Body, body)
+	return body, pooled, err
+}
 
 // Handle answers one raw request body (a request object or a batch array)
 // and returns the JSON reply. It never panics and always returns JSON.
@@ -254,9 +279,10 @@ func (s *Server) handleOne(ctx context.Context, body, dst []byte) []byte {
 		}
 		return append(dst, errorReply(req.id, werr)...)
 	}
-	s.metrics.observe(req.method, methodKnown, 0, time.Since(start))
+	took := time.Since(start)
+	s.metrics.observe(req.method, methodKnown, 0, took)
 	if out, ok := appendReply(dst, result, req.id); ok {
-		log.Debug("request", "took", time.Since(start))
+		log.Debug("request", "took", took)
 		return out
 	}
 	out, merr := Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})

@@ -87,6 +87,7 @@ type Server struct {
 	work     chan struct{} // one token per request at work (MaxConcurrent)
 	penalty  chan struct{} // one token per failed login sitting out its delay
 	replies  sync.Pool     // *[]byte: reply buffers, reused once written
+	bodies   sync.Pool     // *[]byte: request bodies (maxPooledBody), reused once answered
 	authLog  rateLimitedLog
 	hostLog  rateLimitedLog
 }
@@ -138,6 +139,7 @@ func New(cfg Config) (*Server, error) {
 		authLog:  rateLimitedLog{every: 10 * time.Second},
 		hostLog:  rateLimitedLog{every: 10 * time.Second},
 		replies:  sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }},
+		bodies:   sync.Pool{New: func() any { b := make([]byte, maxPooledBody); return &b }},
 	}, nil
 }
 
