@@ -251,8 +251,8 @@ func bindInto(v reflect.Value, params []param, p rawParams) error {
 		return Errorf(spec.InvalidParams, "too many positional arguments: got %d, takes at most %d",
 			len(p.positional), len(params))
 	}
-	var givenBuf [8]json.RawMessage
-	given := givenBuf[:0]
+	var givenBuf [8]json.RawMessage // on the stack for the usual few params
+	var given []json.RawMessage
 	if len(params) > len(givenBuf) {
 		given = make([]json.RawMessage, len(params))
 	} else {
