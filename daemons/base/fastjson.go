@@ -18,9 +18,13 @@ import (
 // slow one refuses, nor reads anything differently.
 
 // fastDecode decodes body when it has the common shape; ok is false
-// otherwise (the caller then uses decodeRequest).
+// otherwise (the caller then uses decodeRequest). It reads the body once:
+// params are split as they are scanned.
 func fastDecode(body []byte) (req request, ok bool) {
-	var env struct{ id, method, params, xpub []byte }
+	var id, method, xpub []byte
+	var p rawParams
+	var selRaw []byte // the named xpub argument
+	selFound, seenParams := false, false
 	i := skipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return req, false
@@ -39,34 +43,41 @@ func fastDecode(body []byte) (req request, ok bool) {
 			return req, false
 		}
 		j = skipWS(body, j+1)
-		end, ok := scanValue(body, j, 0)
-		if !ok {
-			return req, false
-		}
-		v := body[j:end]
-		var dst *[]byte
-		switch string(k) {
-		case "id":
-			dst = &env.id
-		case "method":
-			dst = &env.method
-		case "params":
-			dst = &env.params
-		case "xpub":
-			dst = &env.xpub
-		case "jsonrpc":
-		default:
-			// encoding/json matches keys case-insensitively: "Method"
-			// would be the method there.
-			if !lowerASCII(k) {
-				return req, false
-			}
-		}
-		if dst != nil {
-			if *dst != nil {
+		var end int
+		if string(k) == "params" {
+			if seenParams {
 				return req, false // duplicate member: the last one wins there
 			}
-			*dst = v
+			seenParams = true
+			if p, selRaw, selFound, end, ok = fastParams(body, j); !ok {
+				return req, false
+			}
+		} else {
+			if end, ok = scanValue(body, j, 0); !ok {
+				return req, false
+			}
+			var dst *[]byte
+			switch string(k) {
+			case "id":
+				dst = &id
+			case "method":
+				dst = &method
+			case "xpub":
+				dst = &xpub
+			case "jsonrpc":
+			default:
+				// encoding/json matches keys case-insensitively: "Method"
+				// would be the method there.
+				if !lowerASCII(k) {
+					return req, false
+				}
+			}
+			if dst != nil {
+				if *dst != nil {
+					return req, false // duplicate member: the last one wins there
+				}
+				*dst = body[j:end]
+			}
 		}
 		i = skipWS(body, end)
 		if i >= len(body) {
@@ -84,21 +95,16 @@ func fastDecode(body []byte) (req request, ok bool) {
 		return req, false
 	}
 	req.id = nullID
-	if env.id != nil {
-		req.id = env.id
+	if id != nil {
+		req.id = id
 	}
-	m, _, ok := plainString(env.method, 0)
-	if !ok || len(m) == 0 || len(m)+2 != len(env.method) {
+	m, _, ok := plainString(method, 0)
+	if !ok || len(m) == 0 || len(m)+2 != len(method) {
 		return req, false
 	}
 	req.method = string(m)
-	p, ok := fastParams(env.params)
-	if !ok {
-		return req, false
-	}
-	selRaw, found := p.take("xpub")
-	if !found {
-		selRaw = env.xpub
+	if !selFound {
+		selRaw = xpub
 	}
 	if selRaw != nil {
 		key, _, ok := plainString(selRaw, 0)
@@ -111,86 +117,121 @@ func fastDecode(body []byte) (req request, ok bool) {
 	return req, true
 }
 
-// fastParams splits a params array whose elements it can delimit; a
-// trailing object becomes the named arguments when its keys are plain.
-func fastParams(raw []byte) (rawParams, bool) {
-	var p rawParams
-	if raw == nil {
-		return p, true
+// maxFastParams is how many positional params fastParams delimits before it
+// allocates their slice (more take a growing slice).
+const maxFastParams = 8
+
+// fastParams splits the params array at b[i] whose elements it can
+// delimit; a trailing object becomes the named arguments when its keys are
+// plain and distinct. Its "xpub" member, the wallet selector, is returned
+// apart (as rawParams.take would remove it). end is the index after the
+// array.
+func fastParams(b []byte, i int) (p rawParams, xpub []byte, hasXpub bool, end int, ok bool) {
+	if i >= len(b) || b[i] != '[' {
+		return p, nil, false, i, false // null, an object of named params: the slow path
 	}
-	if len(raw) == 0 || raw[0] != '[' {
-		return p, false // null, an object of named params: the slow path
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return p, nil, false, i + 1, true
 	}
-	i := skipWS(raw, 1)
-	if i < len(raw) && raw[i] == ']' {
-		return p, true
-	}
+	var buf [maxFastParams]json.RawMessage
+	pos := buf[:0]
 	for {
-		end, ok := scanValue(raw, i, 0)
-		if !ok {
-			return p, false
+		if i >= len(b) {
+			return p, nil, false, i, false
 		}
-		p.positional = append(p.positional, json.RawMessage(raw[i:end]))
-		i = skipWS(raw, end)
-		if i >= len(raw) {
-			return p, false
+		var e int
+		last := false
+		if b[i] == '{' {
+			// An object is the named arguments when it ends the array.
+			named, order, x, hasX, oe, ok := fastNamed(b, i)
+			if ok {
+				e = oe
+				if j := skipWS(b, e); j < len(b) && b[j] == ']' {
+					p.named, p.order, xpub, hasXpub, last = named, order, x, hasX, true
+				}
+			} else if e, ok = scanValue(b, i, 1); !ok {
+				return p, nil, false, e, false
+			} else if j := skipWS(b, e); j < len(b) && b[j] == ']' {
+				return p, nil, false, e, false // named arguments it cannot read
+			}
+		} else {
+			var ok bool
+			if e, ok = scanValue(b, i, 1); !ok {
+				return p, nil, false, e, false
+			}
 		}
-		if raw[i] == ']' {
+		if !last {
+			pos = append(pos, json.RawMessage(b[i:e]))
+		}
+		i = skipWS(b, e)
+		if i >= len(b) {
+			return p, nil, false, i, false
+		}
+		if b[i] == ']' {
 			break
 		}
-		if raw[i] != ',' {
-			return p, false
+		if b[i] != ',' {
+			return p, nil, false, i, false
 		}
-		i = skipWS(raw, i+1)
+		i = skipWS(b, i+1)
 	}
-	n := len(p.positional)
-	if last := p.positional[n-1]; last[0] == '{' {
-		p.positional = p.positional[:n-1]
-		if !p.fastNamed(last) {
-			return p, false
-		}
+	if len(pos) > 0 {
+		p.positional = append([]json.RawMessage(nil), pos...)
 	}
-	return p, true
+	return p, xpub, hasXpub, i + 1, true
 }
 
-// fastNamed reads an object of named arguments with plain, distinct keys.
-func (p *rawParams) fastNamed(raw []byte) bool {
-	p.named = map[string]json.RawMessage{}
-	i := skipWS(raw, 1)
-	if i < len(raw) && raw[i] == '}' {
-		return true
+// fastNamed reads the object at b[i] of named arguments with plain,
+// distinct keys; its "xpub" member is returned apart, and the map is made
+// only for other members. end is the index after the object.
+func fastNamed(b []byte, i int) (named map[string]json.RawMessage, order []string, xpub []byte, hasXpub bool,
+	end int, ok bool) {
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, nil, nil, false, i + 1, true
 	}
 	for {
-		k, j, ok := plainString(raw, i)
+		k, j, ok := plainString(b, i)
 		if !ok {
-			return false
+			return nil, nil, nil, false, i, false
 		}
-		j = skipWS(raw, j)
-		if j >= len(raw) || raw[j] != ':' {
-			return false
+		j = skipWS(b, j)
+		if j >= len(b) || b[j] != ':' {
+			return nil, nil, nil, false, j, false
 		}
-		j = skipWS(raw, j+1)
-		end, ok := scanValue(raw, j, 0)
+		j = skipWS(b, j+1)
+		e, ok := scanValue(b, j, 2)
 		if !ok {
-			return false
+			return nil, nil, nil, false, e, false
 		}
-		key := string(k)
-		if _, dup := p.named[key]; dup {
-			return false
+		if string(k) == "xpub" {
+			if hasXpub {
+				return nil, nil, nil, false, e, false
+			}
+			xpub, hasXpub = b[j:e], true
+		} else {
+			key := string(k)
+			if _, dup := named[key]; dup {
+				return nil, nil, nil, false, e, false
+			}
+			if named == nil {
+				named = map[string]json.RawMessage{}
+			}
+			named[key] = json.RawMessage(b[j:e])
+			order = append(order, key)
 		}
-		p.named[key] = json.RawMessage(raw[j:end])
-		p.order = append(p.order, key)
-		i = skipWS(raw, end)
-		if i >= len(raw) {
-			return false
+		i = skipWS(b, e)
+		if i >= len(b) {
+			return nil, nil, nil, false, i, false
 		}
-		if raw[i] == '}' {
-			return true
+		if b[i] == '}' {
+			return named, order, xpub, hasXpub, i + 1, true
 		}
-		if raw[i] != ',' {
-			return false
+		if b[i] != ',' {
+			return nil, nil, nil, false, i, false
 		}
-		i = skipWS(raw, i+1)
+		i = skipWS(b, i+1)
 	}
 }
 

@@ -2,6 +2,7 @@ package base
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -136,7 +137,7 @@ func (p hostPolicy) allows(host string) bool {
 	h = strings.ToLower(strings.Trim(h, "[]"))
 	h = strings.TrimSuffix(h, ".")
 	switch {
-	case net.ParseIP(h) != nil:
+	case isIPLiteral(h):
 		return true
 	case h == "localhost" || strings.HasSuffix(h, ".localhost"):
 		return true
@@ -144,4 +145,11 @@ func (p hostPolicy) allows(host string) bool {
 		return true
 	}
 	return p.names[h]
+}
+
+// isIPLiteral is net.ParseIP(h) != nil (which is netip.ParseAddr without a
+// zone) without the IP that ParseIP allocates.
+func isIPLiteral(h string) bool {
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Zone() == ""
 }

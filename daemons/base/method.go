@@ -118,7 +118,9 @@ type Method struct {
 
 	argType reflect.Type
 	params  []param
-	run     func(ctx context.Context, c *Call, args reflect.Value) (any, error)
+	// run binds the request's params to the arguments and calls the
+	// method.
+	run func(ctx context.Context, c *Call, p rawParams) (any, error)
 }
 
 // MethodOption adjusts a Method built by NewMethod.
@@ -144,8 +146,14 @@ func NewMethod[A any](name, help string, fn func(ctx context.Context, c *Call, a
 		return Method{}, fmt.Errorf("method %s: %w", name, err)
 	}
 	m := Method{Name: name, Help: help, argType: t, params: params,
-		run: func(ctx context.Context, c *Call, v reflect.Value) (any, error) {
-			return fn(ctx, c, v.Interface().(A))
+		run: func(ctx context.Context, c *Call, p rawParams) (any, error) {
+			// Bound in place: no reflect.New and no copy out through an
+			// interface, as bind would cost per call.
+			var a A
+			if err := bindInto(reflect.ValueOf(&a).Elem(), params, p); err != nil {
+				return nil, err
+			}
+			return fn(ctx, c, a)
 		}}
 	for _, o := range opts {
 		o(&m)

@@ -3,6 +3,7 @@ package base
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,26 @@ type metrics struct {
 	busy         prometheus.Counter
 	authFailures prometheus.Counter
 	handler      http.Handler
+	// ok keeps, per callable method name, its series of successful calls
+	// once it has had one, so that the hot path skips the label hashing of
+	// WithLabelValues. The map is filled before the server serves and only
+	// read afterwards; a slot is set on its method's first success (the
+	// series appear on /metrics as before: when first used).
+	ok map[string]*atomic.Pointer[methodSeries]
+}
+
+// methodSeries are one method's success counter and latency histogram.
+type methodSeries struct {
+	calls   prometheus.Counter
+	latency prometheus.Observer
+}
+
+// prepare makes a slot for every callable method name.
+func (m *metrics) prepare(names []string) {
+	m.ok = make(map[string]*atomic.Pointer[methodSeries], len(names))
+	for _, n := range names {
+		m.ok[n] = new(atomic.Pointer[methodSeries])
+	}
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -55,6 +76,15 @@ func newMetrics(h *Hub) *metrics {
 func (m *metrics) observe(method string, known bool, code int, took time.Duration) {
 	if !known {
 		method = "(unknown)"
+	} else if slot := m.ok[method]; slot != nil && code == 0 {
+		ms := slot.Load()
+		if ms == nil {
+			ms = &methodSeries{calls: m.calls.WithLabelValues(method, "0"), latency: m.latency.WithLabelValues(method)}
+			slot.Store(ms) // racing first calls store equal series
+		}
+		ms.calls.Inc()
+		ms.latency.Observe(took.Seconds())
+		return
 	}
 	m.calls.WithLabelValues(method, strconv.Itoa(code)).Inc()
 	m.latency.WithLabelValues(method).Observe(took.Seconds())

@@ -2,10 +2,13 @@ package base
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/walletd/walletd/spec"
@@ -77,6 +80,10 @@ func (p *rawParams) take(key string) (json.RawMessage, bool) {
 	v, ok := p.named[key]
 	if ok {
 		delete(p.named, key)
+		p.order = slices.DeleteFunc(p.order, func(k string) bool { return k == key })
+		if len(p.order) == 0 {
+			p.order = nil
+		}
 	}
 	return v, ok
 }
@@ -91,6 +98,79 @@ type param struct {
 	// nullable keeps an explicit null as "none" (the field's zero value)
 	// instead of the default, as Python's None (add_request's expiry).
 	nullable bool
+	// fast is the field's kind when bindFast may set it without
+	// encoding/json (see fastKindOf).
+	fast reflect.Kind
+}
+
+// fastKindOf returns t's kind when a plain JSON value binds to it exactly
+// as encoding/json would bind it with no reflection on the value: a string,
+// bool or signed integer type without its own unmarshaling (and not
+// json.Number, which encoding/json validates). Invalid otherwise.
+func fastKindOf(t reflect.Type) reflect.Kind {
+	pt := reflect.PointerTo(t)
+	if t == reflect.TypeFor[json.Number]() || pt.Implements(reflect.TypeFor[json.Unmarshaler]()) ||
+		pt.Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return reflect.Invalid
+	}
+	switch k := t.Kind(); k {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return k
+	}
+	return reflect.Invalid
+}
+
+// bindFast sets f from raw when raw is a value whose binding needs no
+// decoder: a string of printable ASCII without escapes into a string, a
+// boolean literal into a bool, an integer literal in range into a signed
+// integer. It reports false, leaving f alone, for anything else (encoding/
+// json then binds it, or words the error).
+func bindFast(f reflect.Value, kind reflect.Kind, raw []byte) bool {
+	switch kind {
+	case reflect.String:
+		if s, end, ok := plainString(raw, 0); ok && end == len(raw) {
+			f.SetString(string(s))
+			return true
+		}
+	case reflect.Bool:
+		switch string(raw) {
+		case "true":
+			f.SetBool(true)
+			return true
+		case "false":
+			f.SetBool(false)
+			return true
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if !plainInt(raw) {
+			return false
+		}
+		n, err := strconv.ParseInt(string(raw), 10, f.Type().Bits())
+		if err != nil {
+			return false
+		}
+		f.SetInt(n)
+		return true
+	}
+	return false
+}
+
+// plainInt reports whether raw is a JSON integer literal: an optional
+// minus, then 0 or digits not starting with 0.
+func plainInt(raw []byte) bool {
+	i := 0
+	if i < len(raw) && raw[i] == '-' {
+		i++
+	}
+	if i == len(raw) || raw[i] == '0' && i+1 != len(raw) {
+		return false
+	}
+	for ; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // paramsOf derives the parameter list from an argument struct type. Each
@@ -126,7 +206,7 @@ func appendParams(out []param, t reflect.Type, path []int) ([]param, error) {
 			continue
 		}
 		parts := strings.Split(tag, ",")
-		p := param{name: parts[0], field: idx}
+		p := param{name: parts[0], field: idx, fast: fastKindOf(f.Type)}
 		for _, opt := range parts[1:] {
 			switch opt {
 			case "required":
@@ -162,11 +242,22 @@ func appendParams(out []param, t reflect.Type, path []int) ([]param, error) {
 // parameter or a value of the wrong type is an InvalidParams error.
 func bind(t reflect.Type, params []param, p rawParams) (reflect.Value, error) {
 	v := reflect.New(t).Elem()
+	return v, bindInto(v, params, p)
+}
+
+// bindInto is bind into v, a settable struct of the arguments' type.
+func bindInto(v reflect.Value, params []param, p rawParams) error {
 	if len(p.positional) > len(params) {
-		return v, Errorf(spec.InvalidParams, "too many positional arguments: got %d, takes at most %d",
+		return Errorf(spec.InvalidParams, "too many positional arguments: got %d, takes at most %d",
 			len(p.positional), len(params))
 	}
-	given := make([]json.RawMessage, len(params))
+	var givenBuf [8]json.RawMessage // on the stack for the usual few params
+	var given []json.RawMessage
+	if len(params) > len(givenBuf) {
+		given = make([]json.RawMessage, len(params))
+	} else {
+		given = givenBuf[:len(params)]
+	}
 	copy(given, p.positional)
 	for _, key := range p.order {
 		raw, ok := p.named[key]
@@ -181,10 +272,10 @@ func bind(t reflect.Type, params []param, p rawParams) (reflect.Value, error) {
 			}
 		}
 		if idx < 0 {
-			return v, Errorf(spec.InvalidParams, "unexpected keyword argument %q", key)
+			return Errorf(spec.InvalidParams, "unexpected keyword argument %q", key)
 		}
 		if given[idx] != nil {
-			return v, Errorf(spec.InvalidParams, "got multiple values for argument %q", key)
+			return Errorf(spec.InvalidParams, "got multiple values for argument %q", key)
 		}
 		given[idx] = raw
 	}
@@ -198,18 +289,22 @@ func bind(t reflect.Type, params []param, p rawParams) (reflect.Value, error) {
 		}
 		if raw == nil {
 			if prm.required {
-				return v, Errorf(spec.InvalidParams, "missing required argument %q", prm.name)
+				return Errorf(spec.InvalidParams, "missing required argument %q", prm.name)
 			}
 			raw = prm.def
 		}
 		if raw == nil {
 			continue
 		}
-		if err := json.Unmarshal(raw, v.FieldByIndex(prm.field).Addr().Interface()); err != nil {
-			return v, Errorf(spec.InvalidParams, "invalid value for argument %q: %s", prm.name, cleanJSONErr(err))
+		f := v.FieldByIndex(prm.field)
+		if prm.fast != reflect.Invalid && bindFast(f, prm.fast, raw) {
+			continue
+		}
+		if err := json.Unmarshal(raw, f.Addr().Interface()); err != nil {
+			return Errorf(spec.InvalidParams, "invalid value for argument %q: %s", prm.name, cleanJSONErr(err))
 		}
 	}
-	return v, nil
+	return nil
 }
 
 func isNull(raw json.RawMessage) bool {

@@ -55,7 +55,12 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 			"Server busy: %d requests in progress, try again later", cap(s.work))))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, pooled, err := s.readBody(w, r)
+	if pooled != nil {
+		// Given back once the reply is written: nothing refers to the
+		// body then (the request's id and params are slices of it).
+		defer s.bodies.Put(pooled)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -68,20 +73,59 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limits := s.cfg.Limits
-	ctx, cancel := context.WithTimeout(r.Context(), limits.RequestTimeout)
+	now := time.Now()
+	// The request's time limit, made into a timer only if the call waits
+	// on something (lazyctx.go): most calls are served from memory.
+	ctx, cancel := withLazyDeadline(r.Context(), now.Add(limits.RequestTimeout))
 	defer cancel()
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(limits.RequestTimeout + limits.WriteTimeout))
-	writeJSON(w, http.StatusOK, s.Handle(ctx, body))
+	_ = http.NewResponseController(w).SetWriteDeadline(now.Add(limits.RequestTimeout + limits.WriteTimeout))
+	buf := s.replies.Get().(*[]byte)
+	out := s.handle(ctx, body, (*buf)[:0])
+	writeJSON(w, http.StatusOK, out)
+	// The reply was copied into the connection's buffer: its bytes can
+	// serve the next request (a large one is left to the collector).
+	if cap(out) <= maxPooledReply {
+		*buf = out[:0]
+		s.replies.Put(buf)
+	}
+}
+
+// maxPooledReply bounds the reply buffers a server keeps for reuse.
+const maxPooledReply = 16 << 10
+
+// maxPooledBody is the largest body read into a pooled buffer (a wallet
+// call's body is a few hundred bytes).
+const maxPooledBody = 4 << 10
+
+// readBody reads the request's body, at most MaxBodyBytes. A body of known
+// length that fits maxPooledBody is read into a buffer of the server's
+// pool, returned as pooled (put it back once nothing refers to the body);
+// any other goes through http.MaxBytesReader as before.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, pooled *[]byte, err error) {
+	n := r.ContentLength
+	if n < 0 || n > maxPooledBody || n > s.cfg.MaxBodyBytes {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+		return body, nil, err
+	}
+	pooled = s.bodies.Get().(*[]byte)
+	body = (*pooled)[:n]
+	_, err = io.ReadFull(r.Body, body)
+	return body, pooled, err
 }
 
 // Handle answers one raw request body (a request object or a batch array)
 // and returns the JSON reply. It never panics and always returns JSON.
 func (s *Server) Handle(ctx context.Context, body []byte) []byte {
+	return s.handle(ctx, body, nil)
+}
+
+// handle is Handle appending the reply to dst.
+func (s *Server) handle(ctx context.Context, body, dst []byte) []byte {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		return s.handleBatch(ctx, trimmed)
+		return append(dst, s.handleBatch(ctx, trimmed)...)
 	}
-	return s.handleOne(ctx, trimmed)
+	return s.handleOne(ctx, trimmed, dst)
 }
 
 // handleBatch answers a batch in order. Once ctx ends (the client went
@@ -110,7 +154,7 @@ func (s *Server) handleBatch(ctx context.Context, body []byte) []byte {
 			buf.Write(errorReply(req.id, s.ctxError(ctx)))
 			continue
 		}
-		buf.Write(s.handleOne(ctx, item))
+		buf.Write(s.handleOne(ctx, item, nil))
 	}
 	buf.WriteByte(']')
 	return buf.Bytes()
@@ -182,13 +226,13 @@ func slowDecode(body []byte) (request, *Error) {
 	if err != nil {
 		return req, asError(err)
 	}
-	req.params = p
 	// The selector is the named argument xpub; old clients put it at the
 	// top level of the request.
 	selRaw, ok := p.take("xpub")
 	if !ok {
 		selRaw = env.Xpub
 	}
+	req.params = p
 	sel, err := parseSelector(selRaw)
 	if err != nil {
 		return req, asError(err)
@@ -205,13 +249,14 @@ func asError(err error) *Error {
 	return Errorf(spec.InvalidParams, "%v", err)
 }
 
-// handleOne answers one request object. Its error message, and every log
-// line about it, is redacted of the client's strings (see redact).
-func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
+// handleOne answers one request object, appending the reply to dst. Its
+// error message, and every log line about it, is redacted of the client's
+// strings (see redact).
+func (s *Server) handleOne(ctx context.Context, body, dst []byte) []byte {
 	req, rerr := decodeRequest(body)
 	if rerr != nil {
 		rerr.Message = redact(rerr.Message, clientStrings(req))
-		return errorReply(req.id, rerr)
+		return append(dst, errorReply(req.id, rerr)...)
 	}
 	rid := s.reqSeq.Add(1)
 	_, methodKnown := s.cfg.Methods.Lookup(req.method)
@@ -232,20 +277,21 @@ func (s *Server) handleOne(ctx context.Context, body []byte) []byte {
 		} else {
 			log.Debug("request failed", "code", werr.Code, "err", werr.Message, "took", time.Since(start))
 		}
-		return errorReply(req.id, werr)
+		return append(dst, errorReply(req.id, werr)...)
 	}
-	s.metrics.observe(req.method, methodKnown, 0, time.Since(start))
-	if out, ok := appendReply(result, req.id); ok {
-		log.Debug("request", "took", time.Since(start))
+	took := time.Since(start)
+	s.metrics.observe(req.method, methodKnown, 0, took)
+	if out, ok := appendReply(dst, result, req.id); ok {
+		log.Debug("request", "took", took)
 		return out
 	}
 	out, merr := Marshal(okReply{JSONRPC: "2.0", Result: result, ID: req.id})
 	if merr != nil {
 		log.Error("encoding result", "err", merr)
-		return errorReply(req.id, &Error{Code: spec.Internal, Message: "internal error"})
+		return append(dst, errorReply(req.id, &Error{Code: spec.Internal, Message: "internal error"})...)
 	}
 	log.Debug("request", "took", time.Since(start))
-	return out
+	return append(dst, out...)
 }
 
 // JSONAppender is a result that writes its own JSON, compact and valid,
@@ -256,15 +302,18 @@ type JSONAppender interface {
 	AppendJSON(b []byte) []byte
 }
 
-// appendReply writes the reply of a JSONAppender result with a plain id (a
-// number or a string without escapes, as clients send); ok is false for
-// anything else, which encoding/json writes.
-func appendReply(result any, id json.RawMessage) ([]byte, bool) {
+// appendReply appends to dst the reply of a JSONAppender result with a
+// plain id (a number or a string without escapes, as clients send); ok is
+// false for anything else, which encoding/json writes.
+func appendReply(dst []byte, result any, id json.RawMessage) ([]byte, bool) {
 	r, ok := result.(JSONAppender)
 	if !ok || !plainID(id) {
 		return nil, false
 	}
-	out := make([]byte, 0, 256)
+	out := dst
+	if out == nil {
+		out = make([]byte, 0, 512)
+	}
 	out = append(out, `{"jsonrpc":"2.0","result":`...)
 	out = r.AppendJSON(out)
 	out = append(out, `,"id":`...)
@@ -332,15 +381,11 @@ func (s *Server) dispatch(ctx context.Context, req request, log *slog.Logger) (r
 	if m.NeedsWallet && req.sel.Empty() {
 		return nil, Errorf(spec.WalletNotLoaded, "Wallet not loaded")
 	}
-	args, err := bind(m.argType, m.params, req.params)
-	if err != nil {
-		return nil, err
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("panic in handler", "method", m.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			result, err = nil, &Error{Code: spec.Internal, Message: "internal error"}
 		}
 	}()
-	return m.run(ctx, &Call{ID: req.id, Method: req.method, Wallet: req.sel, Log: log}, args)
+	return m.run(ctx, &Call{ID: req.id, Method: req.method, Wallet: req.sel, Log: log}, req.params)
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -77,6 +78,7 @@ type Server struct {
 	cfg      Config
 	userHash [32]byte
 	passHash [32]byte
+	authHash [32]byte // of the canonical Authorization header
 	catalog  []byte
 	log      *slog.Logger
 	reqSeq   atomic.Uint64
@@ -84,6 +86,8 @@ type Server struct {
 	hosts    hostPolicy
 	work     chan struct{} // one token per request at work (MaxConcurrent)
 	penalty  chan struct{} // one token per failed login sitting out its delay
+	replies  sync.Pool     // *[]byte: reply buffers, reused once written
+	bodies   sync.Pool     // *[]byte: request bodies (maxPooledBody), reused once answered
 	authLog  rateLimitedLog
 	hostLog  rateLimitedLog
 }
@@ -119,18 +123,23 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base: encoding catalog: %w", err)
 	}
+	met := newMetrics(cfg.Hub)
+	met.prepare(cfg.Methods.Names())
 	return &Server{
 		cfg:      cfg,
 		userHash: sha256.Sum256([]byte(cfg.Login)),
 		passHash: sha256.Sum256([]byte(cfg.Password)),
+		authHash: sha256.Sum256([]byte("Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Login+":"+cfg.Password)))),
 		catalog:  cat,
 		log:      cfg.Log,
-		metrics:  newMetrics(cfg.Hub),
+		metrics:  met,
 		hosts:    newHostPolicy(cfg.Limits.AllowedHosts),
 		work:     make(chan struct{}, cfg.Limits.MaxConcurrent),
 		penalty:  make(chan struct{}, authPenaltySlots),
 		authLog:  rateLimitedLog{every: 10 * time.Second},
 		hostLog:  rateLimitedLog{every: 10 * time.Second},
+		replies:  sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }},
+		bodies:   sync.Pool{New: func() any { b := make([]byte, maxPooledBody); return &b }},
 	}, nil
 }
 
@@ -279,11 +288,27 @@ func (l *rateLimitedLog) log(log *slog.Logger, msg string, args ...any) {
 	log.Warn(msg, append(args, "occurrences", n)...)
 }
 
+// jsonContentType is the Content-Type header's value of every JSON reply.
+// Never modified.
+var jsonContentType = []string{"application/json"}
+
 var unauthorizedReply = []byte(`{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unauthorized"},"id":null}`)
 
 // authorized checks HTTP Basic credentials in constant time (both sides are
 // hashed first so lengths do not leak). The password may contain ':'.
+//
+// The header clients send is the canonical one ("Basic " and the standard
+// base64 of login:password): its one hash, compared with the canonical
+// header's, settles it. Any other header (a wrong password, "basic" in
+// lower case…) is decoded and its two parts compared as before.
 func (s *Server) authorized(r *http.Request) bool {
+	if h := r.Header["Authorization"]; len(h) == 1 && len(h[0]) <= 256 {
+		var buf [256]byte // the hash input, on the stack
+		sum := sha256.Sum256(append(buf[:0], h[0]...))
+		if subtle.ConstantTimeCompare(sum[:], s.authHash[:]) == 1 {
+			return true
+		}
+	}
 	user, pass, ok := r.BasicAuth()
 	if !ok {
 		return false
@@ -296,7 +321,9 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	// Header().Set would canonicalize the key and allocate the value's
+	// slice on every reply; net/http only reads it.
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -851,7 +851,7 @@ func (d *Daemon) getInvoice(ctx context.Context, c *base.Call, a invoiceKeyArgs)
 		return nil, err
 	}
 	rep := d.requestJSON(r)
-	rep.body.SentAmount = nil
+	rep.noSent = true
 	return rep, nil
 }
 

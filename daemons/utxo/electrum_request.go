@@ -1,12 +1,11 @@
 package utxo
 
 import (
-	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/walletd/walletd/coins/amount"
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 )
@@ -37,12 +36,15 @@ func statusTooltip(status int) string {
 // electrumStatusStr is get_request's status_str: the tooltip, or for an
 // unpaid request that expires "Expires in …" measured from when the view
 // was evaluated.
-func electrumStatusStr(v *wallet.RequestView) string {
+func electrumStatusStr(v *wallet.RequestView) string { return string(appendStatusStr(nil, v)) }
+
+// appendStatusStr appends electrumStatusStr(v) to out.
+func appendStatusStr(out []byte, v *wallet.RequestView) []byte {
 	if v.Status != wallet.StatusUnpaid || v.Expiry <= 0 || v.Expiry == lnExpiryNever {
-		return statusTooltip(v.Status)
+		return append(out, statusTooltip(v.Status)...)
 	}
 	at, finite := expiresAt(v.Timestamp, v.Expiry)
-	return "Expires " + age(at, finite, v.At)
+	return appendAge(append(out, "Expires "...), at, finite, v.At)
 }
 
 // expiresAt returns when a request made at ts expires after expiry
@@ -54,10 +56,10 @@ func expiresAt(ts, expiry int64) (int64, bool) {
 	return ts + expiry, true
 }
 
-// age is Electrum's util.age(at, include_seconds=True): "in …" for a time
-// ahead of now, "… ago" for one behind. A time past the end of int64
-// seconds is the furthest representable.
-func age(at int64, finite bool, now time.Time) string {
+// appendAge appends Electrum's util.age(at, include_seconds=True): "in …"
+// for a time ahead of now, "… ago" for one behind. A time past the end of
+// int64 seconds is the furthest representable.
+func appendAge(out []byte, at int64, finite bool, now time.Time) []byte {
 	if !finite {
 		at = math.MaxInt64
 	}
@@ -69,14 +71,17 @@ func age(at int64, finite bool, now time.Time) string {
 		diff--
 	}
 	if diff < 0 {
-		return deltaTimeStr(diff) + " ago"
+		return append(appendDeltaTime(out, diff), " ago"...)
 	}
-	return "in " + deltaTimeStr(diff)
+	return appendDeltaTime(append(out, "in "...), diff)
 }
 
 // deltaTimeStr is Electrum's util.delta_time_str(…, include_seconds=True)
 // of a difference in whole seconds, with Python's round (half to even).
-func deltaTimeStr(diff int64) string {
+func deltaTimeStr(diff int64) string { return string(appendDeltaTime(nil, diff)) }
+
+// appendDeltaTime appends deltaTimeStr(diff) to out.
+func appendDeltaTime(out []byte, diff int64) []byte {
 	secs := diff
 	if secs < 0 {
 		secs = -secs
@@ -84,25 +89,25 @@ func deltaTimeStr(diff int64) string {
 	mins := divHalfEven(secs, 60)
 	switch {
 	case mins == 0:
-		return fmt.Sprintf("%d seconds", secs)
+		return append(strconv.AppendInt(out, secs, 10), " seconds"...)
 	case mins < 45:
-		return fmt.Sprintf("about %d minutes", mins)
+		return append(strconv.AppendInt(append(out, "about "...), mins, 10), " minutes"...)
 	case mins < 90:
-		return "about 1 hour"
+		return append(out, "about 1 hour"...)
 	case mins < 1440:
-		return fmt.Sprintf("about %d hours", divHalfEven(mins, 60))
+		return append(strconv.AppendInt(append(out, "about "...), divHalfEven(mins, 60), 10), " hours"...)
 	case mins < 2880:
-		return "about 1 day"
+		return append(out, "about 1 day"...)
 	case mins < 43220:
-		return fmt.Sprintf("about %d days", divHalfEven(mins, 1440))
+		return append(strconv.AppendInt(append(out, "about "...), divHalfEven(mins, 1440), 10), " days"...)
 	case mins < 86400:
-		return "about 1 month"
+		return append(out, "about 1 month"...)
 	case mins < 525600:
-		return fmt.Sprintf("about %d months", divHalfEven(mins, 43200))
+		return append(strconv.AppendInt(append(out, "about "...), divHalfEven(mins, 43200), 10), " months"...)
 	case mins < 1051200:
-		return "about 1 year"
+		return append(out, "about 1 year"...)
 	default:
-		return fmt.Sprintf("over %d years", divHalfEven(mins, 525600))
+		return append(strconv.AppendInt(append(out, "over "...), divHalfEven(mins, 525600), 10), " years"...)
 	}
 }
 
@@ -125,42 +130,63 @@ func divHalfEven(n, d int64) int64 {
 // only for a request that expires; "" (Electrum's None) for a request with
 // neither an amount nor a memo.
 func electrumURI(n *params.Network, v *wallet.RequestView) string {
+	return string(appendURI(nil, n, v))
+}
+
+// appendURI appends electrumURI(n, v) to out.
+func appendURI(out []byte, n *params.Network, v *wallet.RequestView) []byte {
 	if v.Amount == 0 && v.Memo == "" {
-		return ""
+		return out
 	}
-	var q []string
+	out = append(out, n.URIScheme...)
+	out = append(out, ':')
+	out = append(out, v.Address...)
+	sep := byte('?')
 	if v.Amount > 0 {
-		q = append(q, "amount="+FormatElectrum(v.Amount))
+		out = appendTrimmed(append(out, sep, 'a', 'm', 'o', 'u', 'n', 't', '='), v.Amount, false)
+		sep = '&'
 	}
 	if v.Memo != "" {
-		q = append(q, "message="+pyQuote(v.Memo))
+		out = appendPyQuote(append(out, sep, 'm', 'e', 's', 's', 'a', 'g', 'e', '='), v.Memo)
+		sep = '&'
 	}
 	if v.Timestamp != 0 && v.Expiry != 0 {
-		q = append(q, "time="+strconv.FormatInt(v.Timestamp, 10), "exp="+strconv.FormatInt(v.Expiry, 10))
+		out = strconv.AppendInt(append(out, sep, 't', 'i', 'm', 'e', '='), v.Timestamp, 10)
+		out = strconv.AppendInt(append(out, "&exp="...), v.Expiry, 10)
 	}
-	uri := n.URIScheme + ":" + v.Address
-	if len(q) > 0 {
-		uri += "?" + strings.Join(q, "&")
-	}
-	return uri
+	return out
 }
 
 // pyQuote is Python's urllib.parse.quote(s) (safe "/"): every UTF-8 byte
 // but ASCII letters, digits, "_.-~" and "/" becomes %XX in upper case.
-func pyQuote(s string) string {
+func pyQuote(s string) string { return string(appendPyQuote(nil, s)) }
+
+// appendPyQuote appends pyQuote(s) to out.
+func appendPyQuote(out []byte, s string) []byte {
 	const hexdigits = "0123456789ABCDEF"
-	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
 			c == '_', c == '.', c == '-', c == '~', c == '/':
-			b.WriteByte(c)
+			out = append(out, c)
 		default:
-			b.WriteByte('%')
-			b.WriteByte(hexdigits[c>>4])
-			b.WriteByte(hexdigits[c&15])
+			out = append(out, '%', hexdigits[c>>4], hexdigits[c&15])
 		}
 	}
-	return b.String()
+	return out
+}
+
+// appendTrimmed appends sats in coin units without trailing zeros:
+// FormatElectrum ("0.5", "1") or, keeping the point, formatSatoshis ("0.5",
+// "1.", "0.").
+func appendTrimmed(out []byte, sats int64, keepPoint bool) []byte {
+	out = amount.AppendFixed(out, sats)
+	for out[len(out)-1] == '0' {
+		out = out[:len(out)-1]
+	}
+	if !keepPoint && out[len(out)-1] == '.' {
+		out = out[:len(out)-1]
+	}
+	return out
 }

@@ -35,42 +35,49 @@ func (b balanceReply) AppendJSON(out []byte) []byte {
 // MarshalJSON writes the same as AppendJSON.
 func (b balanceReply) MarshalJSON() ([]byte, error) { return b.AppendJSON(nil), nil }
 
-// AppendJSON implements base.JSONAppender: {"amount_BTC":…, …body…}.
+// AppendJSON implements base.JSONAppender: {"amount_BTC":…, …}. The
+// status string and the URI are written in place (no string is built for
+// them); reply_test.go checks every member against encoding/json's writing
+// of the struct this replaced.
 func (r requestReply) AppendJSON(out []byte) []byte {
-	b := &r.body
+	v := r.v
 	out = append(out, '{')
 	out = append(out, r.amountKey...)
-	out = appendJSONString(out, r.amount)
+	if v.Amount == 0 {
+		out = append(out, `"unknown"`...) // formatAmountSat
+	} else {
+		out = append(appendTrimmed(append(out, '"'), v.Amount, true), '"')
+	}
 	out = append(out, `,"request_id":`...)
-	out = appendJSONString(out, b.RequestID)
-	out = append(out, `,"is_lightning":`...)
-	out = strconv.AppendBool(out, b.IsLightning)
-	out = append(out, `,"amount_sat":`...)
-	if b.AmountSat == nil {
+	out = appendJSONString(out, v.ID)
+	out = append(out, `,"is_lightning":false,"amount_sat":`...)
+	if v.Amount == 0 {
 		out = append(out, "null"...)
 	} else {
-		out = strconv.AppendInt(out, *b.AmountSat, 10)
+		out = strconv.AppendInt(out, v.Amount, 10)
 	}
 	out = append(out, `,"message":`...)
-	out = appendJSONString(out, b.Message)
+	out = appendJSONString(out, v.Memo)
 	out = append(out, `,"timestamp":`...)
-	out = strconv.AppendInt(out, b.Timestamp, 10)
+	out = strconv.AppendInt(out, v.Timestamp, 10)
 	out = append(out, `,"expiry":`...)
-	out = strconv.AppendInt(out, b.Expiry, 10)
+	out = strconv.AppendInt(out, v.Expiry, 10)
 	out = append(out, `,"status":`...)
-	out = strconv.AppendInt(out, int64(b.Status), 10)
+	out = strconv.AppendInt(out, int64(v.Status), 10)
 	out = append(out, `,"status_str":`...)
-	out = appendJSONString(out, b.StatusStr)
+	start := len(out)
+	out = closeJSONString(appendStatusStr(append(out, '"'), v), start)
 	out = append(out, `,"address":`...)
-	out = appendJSONString(out, b.Address)
+	out = appendJSONString(out, v.Address)
 	out = append(out, `,"URI":`...)
-	out = appendJSONString(out, b.URI)
+	start = len(out)
+	out = closeJSONString(appendURI(append(out, '"'), r.net, v), start)
 	out = append(out, `,"tx_hashes":`...)
-	if b.TxHashes == nil {
+	if v.TxHashes == nil {
 		out = append(out, "null"...)
 	} else {
 		out = append(out, '[')
-		for i, h := range b.TxHashes {
+		for i, h := range v.TxHashes {
 			if i > 0 {
 				out = append(out, ',')
 			}
@@ -79,12 +86,27 @@ func (r requestReply) AppendJSON(out []byte) []byte {
 		out = append(out, ']')
 	}
 	out = append(out, `,"confirmations":`...)
-	out = strconv.AppendInt(out, b.Confirmations, 10)
-	if b.SentAmount != nil {
-		out = append(out, `,"sent_amount":`...)
-		out = appendJSONString(out, *b.SentAmount)
+	out = strconv.AppendInt(out, v.Confirmations, 10)
+	if !r.noSent {
+		out = append(out, `,"sent_amount":"`...)
+		out = append(amount.AppendFixed(out, v.Sent), '"')
 	}
 	return append(out, '}')
+}
+
+// closeJSONString ends the JSON string whose opening quote is out[start],
+// its contents appended raw after it: printable ASCII other than the
+// characters JSON escapes is kept as it is, anything else is written again
+// through base.Marshal.
+func closeJSONString(out []byte, start int) []byte {
+	for _, c := range out[start+1:] {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			s := string(out[start+1:])
+			q, _ := base.Marshal(s)
+			return append(out[:start], q...)
+		}
+	}
+	return append(out, '"')
 }
 
 // appendJSONString appends s as base.Marshal writes a string: printable

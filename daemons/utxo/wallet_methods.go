@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/walletd/walletd/coins/chain"
+	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/daemons/base"
 	"github.com/walletd/walletd/spec"
@@ -489,59 +490,26 @@ func (d *Daemon) addRequest(ctx context.Context, c *base.Call, a addRequestArgs)
 }
 
 // requestJSON renders a request in the contract's shape (amount key per
-// coin: amount_BTC, amount_LTC…).
+// coin: amount_BTC, amount_LTC…). The reply writes itself (reply.go).
 func (d *Daemon) requestJSON(r *wallet.RequestView) requestReply {
-	body := requestBody{RequestID: r.ID, Message: r.Memo, Timestamp: r.Timestamp, Expiry: r.Expiry,
-		Status: r.Status, StatusStr: electrumStatusStr(r), Address: r.Address, URI: electrumURI(d.net, r), TxHashes: r.TxHashes,
-		Confirmations: r.Confirmations}
-	sent := FormatFixed(r.Sent)
-	body.SentAmount = &sent
-	if r.Amount != 0 {
-		amount := r.Amount
-		body.AmountSat = &amount
-	}
-	return requestReply{amountKey: d.amountKey, amount: formatAmountSat(r.Amount), body: body}
+	return requestReply{amountKey: d.amountKey, net: d.net, v: r}
 }
 
-// requestBody is a request's reply without its coin-named amount.
-type requestBody struct {
-	RequestID     string   `json:"request_id"`
-	IsLightning   bool     `json:"is_lightning"`
-	AmountSat     *int64   `json:"amount_sat"`
-	Message       string   `json:"message"`
-	Timestamp     int64    `json:"timestamp"`
-	Expiry        int64    `json:"expiry"`
-	Status        int      `json:"status"`
-	StatusStr     string   `json:"status_str"`
-	Address       string   `json:"address"`
-	URI           string   `json:"URI"`
-	TxHashes      []string `json:"tx_hashes"`
-	Confirmations int64    `json:"confirmations"`
-	SentAmount    *string  `json:"sent_amount,omitempty"`
-}
-
-// requestReply marshals as requestBody plus "amount_<TICKER>" first,
-// without building a map per reply.
+// requestReply is a request's reply: {"amount_BTC": …, "request_id": …,
+// "is_lightning": false, "amount_sat": …, "message": …, "timestamp": …,
+// "expiry": …, "status": …, "status_str": …, "address": …, "URI": …,
+// "tx_hashes": […], "confirmations": …, "sent_amount": …}, written by
+// AppendJSON.
 type requestReply struct {
 	amountKey string // pre-encoded `"amount_BTC":`
-	amount    string
-	body      requestBody
+	net       *params.Network
+	v         *wallet.RequestView
+	// noSent leaves sent_amount out (getinvoice's reply).
+	noSent bool
 }
 
-// MarshalJSON writes {"amount_BTC":"0.5", …body…}.
-func (r requestReply) MarshalJSON() ([]byte, error) {
-	body, err := base.Marshal(r.body)
-	if err != nil {
-		return nil, err
-	}
-	amt, _ := base.Marshal(r.amount)
-	out := make([]byte, 0, len(body)+len(r.amountKey)+len(amt)+2)
-	out = append(out, '{')
-	out = append(out, r.amountKey...)
-	out = append(out, amt...)
-	out = append(out, ',')
-	return append(out, body[1:]...), nil
-}
+// MarshalJSON writes what AppendJSON writes.
+func (r requestReply) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
 
 // requestKeyArgs name a request: Electrum 4.6's request_id, Bitcart's
 // address (get_request) or walletd 0.1's key; exactly one.
@@ -553,16 +521,18 @@ type requestKeyArgs struct {
 
 // id returns the one name given, or an InvalidParams error.
 func (a requestKeyArgs) id() (string, error) {
-	var got []string
-	for _, v := range []string{a.RequestID, a.Address, a.Key} {
+	var id string
+	n := 0
+	for _, v := range [...]string{a.RequestID, a.Address, a.Key} {
 		if v != "" {
-			got = append(got, v)
+			id = v
+			n++
 		}
 	}
-	if len(got) != 1 {
+	if n != 1 {
 		return "", base.Errorf(spec.InvalidParams, "give the request's id (request_id) once")
 	}
-	return got[0], nil
+	return id, nil
 }
 
 func (d *Daemon) getRequest(ctx context.Context, c *base.Call, a requestKeyArgs) (any, error) {
