@@ -3,6 +3,7 @@ package base
 import (
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -105,6 +106,21 @@ func (h *hookConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// clockedHub starts a test server whose hub (made by mk) waits and reads
+// the time through a writerClock, so that tests count and steer the
+// writers' waits for a burst.
+func clockedHub(t *testing.T, mk func(HubConfig) *Hub) (*Hub, *writerClock, *httptest.Server) {
+	t.Helper()
+	clk := &writerClock{at: time.Unix(1e9, 0)}
+	var h *Hub
+	_, ts := newTestServer(t, func(c *Config) {
+		h = mk(HubConfig{Currency: "BTC"})
+		h.sleep, h.now = clk.sleep, clk.now
+		c.Hub = h
+	})
+	return h, clk, ts
+}
+
 // TestWSLoneEventNotHeldForABurst: a lone event (a mempool payment's)
 // goes out after one quiet step of the writer, not after the whole
 // coalescing window kept for bursts (it was 2 ms of every payment's
@@ -112,13 +128,7 @@ func (h *hookConn) Write(b []byte) (int, error) {
 // frames keep coming, at most that window, and arrives whole and in order.
 func TestWSLoneEventNotHeldForABurst(t *testing.T) {
 	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
-		clk := &writerClock{at: time.Unix(1e9, 0)}
-		var h *Hub
-		_, ts := newTestServer(t, func(c *Config) {
-			h = mk(HubConfig{Currency: "BTC"})
-			h.sleep, h.now = clk.sleep, clk.now
-			c.Hub = h
-		})
+		h, clk, ts := clockedHub(t, mk)
 		c := newTClient(t, ts.URL, "")
 		c.sync()
 		hc := onlyClient(t, h)
@@ -178,13 +188,7 @@ func TestWSLoneEventNotHeldForABurst(t *testing.T) {
 // burst only from inside a wait, and no wait came).
 func TestWSEventDuringAWriteIsNotHeld(t *testing.T) {
 	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
-		clk := &writerClock{at: time.Unix(1e9, 0)}
-		var h *Hub
-		_, ts := newTestServer(t, func(c *Config) {
-			h = mk(HubConfig{Currency: "BTC"})
-			h.sleep, h.now = clk.sleep, clk.now
-			c.Hub = h
-		})
+		h, clk, ts := clockedHub(t, mk)
 		c := newTClient(t, ts.URL, "")
 		c.sync()
 		hc := onlyClient(t, h)
@@ -220,13 +224,7 @@ func TestWSEventDuringAWriteIsNotHeld(t *testing.T) {
 // write (they fit in 32 KiB), with no wait for the rest of a burst.
 func TestWSPublishBatchOneWritePerClient(t *testing.T) {
 	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
-		clk := &writerClock{at: time.Unix(1e9, 0)}
-		var h *Hub
-		_, ts := newTestServer(t, func(c *Config) {
-			h = mk(HubConfig{Currency: "BTC"})
-			h.sleep, h.now = clk.sleep, clk.now
-			c.Hub = h
-		})
+		h, clk, ts := clockedHub(t, mk)
 		all := newTClient(t, ts.URL, "")
 		all.sync()
 		one := newTClient(t, ts.URL, "")
