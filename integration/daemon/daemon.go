@@ -209,6 +209,7 @@ type RPCError struct {
 	Message string `json:"message"`
 }
 
+// Error gives the code and the message, as the daemon sent them.
 func (e *RPCError) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
 
 // Post sends a raw body to POST / with the given credentials and returns
