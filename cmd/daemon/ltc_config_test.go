@@ -20,10 +20,10 @@ func TestLTCConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Port != 5001 || !strings.HasSuffix(cfg.DataPath, "/walletd/ltc/mainnet") || cfg.Birthday != -1 ||
-		cfg.BlockFilters != "auto" || cfg.PollInterval != 0 || len(cfg.ZMQ) != 0 || cfg.ServerCookie != "" {
+		cfg.BlockFilters != "auto" || cfg.PollInterval != 0 || len(cfg.ZMQ) != 0 || cfg.ServerCookie != "" || cfg.ServerMaxRequests != 8 {
 		t.Errorf("LTC defaults: %+v", cfg)
 	}
-	for k, v := range map[string]string{"LTC_SERVER": "http://127.0.0.1:19443", "LTC_SERVER_COOKIE": "/node/regtest/.cookie",
+	for k, v := range map[string]string{"LTC_SERVER": "http://127.0.0.1:19443", "LTC_SERVER_COOKIE": "/node/regtest/.cookie", "LTC_SERVER_MAX_REQUESTS": "3",
 		"LTC_POLL_INTERVAL": "100ms", "LTC_ZMQ": "tcp://127.0.0.1:28332,tcp://127.0.0.1:28333", "LTC_BIRTHDAY": "0",
 		"LTC_BLOCK_FILTERS": "blocks", "LTC_NETWORK": "regtest"} {
 		t.Setenv(k, v)
@@ -32,7 +32,7 @@ func TestLTCConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ServerCookie != "/node/regtest/.cookie" || cfg.PollInterval != 100*time.Millisecond || cfg.Birthday != 0 ||
+	if cfg.ServerCookie != "/node/regtest/.cookie" || cfg.ServerMaxRequests != 3 || cfg.PollInterval != 100*time.Millisecond || cfg.Birthday != 0 ||
 		cfg.BlockFilters != "blocks" || strings.Join(cfg.ZMQ, " ") != "tcp://127.0.0.1:28332 tcp://127.0.0.1:28333" {
 		t.Errorf("LTC core variables: %+v", cfg.CoreBackend)
 	}

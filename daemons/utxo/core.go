@@ -10,12 +10,17 @@ import (
 
 // CoreBackend is the configuration of the Core JSON-RPC backend
 // (<COIN>_SERVER=http://… or https://…), embedded in Config so its
-// variables are <COIN>_SERVER_COOKIE, <COIN>_POLL_INTERVAL, <COIN>_ZMQ,
-// <COIN>_BIRTHDAY and <COIN>_BLOCK_FILTERS.
+// variables are <COIN>_SERVER_COOKIE, <COIN>_SERVER_MAX_REQUESTS,
+// <COIN>_POLL_INTERVAL, <COIN>_ZMQ, <COIN>_BIRTHDAY and
+// <COIN>_BLOCK_FILTERS.
 type CoreBackend struct {
 	// ServerCookie is the node's .cookie file, used when the server URL
 	// carries no user (re-read whenever the node restarts).
 	ServerCookie string `split_words:"true"`
+	// ServerMaxRequests is how many HTTP requests walletd keeps in flight
+	// to the node at once (default 8: under Core's work queue of 16 and
+	// btcd's 10 clients); a node answering busy anyway is asked again.
+	ServerMaxRequests int `split_words:"true" default:"8"`
 	// PollInterval is how often the tip and the mempool are polled
 	// (default 250ms; 2s when ZMQ is set).
 	PollInterval time.Duration `split_words:"true"`
@@ -35,6 +40,7 @@ func openCore(server string, cfg Config, log *slog.Logger) (chain.Backend, error
 	b, err := corerpc.New(corerpc.Config{
 		URL:          server,
 		CookieFile:   cfg.ServerCookie,
+		MaxRequests:  cfg.ServerMaxRequests,
 		PollInterval: cfg.PollInterval,
 		ZMQ:          cfg.ZMQ,
 		Birthday:     cfg.Birthday,

@@ -141,6 +141,9 @@ func (n *bchNode) args() []string {
 		"--txindex",
 		"--addrindex",
 		"--utxocachemaxsize=8",
+		// Tests and the load tool call the node from many goroutines at
+		// once: btcd's default of 10 answered them "503 Too busy".
+		"--rpcmaxclients=64",
 		"--debuglevel=MINR=warn",
 		"--miningaddr=" + n.miningAddr,
 	}

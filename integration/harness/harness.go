@@ -265,6 +265,9 @@ func (n *Node) args() []string {
 		"--txindex",
 		"--addrindex",
 		"--utxocachemaxsize=8",
+		// Tests and the load tool call the node from many goroutines at
+		// once: btcd's default of 10 answered them "503 Too busy".
+		"--rpcmaxclients=64",
 		"--debuglevel=MINR=warn",
 		"--miningaddr=" + n.wallet.miningAddr.EncodeAddress(),
 	}

@@ -174,6 +174,9 @@ func ltcdArgs(n *Node) []string {
 		"--txindex",
 		"--addrindex",
 		"--debuglevel=MINR=warn",
+		// Tests and the load tool call the node from many goroutines at
+		// once: btcd's default of 10 answered them "503 Too busy".
+		"--rpcmaxclients=64",
 		"--miningaddr=" + n.wallet.miningAddr.EncodeAddress(),
 	}
 }

@@ -131,7 +131,7 @@ func New(cfg Config, log *slog.Logger) (*Backend, error) {
 		cfg:    cfg,
 		log:    log,
 		ep:     ep,
-		rpc:    newRPCClient(ep, cfg.CookieFile, cfg.tlsConfig(ep), cfg.CallTimeout),
+		rpc:    newRPCClient(ep, cfg.CookieFile, cfg.tlsConfig(ep), cfg.CallTimeout, cfg.MaxRequests),
 		events: make(chan chain.Event, cfg.EventBuffer),
 		wake:   make(chan struct{}, 1),
 		watch:  newMatcher(),

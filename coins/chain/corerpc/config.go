@@ -26,6 +26,10 @@ const (
 	DefaultReconnectMax    = 30 * time.Second
 	DefaultCallTimeout     = 30 * time.Second
 	DefaultEventBuffer     = 256
+	// DefaultMaxRequests is Config.MaxRequests's default: below Core's
+	// default work queue (16 requests) and btcd's rpcmaxclients (10), so
+	// that the daemon alone never overflows either.
+	DefaultMaxRequests = 8
 	// DefaultPruneDepth is Config.PruneDepth's default.
 	DefaultPruneDepth = 100
 	// DefaultMempoolSummaries is Config.MempoolSummaries's default.
@@ -78,6 +82,11 @@ type Config struct {
 	// CallTimeout bounds every RPC call, in addition to the caller's ctx
 	// (default 30s).
 	CallTimeout time.Duration
+	// MaxRequests is how many HTTP requests may be in flight to the node
+	// at once (default DefaultMaxRequests); more wait for one to finish.
+	// A node answering busy all the same (another client filled its
+	// queue) is asked again until CallTimeout.
+	MaxRequests int
 	// EventBuffer is the capacity of the events channel (default 256).
 	// When it is full the poller waits: events are never dropped.
 	EventBuffer int
@@ -218,6 +227,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.EventBuffer <= 0 {
 		c.EventBuffer = DefaultEventBuffer
+	}
+	if c.MaxRequests <= 0 {
+		c.MaxRequests = DefaultMaxRequests
 	}
 	if c.ScanParallel <= 0 {
 		c.ScanParallel = DefaultScanParallel

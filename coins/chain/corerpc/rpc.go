@@ -45,17 +45,25 @@ const maxResponse = 256 << 20
 // rpcClient calls one node over HTTP JSON-RPC. It is safe for concurrent
 // use. Transport failures (refused, reset, timeout, a non-JSON answer)
 // are returned wrapping chain.ErrNotConnected; node refusals as *RPCError.
+//
+// At most cap(slots) HTTP requests are in flight at once; more wait for a
+// slot. A node that answers "busy" (HTTP 503, or Core's "Work queue depth
+// exceeded") is asked again after a short pause, for up to busyFor, since
+// its queue drains in milliseconds: callers never see an overload another
+// client of the node caused for a moment.
 type rpcClient struct {
-	ep     endpoint
-	cookie string
-	hc     *http.Client
-	id     atomic.Uint64
+	ep      endpoint
+	cookie  string
+	hc      *http.Client
+	id      atomic.Uint64
+	slots   chan struct{}
+	busyFor time.Duration
 
 	mu         sync.Mutex
 	user, pass string // credentials in use (URL or cookie)
 }
 
-func newRPCClient(ep endpoint, cookie string, tlsCfg *tls.Config, timeout time.Duration) *rpcClient {
+func newRPCClient(ep endpoint, cookie string, tlsCfg *tls.Config, timeout time.Duration, maxRequests int) *rpcClient {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:               nil, // never read proxy settings from the environment
@@ -65,7 +73,8 @@ func newRPCClient(ep endpoint, cookie string, tlsCfg *tls.Config, timeout time.D
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: timeout,
 	}
-	return &rpcClient{ep: ep, cookie: cookie, hc: &http.Client{Transport: tr}, user: ep.user, pass: ep.pass}
+	return &rpcClient{ep: ep, cookie: cookie, hc: &http.Client{Transport: tr}, user: ep.user, pass: ep.pass,
+		slots: make(chan struct{}, max(maxRequests, 1)), busyFor: timeout}
 }
 
 // loadCredentials (re)reads the cookie file when the URL has no user.
@@ -195,44 +204,97 @@ func (c *rpcClient) batch(ctx context.Context, calls []batchCall) error {
 // post sends body and decodes the JSON answer into out. Core answers RPC
 // errors with HTTP 500 or 404 and a JSON body, so the status alone is not
 // an error; 401 is (after one retry with a re-read cookie), and so is any
-// answer that is not JSON.
+// answer that is not JSON. A busy node is asked again (rpcClient).
 func (c *rpcClient) post(ctx context.Context, body, out any) error {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.postURL, bytes.NewReader(data))
+	var busySince time.Time
+	pause := busyPauseMin
+	reread := false
+	for {
+		status, b, err := c.send(ctx, data)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
-		if u, p := c.creds(); u != "" {
-			req.SetBasicAuth(u, p)
-		}
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("%w: %v", chain.ErrNotConnected, redactURLError(err))
-		}
-		b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			if attempt == 0 && c.cookie != "" && c.ep.user == "" && c.loadCredentials() == nil {
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			if !reread && c.cookie != "" && c.ep.user == "" && c.loadCredentials() == nil {
+				reread = true
 				continue
 			}
 			return fmt.Errorf("%w: %w", errAuth, chain.ErrNotConnected)
 		}
-		if rerr != nil {
-			return fmt.Errorf("%w: read reply: %v", chain.ErrNotConnected, rerr)
+		if nodeBusy(status, b) {
+			if busySince.IsZero() {
+				busySince = time.Now()
+			}
+			if time.Since(busySince)+pause > c.busyFor {
+				return fmt.Errorf("%w: node busy for %v: HTTP %d: %q", chain.ErrNotConnected,
+					time.Since(busySince).Round(time.Millisecond), status, truncate(b, 120))
+			}
+			t := time.NewTimer(pause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			pause = min(2*pause, busyPauseMax)
+			continue
 		}
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%w: HTTP %d: %q", chain.ErrNotConnected, resp.StatusCode, truncate(b, 120))
+			return fmt.Errorf("%w: HTTP %d: %q", chain.ErrNotConnected, status, truncate(b, 120))
 		}
 		return nil
 	}
+}
+
+// Pauses between the attempts of a request the node answered busy.
+const (
+	busyPauseMin = 5 * time.Millisecond
+	busyPauseMax = 250 * time.Millisecond
+)
+
+// send posts data once, in one of the client's slots, and returns the
+// HTTP status and the body. Its error is a transport failure (wrapping
+// chain.ErrNotConnected) or ctx's.
+func (c *rpcClient) send(ctx context.Context, data []byte) (int, []byte, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0, nil, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.postURL, bytes.NewReader(data))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if u, p := c.creds(); u != "" {
+		req.SetBasicAuth(u, p)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, fmt.Errorf("%w: %v", chain.ErrNotConnected, redactURLError(err))
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	resp.Body.Close()
+	if err != nil && resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		return 0, nil, fmt.Errorf("%w: read reply: %v", chain.ErrNotConnected, err)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// nodeBusy tells an overloaded node's answer: btcd's "503 Too busy"
+// (more than its rpcmaxclients), Core's "Work queue depth exceeded" (HTTP
+// 500 before Bitcoin Core 0.20 and in Litecoin Core, 503 after).
+func nodeBusy(status int, body []byte) bool {
+	return status == http.StatusServiceUnavailable ||
+		status == http.StatusInternalServerError && bytes.Contains(body, []byte("Work queue depth exceeded"))
 }
 
 // redactURLError drops the URL (http.Client errors quote it) from err.

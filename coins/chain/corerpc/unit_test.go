@@ -111,7 +111,7 @@ func TestCookieReread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newRPCClient(ep, cookie, nil, 5*time.Second)
+	c := newRPCClient(ep, cookie, nil, 5*time.Second, 1)
 	defer c.close()
 	if err := c.loadCredentials(); err != nil {
 		t.Fatal(err)
