@@ -129,3 +129,47 @@ func benchBurst(b *testing.B, batch bool) {
 	b.ReportMetric(float64(cpu.Microseconds())/1000, "cpu-ms/block")
 	b.ReportMetric(float64(h.writes.Load()-w0)/float64(n*clients), "writes/client")
 }
+
+// BenchmarkPublishBatch1000 is PublishBatch alone: a block's 401 events
+// (one global, 400 of 100 wallets) queued for 1,000 clients, every other
+// one filtered, whose writers are busy (nothing is written). An op is one
+// block: filtering, rendering, queueing; B/op is what a block's queues
+// cost the collector.
+func BenchmarkPublishBatch1000(b *testing.B) {
+	const clients, events, wallets = 1000, 401, 100
+	h := NewHub(HubConfig{Currency: "BTC"})
+	for i := range clients {
+		c := &client{h: h, live: true, owner: ownerDedicated, idx: i}
+		if i%2 == 1 {
+			c.filter.Store(&filter{id: fmt.Sprintf("id%d", i%wallets), name: fmt.Sprintf("key%d", i%wallets)})
+		}
+		h.clients = append(h.clients, c)
+	}
+	seq := uint64(0)
+	block := func() []Event {
+		var evs []Event
+		for i := range events {
+			seq++
+			ev := Event{Seq: seq, Payload: []byte(fmt.Sprintf(`{"event":"new_payment","address":"5c4d3a2b1e","status":7,"status_str":"Unconfirmed","tx_hashes":["%s"],"sent_amount":"0.01000000","seq":%d}`,
+				strings.Repeat("ab", 32), seq))}
+			if i > 0 {
+				w := i % wallets
+				ev.WalletID, ev.Wallet = fmt.Sprintf("id%d", w), fmt.Sprintf("key%d", w)
+			}
+			evs = append(evs, ev)
+		}
+		return evs
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		evs := block()
+		for _, c := range h.clients {
+			c.mu.Lock()
+			c.dropQueue()
+			c.mu.Unlock()
+		}
+		b.StartTimer()
+		h.PublishBatch(evs)
+	}
+}
