@@ -165,6 +165,7 @@ type Hub struct {
 	workers sync.WaitGroup // the writer pool, the room watcher and the keepalive ticker
 	dropped atomic.Uint64
 	writes  atomic.Uint64 // writes the pool made (tests count them)
+	spans   atomic.Uint64 // buffers those writes handed the kernel
 	// sleep and now are yieldFor and time.Now: tests watch and clock the
 	// writers' waits for a burst (awaitBurst).
 	sleep func(time.Duration)

@@ -791,10 +791,11 @@ func (h *Hub) service(c *client, scratch *net.Buffers, iov *iovScratch) {
 	}
 	orig := b.bufs
 	h.writes.Add(1)
+	h.spans.Add(uint64(len(b.bufs)))
 	var err error
-	if tc, ok := wc.(*net.TCPConn); ok && room >= 0 && c.raw != nil {
+	if _, ok := wc.(*net.TCPConn); ok && room >= 0 && c.raw != nil {
 		bufs := b.bufs
-		_, err = writevNow(tc, c.raw, &bufs, iov)
+		_, err = writevNow(c.raw, &bufs, iov)
 		b.bufs = bufs
 	} else {
 		bufs := append(net.Buffers(nil), b.bufs...) // WriteTo's escapes

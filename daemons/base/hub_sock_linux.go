@@ -1,11 +1,8 @@
 package base
 
 import (
-	"errors"
 	"net"
-	"os"
 	"syscall"
-	"time"
 	"unsafe"
 )
 
@@ -57,7 +54,7 @@ func (s *iovScratch) writev(fd uintptr) bool {
 // timer left armed after it), no wait. When the socket did not take all of
 // bufs (its send queue is full) it returns errAgain with the rest in bufs.
 // s is the caller's scratch.
-func writevNow(tc *net.TCPConn, rc syscall.RawConn, bufs *net.Buffers, s *iovScratch) (int, error) {
+func writevNow(rc syscall.RawConn, bufs *net.Buffers, s *iovScratch) (int, error) {
 	if s.do == nil {
 		s.do = s.writev
 	}
@@ -77,14 +74,11 @@ func writevNow(tc *net.TCPConn, rc syscall.RawConn, bufs *net.Buffers, s *iovScr
 		*bufs = (*bufs)[:0]
 		return 0, nil
 	}
-	err := rc.Write(s.do)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		// A deadline left by a blocking write (writeBlocking) has
-		// passed: this write has none.
-		_ = tc.SetWriteDeadline(time.Time{})
-		err = rc.Write(s.do)
-	}
-	if err != nil {
+	// A deadline a blocking write (writeBlocking) left may have passed:
+	// RawConn.Write then fails with os.ErrDeadlineExceeded, which service
+	// takes as a write the socket did not take (the goroutine that
+	// finishes it sets a deadline of its own).
+	if err := rc.Write(s.do); err != nil {
 		return 0, err
 	}
 	n := s.n

@@ -17,6 +17,6 @@ type iovScratch struct{}
 
 // writevNow is not made here (no send-queue bound either): service writes
 // through the net.Conn.
-func writevNow(*net.TCPConn, syscall.RawConn, *net.Buffers, *iovScratch) (int, error) {
+func writevNow(syscall.RawConn, *net.Buffers, *iovScratch) (int, error) {
 	return 0, errAgain
 }
