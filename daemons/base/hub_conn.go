@@ -631,6 +631,9 @@ func (w *roomWatch) look(s *roomState) {
 	c.blocked = false
 	c.owner = ownerNone
 	c.schedule()
+	// Its frames waited for room, not for a burst: the writer sends them
+	// at once (it spun a quiet step, 100 µs, for each such client).
+	c.queuedAt = time.Time{}
 }
 
 // terminate ends the connection at once (idempotent).
@@ -1005,5 +1008,6 @@ func (h *Hub) replay(c *client, since uint64) {
 	c.mu.Lock()
 	c.owner = ownerNone
 	c.schedule()
+	c.queuedAt = time.Time{} // what was queued during the replay waited long enough
 	c.mu.Unlock()
 }
