@@ -166,6 +166,8 @@ type Hub struct {
 	dropped atomic.Uint64
 	writes  atomic.Uint64 // writes the pool made (tests count them)
 	spans   atomic.Uint64 // buffers those writes handed the kernel
+	// outqAsks counts the kernel asked for a send queue's bytes.
+	outqAsks atomic.Uint64
 	// sleep and now are yieldFor and time.Now: tests watch and clock the
 	// writers' waits for a burst (awaitBurst).
 	sleep func(time.Duration)

@@ -97,7 +97,8 @@ type client struct {
 	qs, qh      int
 	qn          int // how many
 	qBytes      int // their size
-	sentBound   int // at least the bytes in the socket's send queue (what it held when last asked, plus what was written since)
+	sentBound   int  // at least the bytes in the socket's send queue: what it held when last asked, plus the pool's writes since
+	boundOK     bool // sentBound holds: only the pool has written since it asked (cleared when another goroutine takes the socket)
 	owner       uint8
 	blocked     bool         // its socket is backed up; a goroutine waits on it
 	sendLimit   int          // bytes the hub lets its send queue hold (0: unknown)
@@ -340,6 +341,7 @@ func (c *client) startClose(code int, reason string, resume bool) {
 // batch is one write to a client.
 type batch struct {
 	bufs  net.Buffers
+	size  int    // bytes the socket took (set once written)
 	last  uint64 // seq of its last event frame (0: none)
 	ping  bool   // it carries a ping
 	final bool   // it is the close frame: the connection ends after it
@@ -365,10 +367,32 @@ func (c *client) room() int {
 	if c.sendLimit <= 0 {
 		return -1
 	}
+	c.h.outqAsks.Add(1)
 	q, ok := sendQueued(c.fd)
 	if !ok {
 		return -1
 	}
+	return c.sendLimit - q
+}
+
+// roomFor is room for the pool's next write, of want bytes at most:
+// without asking the kernel (an ioctl) when the bytes the pool wrote since
+// it last asked leave that much room anyway. The answer is then a lower
+// bound of the room, at least want, so the batch taken is the same. c.mu
+// is held.
+func (c *client) roomFor(want int) int {
+	if c.sendLimit <= 0 {
+		return -1
+	}
+	if r := c.sendLimit - c.sentBound; c.boundOK && r >= want {
+		return r
+	}
+	c.h.outqAsks.Add(1)
+	q, ok := sendQueued(c.fd)
+	if !ok {
+		return -1
+	}
+	c.sentBound, c.boundOK = q, true
 	return c.sendLimit - q
 }
 
@@ -427,10 +451,11 @@ func (c *client) written(b batch) {
 	if b.last > c.pos {
 		c.pos = b.last
 	}
+	c.sentBound += b.size
 	c.progress.Store(time.Now().UnixNano())
 	c.owner = ownerNone
 	if b.full && c.closing == nil && !c.done && !c.fits() {
-		c.owner, c.blocked = ownerDedicated, true
+		c.owner, c.blocked, c.boundOK = ownerDedicated, true, false
 		c.h.rooms.add(c)
 		return
 	}
@@ -784,7 +809,7 @@ func (h *Hub) service(c *client, scratch *net.Buffers, iov *iovScratch) {
 		c.mu.Unlock()
 		return
 	}
-	room := c.room()
+	room := c.roomFor(min(c.qBytes, maxBatchBytes))
 	b := c.takeBatch(*scratch, room)
 	wc := c.wc
 	c.mu.Unlock()
@@ -795,6 +820,10 @@ func (h *Hub) service(c *client, scratch *net.Buffers, iov *iovScratch) {
 	orig := b.bufs
 	h.writes.Add(1)
 	h.spans.Add(uint64(len(b.bufs)))
+	size := 0
+	for _, p := range b.bufs {
+		size += len(p)
+	}
 	var err error
 	if _, ok := wc.(*net.TCPConn); ok && room >= 0 && c.raw != nil {
 		bufs := b.bufs
@@ -815,10 +844,11 @@ func (h *Hub) service(c *client, scratch *net.Buffers, iov *iovScratch) {
 	*scratch = orig[:0]
 	switch {
 	case err == nil:
+		b.size = size
 		c.written(b)
 	case again:
 		c.mu.Lock()
-		c.owner, c.blocked = ownerDedicated, true
+		c.owner, c.blocked, c.boundOK = ownerDedicated, true, false
 		c.mu.Unlock()
 		h.conns.Add(1)
 		go c.flush(b)

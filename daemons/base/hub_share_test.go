@@ -331,3 +331,28 @@ func TestWSWriteAfterAnExpiredDeadline(t *testing.T) {
 		t.Fatalf("%d clients after the writes", n)
 	}
 }
+
+// TestWSSmallWritesDoNotAskTheKernel: the pool asks the kernel how much a
+// client's send queue holds (an ioctl per write) only when what it wrote
+// since it last asked could leave too little room: a filtered client's
+// few frames per block are written without asking, block after block.
+func TestWSSmallWritesDoNotAskTheKernel(t *testing.T) {
+	s, ts := newTestServer(t, nil)
+	h := s.Hub()
+	c := newTClient(t, ts.URL, "")
+	c.sync()
+	cl := onlyClient(t, h)
+	waitIdle(t, cl)
+	h.Publish(ev(1, "w"))
+	c.expect("1:w")
+	waitIdle(t, cl)
+	a0, w0 := h.outqAsks.Load(), h.writes.Load()
+	for i := uint64(2); i <= 41; i += 4 {
+		h.PublishBatch([]Event{ev(i, "w"), ev(i+1, "w"), ev(i+2, "w"), ev(i+3, "w")})
+		c.expect(fmt.Sprintf("%d:w", i), fmt.Sprintf("%d:w", i+1), fmt.Sprintf("%d:w", i+2), fmt.Sprintf("%d:w", i+3))
+		waitIdle(t, cl)
+	}
+	if a, w := h.outqAsks.Load()-a0, h.writes.Load()-w0; w != 10 || a != 0 {
+		t.Fatalf("%d writes asked the kernel %d times, want 10 writes and no ask", w, a)
+	}
+}
