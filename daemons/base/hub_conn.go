@@ -95,8 +95,8 @@ type client struct {
 	live        bool   // Publish queues for it (false during the first pass of a replay)
 	q           []qseg // frames not yet handed to a writer: q[qs].e[qh:], then the later runs
 	qs, qh      int
-	qn          int // how many
-	qBytes      int // their size
+	qn          int  // how many
+	qBytes      int  // their size
 	sentBound   int  // at least the bytes in the socket's send queue: what it held when last asked, plus the pool's writes since
 	boundOK     bool // sentBound holds: only the pool has written since it asked (cleared when another goroutine takes the socket)
 	owner       uint8
