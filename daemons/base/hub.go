@@ -140,7 +140,15 @@ type Hub struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 
-	mu       sync.Mutex
+	// pubMu orders publishers (each client's frames in seq order);
+	// publish holds it, and h.mu only to see the clients.
+	pubMu sync.Mutex
+	pend  []*client // clients publish hands to the writers next (under pubMu)
+
+	mu sync.Mutex
+	// clients is appended to in place, never otherwise changed in place
+	// (remove makes a new array), so that publish may read the slice it
+	// saw under mu after releasing it.
 	clients  []*client
 	reserved int    // upgrades in progress, counted against MaxClients
 	lastSeq  uint64 // highest seq published
@@ -157,6 +165,9 @@ type Hub struct {
 	workers sync.WaitGroup // the writer pool, the room watcher and the keepalive ticker
 	dropped atomic.Uint64
 	writes  atomic.Uint64 // writes the pool made (tests count them)
+	spans   atomic.Uint64 // buffers those writes handed the kernel
+	// outqAsks counts the kernel asked for a send queue's bytes.
+	outqAsks atomic.Uint64
 	// sleep and now are yieldFor and time.Now: tests watch and clock the
 	// writers' waits for a burst (awaitBurst).
 	sleep func(time.Duration)
@@ -389,11 +400,14 @@ func (h *Hub) remove(c *client) {
 	if i < 0 || i >= len(h.clients) || h.clients[i] != c {
 		return
 	}
+	// A new array: publish reads the old one without the lock
+	// (h.clients is only ever appended to in place).
 	last := len(h.clients) - 1
-	h.clients[i] = h.clients[last]
-	h.clients[i].idx = i
-	h.clients[last] = nil
-	h.clients = h.clients[:last]
+	cl := slices.Clone(h.clients)
+	cl[i] = cl[last]
+	cl[i].idx = i
+	cl[last] = nil
+	h.clients = cl[:last]
 	c.idx = -1
 }
 
@@ -419,16 +433,40 @@ func (h *Hub) PublishBatch(evs []Event) {
 }
 
 // publishYield is how many clients publish serves between two yields of
-// the processor.
+// the processor (and two hand-overs to the writer pool).
 const publishYield = 64
+
+// shareAfter: a batch of more events than this is queued for an
+// unfiltered client as one run shared by all of them (smaller ones are
+// copied into the client's own run: a lone event costs no run of its own).
+const shareAfter = 4
 
 // publish queues evs for the clients. whole: evs are the whole burst, so
 // the writer need not wait for more.
+//
+// It holds the hub's lock only to read the clients (a connecting client
+// is not held for a block's publication; it sees the events published
+// after it joined); publishers are ordered by pubMu.
 func (h *Hub) publish(evs []Event, whole bool) {
-	rs := make([]renderer, len(evs))
-	for i, ev := range evs {
-		rs[i] = renderer{h: h, ev: ev}
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	h.mu.Lock()
+	for _, ev := range evs {
+		if ev.Seq > h.lastSeq {
+			h.lastSeq = ev.Seq
+		}
 	}
+	clients := h.clients
+	h.mu.Unlock()
+	if len(clients) == 0 {
+		return
+	}
+	// A block publishes hundreds of events, each to every client: yield
+	// now and then, so that RPC goroutines waiting for this processor
+	// (one may hold a store lock others wait for) are not held off for
+	// the whole block (21 ms at 1,000 clients in a trace).
+	defer runtime.Gosched()
+	p := newPubBatch(h, evs)
 	limit, hard := h.cfg.QueueSize, h.cfg.QueueSize*hardCapFactor
 	var t time.Time
 	now := func() time.Time { // read once, only when a queue is long
@@ -437,61 +475,114 @@ func (h *Hub) publish(evs []Event, whole bool) {
 		}
 		return t
 	}
-	// A block publishes hundreds of events, each to every client: yield
-	// now and then, so that RPC goroutines waiting for this processor
-	// (one may hold a store lock others wait for) are not held off for
-	// the whole block (21 ms at 1,000 clients in a trace).
-	defer runtime.Gosched()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, ev := range evs {
-		if ev.Seq > h.lastSeq {
-			h.lastSeq = ev.Seq
-		}
-	}
-	for i, c := range h.clients {
+	var idx []int32
+	for i, c := range clients {
 		if i > 0 && i%publishYield == 0 {
+			h.handOver()
 			runtime.Gosched()
 		}
 		f := c.filter.Load()
-		k := 0 // the batch's frames for c
-		for j := range rs {
-			if f.admits(rs[j].ev) {
-				k++
+		shared := f == nil && len(evs) > shareAfter
+		if !shared {
+			idx = p.admitted(f, idx[:0])
+			if len(idx) == 0 {
+				continue // other wallets' events: not even the client's lock
 			}
-		}
-		if k == 0 {
-			continue // other wallets' events: not even the client's lock
 		}
 		c.mu.Lock()
 		if c.live && c.closing == nil && !c.done {
-			// Grown once for the batch (appending frame by frame was a
-			// third of a block's publishing).
-			c.q = slices.Grow(c.q, k)
-			for j := range rs {
-				if !f.admits(rs[j].ev) {
-					continue
-				}
-				fr := rs[j].frame(f)
-				c.q = append(c.q, qent{f: fr, seq: rs[j].ev.Seq})
-				c.qBytes += len(fr.b)
-				if n := len(c.q) - c.qh; n > hard || (n > limit && c.blocked && now().Sub(time.Unix(0, c.progress.Load())) > slowAfter) {
-					h.dropped.Add(1)
-					h.cfg.Log.Info("ws client too slow, closing", "remote", c.nc.RemoteAddr().String(), "waiting", n, "since", c.pos)
-					c.startClose(websocket.ClosePolicyViolation, "client too slow", true)
-					c.closing.slow = true
-					break
+			if shared {
+				c.queueShared(p.public, p.bytes)
+			} else {
+				for _, j := range idx {
+					c.queueOwn(qent{f: p.rs[j].frame(f), seq: p.rs[j].ev.Seq}, len(idx))
 				}
 			}
-			if c.closing == nil && c.owner == ownerNone {
-				c.schedule()
-				if whole && c.owner == ownerPool {
+			if n := c.qn; n > hard || (n > limit && c.blocked && now().Sub(time.Unix(0, c.progress.Load())) > slowAfter) {
+				h.dropped.Add(1)
+				h.cfg.Log.Info("ws client too slow, closing", "remote", c.nc.RemoteAddr().String(), "waiting", n, "since", c.pos)
+				c.startClose(websocket.ClosePolicyViolation, "client too slow", true)
+				c.closing.slow = true
+			}
+			if c.closing == nil && c.owner == ownerNone && c.hasWork() {
+				c.owner = ownerPool
+				c.queuedAt = h.now()
+				if whole {
 					c.queuedAt = time.Time{} // the whole burst is queued
 				}
+				h.pend = append(h.pend, c)
 			}
 		}
 		c.mu.Unlock()
 	}
+	h.handOver()
+}
+
+// handOver gives the writer pool the clients publish scheduled, in one
+// push. pubMu is held.
+func (h *Hub) handOver() {
+	if len(h.pend) > 0 {
+		h.run.pushAll(h.pend)
+		clear(h.pend)
+		h.pend = h.pend[:0]
+	}
+}
+
+// pubBatch is what publish renders once per batch for every client.
+type pubBatch struct {
+	rs     []renderer
+	public []qent // each event's frame for a client that takes every event, in one array of bytes (shared, read only)
+	bytes  int    // their size
+	global []int32
+	byID   map[string][]int32 // events of each wallet (for a batch of more than shareAfter)
+}
+
+func newPubBatch(h *Hub, evs []Event) *pubBatch {
+	p := &pubBatch{rs: make([]renderer, len(evs))}
+	for i, ev := range evs {
+		p.rs[i] = renderer{h: h, ev: ev}
+	}
+	p.public = h.renderPublic(p.rs)
+	for _, e := range p.public {
+		p.bytes += len(e.f.b)
+	}
+	if len(evs) > shareAfter {
+		p.byID = map[string][]int32{}
+		for i, ev := range evs {
+			if id := ev.walletID(); id == "" {
+				p.global = append(p.global, int32(i))
+			} else {
+				p.byID[id] = append(p.byID[id], int32(i))
+			}
+		}
+	}
+	return p
+}
+
+// admitted appends to idx, in order, the events a client filtering on f
+// takes.
+func (p *pubBatch) admitted(f *filter, idx []int32) []int32 {
+	if p.byID == nil || f == nil {
+		for j := range p.rs {
+			if f.admits(p.rs[j].ev) {
+				idx = append(idx, int32(j))
+			}
+		}
+		return idx
+	}
+	var own []int32
+	if f.id != "" {
+		own = p.byID[f.id]
+	}
+	g := p.global
+	for len(g) > 0 || len(own) > 0 {
+		if len(own) == 0 || (len(g) > 0 && g[0] < own[0]) {
+			idx, g = append(idx, g[0]), g[1:]
+		} else {
+			idx, own = append(idx, own[0]), own[1:]
+		}
+	}
+	return idx
 }
 
 // keepalive runs once per PingInterval: a client that has not answered the

@@ -263,3 +263,38 @@ func TestWSPublishBatchOneWritePerClient(t *testing.T) {
 		}
 	})
 }
+
+// TestWSRoomWaitNotFollowedByABurstWait: a client whose send queue filled
+// (a burst larger than the room kept for it) and that waited for room is
+// handed back to the writers without a wait for more of a burst: each
+// such client cost the writer a quiet step (100 µs of yielding) per block.
+func TestWSRoomWaitNotFollowedByABurstWait(t *testing.T) {
+	eachReader(t, func(t *testing.T, mk func(HubConfig) *Hub) {
+		h, clk, ts := clockedHub(t, mk)
+		paused := dialWS(t, ts.URL, "") // reads only once it waits for room
+		waitFor(t, "one client", func() bool { return h.Clients() == 1 })
+		hc := onlyClient(t, h)
+		waitIdle(t, hc)
+
+		clk.reset(nil)
+		var evs []Event
+		for i := uint64(1); i <= 200; i++ {
+			evs = append(evs, padded(i, "", 1000)) // 200 KB: more than the room
+		}
+		h.PublishBatch(evs)
+		waitFor(t, "the client waiting for room", func() bool {
+			hc.mu.Lock()
+			defer hc.mu.Unlock()
+			return hc.blocked
+		})
+		for i := uint64(1); i <= 200; i++ {
+			if f := readFrame(t, paused); f.seq() != i {
+				t.Fatalf("got seq %d want %d", f.seq(), i)
+			}
+		}
+		waitIdle(t, hc)
+		if sum, n := clk.total(); n != 0 {
+			t.Fatalf("a burst queued whole waited %v in %d steps after waiting for room", sum, n)
+		}
+	})
+}

@@ -59,6 +59,16 @@ type qent struct {
 	seq uint64
 }
 
+// qseg is a run of a client's queued frames. A shared run (a batch's
+// public frames, queued whole for every client that takes them all) is
+// read only: a block's burst costs each unfiltered client one qseg, not
+// one qent per event. A client's own run may grow at its end and is
+// cleared as it is taken.
+type qseg struct {
+	e      []qent
+	shared bool
+}
+
 // closeReq is a close frame the hub decided to send.
 type closeReq struct {
 	code   int
@@ -83,9 +93,12 @@ type client struct {
 	mu          sync.Mutex
 	idx         int    // index in h.clients (under h.mu)
 	live        bool   // Publish queues for it (false during the first pass of a replay)
-	q           []qent // frames not yet handed to a writer, from q[qh]
-	qh          int
-	qBytes      int // their size
+	q           []qseg // frames not yet handed to a writer: q[qs].e[qh:], then the later runs
+	qs, qh      int
+	qn          int  // how many
+	qBytes      int  // their size
+	sentBound   int  // at least the bytes in the socket's send queue: what it held when last asked, plus the pool's writes since
+	boundOK     bool // sentBound holds: only the pool has written since it asked (cleared when another goroutine takes the socket)
 	owner       uint8
 	blocked     bool         // its socket is backed up; a goroutine waits on it
 	sendLimit   int          // bytes the hub lets its send queue hold (0: unknown)
@@ -145,18 +158,63 @@ func (r *renderer) frame(f *filter) *wsFrame {
 // encode renders the frame of contract.md §7 for ev, naming the wallet
 // name (null when "").
 func (h *Hub) encode(ev Event, name string) *wsFrame {
-	wallet := []byte("null")
-	if name != "" {
-		wallet, _ = Marshal(name)
+	wallet := walletJSON(name)
+	return &wsFrame{b: h.appendFrame(make([]byte, 0, h.frameSize(ev, wallet)), ev, wallet)}
+}
+
+// walletJSON is a frame's "wallet" value: the name as a JSON string, or
+// null when "".
+func walletJSON(name string) []byte {
+	if name == "" {
+		return []byte("null")
 	}
-	n := len(`{"updates":[`) + len(ev.Payload) + len(`],"wallet":`) + len(wallet) + len(h.tail)
-	b := appendHeader(make([]byte, 0, n+10), websocket.TextMessage, n)
+	b, _ := Marshal(name)
+	return b
+}
+
+// payloadSize is the size of ev's frame payload naming wallet.
+func (h *Hub) payloadSize(ev Event, wallet []byte) int {
+	return len(`{"updates":[`) + len(ev.Payload) + len(`],"wallet":`) + len(wallet) + len(h.tail)
+}
+
+// frameSize is the size of ev's whole frame naming wallet.
+func (h *Hub) frameSize(ev Event, wallet []byte) int {
+	n := h.payloadSize(ev, wallet)
+	return len(appendHeader(make([]byte, 0, 10), websocket.TextMessage, n)) + n
+}
+
+// appendFrame appends ev's frame naming wallet to b.
+func (h *Hub) appendFrame(b []byte, ev Event, wallet []byte) []byte {
+	b = appendHeader(b, websocket.TextMessage, h.payloadSize(ev, wallet))
 	b = append(b, `{"updates":[`...)
 	b = append(b, ev.Payload...)
 	b = append(b, `],"wallet":`...)
 	b = append(b, wallet...)
-	b = append(b, h.tail...)
-	return &wsFrame{b: b}
+	return append(b, h.tail...)
+}
+
+// renderPublic renders each event's public frame (naming its own wallet)
+// into one array of bytes, in order, and sets them as rs's public frames:
+// a client's run of them is one span of memory (appendBuf), so a block's
+// burst reaches the kernel in one iovec per write.
+func (h *Hub) renderPublic(rs []renderer) []qent {
+	wallets := make([][]byte, len(rs))
+	total := 0
+	for i := range rs {
+		wallets[i] = walletJSON(rs[i].ev.Wallet)
+		total += h.frameSize(rs[i].ev, wallets[i])
+	}
+	buf := make([]byte, 0, total)
+	frames := make([]wsFrame, len(rs))
+	out := make([]qent, len(rs))
+	for i := range rs {
+		at := len(buf)
+		buf = h.appendFrame(buf, rs[i].ev, wallets[i])
+		frames[i].b = buf[at:]
+		rs[i].public = &frames[i]
+		out[i] = qent{f: &frames[i], seq: rs[i].ev.Seq}
+	}
+	return out
 }
 
 // appendHeader appends an unmasked, final frame header (RFC 6455 §5.2).
@@ -192,13 +250,80 @@ func (c *client) schedule() {
 }
 
 func (c *client) hasWork() bool {
-	return c.qh < len(c.q) || c.hasPong || c.wantPing || c.closing != nil
+	return c.qn > 0 || c.hasPong || c.wantPing || c.closing != nil
 }
 
 // dropQueue forgets the waiting frames. c.mu is held.
 func (c *client) dropQueue() {
-	clear(c.q)
-	c.q, c.qh, c.qBytes = nil, 0, 0
+	c.q, c.qs, c.qh, c.qn, c.qBytes = nil, 0, 0, 0, 0
+}
+
+// head is the next queued frame. c.mu is held and c.qn > 0.
+func (c *client) head() *qent { return &c.q[c.qs].e[c.qh] }
+
+// pop takes the next queued frame. c.mu is held and c.qn > 0.
+func (c *client) pop() qent {
+	s := &c.q[c.qs]
+	e := s.e[c.qh]
+	if !s.shared {
+		s.e[c.qh] = qent{}
+	}
+	c.qh++
+	c.qn--
+	c.qBytes -= len(e.f.b)
+	if c.qh == len(s.e) {
+		*s = qseg{}
+		c.qs++
+		c.qh = 0
+	}
+	if c.qn == 0 {
+		// Drained: keep a small array of runs, let a burst's go.
+		if cap(c.q) > 8 {
+			c.q = nil
+		} else {
+			c.q = c.q[:0]
+		}
+		c.qs = 0
+	}
+	return e
+}
+
+// queueShared queues a run of frames shared with other clients (read
+// only). c.mu is held.
+func (c *client) queueShared(e []qent, bytes int) {
+	c.q = append(c.q, qseg{e: e, shared: true})
+	c.qn += len(e)
+	c.qBytes += bytes
+}
+
+// queueOwn queues e at the end of the client's own last run (a new run
+// when the last is shared or already being taken, so that a taken run
+// is eventually dropped whole). k is how many more will follow (the
+// run's room). c.mu is held.
+func (c *client) queueOwn(e qent, k int) {
+	last := len(c.q) - 1
+	if last < c.qs || c.q[last].shared || (last == c.qs && c.qh > 0) {
+		c.q = append(c.q, qseg{e: make([]qent, 0, max(k, 1))})
+		last = len(c.q) - 1
+	}
+	c.q[last].e = append(c.q[last].e, e)
+	c.qn++
+	c.qBytes += len(e.f.b)
+}
+
+// appendBuf appends a frame to a write's buffers, extending the last one
+// when the frame's bytes follow it in memory (a batch's public frames are
+// rendered into one array): a burst goes to the kernel as one span, not
+// one iovec per frame.
+func appendBuf(bufs net.Buffers, b []byte) net.Buffers {
+	if n := len(bufs); n > 0 && len(b) > 0 {
+		p := bufs[n-1]
+		if len(p) > 0 && cap(p)-len(p) >= len(b) && &p[:len(p)+1][len(p)] == &b[0] {
+			bufs[n-1] = p[:len(p)+len(b)]
+			return bufs
+		}
+	}
+	return append(bufs, b)
 }
 
 // startClose decides to close the client with a close frame: waiting frames
@@ -216,6 +341,7 @@ func (c *client) startClose(code int, reason string, resume bool) {
 // batch is one write to a client.
 type batch struct {
 	bufs  net.Buffers
+	size  int    // bytes the socket took (set once written)
 	last  uint64 // seq of its last event frame (0: none)
 	ping  bool   // it carries a ping
 	final bool   // it is the close frame: the connection ends after it
@@ -241,10 +367,32 @@ func (c *client) room() int {
 	if c.sendLimit <= 0 {
 		return -1
 	}
+	c.h.outqAsks.Add(1)
 	q, ok := sendQueued(c.fd)
 	if !ok {
 		return -1
 	}
+	return c.sendLimit - q
+}
+
+// roomFor is room for the pool's next write, of want bytes at most:
+// without asking the kernel (an ioctl) when the bytes the pool wrote since
+// it last asked leave that much room anyway. The answer is then a lower
+// bound of the room, at least want, so the batch taken is the same. c.mu
+// is held.
+func (c *client) roomFor(want int) int {
+	if c.sendLimit <= 0 {
+		return -1
+	}
+	if r := c.sendLimit - c.sentBound; c.boundOK && r >= want {
+		return r
+	}
+	c.h.outqAsks.Add(1)
+	q, ok := sendQueued(c.fd)
+	if !ok {
+		return -1
+	}
+	c.sentBound, c.boundOK = q, true
 	return c.sendLimit - q
 }
 
@@ -269,36 +417,23 @@ func (c *client) takeBatch(into net.Buffers, room int) batch {
 		limit = min(limit, room)
 	}
 	size := 0
-	for c.qh < len(c.q) {
-		e := c.q[c.qh]
+	for c.qn > 0 {
+		e := c.head()
 		n := len(e.f.b)
 		if e.seq != 0 && e.seq <= c.pos {
-			c.q[c.qh] = qent{}
-			c.qh++
-			c.qBytes -= n
+			c.pop()
 			continue
 		}
 		if size+n > limit && (size > 0 || room != c.sendLimit) {
 			b.full = room >= 0
 			break
 		}
-		c.q[c.qh] = qent{}
-		c.qh++
-		c.qBytes -= n
-		b.bufs = append(b.bufs, e.f.b)
+		b.bufs = appendBuf(b.bufs, e.f.b)
 		size += n
 		if e.seq != 0 {
 			b.last = e.seq
 		}
-	}
-	if c.qh == len(c.q) {
-		// Drained: keep a small backing array, let a burst's go.
-		if cap(c.q) > 64 {
-			c.q = nil
-		} else {
-			c.q = c.q[:0]
-		}
-		c.qh = 0
+		c.pop()
 	}
 	return b
 }
@@ -316,10 +451,11 @@ func (c *client) written(b batch) {
 	if b.last > c.pos {
 		c.pos = b.last
 	}
+	c.sentBound += b.size
 	c.progress.Store(time.Now().UnixNano())
 	c.owner = ownerNone
 	if b.full && c.closing == nil && !c.done && !c.fits() {
-		c.owner, c.blocked = ownerDedicated, true
+		c.owner, c.blocked, c.boundOK = ownerDedicated, true, false
 		c.h.rooms.add(c)
 		return
 	}
@@ -330,11 +466,11 @@ func (c *client) written(b batch) {
 // fits reports whether the next queued frame fits in the send queue now.
 // c.mu is held.
 func (c *client) fits() bool {
-	if c.qh >= len(c.q) {
+	if c.qn == 0 {
 		return true
 	}
 	r := c.room()
-	return r < 0 || r == c.sendLimit || len(c.q[c.qh].f.b) <= r
+	return r < 0 || r == c.sendLimit || len(c.head().f.b) <= r
 }
 
 // roomState is what a wait for room in a client's send queue remembers
@@ -369,10 +505,10 @@ func (c *client) lookRoom(n int, s *roomState) int {
 	}
 	r := c.room()
 	need := n
-	if need == 0 && c.qh < len(c.q) {
+	if need == 0 && c.qn > 0 {
 		// Room for a good part of the queue, not just its next
 		// frame: fewer, larger writes to a slow reader.
-		need = max(len(c.q[c.qh].f.b), min(c.qBytes, c.sendLimit/2))
+		need = max(len(c.head().f.b), min(c.qBytes, c.sendLimit/2))
 	}
 	if r < 0 || r == c.sendLimit || need <= r {
 		return roomReady
@@ -520,6 +656,9 @@ func (w *roomWatch) look(s *roomState) {
 	c.blocked = false
 	c.owner = ownerNone
 	c.schedule()
+	// Its frames waited for room, not for a burst: the writer sends them
+	// at once (it spun a quiet step, 100 µs, for each such client).
+	c.queuedAt = time.Time{}
 }
 
 // terminate ends the connection at once (idempotent).
@@ -545,6 +684,25 @@ func (c *client) terminate() {
 }
 
 var errStalled = errors.New("websocket client accepted nothing within the write timeout")
+
+// errAgain: a non-blocking write (writevNow) left bytes the socket did not
+// take.
+var errAgain = errors.New("websocket client's send queue is full")
+
+// consume drops the first n bytes of bufs (net.Buffers' own is not
+// exported).
+func consume(bufs *net.Buffers, n int) {
+	for len(*bufs) > 0 {
+		l := len((*bufs)[0])
+		if l > n {
+			(*bufs)[0] = (*bufs)[0][n:]
+			return
+		}
+		n -= l
+		(*bufs)[0] = nil
+		*bufs = (*bufs)[1:]
+	}
+}
 
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
@@ -594,13 +752,14 @@ func (c *client) setBlocked(v bool) {
 func (h *Hub) writer() {
 	defer h.workers.Done()
 	var scratch net.Buffers
+	var iov iovScratch
 	for {
 		c, ok := h.run.pop()
 		if !ok {
 			return
 		}
 		h.awaitBurst(c)
-		h.service(c, &scratch)
+		h.service(c, &scratch, &iov)
 		runtime.Gosched()
 	}
 }
@@ -615,13 +774,13 @@ func (h *Hub) writer() {
 // yieldFor is its default step.
 func (h *Hub) awaitBurst(c *client) {
 	c.mu.Lock()
-	since, n := h.now().Sub(c.queuedAt), len(c.q)
+	since, n := h.now().Sub(c.queuedAt), c.qn
 	c.mu.Unlock()
 	for since < coalesce {
 		h.sleep(min(burstQuiet, coalesce-since))
 		c.mu.Lock()
-		grew := len(c.q) != n
-		since, n = h.now().Sub(c.queuedAt), len(c.q)
+		grew := c.qn != n
+		since, n = h.now().Sub(c.queuedAt), c.qn
 		c.mu.Unlock()
 		if !grew {
 			return
@@ -639,14 +798,20 @@ func yieldFor(d time.Duration) {
 
 // service makes one write to c: the socket takes it whole (the common
 // case), or the rest goes to a goroutine of c's own that waits on it.
-func (h *Hub) service(c *client, scratch *net.Buffers) {
+//
+// A TCP socket whose send queue the hub bounds is written with one
+// non-blocking writev (the batch was cut to fit the room it has); any
+// other connection with a short write deadline.
+func (h *Hub) service(c *client, scratch *net.Buffers, iov *iovScratch) {
 	c.mu.Lock()
 	if c.done {
 		c.owner = ownerNone
 		c.mu.Unlock()
 		return
 	}
-	b := c.takeBatch(*scratch, c.room())
+	room := c.roomFor(min(c.qBytes, maxBatchBytes))
+	b := c.takeBatch(*scratch, room)
+	wc := c.wc
 	c.mu.Unlock()
 	if len(b.bufs) == 0 {
 		c.written(b)
@@ -654,20 +819,36 @@ func (h *Hub) service(c *client, scratch *net.Buffers) {
 	}
 	orig := b.bufs
 	h.writes.Add(1)
-	_ = c.wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
-	_, err := b.bufs.WriteTo(c.wc)
-	if err != nil && isTimeout(err) {
-		// The rest (b.bufs shares orig's array) goes to a goroutine.
+	h.spans.Add(uint64(len(b.bufs)))
+	size := 0
+	for _, p := range b.bufs {
+		size += len(p)
+	}
+	var err error
+	if _, ok := wc.(*net.TCPConn); ok && room >= 0 && c.raw != nil {
+		bufs := b.bufs
+		_, err = writevNow(c.raw, &bufs, iov)
+		b.bufs = bufs
+	} else {
+		bufs := append(net.Buffers(nil), b.bufs...) // WriteTo's escapes
+		_ = wc.SetWriteDeadline(time.Now().Add(poolWriteWait))
+		_, err = bufs.WriteTo(wc)
+		b.bufs = bufs
+	}
+	again := errors.Is(err, errAgain) || isTimeout(err)
+	if again {
+		// The rest (b.bufs may share orig's array) goes to a goroutine.
 		b.bufs = append(net.Buffers(nil), b.bufs...)
 	}
 	clear(orig)
 	*scratch = orig[:0]
 	switch {
 	case err == nil:
+		b.size = size
 		c.written(b)
-	case isTimeout(err):
+	case again:
 		c.mu.Lock()
-		c.owner, c.blocked = ownerDedicated, true
+		c.owner, c.blocked, c.boundOK = ownerDedicated, true, false
 		c.mu.Unlock()
 		h.conns.Add(1)
 		go c.flush(b)
@@ -771,6 +952,15 @@ func (q *runq) push(c *client) {
 	q.cond.Signal()
 }
 
+// pushAll queues cs in one hold of the lock, waking the waiting
+// goroutines once.
+func (q *runq) pushAll(cs []*client) {
+	q.mu.Lock()
+	q.items = append(q.items, cs...)
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
 func (q *runq) pop() (*client, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -848,5 +1038,6 @@ func (h *Hub) replay(c *client, since uint64) {
 	c.mu.Lock()
 	c.owner = ownerNone
 	c.schedule()
+	c.queuedAt = time.Time{} // what was queued during the replay waited long enough
 	c.mu.Unlock()
 }

@@ -359,12 +359,12 @@ func TestWSFramesSharedAcrossClients(t *testing.T) {
 	}
 	other := mk(&filter{id: "idB", name: "xpubB"})
 	h.Publish(walletEv(7, "idA", "xpubA"))
-	if len(other.q) != 0 {
-		t.Fatalf("other wallet's client queued %d frames", len(other.q))
+	if other.qn != 0 {
+		t.Fatalf("other wallet's client queued %d frames", other.qn)
 	}
-	pub, seed := plain[0].q[0].f, asSeed[0].q[0].f
+	pub, seed := plain[0].head().f, asSeed[0].head().f
 	for i := range plain {
-		if plain[i].q[0].f != pub || asPub[i].q[0].f != pub || asSeed[i].q[0].f != seed {
+		if plain[i].head().f != pub || asPub[i].head().f != pub || asSeed[i].head().f != seed {
 			t.Fatal("a client got its own copy of a frame")
 		}
 	}
