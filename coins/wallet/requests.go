@@ -409,14 +409,43 @@ func (e *Engine) newRequest(addr string, script []byte, idx uint32, amount int64
 // putRequest stores a request of the wallet of key prefix wk and retires
 // its address.
 func putRequest(kv KV, wk []byte, r Request) error {
-	if err := putRec(kv, bRequests, key(wk, []byte(r.ID)), r); err != nil {
+	if err := putRec(kv, bReqs, reqKey(wk, r.ID), r); err != nil {
 		return err
 	}
-	return kv.Put(bReqAddr, key(wk, r.PkScript), []byte(r.ID))
+	return kv.Put(bReqs, reqAddrKey(wk, r.PkScript), []byte(r.ID))
 }
 
-// bReqAddr maps num|pkScript → request id.
-const bReqAddr = "ra"
+// bReqs holds the wallets' requests and the addresses they took, side by
+// side (schema 6; two buckets before, merged by migration 6): a new
+// request's two rows land in one leaf page, so its commit writes one path
+// of B-tree pages instead of one in each of two buckets.
+const bReqs = "q" // num|'a'|pkScript → request id; num|'r'|requestID → Request
+
+// Tags of bReqs's rows, after the wallet number: a wallet's address rows
+// sort before its request rows, and both kinds after its number, so a
+// request and its address row are neighbours (one leaf page, or two
+// adjacent ones, for a wallet with a few requests).
+const (
+	reqTagAddr = 'a' // num|'a'|pkScript → request id
+	reqTagID   = 'r' // num|'r'|requestID → Request
+)
+
+// reqKey is the key of the request id of the wallet of key prefix wk.
+func reqKey(wk []byte, id string) []byte {
+	return append(append(append(make([]byte, 0, len(wk)+1+len(id)), wk...), reqTagID), id...)
+}
+
+// reqAddrKey is the key of the address row of script in the wallet of key
+// prefix wk: the id of the request that took the address.
+func reqAddrKey(wk, script []byte) []byte {
+	return append(append(append(make([]byte, 0, len(wk)+1+len(script)), wk...), reqTagAddr), script...)
+}
+
+// reqPrefix is the prefix of the request rows of the wallet of key
+// prefix wk (nil: every wallet's rows, address rows included).
+func reqPrefix(wk []byte) []byte {
+	return append(append(make([]byte, 0, len(wk)+1), wk...), reqTagID)
+}
 
 // unusedAddress finds the first receiving address with no history and no
 // request (an imported wallet's addresses in Electrum's order). It also
@@ -439,7 +468,7 @@ func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, scri
 		if t.deterministic() && i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
-		if used[string(a.PkScript)] || kv.Get(bReqAddr, key(t.wk(), a.PkScript)) != nil {
+		if used[string(a.PkScript)] || kv.Get(bReqs, reqAddrKey(t.wk(), a.PkScript)) != nil {
 			if i == scanFrom {
 				scanFrom++
 			}
@@ -579,7 +608,7 @@ func expired(at int64, now time.Time) bool {
 
 // markRequests queues the request on script (if any) for re-evaluation.
 func (a *applier) markRequests(w string, script []byte) error {
-	id := a.kv(w).Get(bReqAddr, key(a.wk(w), script))
+	id := a.kv(w).Get(bReqs, reqAddrKey(a.wk(w), script))
 	if id == nil {
 		return nil
 	}
@@ -604,9 +633,9 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		w, id := k[:walletIDLen], k[walletIDLen:]
 		kv := a.kv(w)
 		wk := a.wk(w)
-		rk := key(wk, []byte(id))
+		rk := reqKey(wk, id)
 		var r Request
-		found, err := getRec(kv, bRequests, rk, &r)
+		found, err := getRec(kv, bReqs, rk, &r)
 		if err != nil {
 			return nil, err
 		}
@@ -627,7 +656,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 			continue
 		}
 		r.Status, r.Sent, r.TxHashes, r.Paid = v.Status, v.Sent, v.TxHashes, paid
-		if err := putRec(kv, bRequests, rk, r); err != nil {
+		if err := putRec(kv, bReqs, rk, r); err != nil {
 			return nil, err
 		}
 		if !changed {
@@ -705,7 +734,7 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 	var pays []payment
 	err := w.store().View(ctx, func(kv KV) error {
 		wk := w.t.wk()
-		found, err := getRec(kv, bRequests, key(wk, []byte(idOrAddr)), &r)
+		found, err := getRec(kv, bReqs, reqKey(wk, idOrAddr), &r)
 		if err != nil {
 			return err
 		}
@@ -714,11 +743,11 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 			if perr != nil {
 				return ErrRequestNotFound
 			}
-			id := kv.Get(bReqAddr, key(wk, script))
+			id := kv.Get(bReqs, reqAddrKey(wk, script))
 			if id == nil {
 				return ErrRequestNotFound
 			}
-			if found, err = getRec(kv, bRequests, key(wk, id), &r); err != nil {
+			if found, err = getRec(kv, bReqs, reqKey(wk, string(id)), &r); err != nil {
 				return err
 			}
 			if !found {
@@ -750,7 +779,7 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 	}
 	var views []*RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bRequests, w.t.wk(), nil, func(_, v []byte) error {
+		return kv.Scan(bReqs, reqPrefix(w.t.wk()), nil, func(_, v []byte) error {
 			var r Request
 			if err := decodeRec(v, &r); err != nil {
 				return err
@@ -780,9 +809,9 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 	found := false
 	err := w.store().Update(ctx, func(kv KV) error {
-		k := key(w.t.wk(), []byte(id))
-		found = kv.Get(bRequests, k) != nil
-		return kv.Delete(bRequests, k)
+		k := reqKey(w.t.wk(), id)
+		found = kv.Get(bReqs, k) != nil
+		return kv.Delete(bReqs, k)
 	})
 	return found, err
 }
@@ -791,14 +820,14 @@ func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 func (w *Wallet) ClearRequests(ctx context.Context) error {
 	return w.store().Update(ctx, func(kv KV) error {
 		var ks [][]byte
-		if err := kv.Scan(bRequests, w.t.wk(), nil, func(k, _ []byte) error {
+		if err := kv.Scan(bReqs, reqPrefix(w.t.wk()), nil, func(k, _ []byte) error {
 			ks = append(ks, append([]byte(nil), k...))
 			return nil
 		}); err != nil {
 			return err
 		}
 		for _, k := range ks {
-			if err := kv.Delete(bRequests, k); err != nil {
+			if err := kv.Delete(bReqs, k); err != nil {
 				return err
 			}
 		}
