@@ -453,32 +453,66 @@ func reqPrefix(wk []byte) []byte {
 // it after its transaction committed (an address never becomes free
 // again, so later scans start there).
 func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, scanFrom uint32, err error) {
-	used, err := usedScripts(kv, t.wk())
-	if err != nil {
-		return "", 0, nil, 0, err
-	}
-	prefix := key(t.wk(), chainByte(false))
 	scanFrom = t.scanFrom
+	if t.deterministic() && scanFrom >= t.rec.NextRecv {
+		return "", 0, nil, scanFrom, nil // every revealed address is taken
+	}
+	wk := t.wk()
+	prefix := key(wk, chainByte(false))
+	// The scripts the wallet's coins paid, read only once an address
+	// without a request is found (a merchant's wallet has one coin per
+	// paid request: reading them all on every call grew with its sales).
+	var used map[string]bool
+	ak := append(append(make([]byte, 0, len(wk)+1+64), wk...), reqTagAddr) // + the script: an address row's key
 	err = kv.Scan(bAddrs, prefix, key(prefix, u32(scanFrom)), func(k, v []byte) error {
-		var a addrRecord
-		if err := decodeRec(v, &a); err != nil {
-			return err
-		}
 		i := uint32FromBytes(k[len(prefix):])
 		if t.deterministic() && i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
-		if used[string(a.PkScript)] || kv.Get(bReqs, reqAddrKey(t.wk(), a.PkScript)) != nil {
+		s, err := addrRecordScript(v)
+		if err != nil {
+			return err
+		}
+		taken := kv.Get(bReqs, append(ak, s...)) != nil
+		if !taken {
+			if used == nil {
+				if used, err = usedScripts(kv, wk); err != nil {
+					return err
+				}
+			}
+			taken = used[string(s)]
+		}
+		if taken {
 			if i == scanFrom {
 				scanFrom++
 			}
 			return nil
+		}
+		var a addrRecord
+		if err := decodeRec(v, &a); err != nil {
+			return err
 		}
 		e.fillAddr(&a)
 		addr, script, idx = a.Address, a.PkScript, i
 		return ErrStopScan
 	})
 	return addr, idx, script, scanFrom, err
+}
+
+// addrRecordScript returns the script of an encoded addrRecord, in place
+// (valid as long as v is).
+func addrRecordScript(v []byte) ([]byte, error) {
+	if len(v) == 0 || v[0] != binTag {
+		return nil, fmt.Errorf("%w: %d bytes, tag %#x", errRecord, len(v), firstByte(v))
+	}
+	d := decoder{b: v[1:]}
+	d.uvarint() // flags
+	n := d.uvarint()
+	s := d.take(n)
+	if d.err != nil || s == nil {
+		return nil, fmt.Errorf("%w: address record without its script", errRecord)
+	}
+	return s, nil
 }
 
 // usedScripts returns the scripts of wallet wk that any output ever paid.
