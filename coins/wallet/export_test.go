@@ -47,6 +47,7 @@ func (e *Engine) CheckIndexes(ctx context.Context) error {
 				if err := decodeRec(v, &r); err != nil {
 					return err
 				}
+				storedNextRecv(kv, &r)
 				recs[r.ID] = r
 				ids[r.Num] = r.ID
 				return nil
@@ -227,6 +228,7 @@ func RequestLayout(kv KV) (reqs, addrs, old, orphans int, err error) {
 		switch k[numLen] {
 		case reqTagAddr:
 			addrs++
+		case reqTagNext:
 		case reqTagID:
 			reqs++
 			var r Request

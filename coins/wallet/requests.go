@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -175,7 +176,10 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
 			}
 			rec.NextRecv++
-			if err := putRec(kv, bWallets, t.wk(), rec); err != nil {
+			// The counter beside the wallet's request rows, not its
+			// record in bWallets: this commit then writes one leaf
+			// page (the wallet's rows of bReqs), not two paths of pages.
+			if err := kv.Put(bReqs, reqNextKey(t.wk()), u32(rec.NextRecv)); err != nil {
 				return err
 			}
 			addr, script, revealed = a.Address, a.PkScript, true
@@ -427,8 +431,28 @@ const bReqs = "q" // num|'a'|pkScript → request id; num|'r'|requestID → Requ
 // adjacent ones, for a wallet with a few requests).
 const (
 	reqTagAddr = 'a' // num|'a'|pkScript → request id
+	reqTagNext = 'n' // num|'n' → uint32: receiving addresses revealed (see storedNextRecv)
 	reqTagID   = 'r' // num|'r'|requestID → Request
 )
+
+// reqNextKey is the key of the revealed-address counter of the wallet of
+// key prefix wk: a forced request that reveals the next address derived
+// ahead writes it there, beside the request, instead of rewriting the
+// wallet's record (whose NextRecv may then lag; storedNextRecv reads the
+// larger).
+func reqNextKey(wk []byte) []byte {
+	return append(append(make([]byte, 0, len(wk)+1), wk...), reqTagNext)
+}
+
+// storedNextRecv completes a wallet record read from bWallets with the
+// counter forced requests keep beside its requests (reqNextKey): the
+// record's NextRecv is written whenever the record is, the counter by
+// each reveal, and both only grow, so the larger is current.
+func storedNextRecv(kv KV, rec *walletRecord) {
+	if c := kv.Get(bReqs, reqNextKey(numKey(rec.Num))); len(c) == 4 {
+		rec.NextRecv = max(rec.NextRecv, binary.BigEndian.Uint32(c))
+	}
+}
 
 // reqKey is the key of the request id of the wallet of key prefix wk.
 func reqKey(wk []byte, id string) []byte {

@@ -117,3 +117,113 @@ func TestRequestAddressSkipsPaidReadsCoinsOnlyWhenNeeded(t *testing.T) {
 		}
 	}
 }
+
+// walletPutStore counts the writes to the wallet records ("w") made in
+// its Batch transactions (add_request's).
+type walletPutStore struct {
+	wallet.Store
+	puts atomic.Int64
+}
+
+func (s *walletPutStore) Batch(ctx context.Context, fn func(wallet.KV) error) error {
+	return s.Store.Batch(ctx, func(kv wallet.KV) error { return fn(walletPutKV{kv, s}) })
+}
+
+type walletPutKV struct {
+	wallet.KV
+	s *walletPutStore
+}
+
+func (k walletPutKV) Put(bucket string, key, val []byte) error {
+	if bucket == "w" {
+		k.s.puts.Add(1)
+	}
+	return k.KV.Put(bucket, key, val)
+}
+
+// TestForcedRevealKeepsItsCounterBesideTheRequests: a forced request that
+// reveals the next address derived ahead no longer rewrites the wallet's
+// record (a second path of B-tree pages in its commit): the counter is
+// kept beside the wallet's requests, and after a restart the wallet
+// reveals from where it stopped (no address handed out twice, the
+// revealed ones all taken).
+func TestForcedRevealKeepsItsCounterBesideTheRequests(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	fc := newFakeChain()
+	fc.mine()
+	path := filepath.Join(t.TempDir(), "w.db")
+	open := func() (*wallet.Engine, *walletPutStore, func()) {
+		st, err := boltstore.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := &walletPutStore{Store: st}
+		eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: ws, Backend: fc, SyncTimeout: 5 * time.Second,
+			PollingCap: wallet.DefaultPollingCap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return eng, ws, func() { eng.Close(); _ = st.Close() }
+	}
+	eng, ws, closeEng := open()
+	key := regtestWallet(t, "p2wpkh-account-xpub").KeyMaterial
+	w, err := eng.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ := w.Counters()
+	used := map[string]bool{}
+	for i := uint32(0); i < next; i++ {
+		r, err := w.AddRequest(ctx, 1_000, "", 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		used[r.Address] = true
+	}
+	const forced = 5
+	for i := uint32(0); i < forced; i++ {
+		before := ws.puts.Load()
+		r, err := w.AddRequest(ctx, 1_000, "", 0, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Index != next+i || used[r.Address] {
+			t.Fatalf("forced request %d on address %d (%s), want %d, not used before", i, r.Index, r.Address, next+i)
+		}
+		used[r.Address] = true
+		if n := ws.puts.Load() - before; n != 0 {
+			t.Fatalf("forced request %d rewrote the wallet record %d times", i, n)
+		}
+	}
+	if err := eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	closeEng()
+
+	eng, _, closeEng = open()
+	defer closeEng()
+	if err := eng.CheckIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, err = eng.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w.Counters(); got != next+forced {
+		t.Fatalf("after a restart %d receiving addresses revealed, want %d", got, next+forced)
+	}
+	if _, err := w.AddRequest(ctx, 1_000, "", 0, false); !errors.Is(err, wallet.ErrGapLimit) {
+		t.Fatalf("after a restart, every revealed address taken, not forced: %v, want ErrGapLimit", err)
+	}
+	r, err := w.AddRequest(ctx, 1_000, "", 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Index != next+forced || used[r.Address] {
+		t.Fatalf("after a restart a forced request on address %d (%s), want %d, not used before", r.Index, r.Address, next+forced)
+	}
+}
