@@ -39,6 +39,11 @@ type ScaleConfig struct {
 	// AddConns connection counts, spread over the tracked wallets.
 	AddRequests int   `json:"add_requests"`
 	AddConns    []int `json:"add_conns"`
+	// AddWallets, when set, spreads the add_request calls over the first
+	// AddWallets wallets only, so that each takes many requests: past its
+	// ~20 revealed addresses every forced request reveals the next one,
+	// and every ~10 a chunk is derived ahead (a merchant's steady state).
+	AddWallets int `json:"add_wallets,omitempty"`
 	// ColdSamples cold loads (new xpubs) are timed one at a time.
 	ColdSamples int           `json:"cold_samples"`
 	Idle        time.Duration `json:"idle_ns"`
@@ -167,6 +172,7 @@ func scaleCmd(args []string) error {
 	fs.IntVar(&cfg.BlockTxs, "block-txs", 2000, "transactions in each of the two full blocks")
 	fs.IntVar(&cfg.AddRequests, "add-requests", 10_000, "durable add_request calls per connection count")
 	conns := fs.String("add-conns", "8,32", "connection counts of the add_request runs")
+	fs.IntVar(&cfg.AddWallets, "add-wallets", 0, "spread the add_request calls over this many wallets only (0: all of them)")
 	fs.IntVar(&cfg.ColdSamples, "cold", 30, "cold loads timed")
 	fs.DurationVar(&cfg.Idle, "idle", 20*time.Second, "idle window for the daemon's CPU")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "wait before the idle window")
@@ -467,7 +473,11 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 				logf("allocs profile: %v", err)
 			}
 		}
-		run, err := addRun(r, c, cfg.AddRequests, base, cfg.Wallets)
+		spread := cfg.Wallets
+		if cfg.AddWallets > 0 {
+			spread = min(cfg.AddWallets, cfg.Wallets)
+		}
+		run, err := addRun(r, c, cfg.AddRequests, base, spread)
 		if err != nil {
 			return rep, err
 		}
