@@ -150,23 +150,23 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 	var scanFrom uint32
 	var revealed bool
 	var waiting bool
-	rec := t.rec
+	var next uint32 // receiving addresses revealed (the wallet's NextRecv)
 	err := w.store().Batch(ctx, func(kv KV) error {
 		// Batch may run this more than once: reset what it reports.
-		req, revealed, waiting, rec = Request{}, false, false, t.rec
+		req, revealed, waiting, next = Request{}, false, false, t.rec.NextRecv
 		addr, idx, script, from, err := e.unusedAddress(kv, t)
 		scanFrom = from
 		if err != nil {
 			return err
 		}
 		if addr == "" {
-			if !force || !t.deterministic() || rec.NextRecv >= rec.derivedRecv() {
+			if !force || !t.deterministic() || next >= t.rec.derivedRecv() {
 				return nil
 			}
 			// Reveal the next address derived ahead (stored, watched and
 			// backfilled already).
-			idx = rec.NextRecv
-			ak := addrKey(rec.Num, false, idx)
+			idx = next
+			ak := addrKey(t.rec.Num, false, idx)
 			if kv.Get(bBackfill, ak) != nil {
 				waiting = true // its history is not applied yet
 				return nil
@@ -175,11 +175,11 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 			if err != nil || !ok {
 				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
 			}
-			rec.NextRecv++
+			next++
 			// The counter beside the wallet's request rows, not its
 			// record in bWallets: this commit then writes one leaf
 			// page (the wallet's rows of bReqs), not two paths of pages.
-			if err := kv.Put(bReqs, reqNextKey(t.wk()), u32(rec.NextRecv)); err != nil {
+			if err := kv.Put(bReqs, reqNextKey(t.wk()), u32(next)); err != nil {
 				return err
 			}
 			addr, script, revealed = a.Address, a.PkScript, true
@@ -203,7 +203,7 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 		return Request{}, errDeriveAhead
 	}
 	if revealed {
-		t.rec.NextRecv = rec.NextRecv
+		t.rec.NextRecv = next
 	}
 	// A forced request says more will come past the gap: keep addresses
 	// derived ahead before the ones after this request run out.
