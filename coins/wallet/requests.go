@@ -425,6 +425,14 @@ func putRequest(kv KV, wk []byte, r Request) error {
 // of B-tree pages instead of one in each of two buckets.
 const bReqs = "q" // num|'a'|pkScript → request id; num|'r'|requestID → Request
 
+// MiddleInsertBucket reports whether the engine inserts keys in the middle
+// of bucket (each wallet's new rows among its own) rather than at its end:
+// a store packing split B-tree pages (bbolt's fill percent) should leave
+// room in such a bucket's pages, or a page split for one insert splits
+// again two inserts later, and every write of a page that full copies more
+// rows.
+func MiddleInsertBucket(bucket string) bool { return bucket == bReqs }
+
 // Tags of bReqs's rows, after the wallet number: a wallet's address rows
 // sort before its request rows, and both kinds after its number, so a
 // request and its address row are neighbours (one leaf page, or two
