@@ -140,8 +140,9 @@ func BitcoinPolicy(dustRelayPerKB int64) Policy {
 // electrumRequestID is walletd's request id for Electrum coins: the first
 // 10 hex digits of sha256(address "|" creation time in nanoseconds).
 func electrumRequestID(_ []byte, addr string, now time.Time) string {
-	sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
-	return hex.EncodeToString(sum[:])[:10]
+	var buf [128]byte // on the stack for any address
+	sum := sha256.Sum256(strconv.AppendInt(append(append(buf[:0], addr...), '|'), now.UnixNano(), 10))
+	return hex.EncodeToString(sum[:5])
 }
 
 // coinOf completes a Config's coin: Coin as given, or Bitcoin(Net) when

@@ -475,6 +475,7 @@ func (e *Engine) loadTracked(ctx context.Context) (err error) {
 			if err := decodeRec(v, &rec); err != nil {
 				return err
 			}
+			storedNextRecv(kv, &rec)
 			t := ld.track(rec)
 			wallets.set(t.rec.ID, t)
 			byNum.set(rec.Num, t)

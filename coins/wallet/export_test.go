@@ -47,6 +47,7 @@ func (e *Engine) CheckIndexes(ctx context.Context) error {
 				if err := decodeRec(v, &r); err != nil {
 					return err
 				}
+				storedNextRecv(kv, &r)
 				recs[r.ID] = r
 				ids[r.Num] = r.ID
 				return nil
@@ -209,6 +210,37 @@ func TxRawLayout(kv KV) (inline, split, raws int, err error) {
 	}
 	err = kv.Scan(bTxRaw, nil, nil, func(_, _ []byte) error {
 		raws++
+		return nil
+	})
+	return
+}
+
+// RequestLayout counts the request rows of schema 6's bucket (requests,
+// address rows), those left in schema 5's two buckets (old), and the
+// requests of the merged bucket whose address has no row there (orphans).
+func RequestLayout(kv KV) (reqs, addrs, old, orphans int, err error) {
+	for _, b := range []string{v5Requests, v5ReqAddr} {
+		if err = kv.Scan(b, nil, nil, func(_, _ []byte) error { old++; return nil }); err != nil {
+			return
+		}
+	}
+	err = kv.Scan(bReqs, nil, nil, func(k, v []byte) error {
+		switch k[numLen] {
+		case reqTagAddr:
+			addrs++
+		case reqTagNext:
+		case reqTagID:
+			reqs++
+			var r Request
+			if err := decodeRec(v, &r); err != nil {
+				return err
+			}
+			if kv.Get(bReqs, reqAddrKey(k[:numLen], r.PkScript)) == nil {
+				orphans++
+			}
+		default:
+			return fmt.Errorf("request bucket: key %x has no tag", k)
+		}
 		return nil
 	})
 	return

@@ -18,7 +18,8 @@ import (
 //
 // (store-v1-cdf8c0e.db: at cdf8c0e, schema 1; store-v2-6485000.db: main at
 // 6485000, schema 2; store-v3-5ca9503.db: main at 5ca9503, schema 3,
-// compacted; store-v4-db4005c.db: main at db4005c, schema 4, compacted).
+// compacted; store-v4-db4005c.db: main at db4005c, schema 4, compacted;
+// store-v5-3cd536b.db: main at 3cd536b, schema 5, compacted).
 // The migration tests replay the same
 // scenario with the current engine on a new store and compare.
 

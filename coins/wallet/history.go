@@ -487,7 +487,10 @@ func (e *Engine) openRequestScripts(ctx context.Context) ([][]byte, error) {
 	var scripts [][]byte
 	err := e.view(ctx, func(s kvs) error {
 		for _, kv := range s.all() {
-			if err := kv.Scan(bRequests, nil, nil, func(_, v []byte) error {
+			if err := kv.Scan(bReqs, nil, nil, func(k, v []byte) error {
+				if len(k) <= numLen || k[numLen] != reqTagID {
+					return nil // an address row
+				}
 				var r Request
 				if err := decodeRec(v, &r); err != nil {
 					return err
@@ -575,7 +578,7 @@ func (e *Engine) forget(ctx context.Context, t *tracked) error {
 }
 
 // walletBuckets are the buckets whose keys start with a wallet number.
-var walletBuckets = []string{bAddrs, bUTXOs, bRequests, bReqAddr, bBackfill, bWalletTxs, bSeen, bFrozen, bLabels}
+var walletBuckets = []string{bAddrs, bUTXOs, bReqs, bBackfill, bWalletTxs, bSeen, bFrozen, bLabels}
 
 // deleteWallet removes every record of wallet id (key prefix wk) from one
 // store: its record, addresses, coins, history (and the transactions no

@@ -39,7 +39,7 @@ func (g *generations) bump(num uint32) { g[num&(genStripes-1)].Add(1) }
 // the cached answers are made of.
 func cachedBucket(b string) bool {
 	switch b {
-	case bUTXOs, bRequests, bReqAddr, bWalletTxs:
+	case bUTXOs, bReqs, bWalletTxs:
 		return true
 	}
 	return false

@@ -115,12 +115,12 @@ func (w *Wallet) ImportRequests(ctx context.Context, reqs []ImportedRequest, opt
 				res.Skipped = append(res.Skipped, ImportSkip{ID: ir.ID, Err: err})
 				continue
 			}
-			k := key(t.wk(), []byte(r.ID))
-			if kv.Get(bRequests, k) != nil {
+			k := reqKey(t.wk(), r.ID)
+			if kv.Get(bReqs, k) != nil {
 				res.Existing = append(res.Existing, r.ID)
 				continue
 			}
-			if err := putRec(kv, bRequests, k, r); err != nil {
+			if err := putRec(kv, bReqs, k, r); err != nil {
 				return err
 			}
 			if err := retireForImport(kv, t.wk(), r); err != nil {
@@ -238,10 +238,10 @@ func (w *Wallet) importedRequest(ir ImportedRequest, addrs map[string]importAddr
 // retireForImport retires r's address, unless the address already answers
 // for a later request (the old wallet reused it: the latest one counts).
 func retireForImport(kv KV, wk []byte, r Request) error {
-	ak := key(wk, r.PkScript)
-	if cur := kv.Get(bReqAddr, ak); cur != nil {
+	ak := reqAddrKey(wk, r.PkScript)
+	if cur := kv.Get(bReqs, ak); cur != nil {
 		var other Request
-		found, err := getRec(kv, bRequests, key(wk, cur), &other)
+		found, err := getRec(kv, bReqs, reqKey(wk, string(cur)), &other)
 		if err != nil {
 			return err
 		}
@@ -249,5 +249,5 @@ func retireForImport(kv KV, wk []byte, r Request) error {
 			return nil
 		}
 	}
-	return kv.Put(bReqAddr, ak, []byte(r.ID))
+	return kv.Put(bReqs, ak, []byte(r.ID))
 }

@@ -126,14 +126,14 @@ func binaryRecords(ctx context.Context, st Store, net *params.Network) error {
 			}
 			return encodeRec(u), nil
 		}},
-		{v1Requests, bRequests, func(v []byte) ([]byte, error) {
+		{v1Requests, v5Requests, func(v []byte) ([]byte, error) {
 			var r Request
 			if err := json.Unmarshal(v, &r); err != nil {
 				return nil, err
 			}
 			return encodeRec(r), nil
 		}},
-		{v1ReqAddr, bReqAddr, asIs},
+		{v1ReqAddr, v5ReqAddr, asIs},
 		{v1Backfill, bBackfill, asIs},
 		{v1Frozen, bFrozen, asIs},
 		{v1Labels, bLabels, asIs},

@@ -49,6 +49,13 @@ func TestStoreMigrationV3(t *testing.T) { testStoreMigration(t, "testdata/store-
 // a bucket of their own.
 func TestStoreMigrationV4(t *testing.T) { testStoreMigration(t, "testdata/store-v4-db4005c.db", 4) }
 
+// TestStoreMigrationV5 is TestStoreMigrationV1 on a store of schema 5
+// (requests and the addresses they took in two buckets:
+// testdata/store-v5-3cd536b.db, written by the same scenario with main's
+// engine at 3cd536b): migration 6 alone, which moves both kinds of rows
+// into one bucket, side by side.
+func TestStoreMigrationV5(t *testing.T) { testStoreMigration(t, "testdata/store-v5-3cd536b.db", 5) }
+
 func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	ctx := context.Background()
 	fc := newFakeChain()
@@ -92,6 +99,16 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 		}
 		if inline != 0 || split < 3 || raws != split {
 			t.Errorf("transaction records: %d with raw bytes, %d without, %d raw records", inline, split, raws)
+		}
+		// Schema 6: every request and address row in the merged bucket,
+		// none left in the old ones.
+		reqs, addrs, old, orphans, err := wallet.RequestLayout(kv)
+		if err != nil {
+			return err
+		}
+		if old != 0 || reqs < 4 || addrs < reqs || orphans != 0 {
+			t.Errorf("request rows: %d requests (%d without their address row) and %d address rows merged, %d left in schema 5's buckets",
+				reqs, orphans, addrs, old)
 		}
 		return kv.Scan("meta", []byte("seen:"), nil, func(k, _ []byte) error {
 			t.Errorf("schema 1 meta key %q left", k)
@@ -411,4 +428,77 @@ func eventLog(t *testing.T, e *wallet.Engine) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestStoreMigrationV5Resumes interrupts migration 6 of
+// store-v5-3cd536b.db after each of its transactions in turn (one row
+// moved per transaction): the next start finishes it, and every wallet
+// then reads as the reference store's, every request row and address row
+// in the merged bucket and none left behind.
+func TestStoreMigrationV5Resumes(t *testing.T) {
+	defer wallet.SetMigrateChunk(1)()
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	fc := newFakeChain()
+	fc.mine()
+	ref := newEnv(t, filepath.Join(t.TempDir(), "ref.db"), fc)
+	want := storeScenario(t, ref)
+	ka, kb, kc := fixtureKeys(t)
+	partial := 0
+	for n := 1; ; n++ {
+		path := filepath.Join(t.TempDir(), "v5.db")
+		copyFile(t, "testdata/store-v5-3cd536b.db", path)
+		st, err := boltstore.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := &failingStore{Store: st, n: n}
+		_, err = wallet.New(ctx, wallet.Config{Net: net, Store: fs, Backend: fc.clone(), NoSync: true})
+		var reqs, addrs, old int
+		if verr := st.View(ctx, func(kv wallet.KV) error {
+			var err error
+			reqs, addrs, old, _, err = wallet.RequestLayout(kv)
+			return err
+		}); verr != nil {
+			t.Fatalf("interrupted at transaction %d: %v", n, verr)
+		}
+		_ = st.Close()
+		if err == nil {
+			if partial < 6 {
+				t.Fatalf("migration done in %d transactions, %d of them left it partial: the chunk size does not split it", n-1, partial)
+			}
+			break
+		}
+		if old > 0 && reqs+addrs > 0 {
+			partial++
+		}
+		mig := newEnv(t, path, fc.clone())
+		mig.setNow(ref.clock())
+		for _, x := range []struct {
+			key  string
+			want *wallet.Wallet
+		}{{ka, want.a}, {kb, want.b}, {kc, want.c}} {
+			w, err := mig.eng.Open(ctx, x.key)
+			if err != nil {
+				t.Fatalf("after an interruption at transaction %d: %v", n, err)
+			}
+			if g, wv := walletView(t, w), walletView(t, x.want); !reflect.DeepEqual(g, wv) {
+				t.Fatalf("interrupted at transaction %d, then resumed:\n got %+v\nwant %+v", n, g, wv)
+			}
+		}
+		if err := mig.store.View(ctx, func(kv wallet.KV) error {
+			reqs, addrs, old, orphans, err := wallet.RequestLayout(kv)
+			if err == nil && (old != 0 || reqs < 4 || addrs < reqs || orphans != 0) {
+				t.Errorf("interrupted at transaction %d, then resumed: %d requests (%d orphans), %d address rows merged, %d left",
+					n, reqs, orphans, addrs, old)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := mig.eng.CheckIndexes(ctx); err != nil {
+			t.Fatalf("interrupted at transaction %d: %v", n, err)
+		}
+		mig.close()
+	}
 }

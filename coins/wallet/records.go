@@ -32,7 +32,6 @@ const (
 	bTxRaw     = "txraw"  // txid(32) → raw transaction
 	bWalletTxs = "x"      // num|txid → walletTx
 	bUTXOs     = "u"      // num|outpoint(36) → utxoRecord (spent ones kept, marked)
-	bRequests  = "r"      // num|requestID → Request
 	bBlocks    = "blocks" // height(4) → blockRecord
 	// bTxWallets (txid|num → nil) held the wallets a tx touches up to
 	// schema 3; schema 4 keeps them in the txRecord (migration 4 moves

@@ -3,6 +3,7 @@ package wallet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -149,23 +150,23 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 	var scanFrom uint32
 	var revealed bool
 	var waiting bool
-	rec := t.rec
+	var next uint32 // receiving addresses revealed (the wallet's NextRecv)
 	err := w.store().Batch(ctx, func(kv KV) error {
 		// Batch may run this more than once: reset what it reports.
-		req, revealed, waiting, rec = Request{}, false, false, t.rec
+		req, revealed, waiting, next = Request{}, false, false, t.rec.NextRecv
 		addr, idx, script, from, err := e.unusedAddress(kv, t)
 		scanFrom = from
 		if err != nil {
 			return err
 		}
 		if addr == "" {
-			if !force || !t.deterministic() || rec.NextRecv >= rec.derivedRecv() {
+			if !force || !t.deterministic() || next >= t.rec.derivedRecv() {
 				return nil
 			}
 			// Reveal the next address derived ahead (stored, watched and
 			// backfilled already).
-			idx = rec.NextRecv
-			ak := addrKey(rec.Num, false, idx)
+			idx = next
+			ak := addrKey(t.rec.Num, false, idx)
 			if kv.Get(bBackfill, ak) != nil {
 				waiting = true // its history is not applied yet
 				return nil
@@ -174,8 +175,11 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 			if err != nil || !ok {
 				return errors.Join(err, fmt.Errorf("receiving address %d not derived", idx))
 			}
-			rec.NextRecv++
-			if err := putRec(kv, bWallets, t.wk(), rec); err != nil {
+			next++
+			// The counter beside the wallet's request rows, not its
+			// record in bWallets: this commit then writes one leaf
+			// page (the wallet's rows of bReqs), not two paths of pages.
+			if err := kv.Put(bReqs, reqNextKey(t.wk()), u32(next)); err != nil {
 				return err
 			}
 			addr, script, revealed = a.Address, a.PkScript, true
@@ -199,7 +203,7 @@ func (w *Wallet) allocate(ctx context.Context, amount int64, memo string, expiry
 		return Request{}, errDeriveAhead
 	}
 	if revealed {
-		t.rec.NextRecv = rec.NextRecv
+		t.rec.NextRecv = next
 	}
 	// A forced request says more will come past the gap: keep addresses
 	// derived ahead before the ones after this request run out.
@@ -409,14 +413,71 @@ func (e *Engine) newRequest(addr string, script []byte, idx uint32, amount int64
 // putRequest stores a request of the wallet of key prefix wk and retires
 // its address.
 func putRequest(kv KV, wk []byte, r Request) error {
-	if err := putRec(kv, bRequests, key(wk, []byte(r.ID)), r); err != nil {
+	if err := putRec(kv, bReqs, reqKey(wk, r.ID), r); err != nil {
 		return err
 	}
-	return kv.Put(bReqAddr, key(wk, r.PkScript), []byte(r.ID))
+	return kv.Put(bReqs, reqAddrKey(wk, r.PkScript), []byte(r.ID))
 }
 
-// bReqAddr maps num|pkScript → request id.
-const bReqAddr = "ra"
+// bReqs holds the wallets' requests and the addresses they took, side by
+// side (schema 6; two buckets before, merged by migration 6): a new
+// request's two rows land in one leaf page, so its commit writes one path
+// of B-tree pages instead of one in each of two buckets.
+const bReqs = "q" // num|'a'|pkScript → request id; num|'r'|requestID → Request
+
+// MiddleInsertBucket reports whether the engine inserts keys in the middle
+// of bucket (each wallet's new rows among its own) rather than at its end:
+// a store packing split B-tree pages (bbolt's fill percent) should leave
+// room in such a bucket's pages, or a page split for one insert splits
+// again two inserts later, and every write of a page that full copies more
+// rows.
+func MiddleInsertBucket(bucket string) bool { return bucket == bReqs }
+
+// Tags of bReqs's rows, after the wallet number: a wallet's address rows
+// sort before its request rows, and both kinds after its number, so a
+// request and its address row are neighbours (one leaf page, or two
+// adjacent ones, for a wallet with a few requests).
+const (
+	reqTagAddr = 'a' // num|'a'|pkScript → request id
+	reqTagNext = 'n' // num|'n' → uint32: receiving addresses revealed (see storedNextRecv)
+	reqTagID   = 'r' // num|'r'|requestID → Request
+)
+
+// reqNextKey is the key of the revealed-address counter of the wallet of
+// key prefix wk: a forced request that reveals the next address derived
+// ahead writes it there, beside the request, instead of rewriting the
+// wallet's record (whose NextRecv may then lag; storedNextRecv reads the
+// larger).
+func reqNextKey(wk []byte) []byte {
+	return append(append(make([]byte, 0, len(wk)+1), wk...), reqTagNext)
+}
+
+// storedNextRecv completes a wallet record read from bWallets with the
+// counter forced requests keep beside its requests (reqNextKey): the
+// record's NextRecv is written whenever the record is, the counter by
+// each reveal, and both only grow, so the larger is current.
+func storedNextRecv(kv KV, rec *walletRecord) {
+	if c := kv.Get(bReqs, reqNextKey(numKey(rec.Num))); len(c) == 4 {
+		rec.NextRecv = max(rec.NextRecv, binary.BigEndian.Uint32(c))
+	}
+}
+
+// reqKey is the key of the request id of the wallet of key prefix wk.
+func reqKey(wk []byte, id string) []byte {
+	return append(append(append(make([]byte, 0, len(wk)+1+len(id)), wk...), reqTagID), id...)
+}
+
+// reqAddrKey is the key of the address row of script in the wallet of key
+// prefix wk: the id of the request that took the address.
+func reqAddrKey(wk, script []byte) []byte {
+	return append(append(append(make([]byte, 0, len(wk)+1+len(script)), wk...), reqTagAddr), script...)
+}
+
+// reqPrefix is the prefix of the request rows of the wallet of key
+// prefix wk (nil: every wallet's rows, address rows included).
+func reqPrefix(wk []byte) []byte {
+	return append(append(make([]byte, 0, len(wk)+1), wk...), reqTagID)
+}
 
 // unusedAddress finds the first receiving address with no history and no
 // request (an imported wallet's addresses in Electrum's order). It also
@@ -424,32 +485,66 @@ const bReqAddr = "ra"
 // it after its transaction committed (an address never becomes free
 // again, so later scans start there).
 func (e *Engine) unusedAddress(kv KV, t *tracked) (addr string, idx uint32, script []byte, scanFrom uint32, err error) {
-	used, err := usedScripts(kv, t.wk())
-	if err != nil {
-		return "", 0, nil, 0, err
-	}
-	prefix := key(t.wk(), chainByte(false))
 	scanFrom = t.scanFrom
+	if t.deterministic() && scanFrom >= t.rec.NextRecv {
+		return "", 0, nil, scanFrom, nil // every revealed address is taken
+	}
+	wk := t.wk()
+	prefix := key(wk, chainByte(false))
+	// The scripts the wallet's coins paid, read only once an address
+	// without a request is found (a merchant's wallet has one coin per
+	// paid request: reading them all on every call grew with its sales).
+	var used map[string]bool
+	ak := append(append(make([]byte, 0, len(wk)+1+64), wk...), reqTagAddr) // + the script: an address row's key
 	err = kv.Scan(bAddrs, prefix, key(prefix, u32(scanFrom)), func(k, v []byte) error {
-		var a addrRecord
-		if err := decodeRec(v, &a); err != nil {
-			return err
-		}
 		i := uint32FromBytes(k[len(prefix):])
 		if t.deterministic() && i >= t.rec.NextRecv {
 			return ErrStopScan // derived ahead, not revealed yet
 		}
-		if used[string(a.PkScript)] || kv.Get(bReqAddr, key(t.wk(), a.PkScript)) != nil {
+		s, err := addrRecordScript(v)
+		if err != nil {
+			return err
+		}
+		taken := kv.Get(bReqs, append(ak, s...)) != nil
+		if !taken {
+			if used == nil {
+				if used, err = usedScripts(kv, wk); err != nil {
+					return err
+				}
+			}
+			taken = used[string(s)]
+		}
+		if taken {
 			if i == scanFrom {
 				scanFrom++
 			}
 			return nil
+		}
+		var a addrRecord
+		if err := decodeRec(v, &a); err != nil {
+			return err
 		}
 		e.fillAddr(&a)
 		addr, script, idx = a.Address, a.PkScript, i
 		return ErrStopScan
 	})
 	return addr, idx, script, scanFrom, err
+}
+
+// addrRecordScript returns the script of an encoded addrRecord, in place
+// (valid as long as v is).
+func addrRecordScript(v []byte) ([]byte, error) {
+	if len(v) == 0 || v[0] != binTag {
+		return nil, fmt.Errorf("%w: %d bytes, tag %#x", errRecord, len(v), firstByte(v))
+	}
+	d := decoder{b: v[1:]}
+	d.uvarint() // flags
+	n := d.uvarint()
+	s := d.take(n)
+	if d.err != nil || s == nil {
+		return nil, fmt.Errorf("%w: address record without its script", errRecord)
+	}
+	return s, nil
 }
 
 // usedScripts returns the scripts of wallet wk that any output ever paid.
@@ -579,7 +674,7 @@ func expired(at int64, now time.Time) bool {
 
 // markRequests queues the request on script (if any) for re-evaluation.
 func (a *applier) markRequests(w string, script []byte) error {
-	id := a.kv(w).Get(bReqAddr, key(a.wk(w), script))
+	id := a.kv(w).Get(bReqs, reqAddrKey(a.wk(w), script))
 	if id == nil {
 		return nil
 	}
@@ -604,9 +699,9 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		w, id := k[:walletIDLen], k[walletIDLen:]
 		kv := a.kv(w)
 		wk := a.wk(w)
-		rk := key(wk, []byte(id))
+		rk := reqKey(wk, id)
 		var r Request
-		found, err := getRec(kv, bRequests, rk, &r)
+		found, err := getRec(kv, bReqs, rk, &r)
 		if err != nil {
 			return nil, err
 		}
@@ -627,7 +722,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 			continue
 		}
 		r.Status, r.Sent, r.TxHashes, r.Paid = v.Status, v.Sent, v.TxHashes, paid
-		if err := putRec(kv, bRequests, rk, r); err != nil {
+		if err := putRec(kv, bReqs, rk, r); err != nil {
 			return nil, err
 		}
 		if !changed {
@@ -705,7 +800,7 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 	var pays []payment
 	err := w.store().View(ctx, func(kv KV) error {
 		wk := w.t.wk()
-		found, err := getRec(kv, bRequests, key(wk, []byte(idOrAddr)), &r)
+		found, err := getRec(kv, bReqs, reqKey(wk, idOrAddr), &r)
 		if err != nil {
 			return err
 		}
@@ -714,11 +809,11 @@ func (w *Wallet) GetRequest(ctx context.Context, idOrAddr string) (*RequestView,
 			if perr != nil {
 				return ErrRequestNotFound
 			}
-			id := kv.Get(bReqAddr, key(wk, script))
+			id := kv.Get(bReqs, reqAddrKey(wk, script))
 			if id == nil {
 				return ErrRequestNotFound
 			}
-			if found, err = getRec(kv, bRequests, key(wk, id), &r); err != nil {
+			if found, err = getRec(kv, bReqs, reqKey(wk, string(id)), &r); err != nil {
 				return err
 			}
 			if !found {
@@ -750,7 +845,7 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 	}
 	var views []*RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		return kv.Scan(bRequests, w.t.wk(), nil, func(_, v []byte) error {
+		return kv.Scan(bReqs, reqPrefix(w.t.wk()), nil, func(_, v []byte) error {
 			var r Request
 			if err := decodeRec(v, &r); err != nil {
 				return err
@@ -780,9 +875,9 @@ func (w *Wallet) ListRequests(ctx context.Context, pending, expired, paid bool) 
 func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 	found := false
 	err := w.store().Update(ctx, func(kv KV) error {
-		k := key(w.t.wk(), []byte(id))
-		found = kv.Get(bRequests, k) != nil
-		return kv.Delete(bRequests, k)
+		k := reqKey(w.t.wk(), id)
+		found = kv.Get(bReqs, k) != nil
+		return kv.Delete(bReqs, k)
 	})
 	return found, err
 }
@@ -791,14 +886,14 @@ func (w *Wallet) DeleteRequest(ctx context.Context, id string) (bool, error) {
 func (w *Wallet) ClearRequests(ctx context.Context) error {
 	return w.store().Update(ctx, func(kv KV) error {
 		var ks [][]byte
-		if err := kv.Scan(bRequests, w.t.wk(), nil, func(k, _ []byte) error {
+		if err := kv.Scan(bReqs, reqPrefix(w.t.wk()), nil, func(k, _ []byte) error {
 			ks = append(ks, append([]byte(nil), k...))
 			return nil
 		}); err != nil {
 			return err
 		}
 		for _, k := range ks {
-			if err := kv.Delete(bRequests, k); err != nil {
+			if err := kv.Delete(bReqs, k); err != nil {
 				return err
 			}
 		}

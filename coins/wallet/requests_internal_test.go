@@ -1,7 +1,11 @@
 package wallet
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,5 +97,23 @@ func TestEvaluateMinConfirmations(t *testing.T) {
 	pays[1].height = 105
 	if v := evaluate(r, pays, 110, now, true); v.Status != StatusPaid || v.Confirmations != 6 {
 		t.Fatalf("Electron Cash, both mined: %+v", v)
+	}
+}
+
+// TestElectrumRequestIDUnchanged: the id written without building its
+// input string or the whole digest's hex is the one walletd always gave
+// (the first 10 hex digits of sha256(address "|" nanoseconds)), for
+// addresses short and long (past the stack buffer) and any time.
+func TestElectrumRequestIDUnchanged(t *testing.T) {
+	old := func(addr string, now time.Time) string {
+		sum := sha256.Sum256([]byte(addr + "|" + strconv.FormatInt(now.UnixNano(), 10)))
+		return hex.EncodeToString(sum[:])[:10]
+	}
+	for _, addr := range []string{"", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", strings.Repeat("x", 300)} {
+		for _, now := range []time.Time{time.Unix(0, 0), time.Unix(1.7e9, 123456789), time.Unix(-5, 0)} {
+			if got, want := electrumRequestID(nil, addr, now), old(addr, now); got != want {
+				t.Errorf("%q at %v: %s, want %s", addr, now, got, want)
+			}
+		}
 	}
 }

@@ -84,6 +84,11 @@ func TestScaleSmoke(t *testing.T) {
 	if len(rep.Adds) != 2 || rep.Synchronized <= 0 || rep.Cold.Lat.N != cfg.ColdSamples {
 		t.Fatalf("report %+v", rep)
 	}
+	for _, a := range rep.Adds {
+		if a.AllocPerCall <= 0 || a.MallocsPerCall <= 0 {
+			t.Fatalf("add_request run without its allocation per call: %+v", a)
+		}
+	}
 }
 
 func TestParseFlags(t *testing.T) {

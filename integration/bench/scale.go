@@ -39,6 +39,11 @@ type ScaleConfig struct {
 	// AddConns connection counts, spread over the tracked wallets.
 	AddRequests int   `json:"add_requests"`
 	AddConns    []int `json:"add_conns"`
+	// AddWallets, when set, spreads the add_request calls over the first
+	// AddWallets wallets only, so that each takes many requests: past its
+	// ~20 revealed addresses every forced request reveals the next one,
+	// and every ~10 a chunk is derived ahead (a merchant's steady state).
+	AddWallets int `json:"add_wallets,omitempty"`
 	// ColdSamples cold loads (new xpubs) are timed one at a time.
 	ColdSamples int           `json:"cold_samples"`
 	Idle        time.Duration `json:"idle_ns"`
@@ -48,7 +53,10 @@ type ScaleConfig struct {
 	// ProfileDir, when set, receives CPU profiles of the daemon's first
 	// 30 s after its first reply (startup.pprof) and of the idle window
 	// (idle.pprof: the part of the window after the start-up profile), and
-	// a heap profile (heap-<wallets>.pprof).
+	// a heap profile (heap-<wallets>.pprof); around each add_request run
+	// N, the allocations so far (allocs-before-add-N.pprof and
+	// allocs-after-add-N.pprof: `go tool pprof -base before after` is the
+	// run's own).
 	ProfileDir string    `json:"-"`
 	Log        io.Writer `json:"-"`
 	// StartupOnly ends the run after the start-up and idle measures (no
@@ -127,6 +135,11 @@ type AddRun struct {
 	GCs        int64 `json:"gcs"`
 	HeapBefore int64 `json:"heap_before_bytes"`
 	HeapAfter  int64 `json:"heap_after_bytes"`
+	// AllocPerCall and MallocsPerCall are the daemon's heap allocation
+	// during the run (bytes and objects, the runtime's TotalAlloc and
+	// Mallocs) divided by the calls: what paces its collections.
+	AllocPerCall   float64 `json:"alloc_bytes_per_call,omitempty"`
+	MallocsPerCall float64 `json:"mallocs_per_call,omitempty"`
 	// FirstTen and LastTen are the rates of the first and the last ten
 	// thousand calls (of runs of at least 20,000): a thousand lasts ~0.1 s,
 	// and one with a collection of a large heap in it is up to 40% slower
@@ -159,6 +172,7 @@ func scaleCmd(args []string) error {
 	fs.IntVar(&cfg.BlockTxs, "block-txs", 2000, "transactions in each of the two full blocks")
 	fs.IntVar(&cfg.AddRequests, "add-requests", 10_000, "durable add_request calls per connection count")
 	conns := fs.String("add-conns", "8,32", "connection counts of the add_request runs")
+	fs.IntVar(&cfg.AddWallets, "add-wallets", 0, "spread the add_request calls over this many wallets only (0: all of them)")
 	fs.IntVar(&cfg.ColdSamples, "cold", 30, "cold loads timed")
 	fs.DurationVar(&cfg.Idle, "idle", 20*time.Second, "idle window for the daemon's CPU")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "wait before the idle window")
@@ -453,7 +467,17 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 	// wallet taking a few (no force: within the gap limit).
 	base := cfg.BlockTxs
 	for _, c := range cfg.AddConns {
-		run, err := addRun(r, c, cfg.AddRequests, base, cfg.Wallets)
+		if cfg.ProfileDir != "" { // allocations so far: the base of the run's own (pprof -base)
+			path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("allocs-before-add-%d.pprof", len(rep.Adds)+1))
+			if err := fetchPprof(pprofAddr, "allocs", path); err != nil {
+				logf("allocs profile: %v", err)
+			}
+		}
+		spread := cfg.Wallets
+		if cfg.AddWallets > 0 {
+			spread = min(cfg.AddWallets, cfg.Wallets)
+		}
+		run, err := addRun(r, c, cfg.AddRequests, base, spread)
 		if err != nil {
 			return rep, err
 		}
@@ -464,10 +488,14 @@ func RunScale(tb harness.TB, cfg ScaleConfig) (*ScaleReport, error) {
 			if err := fetchPprof(pprofAddr, "heap?gc=1", path); err != nil {
 				logf("heap profile: %v", err)
 			}
+			path = filepath.Join(cfg.ProfileDir, fmt.Sprintf("allocs-after-add-%d.pprof", len(rep.Adds)))
+			if err := fetchPprof(pprofAddr, "allocs", path); err != nil {
+				logf("allocs profile: %v", err)
+			}
 		}
-		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; first ten thousand %.0f/s, last ten %.0f/s; daemon CPU per thousand %.0f → %.0f ms, %d GCs, heap %.0f → %.0f MB", c, run.Rate, run.Calls,
+		logf("add_request at %d connections: %.0f/s over %d (1st thousand %.0f/s, last %.0f/s), p99 %v; first ten thousand %.0f/s, last ten %.0f/s; daemon CPU per thousand %.0f → %.0f ms, %d GCs, heap %.0f → %.0f MB, %.1f KB and %.0f objects allocated per call", c, run.Rate, run.Calls,
 			run.PerThousand[0], run.PerThousand[len(run.PerThousand)-1], run.Lat.P99, run.FirstTen, run.LastTen,
-			firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs, float64(run.HeapBefore)/1e6, float64(run.HeapAfter)/1e6)
+			firstOr(run.DaemonCPUPerThousand), lastOr(run.DaemonCPUPerThousand), run.GCs, float64(run.HeapBefore)/1e6, float64(run.HeapAfter)/1e6, run.AllocPerCall/1e3, run.MallocsPerCall)
 	}
 	return rep, nil
 }
@@ -589,6 +617,8 @@ func addRun(r *runner, c, n, from, wallets int) (AddRun, error) {
 	if gc1, err := goMemStats(r.pprofAddr); err == nil && gc0 != nil {
 		run.GCs = gc1["NumGC"] - gc0["NumGC"]
 		run.HeapBefore, run.HeapAfter = gc0["HeapAlloc"], gc1["HeapAlloc"]
+		run.AllocPerCall = float64(gc1["TotalAlloc"]-gc0["TotalAlloc"]) / float64(n)
+		run.MallocsPerCall = float64(gc1["Mallocs"]-gc0["Mallocs"]) / float64(n)
 	}
 	for i := 1; i < len(marks); i++ {
 		a, b := marks[i-1], marks[i]
@@ -669,8 +699,8 @@ func (rep *ScaleReport) printMarkdown(w io.Writer) {
 		if a.FirstTen > 0 {
 			ten = fmt.Sprintf("; first ten thousand %.0f/s, last ten %.0f/s", a.FirstTen, a.LastTen)
 		}
-		fmt.Fprintf(w, "| add_request durable, %d conns: %d calls | %.0f/s (1st thousand %.0f/s, last %.0f/s%s; %d GCs), p50 %s p99 %s |\n",
-			a.Conns, a.Calls, a.Rate, a.PerThousand[0], a.PerThousand[len(a.PerThousand)-1], ten, a.GCs, ms(a.Lat.P50), ms(a.Lat.P99))
+		fmt.Fprintf(w, "| add_request durable, %d conns: %d calls | %.0f/s (1st thousand %.0f/s, last %.0f/s%s; %d GCs, %.1f KB / %.0f objects allocated per call), p50 %s p99 %s |\n",
+			a.Conns, a.Calls, a.Rate, a.PerThousand[0], a.PerThousand[len(a.PerThousand)-1], ten, a.GCs, a.AllocPerCall/1e3, a.MallocsPerCall, ms(a.Lat.P50), ms(a.Lat.P99))
 	}
 }
 

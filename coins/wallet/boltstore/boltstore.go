@@ -245,10 +245,17 @@ func (k kv) Get(bucket string, key []byte) []byte {
 // size of its records, and all of it mapped into memory.
 const fillPercent = 0.9
 
+// middleFillPercent is how full bbolt packs a split page of a bucket the
+// engine inserts into in the middle (wallet.MiddleInsertBucket).
+const middleFillPercent = 0.5
+
 func (k kv) bucket(name string) (*bolt.Bucket, error) {
 	b, err := k.tx.CreateBucketIfNotExists([]byte(name))
 	if err == nil {
 		b.FillPercent = fillPercent
+		if wallet.MiddleInsertBucket(name) {
+			b.FillPercent = middleFillPercent
+		}
 	}
 	return b, err
 }

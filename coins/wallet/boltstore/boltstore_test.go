@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/walletd/walletd/coins/wallet"
 	"github.com/walletd/walletd/coins/wallet/storetest"
 )
@@ -65,6 +67,46 @@ func TestGrowingCommitDoesNotWaitForReaders(t *testing.T) {
 	}
 	close(release)
 	if err := <-viewDone; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMiddleInsertBucketPagesHalfFull: a bucket the engine inserts into in
+// the middle (wallet.MiddleInsertBucket: each wallet's request rows) gets
+// its split pages packed at half, the others at 90% (their keys grow at
+// the end): pages half full split again only after several inserts, and
+// each write of one copies fewer rows.
+func TestMiddleInsertBucketPagesHalfFull(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	middle := ""
+	for _, b := range []string{"q", "r", "ra", "u", "w", "a"} {
+		if wallet.MiddleInsertBucket(b) {
+			middle = b
+		}
+	}
+	if middle == "" {
+		t.Fatal("the engine names no bucket it inserts into in the middle")
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		k := kv{tx, s}
+		for _, c := range []struct {
+			name string
+			want float64
+		}{{middle, middleFillPercent}, {"u", fillPercent}} {
+			b, err := k.bucket(c.name)
+			if err != nil {
+				return err
+			}
+			if b.FillPercent != c.want {
+				t.Errorf("bucket %s packs split pages at %v, want %v", c.name, b.FillPercent, c.want)
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }
