@@ -1485,10 +1485,15 @@ func (e *Engine) wireKey(id string) string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	t := e.wallets.get(id)
-	ok := t != nil
-	if !ok {
+	if t == nil {
 		return ""
 	}
+	return t.wireKeyLocked()
+}
+
+// wireKeyLocked is Engine.wireKey of a tracked wallet. Caller holds
+// Engine.mu.
+func (t *tracked) wireKeyLocked() string {
 	switch {
 	case t.wireKey != "":
 		return t.wireKey

@@ -53,12 +53,16 @@ type EventRecord struct {
 // strictly increasing across both stores and restarts (a counter names no
 // wallet).
 func (e *Engine) logEvent(s kvs, wallet string, r EventRecord) (Event, error) {
-	seq, err := s.disk.NextSequence(bEvents)
+	return e.logEventIn(s.disk, s.of(wallet), wallet, e.wireKey(wallet), r)
+}
+
+// logEventIn is logEvent with the wallet's store (kv) and wire key given.
+func (e *Engine) logEventIn(disk, kv KV, wallet, wireKey string, r EventRecord) (Event, error) {
+	seq, err := disk.NextSequence(bEvents)
 	if err != nil {
 		return Event{}, err
 	}
 	rec := eventRecord{Wallet: wallet, Time: e.cfg.Now().Unix(), Rec: &r}
-	kv := s.of(wallet)
 	if err := putRec(kv, bEvents, u64(seq), rec); err != nil {
 		return Event{}, err
 	}
@@ -69,7 +73,7 @@ func (e *Engine) logEvent(s kvs, wallet string, r EventRecord) (Event, error) {
 	if err := kv.Put(idx, k, []byte{}); err != nil {
 		return Event{}, err
 	}
-	return Event{Seq: seq, WalletID: wallet, WalletKey: e.wireKey(wallet), Record: r}, nil
+	return Event{Seq: seq, WalletID: wallet, WalletKey: wireKey, Record: r}, nil
 }
 
 // record returns the typed event of a stored record; a record the

@@ -16,7 +16,7 @@ import (
 func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestView, error) {
 	var v RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		pays, err := payments(kv, w.t.wk(), r.PkScript)
+		pays, err := payments(kv, w.t.wk(), r.PkScript, nil)
 		if err != nil {
 			return err
 		}
