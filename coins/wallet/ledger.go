@@ -407,6 +407,9 @@ type applier struct {
 	// stored (request re-evaluation reads them); paths that change
 	// wallet transactions otherwise drop them (flushWtx).
 	stored map[string]walletTx
+	// credited are the keys of the coins credit stored in this
+	// transaction (amounts need not look them up); dropped with wtx.
+	credited map[string]bool
 	// fresh is the wallet a first load records in this transaction.
 	fresh  *freshWallet
 	logged []Event
@@ -467,7 +470,7 @@ func (a *applier) flushWtx() error {
 			return err
 		}
 	}
-	a.wtx, a.stored = nil, nil
+	a.wtx, a.stored, a.credited = nil, nil, nil
 	return nil
 }
 
@@ -857,6 +860,10 @@ func (a *applier) credit(t *txAt) error {
 			if err := putRec(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
+			if a.credited == nil {
+				a.credited = map[string]bool{}
+			}
+			a.credited[string(k)] = true
 			if err := a.walletTx(ref.Wallet, t); err != nil {
 				return err
 			}
@@ -980,7 +987,8 @@ func (a *applier) amounts(w string, tx *wire.MsgTx, id chainhash.Hash) (received
 		if !a.mayPay(num, tx.TxOut[i].PkScript) {
 			continue
 		}
-		if kv.Get(bUTXOs, key(wk, outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+		k := key(wk, outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))
+		if a.credited[string(k)] || kv.Get(bUTXOs, k) != nil {
 			received += tx.TxOut[i].Value
 		}
 	}
