@@ -213,3 +213,15 @@ func TxRawLayout(kv KV) (inline, split, raws int, err error) {
 	})
 	return
 }
+
+// WalletEventRows returns the seqs of each get_updates index row of
+// wallet id, in key order.
+func WalletEventRows(kv KV, id string) ([][]uint64, error) {
+	var rows [][]uint64
+	err := kv.Scan(bWEvents, []byte(id), nil, func(k, v []byte) error {
+		seqs, err := walletEventSeqs(k, v)
+		rows = append(rows, seqs)
+		return err
+	})
+	return rows, err
+}

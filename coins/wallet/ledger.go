@@ -418,6 +418,10 @@ type applier struct {
 	// write asks its store and key prefix.
 	last    walletInfo
 	hasLast bool
+	// events are the seqs of the wallet events logged in this
+	// transaction, by wallet: their get_updates index rows are written
+	// once per wallet (putWalletEvents) by flushEvents.
+	events map[string][]uint64
 }
 
 // walletInfo is what the applier needs of a wallet named by id, read
@@ -446,12 +450,38 @@ func (a *applier) info(w string) walletInfo {
 	return inf
 }
 
-// logEvent is Engine.logEvent in the applier's transaction.
+// logEvent is Engine.logEvent in the applier's transaction; a wallet
+// event's get_updates index row is written by flushEvents.
 func (a *applier) logEvent(w string, r EventRecord) (Event, error) {
 	if w == "" {
-		return a.e.logEventIn(a.s.disk, a.s.disk, "", "", r)
+		return a.e.logEventIn(a.s.disk, a.s.disk, "", "", r, true)
 	}
-	return a.e.logEventIn(a.s.disk, a.kv(w), w, a.info(w).wireKey, r)
+	ev, err := a.e.logEventIn(a.s.disk, a.kv(w), w, a.info(w).wireKey, r, false)
+	if err == nil {
+		if a.events == nil {
+			a.events = map[string][]uint64{}
+		}
+		a.events[w] = append(a.events[w], ev.Seq)
+	}
+	return ev, err
+}
+
+// flushEvents writes the get_updates index rows of the wallet events
+// logged so far: one per wallet. Every path that logs wallet events ends
+// with it (updateRequests, the last step of finish, calls it).
+func (a *applier) flushEvents() error {
+	ws := make([]string, 0, len(a.events))
+	for w := range a.events {
+		ws = append(ws, w)
+	}
+	sort.Strings(ws)
+	for _, w := range ws {
+		if err := putWalletEvents(a.kv(w), w, a.events[w]); err != nil {
+			return err
+		}
+	}
+	a.events = nil
+	return nil
 }
 
 // pendingWtx is a wallet transaction walletTx changed and finish has not

@@ -49,6 +49,13 @@ func TestStoreMigrationV3(t *testing.T) { testStoreMigration(t, "testdata/store-
 // a bucket of their own.
 func TestStoreMigrationV4(t *testing.T) { testStoreMigration(t, "testdata/store-v4-db4005c.db", 4) }
 
+// TestStoreMigrationV5 is TestStoreMigrationV1 on a store of schema 5 (one
+// get_updates index row per event: testdata/store-v5-675b186.db, written
+// by the same scenario with main's engine at 675b186): migration 6 alone,
+// which converts nothing (schema 6 reads a schema-5 row as naming its
+// key's event only) and writes one row per wallet and commit from then on.
+func TestStoreMigrationV5(t *testing.T) { testStoreMigration(t, "testdata/store-v5-675b186.db", 5) }
+
 func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	ctx := context.Background()
 	fc := newFakeChain()
@@ -123,6 +130,22 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	if w, g := eventLog(t, ref.eng), eventLog(t, mig.eng); len(w) < 10 || !reflect.DeepEqual(w, g) {
 		t.Errorf("event log after migration:\n got %v\nwant %v", g, w)
 	}
+	// get_updates reads the migrated index rows (one per event up to
+	// schema 5) as the reference's: each wallet drains the same events.
+	drained := 0
+	for _, p := range []struct {
+		name      string
+		want, got *wallet.Wallet
+	}{{"a", want.a, got.a}, {"b", want.b, got.b}, {"c", want.c, got.c}} {
+		w, g := updatesLog(t, p.want), updatesLog(t, p.got)
+		if !reflect.DeepEqual(w, g) {
+			t.Errorf("get_updates of wallet %s after migration:\n got %v\nwant %v", p.name, g, w)
+		}
+		drained += len(w)
+	}
+	if drained < 5 {
+		t.Errorf("get_updates drained %d events of the three wallets: the check compares nothing", drained)
+	}
 	if err := mig.eng.CheckIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +176,17 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	mig.rec.waitEvent(t, &from, func(b evBody) bool {
 		return b.Event == "new_payment" && b.Address == reqs[0].ID && b.Status == wallet.StatusPaid
 	})
+	// Schema 6: the block's three events of wallet a (new_transaction,
+	// verified_tx, new_payment) have one get_updates index row.
+	if err := mig.store.View(ctx, func(kv wallet.KV) error {
+		rows, err := wallet.WalletEventRows(kv, got.a.ID)
+		if err == nil && (len(rows) == 0 || len(rows[len(rows)-1]) != 3) {
+			t.Errorf("wallet a's get_updates rows after the block: %v, want the last naming 3 events", rows)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var verified int
 	for _, ev := range mig.rec.snapshot() {
 		if b := bodyOf(ev); b.Tx == ctx3 && b.Event == "new_transaction" {
@@ -394,6 +428,22 @@ func storeVersion(t *testing.T, path string) uint32 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// updatesLog drains the wallet's get_updates queue and returns its events
+// as comparable strings (the typed record, without seq and time), sorted.
+func updatesLog(t *testing.T, w *wallet.Wallet) []string {
+	t.Helper()
+	ups, err := w.Updates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(ups))
+	for _, u := range ups {
+		out = append(out, fmt.Sprintf("%s %+v", u.WalletID, u.Record))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // eventLog returns the engine's logged events as comparable strings (the

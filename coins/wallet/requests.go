@@ -645,7 +645,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		}
 		out = append(out, ev)
 	}
-	return out, nil
+	return out, a.flushEvents()
 }
 
 // storedPayments reads a request's payments from its recorded outputs with
