@@ -418,6 +418,7 @@ type applier struct {
 	// write asks its store and key prefix.
 	last    walletInfo
 	hasLast bool
+	infos   map[string]walletInfo // every wallet info resolved
 	// events are the seqs of the wallet events logged in this
 	// transaction, by wallet: their get_updates index rows are written
 	// once per wallet (putWalletEvents) by flushEvents.
@@ -425,7 +426,7 @@ type applier struct {
 }
 
 // walletInfo is what the applier needs of a wallet named by id, read
-// under Engine.mu once per run of calls for the same wallet.
+// under Engine.mu once per transaction.
 type walletInfo struct {
 	id       string
 	num      uint32 // 0: not tracked
@@ -440,12 +441,19 @@ func (a *applier) info(w string) walletInfo {
 	if a.hasLast && a.last.id == w {
 		return a.last
 	}
-	inf := walletInfo{id: w}
-	a.e.mu.RLock()
-	if t := a.e.wallets.get(w); t != nil {
-		inf.num, inf.diskless, inf.wireKey = t.rec.Num, t.diskless, t.wireKeyLocked()
+	inf, ok := a.infos[w]
+	if !ok {
+		inf = walletInfo{id: w}
+		a.e.mu.RLock()
+		if t := a.e.wallets.get(w); t != nil {
+			inf.num, inf.diskless, inf.wireKey = t.rec.Num, t.diskless, t.wireKeyLocked()
+		}
+		a.e.mu.RUnlock()
+		if a.infos == nil {
+			a.infos = map[string]walletInfo{}
+		}
+		a.infos[w] = inf
 	}
-	a.e.mu.RUnlock()
 	a.last, a.hasLast = inf, true
 	return inf
 }
