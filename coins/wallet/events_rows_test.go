@@ -172,3 +172,53 @@ func TestBlockWritesOneUpdatesRowPerWallet(t *testing.T) {
 		return len(rows(vol, tw.ID)) == 0
 	})
 }
+
+// TestBlockExtendsEachWalletByItsOwnGapLimit: one block pays the first
+// receiving address of two wallets, one with a stored gap limit of 25 and
+// one with the default: each is extended past the paid address by its own
+// gap limit (the extension reads every paid wallet's gap limit in one
+// transaction).
+func TestBlockExtendsEachWalletByItsOwnGapLimit(t *testing.T) {
+	ctx := context.Background()
+	ev := newEnv(t, filepath.Join(t.TempDir(), "w.db"), newFakeChain())
+	wide, err := ev.eng.Open(ctx, regtestWallet(t, "p2wpkh-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ev.eng.Open(ctx, regtestWallet(t, "standard-account-xpub").KeyMaterial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := wide.SetGapLimit(ctx, 25); err != nil || !ok {
+		t.Fatalf("set gap limit: %v %v", ok, err)
+	}
+	receiving := func(w *wallet.Wallet) (n int, first []byte) {
+		addrs, err := w.Addresses(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range addrs {
+			if !a.Change {
+				if n == 0 {
+					first = a.PkScript
+				}
+				n++
+			}
+		}
+		return n, first
+	}
+	_, s1 := receiving(wide)
+	_, s2 := receiving(plain)
+	ev.chain.mine(payTx(s1, 1000, 1), payTx(s2, 2000, 2))
+	waitFor(t, func() bool {
+		n1, _ := receiving(wide)
+		n2, _ := receiving(plain)
+		return n1 >= 26 && n2 >= wallet.GapReceiving+1
+	})
+	if n, _ := receiving(wide); n != 26 {
+		t.Errorf("wallet with gap limit 25: %d receiving addresses, want 26", n)
+	}
+	if n, _ := receiving(plain); n != wallet.GapReceiving+1 {
+		t.Errorf("wallet with the default gap limit: %d receiving addresses, want %d", n, wallet.GapReceiving+1)
+	}
+}

@@ -244,6 +244,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	}
 	locked := lockSorted(ts)
 	defer func() { unlockAll(locked) }()
+	gaps := e.gapLimits(ctx, locked)
 	// Derivation is CPU (an EC multiplication per address): the wallets
 	// are derived on every core (a block paying 2,000 wallets derives
 	// 2,000 addresses or more).
@@ -266,7 +267,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 			ks = append(ks, more...)
 			return err
 		}
-		if upto := u.recv + e.gapLimit(ctx, t, false); upto > r.NextRecv {
+		if upto := u.recv + gaps[t]; upto > r.NextRecv {
 			if d := r.derivedRecv(); upto > d {
 				if err := derive(false, upto-d); err != nil {
 					errs[i] = err
