@@ -1179,12 +1179,13 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		wallets = append(wallets, w)
 	}
 	sort.Strings(wallets)
+	var ids []chainhash.Hash
 	for _, w := range wallets {
-		ids := make([]chainhash.Hash, 0, len(a.touched[w]))
+		ids = ids[:0]
 		for id := range a.touched[w] {
 			ids = append(ids, id)
 		}
-		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+		slices.SortFunc(ids, func(x, y chainhash.Hash) int { return bytes.Compare(x[:], y[:]) })
 		for _, id := range ids {
 			kv := a.kv(w)
 			k := key(a.wk(w), hashKey(id))
