@@ -462,3 +462,66 @@ func eventLog(t *testing.T, e *wallet.Engine) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestStoreMigrationV5Resumes fails migration 6 of store-v5-675b186.db (one
+// transaction, recording the version): the engine refuses to start and the
+// store stays at schema 5; the next start migrates it, and every wallet and
+// its get_updates queue then read as the reference store's.
+func TestStoreMigrationV5Resumes(t *testing.T) {
+	ctx := context.Background()
+	net, _ := params.BTC("regtest")
+	fc := newFakeChain()
+	fc.mine()
+	ref := newEnv(t, filepath.Join(t.TempDir(), "ref.db"), fc)
+	want := storeScenario(t, ref)
+	path := filepath.Join(t.TempDir(), "v5.db")
+	copyFile(t, "testdata/store-v5-675b186.db", path)
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &failingStore{Store: st, n: 1}
+	if _, err := wallet.New(ctx, wallet.Config{Net: net, Store: fs, Backend: fc.clone(), NoSync: true}); err == nil {
+		t.Fatal("the engine started with its migration's transaction failing")
+	}
+	_ = st.Close()
+	if v := storeVersion(t, path); v != 5 {
+		t.Fatalf("after a failed migration the store is at schema %d, want 5", v)
+	}
+	mig := newEnv(t, path, fc.clone())
+	mig.setNow(ref.clock())
+	if v := storeVersionOf(t, mig.store); v != wallet.SchemaVersion {
+		t.Fatalf("resumed: schema %d, want %d", v, wallet.SchemaVersion)
+	}
+	ka, kb, kc := fixtureKeys(t)
+	for _, x := range []struct {
+		key  string
+		want *wallet.Wallet
+	}{{ka, want.a}, {kb, want.b}, {kc, want.c}} {
+		w, err := mig.eng.Open(ctx, x.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, wv := walletView(t, w), walletView(t, x.want); !reflect.DeepEqual(g, wv) {
+			t.Fatalf("resumed:\n got %+v\nwant %+v", g, wv)
+		}
+		if g, wv := updatesLog(t, w), updatesLog(t, x.want); !reflect.DeepEqual(g, wv) {
+			t.Errorf("resumed: get_updates\n got %v\nwant %v", g, wv)
+		}
+	}
+}
+
+// storeVersionOf returns the schema version of an open store.
+func storeVersionOf(t *testing.T, st wallet.Store) uint32 {
+	t.Helper()
+	var v uint32
+	if err := st.View(context.Background(), func(kv wallet.KV) error {
+		if raw := kv.Get("meta", []byte("version")); len(raw) == 4 {
+			v = binary.BigEndian.Uint32(raw)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
