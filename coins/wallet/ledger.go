@@ -436,8 +436,8 @@ type walletInfo struct {
 }
 
 // info returns what the applier needs of wallet w (see walletInfo). A
-// wallet not tracked has number 0, lives on disk and has no wire key,
-// as Engine.wk, isDiskless and wireKey say of it.
+// wallet not tracked has number 0 (which no wallet has), lives on disk
+// and has no wire key, as Engine.isDiskless and wireKey say of it.
 func (a *applier) info(w string) walletInfo {
 	if a.hasLast && a.last.id == w {
 		return a.last
