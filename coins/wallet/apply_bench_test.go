@@ -242,7 +242,9 @@ func BenchmarkApplyBlock(b *testing.B) {
 // published). The block's transaction updates records rather than creating
 // them, and the gap-limit extensions happened at the mempool stage.
 // BLOCK_PROF=<prefix> writes a CPU profile of each timed block to
-// <prefix>.<b.N>.<i>.
+// <prefix>.<b.N>.<i>, and the allocation profile before and after it to
+// <prefix>.<b.N>.<i>.allocs-before and .allocs-after (what the block
+// allocated: go tool pprof -base <before> <after>).
 func BenchmarkApplyBlockOfPaidRequests(b *testing.B) {
 	scripts := 100_000
 	if testing.Short() {
@@ -270,6 +272,7 @@ func BenchmarkApplyBlockOfPaidRequests(b *testing.B) {
 		}
 		b.StartTimer()
 		if prof != "" {
+			writeAllocs(fmt.Sprintf("%s.%d.%d.allocs-before", prof, b.N, i))
 			pf, _ := os.Create(fmt.Sprintf("%s.%d.%d", prof, b.N, i))
 			_ = pprof.StartCPUProfile(pf)
 			defer pf.Close()
@@ -277,8 +280,19 @@ func BenchmarkApplyBlockOfPaidRequests(b *testing.B) {
 		c, _ := env.apply(blk)
 		if prof != "" {
 			pprof.StopCPUProfile()
+			writeAllocs(fmt.Sprintf("%s.%d.%d.allocs-after", prof, b.N, i))
 		}
 		committed += c
 	}
 	b.ReportMetric(float64(committed)/1e6/float64(b.N), "committed-ms")
+}
+
+// writeAllocs writes the allocation profile (cumulative) to path.
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = pprof.Lookup("allocs").WriteTo(f, 0)
 }

@@ -120,24 +120,43 @@ func putHex(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, hexEmpty)
 	}
-	if len(s) == 64 && isLowerHex(s) {
-		b = append(b, hexRaw)
+	if len(s) == 64 {
 		var raw [32]byte
-		_, _ = hex.Decode(raw[:], []byte(s))
-		return append(b, raw[:]...)
+		if decodeLowerHex(raw[:], s) {
+			b = append(b, hexRaw)
+			return append(b, raw[:]...)
+		}
 	}
 	b = append(b, hexOther)
 	return putString(b, s)
 }
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+// decodeLowerHex decodes s, 2×len(dst) lowercase hex digits, into dst in
+// one pass without copying s; false when s is anything else.
+func decodeLowerHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := lowerHexDigit(s[2*i])
+		lo, ok2 := lowerHexDigit(s[2*i+1])
+		if !ok1 || !ok2 {
 			return false
 		}
+		dst[i] = hi<<4 | lo
 	}
 	return true
+}
+
+// lowerHexDigit is the value of a lowercase hex digit.
+func lowerHexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // putHexes writes a list of hex strings.
@@ -274,7 +293,9 @@ func (d *decoder) hex() string {
 		if raw == nil {
 			return ""
 		}
-		return hex.EncodeToString(raw)
+		var buf [64]byte
+		hex.Encode(buf[:], raw)
+		return string(buf[:])
 	case hexOther:
 		return d.string()
 	}

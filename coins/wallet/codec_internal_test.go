@@ -93,3 +93,32 @@ func TestSchema3TxRecordDecodes(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", r, want)
 	}
 }
+
+// TestHexStringsRoundTrip: 64 lowercase hex digits are stored as their 32
+// raw bytes, anything else (empty, upper case, other lengths, non-hex) as
+// itself, and every one reads back as written.
+func TestHexStringsRoundTrip(t *testing.T) {
+	id := "00ff10a9bcdef0123456789abcdef0123456789abcdef0123456789abcdef0fa"
+	for _, c := range []struct {
+		s    string
+		kind byte
+		size int
+	}{
+		{"", hexEmpty, 1},
+		{id, hexRaw, 33},
+		{strings.ToUpper(id), hexOther, 66},
+		{id[:63] + "g", hexOther, 66},
+		{id[:62], hexOther, 64},
+		{id + "00", hexOther, 68},
+		{"not hex", hexOther, 9},
+	} {
+		b := putHex(nil, c.s)
+		if b[0] != c.kind || len(b) != c.size {
+			t.Errorf("%q: kind %d, %d bytes; want kind %d, %d bytes", c.s, b[0], len(b), c.kind, c.size)
+		}
+		d := decoder{b: b}
+		if got := d.hex(); got != c.s || d.err != nil || len(d.b) != 0 {
+			t.Errorf("%q read back as %q (err %v, %d bytes left)", c.s, got, d.err, len(d.b))
+		}
+	}
+}

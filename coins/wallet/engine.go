@@ -1425,20 +1425,6 @@ func addBackfill(kv KV, num uint32, ks []newKey) error {
 	return nil
 }
 
-// numOf returns the number of tracked wallet id (0, which no wallet has,
-// when it is not tracked).
-func (e *Engine) numOf(id string) uint32 {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if t := e.wallets.get(id); t != nil {
-		return t.rec.Num
-	}
-	return 0
-}
-
-// wk is the key prefix of tracked wallet id's records.
-func (e *Engine) wk(id string) []byte { return numKey(e.numOf(id)) }
-
 // wk is the key prefix of the wallet's records.
 func (t *tracked) wk() []byte { return numKey(t.rec.Num) }
 
@@ -1486,10 +1472,15 @@ func (e *Engine) wireKey(id string) string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	t := e.wallets.get(id)
-	ok := t != nil
-	if !ok {
+	if t == nil {
 		return ""
 	}
+	return t.wireKeyLocked()
+}
+
+// wireKeyLocked is Engine.wireKey of a tracked wallet. Caller holds
+// Engine.mu.
+func (t *tracked) wireKeyLocked() string {
 	switch {
 	case t.wireKey != "":
 		return t.wireKey

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
 )
 
@@ -53,23 +54,73 @@ type EventRecord struct {
 // strictly increasing across both stores and restarts (a counter names no
 // wallet).
 func (e *Engine) logEvent(s kvs, wallet string, r EventRecord) (Event, error) {
-	seq, err := s.disk.NextSequence(bEvents)
+	return e.logEventIn(s.disk, s.of(wallet), wallet, e.wireKey(wallet), r, true)
+}
+
+// logEventIn is logEvent with the wallet's store (kv) and wire key given.
+// Without index, a wallet event's get_updates index row is left to the
+// caller (the applier writes one row per wallet and commit:
+// putWalletEvents).
+func (e *Engine) logEventIn(disk, kv KV, wallet, wireKey string, r EventRecord, index bool) (Event, error) {
+	seq, err := disk.NextSequence(bEvents)
 	if err != nil {
 		return Event{}, err
 	}
 	rec := eventRecord{Wallet: wallet, Time: e.cfg.Now().Unix(), Rec: &r}
-	kv := s.of(wallet)
 	if err := putRec(kv, bEvents, u64(seq), rec); err != nil {
 		return Event{}, err
 	}
-	idx, k := bGEvents, u64(seq)
-	if wallet != "" {
-		idx, k = bWEvents, key([]byte(wallet), u64(seq))
+	switch {
+	case wallet == "":
+		err = kv.Put(bGEvents, u64(seq), []byte{})
+	case index:
+		err = putWalletEvents(kv, wallet, []uint64{seq})
 	}
-	if err := kv.Put(idx, k, []byte{}); err != nil {
+	if err != nil {
 		return Event{}, err
 	}
-	return Event{Seq: seq, WalletID: wallet, WalletKey: e.wireKey(wallet), Record: r}, nil
+	return Event{Seq: seq, WalletID: wallet, WalletKey: wireKey, Record: r}, nil
+}
+
+// putWalletEvents writes the get_updates index row of wallet's events
+// seqs (ascending, logged in one transaction): keyed by the wallet id and
+// the last seq, its value lists the others as uvarint distances back from
+// it (schema 7: one row per wallet and commit, where a block paying 2,000
+// requests wrote 4,000 rows; a row of schema 6 or older has an empty value and
+// names its key's seq only, which is how a single event is written).
+func putWalletEvents(kv KV, wallet string, seqs []uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	last := seqs[len(seqs)-1]
+	var v []byte
+	for _, s := range seqs[:len(seqs)-1] {
+		v = putUvarint(v, last-s)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return kv.Put(bWEvents, key([]byte(wallet), u64(last)), v)
+}
+
+// walletEventSeqs returns the seqs a get_updates index row names, in
+// ascending order: the key's (its last 8 bytes) and those its value
+// lists (putWalletEvents).
+func walletEventSeqs(k, v []byte) ([]uint64, error) {
+	if len(k) < 8 {
+		return nil, fmt.Errorf("wallet: get_updates index key of %d bytes", len(k))
+	}
+	last := binary.BigEndian.Uint64(k[len(k)-8:])
+	out := make([]uint64, 0, 1+len(v))
+	for len(v) > 0 {
+		d, n := binary.Uvarint(v)
+		if n <= 0 || d == 0 || d > last {
+			return nil, fmt.Errorf("wallet: get_updates index row %x: bad value", k)
+		}
+		out = append(out, last-d)
+		v = v[n:]
+	}
+	return append(out, last), nil
 }
 
 // record returns the typed event of a stored record; a record the
@@ -178,8 +229,16 @@ func (w *Wallet) pending(s kvs) (uint64, []Event, error) {
 	}
 	var refs []ref
 	prefix := []byte(w.ID)
-	if err := kv.Scan(bWEvents, prefix, key(prefix, u64(from+1)), func(k, _ []byte) error {
-		refs = append(refs, ref{seq: binary.BigEndian.Uint64(k[len(prefix):])})
+	if err := kv.Scan(bWEvents, prefix, key(prefix, u64(from+1)), func(k, v []byte) error {
+		seqs, err := walletEventSeqs(k, v)
+		if err != nil {
+			return err
+		}
+		for _, s := range seqs {
+			if s > from {
+				refs = append(refs, ref{seq: s})
+			}
+		}
 		return nil
 	}); err != nil {
 		return 0, nil, err

@@ -16,7 +16,7 @@ import (
 func (w *Wallet) ExpectedRequest(ctx context.Context, r *RequestView) (*RequestView, error) {
 	var v RequestView
 	err := w.store().View(ctx, func(kv KV) error {
-		pays, err := payments(kv, w.t.wk(), r.PkScript)
+		pays, err := payments(kv, w.t.wk(), r.PkScript, nil)
 		if err != nil {
 			return err
 		}
@@ -244,4 +244,16 @@ func RequestLayout(kv KV) (reqs, addrs, old, orphans int, err error) {
 		return nil
 	})
 	return
+}
+
+// WalletEventRows returns the seqs of each get_updates index row of
+// wallet id, in key order.
+func WalletEventRows(kv KV, id string) ([][]uint64, error) {
+	var rows [][]uint64
+	err := kv.Scan(bWEvents, []byte(id), nil, func(k, v []byte) error {
+		seqs, err := walletEventSeqs(k, v)
+		rows = append(rows, seqs)
+		return err
+	})
+	return rows, err
 }

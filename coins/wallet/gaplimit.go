@@ -33,6 +33,28 @@ func (e *Engine) gapLimit(ctx context.Context, t *tracked, change bool) uint32 {
 	return gap
 }
 
+// gapLimits returns the receiving gap limits of wallets (as gapLimit),
+// read in one transaction per store: a block paying 2,000 wallets checks
+// the gap limit of each.
+func (e *Engine) gapLimits(ctx context.Context, ts []*tracked) map[*tracked]uint32 {
+	gaps := make(map[*tracked]uint32, len(ts))
+	byStore := map[Store][]*tracked{}
+	for _, t := range ts {
+		gaps[t] = GapReceiving
+		st := e.storeOf(t)
+		byStore[st] = append(byStore[st], t)
+	}
+	for st, group := range byStore {
+		_ = st.View(ctx, func(kv KV) error {
+			for _, t := range group {
+				gaps[t] = storedGap(kv, t)
+			}
+			return nil
+		})
+	}
+	return gaps
+}
+
 // storedGap reads a wallet's receiving gap limit (GapReceiving unless
 // changed).
 func storedGap(kv KV, t *tracked) uint32 {

@@ -595,9 +595,12 @@ func deleteWallet(kv KV, id string, wk []byte) error {
 		return err
 	}
 	var seqs [][]byte
-	if err := kv.Scan(bWEvents, prefix, nil, func(k, _ []byte) error {
-		seqs = append(seqs, append([]byte(nil), k[len(prefix):]...))
-		return nil
+	if err := kv.Scan(bWEvents, prefix, nil, func(k, v []byte) error {
+		ss, err := walletEventSeqs(k, v)
+		for _, s := range ss {
+			seqs = append(seqs, u64(s))
+		}
+		return err
 	}); err != nil {
 		return err
 	}
@@ -704,10 +707,17 @@ func copyWallet(from, to KV, id string, wk []byte) error {
 	}); err != nil {
 		return err
 	}
-	return from.Scan(bWEvents, prefix, nil, func(k, _ []byte) error {
-		seq := k[len(prefix):]
-		if v := from.Get(bEvents, seq); v != nil {
-			return put(bEvents, seq, v)
+	return from.Scan(bWEvents, prefix, nil, func(k, v []byte) error {
+		seqs, err := walletEventSeqs(k, v)
+		if err != nil {
+			return err
+		}
+		for _, s := range seqs {
+			if v := from.Get(bEvents, u64(s)); v != nil {
+				if err := put(bEvents, u64(s), v); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

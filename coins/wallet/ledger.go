@@ -244,6 +244,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 	}
 	locked := lockSorted(ts)
 	defer func() { unlockAll(locked) }()
+	gaps := e.gapLimits(ctx, locked)
 	// Derivation is CPU (an EC multiplication per address): the wallets
 	// are derived on every core (a block paying 2,000 wallets derives
 	// 2,000 addresses or more).
@@ -266,7 +267,7 @@ func (e *Engine) extendGaps(ctx context.Context, needs map[*tracked]gapUse, seed
 			ks = append(ks, more...)
 			return err
 		}
-		if upto := u.recv + e.gapLimit(ctx, t, false); upto > r.NextRecv {
+		if upto := u.recv + gaps[t]; upto > r.NextRecv {
 			if d := r.derivedRecv(); upto > d {
 				if err := derive(false, upto-d); err != nil {
 					errs[i] = err
@@ -397,13 +398,119 @@ type applier struct {
 	// gaps is how far the batch's outputs use deterministic wallets'
 	// chains (their gap limits are extended after the commit).
 	gaps map[*tracked]gapUse
-	// wtx are the wallet transactions walletTx wrote in this transaction,
-	// by key, for finish to read back without a lookup; any other path
-	// that writes or deletes wallet transactions drops them all.
-	wtx map[string]walletTx
+	// wtx are the wallet transactions walletTx changed in this
+	// transaction, by key: finish reads them back without a lookup and
+	// stores each once, with its event flags (walletTx does not write
+	// them). Any other path that reads, writes or deletes wallet
+	// transactions stores them first and drops them (flushWtx).
+	wtx map[string]*pendingWtx
+	// stored are the wallet transactions finish stored, by key, as
+	// stored (request re-evaluation reads them); paths that change
+	// wallet transactions otherwise drop them (flushWtx).
+	stored map[string]walletTx
+	// credited are the keys of the coins credit stored in this
+	// transaction (amounts need not look them up); dropped with wtx.
+	credited map[string]bool
 	// fresh is the wallet a first load records in this transaction.
 	fresh  *freshWallet
 	logged []Event
+	// last is what the last wallet id asked of info resolved to: a
+	// payment's records are written in a row for one wallet, and each
+	// write asks its store and key prefix.
+	last    walletInfo
+	hasLast bool
+	infos   map[string]walletInfo // every wallet info resolved
+	// events are the seqs of the wallet events logged in this
+	// transaction, by wallet: their get_updates index rows are written
+	// once per wallet (putWalletEvents) by flushEvents.
+	events map[string][]uint64
+}
+
+// walletInfo is what the applier needs of a wallet named by id, read
+// under Engine.mu once per transaction.
+type walletInfo struct {
+	id       string
+	num      uint32 // 0: not tracked
+	diskless bool
+	wireKey  string // its name in events
+}
+
+// info returns what the applier needs of wallet w (see walletInfo). A
+// wallet not tracked has number 0 (which no wallet has), lives on disk
+// and has no wire key, as Engine.isDiskless and wireKey say of it.
+func (a *applier) info(w string) walletInfo {
+	if a.hasLast && a.last.id == w {
+		return a.last
+	}
+	inf, ok := a.infos[w]
+	if !ok {
+		inf = walletInfo{id: w}
+		a.e.mu.RLock()
+		if t := a.e.wallets.get(w); t != nil {
+			inf.num, inf.diskless, inf.wireKey = t.rec.Num, t.diskless, t.wireKeyLocked()
+		}
+		a.e.mu.RUnlock()
+		if a.infos == nil {
+			a.infos = map[string]walletInfo{}
+		}
+		a.infos[w] = inf
+	}
+	a.last, a.hasLast = inf, true
+	return inf
+}
+
+// logEvent is Engine.logEvent in the applier's transaction; a wallet
+// event's get_updates index row is written by flushEvents.
+func (a *applier) logEvent(w string, r EventRecord) (Event, error) {
+	if w == "" {
+		return a.e.logEventIn(a.s.disk, a.s.disk, "", "", r, true)
+	}
+	ev, err := a.e.logEventIn(a.s.disk, a.kv(w), w, a.info(w).wireKey, r, false)
+	if err == nil {
+		if a.events == nil {
+			a.events = map[string][]uint64{}
+		}
+		a.events[w] = append(a.events[w], ev.Seq)
+	}
+	return ev, err
+}
+
+// flushEvents writes the get_updates index rows of the wallet events
+// logged so far: one per wallet. Every path that logs wallet events ends
+// with it (updateRequests, the last step of finish, calls it).
+func (a *applier) flushEvents() error {
+	ws := make([]string, 0, len(a.events))
+	for w := range a.events {
+		ws = append(ws, w)
+	}
+	sort.Strings(ws)
+	for _, w := range ws {
+		if err := putWalletEvents(a.kv(w), w, a.events[w]); err != nil {
+			return err
+		}
+	}
+	a.events = nil
+	return nil
+}
+
+// pendingWtx is a wallet transaction walletTx changed and finish has not
+// stored yet.
+type pendingWtx struct {
+	w  string // its wallet
+	wt walletTx
+}
+
+// flushWtx stores the wallet transactions walletTx changed and forgets
+// them: a path that reads or changes wallet transactions in the store
+// calls it first.
+func (a *applier) flushWtx() error {
+	for k, p := range a.wtx {
+		if err := putRec(a.kv(p.w), bWalletTxs, []byte(k), p.wt); err != nil {
+			return err
+		}
+	}
+	a.wtx, a.stored, a.credited = nil, nil, nil
+	return nil
 }
 
 func newApplier(e *Engine, s kvs) *applier {
@@ -495,7 +602,7 @@ func (a *applier) wk(w string) []byte {
 	if a.fresh != nil && a.fresh.t.rec.ID == w {
 		return numKey(a.fresh.num)
 	}
-	return a.e.wk(w)
+	return numKey(a.info(w).num)
 }
 
 // txWallets lists the tracked wallets (of one store) a transaction
@@ -527,7 +634,12 @@ func (a *applier) ownerOf(num uint32) *tracked {
 }
 
 // kv is the transaction of the store that holds wallet w's records.
-func (a *applier) kv(w string) KV { return a.s.of(w) }
+func (a *applier) kv(w string) KV {
+	if a.s.mem != nil && a.info(w).diskless {
+		return a.s.mem
+	}
+	return a.s.disk
+}
 
 func (a *applier) touch(wallet string, txid chainhash.Hash) {
 	m := a.touched[wallet]
@@ -643,7 +755,7 @@ func (a *applier) newBlock(b chain.BlockRef) error {
 	if uint32(b.Height) <= notified {
 		return nil
 	}
-	ev, err := a.e.logEvent(a.s, "", EventRecord{Kind: EventBlock, Height: b.Height})
+	ev, err := a.logEvent("", EventRecord{Kind: EventBlock, Height: b.Height})
 	if err != nil {
 		return err
 	}
@@ -689,7 +801,7 @@ func (a *applier) putBlock(b chain.BlockRef) error {
 // not name yet.
 func (a *applier) putTx(w string, t *txAt) error {
 	id := t.txid()
-	vol := a.e.isDiskless(w)
+	vol := a.info(w).diskless
 	num := binary.BigEndian.Uint32(a.wk(w))
 	kv := a.kv(w)
 	if rec := a.txs[vol][id]; rec != nil {
@@ -752,21 +864,27 @@ func (a *applier) credit(t *txAt) error {
 				continue
 			}
 			kv := a.kv(owner.rec.ID)
-			if ok, err := confirmRef(kv, c, script); err != nil {
-				return err
-			} else if !ok {
-				continue // another script with the same hash
-			}
-			ref := scriptRef{Wallet: owner.rec.ID, Change: c.change(), Index: c.index()}
-			a.useAddress(owner, c)
-			if err := a.putTx(ref.Wallet, t); err != nil {
-				return err
-			}
 			op := wire.OutPoint{Hash: t.txid(), Index: uint32(i)}
 			k := key(a.wk(owner.rec.ID), outpointKey(op))
 			var u utxoRecord
 			found, err := getRec(kv, bUTXOs, k, &u)
 			if err != nil {
+				return err
+			}
+			// The wallet's coin of this output, recorded for this address,
+			// proves the candidate (it was confirmed when the coin was
+			// recorded): a transaction seen in the mempool is mined
+			// without reading its address record again.
+			if !found || u.Change != c.change() || u.Index != c.index() || !bytes.Equal(u.PkScript, script) {
+				if ok, err := confirmRef(kv, c, script); err != nil {
+					return err
+				} else if !ok {
+					continue // another script with the same hash
+				}
+			}
+			ref := scriptRef{Wallet: owner.rec.ID, Change: c.change(), Index: c.index()}
+			a.useAddress(owner, c)
+			if err := a.putTx(ref.Wallet, t); err != nil {
 				return err
 			}
 			if !found {
@@ -781,6 +899,10 @@ func (a *applier) credit(t *txAt) error {
 			if err := putRec(kv, bUTXOs, k, u); err != nil {
 				return err
 			}
+			if a.credited == nil {
+				a.credited = map[string]bool{}
+			}
+			a.credited[string(k)] = true
 			if err := a.walletTx(ref.Wallet, t); err != nil {
 				return err
 			}
@@ -860,8 +982,11 @@ func (a *applier) walletTx(w string, t *txAt) error {
 	id := t.txid()
 	kv := a.kv(w)
 	k := key(a.wk(w), hashKey(id))
-	wt, found := a.wtx[string(k)]
-	if !found {
+	var wt walletTx
+	p, found := a.wtx[string(k)]
+	if found {
+		wt = p.wt
+	} else {
 		var err error
 		if found, err = getRec(kv, bWalletTxs, k, &wt); err != nil {
 			return err
@@ -882,17 +1007,27 @@ func (a *applier) walletTx(w string, t *txAt) error {
 	}
 	a.touch(w, id)
 	if a.wtx == nil {
-		a.wtx = map[string]walletTx{}
+		a.wtx = map[string]*pendingWtx{}
 	}
-	a.wtx[string(k)] = wt
-	return putRec(kv, bWalletTxs, k, wt)
+	// Stored by finish (once, with its event flags).
+	a.wtx[string(k)] = &pendingWtx{w: w, wt: wt}
+	return nil
 }
 
 // amounts computes what tx pays to and spends from wallet w.
 func (a *applier) amounts(w string, tx *wire.MsgTx, id chainhash.Hash) (received, sent int64, err error) {
 	kv := a.kv(w)
+	wk := a.wk(w)
+	num := binary.BigEndian.Uint32(wk)
 	for i := range tx.TxOut {
-		if kv.Get(bUTXOs, key(a.wk(w), outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))) != nil {
+		// Only an output whose script the wallet's index names can be
+		// one of its coins (credit records no other): the others are
+		// not looked up.
+		if !a.mayPay(num, tx.TxOut[i].PkScript) {
+			continue
+		}
+		k := key(wk, outpointKey(wire.OutPoint{Hash: id, Index: uint32(i)}))
+		if a.credited[string(k)] || kv.Get(bUTXOs, k) != nil {
 			received += tx.TxOut[i].Value
 		}
 	}
@@ -911,6 +1046,24 @@ func (a *applier) amounts(w string, tx *wire.MsgTx, id chainhash.Hash) (received
 	return received, sent, nil
 }
 
+// mayPay reports whether an output with pkScript may pay wallet number
+// num: whether the script index (or the fresh wallet's) has the script
+// under that number. False means the wallet has no coin of that output.
+func (a *applier) mayPay(num uint32, pkScript []byte) bool {
+	var buf [2]packedRef
+	script := a.e.lockingScript(pkScript)
+	cands := a.e.candidates(script, buf[:0])
+	if a.fresh != nil {
+		cands = a.fresh.index.candidates(script, cands)
+	}
+	for _, c := range cands {
+		if c.num() == num {
+			return true
+		}
+	}
+	return false
+}
+
 // unconfirm moves a tx of a disconnected block back to the mempool (or
 // deletes it when it is a coinbase, which cannot return), in every store
 // that holds it.
@@ -924,7 +1077,9 @@ func (a *applier) unconfirm(id chainhash.Hash) error {
 }
 
 func (a *applier) unconfirmIn(kv KV, id chainhash.Hash) error {
-	a.wtx = nil
+	if err := a.flushWtx(); err != nil {
+		return err
+	}
 	var rec txRecord
 	found, err := getTx(kv, hashKey(id), &rec)
 	if err != nil || !found {
@@ -1024,17 +1179,23 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 		wallets = append(wallets, w)
 	}
 	sort.Strings(wallets)
+	var ids []chainhash.Hash
 	for _, w := range wallets {
-		ids := make([]chainhash.Hash, 0, len(a.touched[w]))
+		ids = ids[:0]
 		for id := range a.touched[w] {
 			ids = append(ids, id)
 		}
-		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+		slices.SortFunc(ids, func(x, y chainhash.Hash) int { return bytes.Compare(x[:], y[:]) })
 		for _, id := range ids {
 			kv := a.kv(w)
 			k := key(a.wk(w), hashKey(id))
-			wt, found := a.wtx[string(k)]
-			if !found {
+			var wt walletTx
+			p, found := a.wtx[string(k)]
+			changed := found // walletTx changed it and left it to be stored here
+			if found {
+				wt = p.wt
+				delete(a.wtx, string(k))
+			} else {
 				var err error
 				if found, err = getRec(kv, bWalletTxs, k, &wt); err != nil {
 					return nil, err
@@ -1043,7 +1204,6 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 			if !found {
 				continue
 			}
-			changed := false
 			if !wt.Seen {
 				wt.Seen, changed = true, true
 				if kv.Get(bSeen, k) != nil {
@@ -1052,7 +1212,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 						return nil, err
 					}
 				} else {
-					ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventTransaction, TxID: id.String()})
+					ev, err := a.logEvent(w, EventRecord{Kind: EventTransaction, TxID: id.String()})
 					if err != nil {
 						return nil, err
 					}
@@ -1060,7 +1220,7 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				}
 			}
 			if wt.Height > 0 && !wt.Verified {
-				ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventVerified, TxID: id.String(), Height: wt.Height})
+				ev, err := a.logEvent(w, EventRecord{Kind: EventVerified, TxID: id.String(), Height: wt.Height})
 				if err != nil {
 					return nil, err
 				}
@@ -1071,7 +1231,18 @@ func (a *applier) finish(tip int32) ([]Event, error) {
 				if err := putRec(kv, bWalletTxs, k, wt); err != nil {
 					return nil, err
 				}
+				if a.stored == nil {
+					a.stored = map[string]walletTx{}
+				}
+				a.stored[string(k)] = wt
 			}
+		}
+	}
+	// Every wallet transaction walletTx changed was touched, so none is
+	// left; stored anyway if one were.
+	if len(a.wtx) > 0 {
+		if err := a.flushWtx(); err != nil {
+			return nil, err
 		}
 	}
 	evs, err := a.updateRequests(tip)
@@ -1111,7 +1282,9 @@ func (e *Engine) AddTransaction(ctx context.Context, tx *wire.MsgTx) error {
 // meeting a mined transaction is ErrNotLocal; without, mined ones are left
 // alone (a replacement never removes a mined tx).
 func (a *applier) removeTx(kv KV, root chainhash.Hash, strict bool) (bool, error) {
-	a.wtx = nil
+	if err := a.flushWtx(); err != nil {
+		return false, err
+	}
 	known := false
 	queue := []chainhash.Hash{root}
 	done := map[chainhash.Hash]bool{}

@@ -52,8 +52,9 @@ func TestStoreMigrationV4(t *testing.T) { testStoreMigration(t, "testdata/store-
 // TestStoreMigrationV5 is TestStoreMigrationV1 on a store of schema 5
 // (requests and the addresses they took in two buckets:
 // testdata/store-v5-3cd536b.db, written by the same scenario with main's
-// engine at 3cd536b): migration 6 alone, which moves both kinds of rows
-// into one bucket, side by side.
+// engine at 3cd536b): migrations 6 (both kinds of rows into one bucket,
+// side by side) and 7 (one get_updates index row per wallet and commit
+// from then on; a schema-5 row names its key's event only).
 func TestStoreMigrationV5(t *testing.T) { testStoreMigration(t, "testdata/store-v5-3cd536b.db", 5) }
 
 func testStoreMigration(t *testing.T, fixture string, version uint32) {
@@ -140,6 +141,22 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	if w, g := eventLog(t, ref.eng), eventLog(t, mig.eng); len(w) < 10 || !reflect.DeepEqual(w, g) {
 		t.Errorf("event log after migration:\n got %v\nwant %v", g, w)
 	}
+	// get_updates reads the migrated index rows (one per event up to
+	// schema 5) as the reference's: each wallet drains the same events.
+	drained := 0
+	for _, p := range []struct {
+		name      string
+		want, got *wallet.Wallet
+	}{{"a", want.a, got.a}, {"b", want.b, got.b}, {"c", want.c, got.c}} {
+		w, g := updatesLog(t, p.want), updatesLog(t, p.got)
+		if !reflect.DeepEqual(w, g) {
+			t.Errorf("get_updates of wallet %s after migration:\n got %v\nwant %v", p.name, g, w)
+		}
+		drained += len(w)
+	}
+	if drained < 5 {
+		t.Errorf("get_updates drained %d events of the three wallets: the check compares nothing", drained)
+	}
 	if err := mig.eng.CheckIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +187,17 @@ func testStoreMigration(t *testing.T, fixture string, version uint32) {
 	mig.rec.waitEvent(t, &from, func(b evBody) bool {
 		return b.Event == "new_payment" && b.Address == reqs[0].ID && b.Status == wallet.StatusPaid
 	})
+	// Schema 7: the block's three events of wallet a (new_transaction,
+	// verified_tx, new_payment) have one get_updates index row.
+	if err := mig.store.View(ctx, func(kv wallet.KV) error {
+		rows, err := wallet.WalletEventRows(kv, got.a.ID)
+		if err == nil && (len(rows) == 0 || len(rows[len(rows)-1]) != 3) {
+			t.Errorf("wallet a's get_updates rows after the block: %v, want the last naming 3 events", rows)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var verified int
 	for _, ev := range mig.rec.snapshot() {
 		if b := bodyOf(ev); b.Tx == ctx3 && b.Event == "new_transaction" {
@@ -413,6 +441,22 @@ func storeVersion(t *testing.T, path string) uint32 {
 	return v
 }
 
+// updatesLog drains the wallet's get_updates queue and returns its events
+// as comparable strings (the typed record, without seq and time), sorted.
+func updatesLog(t *testing.T, w *wallet.Wallet) []string {
+	t.Helper()
+	ups, err := w.Updates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(ups))
+	for _, u := range ups {
+		out = append(out, fmt.Sprintf("%s %+v", u.WalletID, u.Record))
+	}
+	sort.Strings(out)
+	return out
+}
+
 // eventLog returns the engine's logged events as comparable strings (the
 // wallet id and the typed record, without seq and time), sorted: the
 // scenario's background work may log two wallets' events in either order.
@@ -430,11 +474,13 @@ func eventLog(t *testing.T, e *wallet.Engine) []string {
 	return out
 }
 
-// TestStoreMigrationV5Resumes interrupts migration 6 of
-// store-v5-3cd536b.db after each of its transactions in turn (one row
-// moved per transaction): the next start finishes it, and every wallet
-// then reads as the reference store's, every request row and address row
-// in the merged bucket and none left behind.
+// TestStoreMigrationV5Resumes interrupts migrations 6 and 7 of
+// store-v5-3cd536b.db after each of their transactions in turn (one row
+// moved per transaction of migration 6; migration 7 records its version
+// only): the store is left below the current schema, the next start
+// finishes it, and every wallet and its get_updates queue then read as
+// the reference store's, every request row and address row in the merged
+// bucket and none left behind.
 func TestStoreMigrationV5Resumes(t *testing.T) {
 	defer wallet.SetMigrateChunk(1)()
 	ctx := context.Background()
@@ -444,6 +490,8 @@ func TestStoreMigrationV5Resumes(t *testing.T) {
 	ref := newEnv(t, filepath.Join(t.TempDir(), "ref.db"), fc)
 	want := storeScenario(t, ref)
 	ka, kb, kc := fixtureKeys(t)
+	// get_updates drains the queue: the reference's are read once.
+	wantUpdates := map[string][]string{ka: updatesLog(t, want.a), kb: updatesLog(t, want.b), kc: updatesLog(t, want.c)}
 	partial := 0
 	for n := 1; ; n++ {
 		path := filepath.Join(t.TempDir(), "v5.db")
@@ -463,6 +511,9 @@ func TestStoreMigrationV5Resumes(t *testing.T) {
 			t.Fatalf("interrupted at transaction %d: %v", n, verr)
 		}
 		_ = st.Close()
+		if v := storeVersion(t, path); err != nil && v >= wallet.SchemaVersion {
+			t.Fatalf("interrupted at transaction %d: the store says schema %d", n, v)
+		}
 		if err == nil {
 			if partial < 6 {
 				t.Fatalf("migration done in %d transactions, %d of them left it partial: the chunk size does not split it", n-1, partial)
@@ -484,6 +535,9 @@ func TestStoreMigrationV5Resumes(t *testing.T) {
 			}
 			if g, wv := walletView(t, w), walletView(t, x.want); !reflect.DeepEqual(g, wv) {
 				t.Fatalf("interrupted at transaction %d, then resumed:\n got %+v\nwant %+v", n, g, wv)
+			}
+			if g, wv := updatesLog(t, w), wantUpdates[x.key]; !reflect.DeepEqual(g, wv) {
+				t.Errorf("interrupted at transaction %d, then resumed: get_updates\n got %v\nwant %v", n, g, wv)
 			}
 		}
 		if err := mig.store.View(ctx, func(kv wallet.KV) error {

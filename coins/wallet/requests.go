@@ -562,8 +562,10 @@ func usedScripts(kv KV, wk []byte) (map[string]bool, error) {
 }
 
 // payments lists the outputs paying script in wallet wk, confirmed first
-// by height, then mempool ones by first sight.
-func payments(kv KV, wk []byte, script []byte) ([]payment, error) {
+// by height, then mempool ones by first sight. known are wallet
+// transactions by key as the transaction stored them (nil: none), read
+// instead of looking them up.
+func payments(kv KV, wk []byte, script []byte, known map[string]walletTx) ([]payment, error) {
 	var out []payment
 	err := kv.Scan(bUTXOs, wk, nil, func(k, v []byte) error {
 		var u utxoRecord
@@ -575,10 +577,13 @@ func payments(kv KV, wk []byte, script []byte) ([]payment, error) {
 		}
 		op := outpointFromKey(k[numLen:])
 		p := payment{txid: op.Hash.String(), n: op.Index, value: u.Value, height: u.Height}
-		var wt walletTx
-		ok, err := getRec(kv, bWalletTxs, key(wk, hashKey(op.Hash)), &wt)
-		if err != nil {
-			return err
+		xk := key(wk, hashKey(op.Hash))
+		wt, ok := known[string(xk)]
+		if !ok {
+			var err error
+			if ok, err = getRec(kv, bWalletTxs, xk, &wt); err != nil {
+				return err
+			}
 		}
 		if ok {
 			p.seen = wt.FirstSeen
@@ -708,7 +713,7 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		if !found {
 			continue
 		}
-		pays, err := payments(kv, wk, r.PkScript)
+		pays, err := payments(kv, wk, r.PkScript, a.stored)
 		if err != nil {
 			return nil, err
 		}
@@ -728,14 +733,14 @@ func (a *applier) updateRequests(tip int32) ([]Event, error) {
 		if !changed {
 			continue
 		}
-		ev, err := a.e.logEvent(a.s, w, EventRecord{Kind: EventPayment, RequestID: id, Script: r.PkScript,
+		ev, err := a.logEvent(w, EventRecord{Kind: EventPayment, RequestID: id, Script: r.PkScript,
 			Status: v.Status, TxHashes: v.TxHashes, Sent: v.Sent})
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ev)
 	}
-	return out, nil
+	return out, a.flushEvents()
 }
 
 // storedPayments reads a request's payments from its recorded outputs with

@@ -15,7 +15,7 @@ import (
 // writes (the "version" key of the meta bucket). A store without the key
 // is either new (it gets this version) or was written before versions
 // existed (schema 0) and is migrated.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // ErrStoreVersion is returned by New for a store written by a newer
 // engine (a schema version this one does not know): the store is left
@@ -44,6 +44,7 @@ var migrations = []migration{
 	{to: 4, name: "wallets of a transaction and seen flags in their records", runStore: foldIndexRows},
 	{to: 5, name: "raw transactions in a bucket of their own", runStore: splitRawTxs},
 	{to: 6, name: "a request and its address row side by side", runStore: mergeRequestRows},
+	{to: 7, name: "one get_updates index row per wallet and commit", run: walletEventRows},
 }
 
 // v1Payload is the wire JSON schema 1 stored for every event (Bitcart's

@@ -174,6 +174,70 @@ func Run(t *testing.T, open func(t *testing.T) wallet.Store) {
 			return nil
 		}))
 	})
+	t.Run("GetsBetweenWritesAndInsideScans", func(t *testing.T) {
+		// Gets interleaved with Puts, Deletes and a Scan of the same
+		// bucket in one transaction, over enough keys to span many pages:
+		// each Get sees the transaction's latest value, absent keys
+		// (between and beyond the stored ones) read nil, and a Get inside
+		// a Scan's callback does not move the scan.
+		s := open(t)
+		const n = 3000
+		k := func(i int) []byte { return fmt.Appendf(nil, "k%05d", i) }
+		must(t, s.Update(ctx, func(kv wallet.KV) error {
+			for i := 0; i < n; i += 2 {
+				if err := kv.Put("b", k(i), fmt.Appendf(nil, "v%d", i)); err != nil {
+					return err
+				}
+				if got := kv.Get("b", k(i)); string(got) != fmt.Sprintf("v%d", i) {
+					return fmt.Errorf("get after put %d: %q", i, got)
+				}
+				if got := kv.Get("b", k(i+1)); got != nil {
+					return fmt.Errorf("absent key %d: %q", i+1, got)
+				}
+			}
+			return nil
+		}))
+		must(t, s.Update(ctx, func(kv wallet.KV) error {
+			for i := 0; i < n; i += 2 {
+				if got := kv.Get("b", k(i)); string(got) != fmt.Sprintf("v%d", i) {
+					return fmt.Errorf("get %d: %q", i, got)
+				}
+				if i%4 == 0 {
+					if err := kv.Delete("b", k(i)); err != nil {
+						return err
+					}
+					if got := kv.Get("b", k(i)); got != nil {
+						return fmt.Errorf("get after delete %d: %q", i, got)
+					}
+				} else if err := kv.Put("b", k(i), []byte("w")); err != nil {
+					return err
+				}
+			}
+			if got := kv.Get("b", []byte("z")); got != nil {
+				return fmt.Errorf("key past the end: %q", got)
+			}
+			if got := kv.Get("none", k(2)); got != nil {
+				return fmt.Errorf("absent bucket: %q", got)
+			}
+			seen := 0
+			if err := kv.Scan("b", []byte("k"), nil, func(key, v []byte) error {
+				if want := fmt.Sprintf("k%05d", 4*seen+2); string(key) != want || string(v) != "w" {
+					return fmt.Errorf("scan step %d: %q=%q, want %s=w", seen, key, v, want)
+				}
+				if got := kv.Get("b", k(n-2)); string(got) != "w" {
+					return fmt.Errorf("get inside scan: %q", got)
+				}
+				seen++
+				return nil
+			}); err != nil {
+				return err
+			}
+			if seen != n/4 {
+				return fmt.Errorf("scan saw %d keys, want %d", seen, n/4)
+			}
+			return nil
+		}))
+	})
 	t.Run("ReadOnlyView", func(t *testing.T) {
 		s := open(t)
 		err := s.View(ctx, func(kv wallet.KV) error { return kv.Put("b", []byte("k"), []byte("v")) })
