@@ -3,6 +3,7 @@ package wallet_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -113,6 +114,22 @@ func (ev *env) setNow(t time.Time) {
 	ev.nowMu.Lock()
 	defer ev.nowMu.Unlock()
 	ev.now = t
+}
+
+// startEngine makes and starts an engine on cfg (with the tests' sync
+// timeout and polling cap), closed with its store st when t ends.
+func startEngine(t *testing.T, cfg wallet.Config, st io.Closer) *wallet.Engine {
+	t.Helper()
+	cfg.SyncTimeout, cfg.PollingCap = 5*time.Second, wallet.DefaultPollingCap
+	eng, err := wallet.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	return eng
 }
 
 func newEnv(t *testing.T, path string, fc *fakeChain) *env {

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/walletd/walletd/coins/params"
 	"github.com/walletd/walletd/coins/wallet"
@@ -46,15 +45,8 @@ func TestPublishBatchGetsACommitWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &batchRecorder{}
-	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: st, Backend: fc, Publish: rec.publish,
-		PublishBatch: rec.publishBatch, SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	eng := startEngine(t, wallet.Config{Net: net, Store: st, Backend: fc, Publish: rec.publish,
+		PublishBatch: rec.publishBatch}, st)
 	vw := regtestWallet(t, "p2wpkh-account-xpub")
 	w, err := eng.Open(ctx, vw.KeyMaterial)
 	if err != nil {

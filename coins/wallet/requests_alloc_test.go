@@ -62,15 +62,7 @@ func TestRequestAddressSkipsPaidReadsCoinsOnlyWhenNeeded(t *testing.T) {
 	net, _ := params.BTC("regtest")
 	cs := &coinScanStore{Store: st}
 	rec := &recorder{}
-	eng, err := wallet.New(ctx, wallet.Config{Net: net, Store: cs, Backend: fc, Publish: rec.publish,
-		SyncTimeout: 5 * time.Second, PollingCap: wallet.DefaultPollingCap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close(); _ = st.Close() })
+	eng := startEngine(t, wallet.Config{Net: net, Store: cs, Backend: fc, Publish: rec.publish}, st)
 	vw := regtestWallet(t, "p2wpkh-account-xpub")
 	w, err := eng.Open(ctx, vw.KeyMaterial)
 	if err != nil {
